@@ -1,0 +1,24 @@
+// grid.glsl - the lines of the input-space grid, carried through the network with the data.
+// Indexed GL_LINES: gl_VertexID is the grid sample's row; u_first_vertex is where the grid's rows
+// start in the shared positions texture (after the data points).
+#shader vertex
+#version 330 core
+#include "morph"
+uniform mat4 u_view_proj;
+uniform int u_first_vertex;
+in vec4 a_color;
+out vec4 v_color;
+
+void main() {
+    gl_Position = u_view_proj * vec4(morphed_position(u_first_vertex + gl_VertexID), 1.0);
+    v_color = a_color;
+}
+
+#shader fragment
+#version 330 core
+in vec4 v_color;
+out vec4 f_color;
+
+void main() {
+    f_color = v_color;
+}

@@ -1,0 +1,22 @@
+// reference.glsl - the static 3D reference: coloured axes through the origin and a faint ground grid.
+// Plain coloured lines; positions are world coordinates and do not morph.
+#shader vertex
+#version 330 core
+uniform mat4 u_view_proj;
+in vec3 a_position;
+in vec4 a_color;
+out vec4 v_color;
+
+void main() {
+    gl_Position = u_view_proj * vec4(a_position, 1.0);
+    v_color = a_color;
+}
+
+#shader fragment
+#version 330 core
+in vec4 v_color;
+out vec4 f_color;
+
+void main() {
+    f_color = v_color;
+}

@@ -1,0 +1,1 @@
+"""The application: the view state, the live loop, and offscreen rendering of stills."""

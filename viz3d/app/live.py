@@ -1,0 +1,124 @@
+"""The live loop: a window, the training thread, the overlay and the renderer, once per frame.
+
+Per frame: poll input → take the newest projection from the mailbox (upload if new) → ImGui edits
+the `ViewState` → state changes become training commands → draw the scene, then the overlay → swap.
+Nothing here waits for training; a failed step shows in the overlay and the last picture stays.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+from viz3d.app.state import ViewState, resolve_layer
+from viz3d.capture.probe import make_probe
+from viz3d.presets import Preset, ViewSpec
+from viz3d.project.projection import Projection
+from viz3d.train.mailbox import Mailbox
+from viz3d.train.session import TrainingSession, TrainStep, session_from_preset
+from viz3d.train.thread import TrainingThread
+
+FRAME_RATE = 60  # the rate live training is paced to: steps_per_frame × this many steps per second
+
+
+def run_preset(preset: Preset, size: tuple[int, int] = (1280, 720), playing: bool = True) -> None:
+    """Open a window and train ``preset`` live until the window is closed."""
+    session = session_from_preset(preset)
+    run_session(
+        session,
+        preset.view,
+        title=preset.title,
+        description=preset.description,
+        size=size,
+        playing=playing,
+        capture_every=preset.training.capture_every,
+        steps_per_second=preset.training.steps_per_frame * FRAME_RATE,
+    )
+
+
+def live(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    train_step: TrainStep | None = None,
+    capture_every: int = 10,
+    size: tuple[int, int] = (1280, 720),
+) -> None:
+    """Watch your own model in a window; ``train_step(step)`` runs one step and may return the loss."""
+    classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
+    probe = make_probe(inputs, classes, grid_lines=25, grid_samples=121, grid_margin=0.15)
+    step = train_step or (lambda _step: None)
+    session = TrainingSession(model, probe, step, title=type(model).__name__)
+    run_session(
+        session,
+        ViewSpec(),
+        title=session.title,
+        size=size,
+        capture_every=capture_every,
+        playing=train_step is not None,
+    )
+
+
+def run_session(
+    session: TrainingSession,
+    view: ViewSpec,
+    title: str,
+    description: str = "",
+    size: tuple[int, int] = (1280, 720),
+    playing: bool = True,
+    capture_every: int = 10,
+    steps_per_second: float | None = None,
+) -> None:
+    from viz3d.render.context import open_window
+    from viz3d.render.imgui_layer import ImGuiLayer
+    from viz3d.render.renderer import FrameRenderer
+    from viz3d.ui.controls import handle_camera, handle_shortcuts
+    from viz3d.ui.overlay import Overlay
+
+    context = open_window(*size, title=f"viz3d — {title}")
+    renderer = FrameRenderer()
+    renderer.set_probe(session.probe)
+    imgui_layer = ImGuiLayer(context)
+    overlay = Overlay(title, description)
+    state = ViewState.from_spec(view)
+    state.playing = playing
+    mailbox: Mailbox[Projection] = Mailbox()
+    trainer = TrainingThread(
+        session, mailbox, capture_every=capture_every, playing=playing, steps_per_second=steps_per_second
+    )
+    trainer.start()
+    labels: list[str] = []
+    first = True
+    last_time = time.perf_counter()
+    try:
+        while not context.should_close():
+            context.poll()
+            now = time.perf_counter()
+            dt, last_time = now - last_time, now
+            projection = mailbox.take()
+            if projection is not None:
+                renderer.set_projection(projection)
+                labels = projection.layer_labels
+                state.set_n_layers(len(labels))
+                if first:  # open on the layer the preset names
+                    state.set_layer(resolve_layer(view.layer, projection.layer_names))
+                    first = False
+            fb_size = context.framebuffer_size()
+            imgui_layer.new_frame(dt)
+            handle_shortcuts(state)
+            handle_camera(state, context.window_size()[1])
+            overlay.draw(state, trainer.status(), labels)
+            trainer.set_playing(state.playing)
+            if state.step_requested:
+                trainer.step_once()
+                state.step_requested = False
+            state.advance(dt)
+            renderer.draw(state, fb_size, pixel_scale=fb_size[0] / max(context.window_size()[0], 1))
+            imgui_layer.render()
+            context.swap()
+    finally:
+        trainer.stop()
+        imgui_layer.shutdown()
+        context.close()

@@ -1,0 +1,45 @@
+"""Output files: checked before any work starts, written under a temporary name, then renamed.
+
+An existing file is never replaced unless the user said ``--force``; a folder that cannot be written
+is reported in one line before training begins, not after.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from viz3d.errors import OutputPathError
+
+
+def check_output(path: str | os.PathLike[str], force: bool = False, suffixes: tuple[str, ...] = ()) -> Path:
+    """Validate an output path up front; returns it as a `Path`."""
+    out = Path(path)
+    if suffixes and out.suffix.lower() not in suffixes:
+        raise OutputPathError(f"cannot write {out}: expected a file name ending in {' or '.join(suffixes)}")
+    if out.is_dir():
+        raise OutputPathError(f"cannot write {out}: it is a folder; name a file inside it")
+    if out.exists() and not force:
+        raise OutputPathError(f"{out} already exists: pass --force to overwrite it, or choose another name")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputPathError(f"cannot write {out}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise OutputPathError(f"cannot write {out}: folder {folder} is not writable; choose another --out")
+    return out
+
+
+def write_atomically(out: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary_path)`` beside ``out``, then rename the result onto ``out``."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent or ".")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out

@@ -1,0 +1,99 @@
+"""`ViewState`: everything the user can change about the view. The UI edits it; the renderer reads it.
+
+No GL lives here. Layer moves requested by keys are animated: `go_to_layer` sets a target and
+`advance` moves the shown layer towards it at ``morph_speed`` layers per second.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from viz3d.errors import Viz3dError
+from viz3d.presets import ViewSpec
+from viz3d.render.camera import OrbitCamera
+
+
+@dataclass
+class ViewState:
+    n_layers: int = 1
+    layer: float = 0.0  # the layer shown; fractional values are a morph in progress
+    layer_target: float | None = None  # where an animated morph is heading, if one is
+    morph_speed: float = 2.5  # layers per second for animated moves
+    playing: bool = True
+    step_requested: bool = False  # one training step asked for while paused; the loop clears it
+    show_overlay: bool = True
+    show_grid: bool = True
+    show_axes: bool = True
+    point_size: float = 5.0  # in window pixels; multiplied by the HiDPI scale when drawn
+    camera: OrbitCamera = field(default_factory=OrbitCamera)
+    status_line: str = ""  # a transient message for the overlay (where a file went, say)
+
+    @classmethod
+    def from_spec(cls, spec: ViewSpec, n_layers: int = 1) -> ViewState:
+        camera = OrbitCamera(azimuth=spec.azimuth, elevation=spec.elevation, distance=spec.distance)
+        return cls(
+            n_layers=n_layers,
+            point_size=spec.point_size,
+            show_grid=spec.show_grid,
+            show_axes=spec.show_axes,
+            camera=camera,
+        )
+
+    @property
+    def last_layer(self) -> int:
+        return max(self.n_layers - 1, 0)
+
+    def set_layer(self, layer: float) -> None:
+        """Show ``layer`` now (a slider drag): cancels any animated move."""
+        self.layer = min(max(float(layer), 0.0), float(self.last_layer))
+        self.layer_target = None
+
+    def go_to_layer(self, target: float) -> None:
+        """Start an animated morph towards ``target`` (clamped to the existing layers)."""
+        self.layer_target = min(max(float(target), 0.0), float(self.last_layer))
+
+    def step_layer(self, direction: int) -> None:
+        """Left/Right: morph to the previous or next whole layer from where the view is heading."""
+        start = self.layer_target if self.layer_target is not None else self.layer
+        if abs(start - round(start)) < 1e-6:
+            start = round(start)
+        self.go_to_layer(math.floor(start) + 1 if direction > 0 else math.ceil(start) - 1)
+
+    def advance(self, dt: float) -> None:
+        """Move the shown layer towards its target by ``dt`` seconds of animation."""
+        if self.layer_target is None:
+            return
+        delta = self.layer_target - self.layer
+        stride = self.morph_speed * max(dt, 0.0)
+        if abs(delta) <= stride:
+            self.layer, self.layer_target = self.layer_target, None
+        else:
+            self.layer += stride if delta > 0 else -stride
+
+    def set_n_layers(self, n_layers: int) -> None:
+        self.n_layers = max(1, n_layers)
+        if self.layer_target is None:
+            self.set_layer(self.layer)
+        else:
+            self.go_to_layer(self.layer_target)
+
+
+def resolve_layer(layer: str | float, layer_names: list[str]) -> float:
+    """Turn ``last``, an index or fraction (negative counts from the end), or a layer name into a position."""
+    last = len(layer_names) - 1
+    if layer == "last":
+        return float(last)
+    try:
+        value = float(layer)
+        if value < 0:
+            value += len(layer_names)
+    except ValueError:
+        if layer in layer_names:
+            return float(layer_names.index(layer))
+        raise Viz3dError(
+            f"unknown layer '{layer}': use last, a number from 0 to {last}, or one of {', '.join(layer_names)}"
+        ) from None
+    if not 0 <= value <= last:
+        raise Viz3dError(f"layer {layer} is out of range: this model has layers 0 to {last} (or -1 to -{last + 1})")
+    return value

@@ -1,0 +1,113 @@
+"""Renders one frame of a preset offscreen (EGL, no display) after training it for some steps.
+
+This is what `viz3d render` runs: it checks the output path first, trains synchronously, captures,
+draws the scene (and the overlay unless ``ui=False``) into a framebuffer object and writes a PNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from viz3d.app.output import check_output, write_atomically
+from viz3d.app.state import ViewState, resolve_layer
+from viz3d.presets import Preset
+from viz3d.project.projection import Projection
+from viz3d.render.platform import use_headless
+from viz3d.train.session import TrainingSession, session_from_preset
+from viz3d.train.thread import TrainingStatus
+
+if TYPE_CHECKING:
+    from viz3d.render.context import GLContext
+    from viz3d.ui.overlay import Overlay
+
+
+@dataclass(frozen=True)
+class StillRequest:
+    out: Path
+    size: tuple[int, int] = (1280, 720)
+    steps: int | None = None  # None: the preset's training.steps
+    layer: str | None = None  # an index, a fraction like "2.5", a layer name, "last"; None: the preset's
+    ui: bool = True
+    force: bool = False
+
+
+def render_still(preset: Preset, request: StillRequest) -> Path:
+    """Train, capture and render one PNG as ``request`` says; returns the written path."""
+    out = check_output(request.out, request.force, suffixes=(".png",))
+    use_headless()
+    session = session_from_preset(preset)
+    stats = session.train(preset.training.steps if request.steps is None else request.steps)
+    projection = session.capture()
+    state = ViewState.from_spec(preset.view, n_layers=len(projection.layer_names))
+    layer = preset.view.layer if request.layer is None else request.layer
+    state.set_layer(resolve_layer(layer, projection.layer_names))
+    state.playing = False
+    status = TrainingStatus(
+        step=session.step,
+        loss=None if stats is None else stats.loss,
+        accuracy=None if stats is None else stats.accuracy,
+    )
+    from viz3d.ui.overlay import Overlay
+
+    overlay = Overlay(preset.title, preset.description) if request.ui else None
+    pixels = render_offscreen(session, projection, state, request.size, overlay, status)
+    return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
+
+
+def render_offscreen(
+    session: TrainingSession,
+    projection: Projection,
+    state: ViewState,
+    size: tuple[int, int],
+    overlay: Overlay | None = None,
+    status: TrainingStatus | None = None,
+) -> np.ndarray:
+    """Draw one frame into an offscreen framebuffer and read it back as (H, W, 3) uint8."""
+    from viz3d.render.context import open_headless
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+
+    context = open_headless()
+    try:
+        renderer = FrameRenderer()
+        renderer.set_probe(session.probe)
+        renderer.set_projection(projection)
+        target = Offscreen(size)
+        with target.fbo:
+            renderer.draw(state, size)
+            if overlay is not None:
+                _draw_overlay(context, overlay, state, status or TrainingStatus(), projection.layer_labels, size)
+            return renderer.read_pixels(size)
+    finally:
+        context.close()
+
+
+def _draw_overlay(
+    context: GLContext,
+    overlay: Overlay,
+    state: ViewState,
+    status: TrainingStatus,
+    labels: list[str],
+    size: tuple[int, int],
+) -> None:
+    from imgui_bundle import imgui
+
+    from viz3d.render.imgui_layer import ImGuiLayer
+
+    layer = ImGuiLayer(context)
+    try:
+        # Auto-sized windows take one frame to measure themselves: lay out once, draw the second.
+        imgui_frames = 2
+        for frame in range(imgui_frames):
+            layer.new_frame(1 / 60, size)
+            overlay.draw(state, status, labels)
+            if frame == imgui_frames - 1:
+                layer.render()
+            else:
+                imgui.render()
+    finally:
+        layer.shutdown()

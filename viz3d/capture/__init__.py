@@ -1,0 +1,1 @@
+"""Capture: forward hooks on the watched modules, the probe set, and the `Snapshot` they produce."""

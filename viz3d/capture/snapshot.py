@@ -1,0 +1,32 @@
+"""`Snapshot`: every watched layer's activations for the probe inputs at one training step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Activations of each watched layer, flattened to one row per probe sample.
+
+    ``layer_names`` lists the stages in forward-execution order, starting with ``"input"``;
+    ``layer_kinds`` gives each one's module class (``"Linear"``, ``"Tanh"``, ...).
+    """
+
+    step: int
+    layer_names: list[str]
+    layer_kinds: list[str]
+    activations: dict[str, torch.Tensor]
+
+    @property
+    def n_samples(self) -> int:
+        return next(iter(self.activations.values())).shape[0]
+
+    def labels(self) -> list[str]:
+        """Short display labels, e.g. ``"input"``, ``"0 · Linear"``."""
+        return [
+            name if name == kind.lower() else f"{name} · {kind}"
+            for name, kind in zip(self.layer_names, self.layer_kinds, strict=True)
+        ]

@@ -1,0 +1,112 @@
+"""The ``viz3d`` command: ``run`` (live window), ``render`` (one PNG, headless), ``presets`` (list).
+
+User mistakes end in one line on stderr (``viz3d: error: ...``) and a non-zero exit; GL is imported
+only inside the command that needs it, after the window-or-headless choice is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from viz3d.errors import Viz3dError
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, found {text!r}") from None
+    if not (16 <= width <= 16384 and 16 <= height <= 16384):
+        raise argparse.ArgumentTypeError(f"size {text} is out of range: each side must be 16 to 16384 pixels")
+    return width, height
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected zero or more, found {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="viz3d",
+        description="Watch what a neural network does to space while it trains, live in 3D.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="train a preset live in a window")
+    run.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    run.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1600x900")
+    run.add_argument("--paused", action="store_true", help="start with training paused")
+
+    render = commands.add_parser("render", help="train a preset headless and render one frame to a PNG")
+    render.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    render.add_argument("--out", required=True, help="the PNG file to write")
+    render.add_argument("--size", type=parse_size, default=(1280, 720), help="image size (default 1280x720)")
+    render.add_argument("--steps", type=positive_int, default=None, help="training steps first (default: preset's)")
+    render.add_argument(
+        "--layer",
+        default=None,
+        help="layer to show: last, an index (negative counts from the end), a fraction, or a name; "
+        "default: the preset's",
+    )
+    render.add_argument("--no-ui", action="store_true", help="leave the overlay out of the image")
+    render.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+    commands.add_parser("presets", help="list the presets that ship with viz3d")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except Viz3dError as err:
+        print(f"viz3d: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("viz3d: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from viz3d.app.live import run_preset
+    from viz3d.presets import load_preset
+
+    run_preset(load_preset(args.preset), size=args.size, playing=not args.paused)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from viz3d.app.still import StillRequest, render_still
+    from viz3d.presets import load_preset
+
+    preset = load_preset(args.preset)
+    request = StillRequest(
+        out=args.out, size=args.size, steps=args.steps, layer=args.layer, ui=not args.no_ui, force=args.force
+    )
+    path = render_still(preset, request)
+    print(path)
+    return 0
+
+
+def cmd_presets(_args: argparse.Namespace) -> int:
+    from viz3d.presets import known_presets, load_preset
+
+    for name in known_presets():
+        preset = load_preset(name)
+        print(f"{name:<18} {preset.description}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "render": cmd_render, "presets": cmd_presets}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

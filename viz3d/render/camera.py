@@ -1,0 +1,81 @@
+"""Orbit camera: azimuth/elevation/distance around a centre, z up, perspective projection.
+
+Pure numpy (no GL), so the view state can hold it and tests can project points by hand. Matrices
+use vispy's row-vector convention (``clip = [x, y, z, 1] @ view_proj``), which is what a gloo
+``mat4`` uniform expects for ``u_view_proj * vec4(p, 1)`` in GLSL.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from vispy.util.transforms import perspective
+
+
+@dataclass
+class OrbitCamera:
+    azimuth: float = -90.0  # degrees around z; -90 looks along +y
+    elevation: float = 55.0  # degrees above the xy-plane
+    distance: float = 3.6
+    center: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
+    fov: float = 35.0  # vertical field of view, degrees
+    home: tuple[float, float, float] | None = None  # (azimuth, elevation, distance) that reset() restores
+
+    def __post_init__(self) -> None:
+        if self.home is None:
+            self.home = (self.azimuth, self.elevation, self.distance)
+
+    # --- interaction (pixel deltas from the mouse) ------------------------------------------------
+    def rotate(self, dx: float, dy: float) -> None:
+        self.azimuth = (self.azimuth - 0.4 * dx + 180.0) % 360.0 - 180.0
+        self.elevation = float(np.clip(self.elevation + 0.4 * dy, -89.0, 89.0))
+
+    def zoom(self, wheel_steps: float) -> None:
+        self.distance = float(np.clip(self.distance * 0.9**wheel_steps, 0.3, 100.0))
+
+    def pan(self, dx: float, dy: float, viewport_height: int) -> None:
+        """Move the centre so the scene follows the mouse (dx, dy in pixels, y down)."""
+        right, up, _ = self._basis()
+        units_per_pixel = 2 * self.distance * math.tan(math.radians(self.fov) / 2) / max(viewport_height, 1)
+        self.center = (self.center - right * dx * units_per_pixel + up * dy * units_per_pixel).astype(np.float32)
+
+    def reset(self) -> None:
+        assert self.home is not None
+        self.azimuth, self.elevation, self.distance = self.home
+        self.center = np.zeros(3, np.float32)
+
+    # --- matrices --------------------------------------------------------------------------
+    def eye(self) -> np.ndarray:
+        az, el = math.radians(self.azimuth), math.radians(self.elevation)
+        offset = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
+        return self.center + self.distance * offset
+
+    def _basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        forward = self.center - self.eye()
+        forward /= np.linalg.norm(forward)
+        right = np.cross(forward, [0.0, 0.0, 1.0])
+        right /= np.linalg.norm(right)
+        up = np.cross(right, forward)
+        return right, up, forward
+
+    def view_matrix(self) -> np.ndarray:
+        """World → eye, row-vector convention."""
+        right, up, forward = self._basis()
+        eye = self.eye()
+        view = np.eye(4)
+        view[:3, 0], view[:3, 1], view[:3, 2] = right, up, -forward
+        view[3, :3] = [-right @ eye, -up @ eye, forward @ eye]
+        return view
+
+    def view_proj(self, aspect: float) -> np.ndarray:
+        near = max(self.distance * 0.01, 0.01)
+        far = self.distance * 10 + 10
+        return (self.view_matrix() @ perspective(self.fov, aspect, near, far)).astype(np.float32)
+
+    def to_pixels(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Where world points land in a width×height image (x right, y down), for tests and labels."""
+        homo = np.c_[points, np.ones(len(points))] @ self.view_proj(width / height)
+        ndc = homo[:, :2] / homo[:, 3:4]
+        return np.c_[(ndc[:, 0] + 1) / 2 * width, (1 - ndc[:, 1]) / 2 * height]

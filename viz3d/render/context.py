@@ -1,0 +1,129 @@
+"""OpenGL 3.3 core contexts: a real glfw window, or glfw's Null platform with EGL (no display).
+
+Both run the same drawing code. After the context is current, vispy.gloo is attached to it through
+a ``FakeCanvas`` and the two core-profile fixes from gl-notes are applied (bind a VAO; flush once and
+drain vispy's ``GL_POINT_SPRITE`` error). A failure is one `GLContextError` line saying what fixes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# isort: off
+import imgui_bundle  # noqa: F401  - load imgui's libglfw first, so pyglfw binds the same library
+import glfw
+# isort: on
+
+from viz3d.errors import GLContextError
+from viz3d.render.platform import GL_PACKAGES, has_display, is_headless
+
+
+@dataclass
+class GLContext:
+    """A current GL context: its glfw window (hidden when headless) and vispy's canvas for gloo."""
+
+    window: Any
+    canvas: Any
+    headless: bool
+
+    def framebuffer_size(self) -> tuple[int, int]:
+        return glfw.get_framebuffer_size(self.window)
+
+    def window_size(self) -> tuple[int, int]:
+        return glfw.get_window_size(self.window)
+
+    def content_scale(self) -> float:
+        return 1.0 if self.headless else float(glfw.get_window_content_scale(self.window)[0])
+
+    def should_close(self) -> bool:
+        return bool(glfw.window_should_close(self.window))
+
+    def poll(self) -> None:
+        glfw.poll_events()
+
+    def swap(self) -> None:
+        glfw.swap_buffers(self.window)
+
+    def close(self) -> None:
+        glfw.destroy_window(self.window)
+        glfw.terminate()
+
+
+def _glfw_error(code: int, message: bytes) -> None:
+    _glfw_error.last = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+
+
+_glfw_error.last = ""
+
+
+def _core_profile_hints() -> None:
+    glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 3)
+    glfw.window_hint(glfw.CONTEXT_VERSION_MINOR, 3)
+    glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
+    glfw.window_hint(glfw.OPENGL_FORWARD_COMPAT, True)
+
+
+def open_window(width: int, height: int, title: str) -> GLContext:
+    """A resizable, vsynced, HiDPI-aware window with an OpenGL 3.3 core context."""
+    if is_headless():
+        raise GLContextError("a window was asked for after headless rendering was chosen: use `viz3d render`")
+    if not has_display():
+        raise GLContextError(
+            "no display to open a window on (DISPLAY is not set): run `viz3d render` to write PNG files, "
+            "or start under Xvfb (xvfb-run -a viz3d run ...)"
+        )
+    glfw.set_error_callback(_glfw_error)
+    if not glfw.init():
+        raise GLContextError(f"glfw could not start ({_glfw_error.last}): check DISPLAY and the X server")
+    _core_profile_hints()
+    glfw.window_hint(glfw.RESIZABLE, True)
+    glfw.window_hint(glfw.SCALE_TO_MONITOR, True)
+    glfw.window_hint(glfw.SAMPLES, 4)
+    window = glfw.create_window(width, height, title, None, None)
+    if not window:
+        glfw.terminate()
+        raise GLContextError(
+            f"could not open an OpenGL 3.3 window ({_glfw_error.last}): update the GPU driver, or install "
+            f"Mesa with `apt-get install {GL_PACKAGES}`"
+        )
+    glfw.make_context_current(window)
+    glfw.swap_interval(1)
+    return GLContext(window=window, canvas=_attach_gloo(), headless=False)
+
+
+def open_headless(width: int = 64, height: int = 64) -> GLContext:
+    """An offscreen OpenGL 3.3 core context through EGL; draw into framebuffer objects."""
+    if not is_headless():
+        raise GLContextError(
+            "headless rendering needs PYOPENGL_PLATFORM=egl before GL is imported: "
+            "call viz3d.render.platform.use_headless() first"
+        )
+    glfw.set_error_callback(_glfw_error)
+    glfw.init_hint(glfw.PLATFORM, glfw.PLATFORM_NULL)
+    if not glfw.init():
+        raise GLContextError(f"glfw's headless platform could not start ({_glfw_error.last})")
+    _core_profile_hints()
+    glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.EGL_CONTEXT_API)
+    glfw.window_hint(glfw.VISIBLE, False)
+    window = glfw.create_window(width, height, "viz3d (headless)", None, None)
+    if not window:
+        glfw.terminate()
+        raise GLContextError(
+            f"no headless OpenGL 3.3 context through EGL ({_glfw_error.last or 'no EGL device'}): "
+            f"install `apt-get install {GL_PACKAGES}` (or an NVIDIA driver with EGL)"
+        )
+    glfw.make_context_current(window)
+    return GLContext(window=window, canvas=_attach_gloo(), headless=True)
+
+
+def _attach_gloo() -> Any:
+    from OpenGL import GL
+    from vispy.gloo.context import FakeCanvas
+
+    canvas = FakeCanvas()
+    GL.glBindVertexArray(GL.glGenVertexArrays(1))  # core profile: vispy never binds a VAO
+    canvas.flush()  # vispy's first flush enables GL_POINT_SPRITE, invalid in core profile ...
+    while GL.glGetError() != GL.GL_NO_ERROR:  # ... so drain the error it leaves
+        pass
+    return canvas

@@ -1,0 +1,59 @@
+"""ImGui in our GL context: the backend that feeds it input and draws its output.
+
+In a window, imgui-bundle's ``GlfwRenderer`` takes glfw's input callbacks; headless, the plain
+programmable-pipeline renderer draws into whatever framebuffer is bound and input comes only from
+what the caller adds to ``imgui.get_io()``. Around each ImGui draw we apply gl-notes gotcha 3: unbind
+the program first and make vispy forget its cached current program after.
+"""
+
+from __future__ import annotations
+
+from imgui_bundle import imgui
+from imgui_bundle.python_backends.glfw_backend import GlfwRenderer
+from imgui_bundle.python_backends.opengl_backend_programmable import ProgrammablePipelineRenderer
+from OpenGL import GL
+
+from viz3d.render.context import GLContext
+
+FONT_SIZE = 16.0  # base font size in window pixels: readable from the back of a room
+
+
+class ImGuiLayer:
+    def __init__(self, context: GLContext) -> None:
+        self.context = context
+        imgui.create_context()
+        io = imgui.get_io()
+        io.set_ini_filename(None)  # never write imgui.ini into the user's working directory
+        style = imgui.get_style()
+        style.font_size_base = FONT_SIZE
+        style.font_scale_dpi = context.content_scale()
+        style.window_rounding = 6.0
+        style.frame_rounding = 4.0
+        self.backend: ProgrammablePipelineRenderer
+        if context.headless:
+            self.backend = ProgrammablePipelineRenderer()
+        else:
+            self.backend = GlfwRenderer(context.window)
+
+    def new_frame(self, dt: float, size: tuple[int, int] | None = None) -> None:
+        """Start an ImGui frame; headless callers pass the framebuffer ``size``."""
+        io = imgui.get_io()
+        if isinstance(self.backend, GlfwRenderer):
+            self.backend.process_inputs()
+        else:
+            io.display_size = imgui.ImVec2(*(size or self.context.framebuffer_size()))
+            io.display_framebuffer_scale = imgui.ImVec2(1.0, 1.0)
+            io.delta_time = max(dt, 1e-4)
+        imgui.new_frame()
+
+    def render(self) -> None:
+        """Finish the frame and draw it over what is in the bound framebuffer."""
+        imgui.render()
+        self.context.canvas.flush()
+        GL.glUseProgram(0)
+        self.backend.render(imgui.get_draw_data())
+        self.context.canvas.context.shared.parser.env.pop("current_program", None)
+
+    def shutdown(self) -> None:
+        self.backend.shutdown()
+        imgui.destroy_context()

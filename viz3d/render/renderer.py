@@ -1,0 +1,67 @@
+"""The frame renderer: draws the scene for a `ViewState` into the current framebuffer.
+
+It owns the GPU visuals. `set_probe` sends the static per-vertex data once (colours, grid segments);
+`set_projection` uploads a new projection (one texture upload); `draw` changes only uniforms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from OpenGL import GL
+from vispy import gloo
+
+from viz3d.app.state import ViewState
+from viz3d.capture.probe import ProbeSet
+from viz3d.colors import BACKGROUND, class_colors
+from viz3d.project.projection import Projection
+from viz3d.render.visuals import LayerPositions, PointCloud, Reference, WarpedGrid
+
+
+class FrameRenderer:
+    def __init__(self) -> None:
+        # Core profile sizes points from gl_PointSize only with this on; vispy never sets it.
+        GL.glEnable(GL.GL_PROGRAM_POINT_SIZE)
+        self.positions = LayerPositions()
+        self.reference = Reference()
+        self.points: PointCloud | None = None
+        self.grid: WarpedGrid | None = None
+        self.projection: Projection | None = None
+
+    def set_probe(self, probe: ProbeSet) -> None:
+        self.points = PointCloud(class_colors(probe.labels))
+        self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, first_vertex=probe.n_data)
+
+    def set_projection(self, projection: Projection) -> None:
+        self.positions.upload(projection.positions)
+        self.projection = projection
+
+    def draw(self, state: ViewState, size: tuple[int, int], pixel_scale: float = 1.0) -> None:
+        """Clear and draw points, grid and reference at framebuffer ``size`` (width, height)."""
+        width, height = size
+        gloo.set_viewport(0, 0, width, height)
+        gloo.set_state(depth_test=True, blend=True, blend_func=("src_alpha", "one_minus_src_alpha"))
+        gloo.set_clear_color(BACKGROUND)
+        gloo.clear(color=True, depth=True)
+        view_proj = state.camera.view_proj(width / max(height, 1))
+        if state.show_axes:
+            self.reference.draw(view_proj)
+        if self.projection is not None and self.points is not None and self.grid is not None:
+            if state.show_grid:
+                self.grid.draw(self.positions, state.layer, view_proj)
+            self.points.draw(self.positions, state.layer, view_proj, state.point_size * pixel_scale)
+        gloo.flush()
+
+    def read_pixels(self, size: tuple[int, int]) -> np.ndarray:
+        """The current framebuffer as (height, width, 3) uint8, top row first."""
+        width, height = size
+        return gloo.read_pixels((0, 0, width, height), alpha=False)
+
+
+class Offscreen:
+    """A framebuffer object of a fixed size with depth: render into it, then read it back."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        width, height = size
+        self.size = size
+        self.color = gloo.Texture2D((height, width, 4))
+        self.fbo = gloo.FrameBuffer(self.color, gloo.RenderBuffer((height, width)))

@@ -1,0 +1,121 @@
+"""GPU visuals: the shared positions texture, the point cloud, the warped grid and the reference.
+
+Each visual owns its gloo program and buffers and draws itself given a view-projection matrix; the
+scene data comes in as numpy arrays (from `ProbeSet` and `Projection`), never the other way round.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from vispy import gloo
+
+from viz3d.colors import GRID_HORIZONTAL, GRID_VERTICAL
+from viz3d.render.shaders import load_program
+
+TEXTURE_WIDTH = 4096  # texels per row of the positions texture; a layer takes ceil(rows / width) rows
+
+
+class LayerPositions:
+    """All layers' positions for all vertices (data points, then grid samples) in one RGB32F texture."""
+
+    def __init__(self) -> None:
+        self.texture: gloo.Texture2D | None = None
+        self.n_layers = 0
+        self.n_vertices = 0
+        self.rows_per_layer = 1
+        self._staging: np.ndarray | None = None
+
+    def upload(self, positions: np.ndarray) -> None:
+        """Replace the texture's content with ``positions`` (L, M, 3) float32."""
+        n_layers, n_vertices, _ = positions.shape
+        width = min(TEXTURE_WIDTH, max(n_vertices, 1))
+        rows = max(1, math.ceil(n_vertices / width))
+        shape = (n_layers * rows, width, 3)
+        if self._staging is None or self._staging.shape != shape:
+            self._staging = np.zeros(shape, np.float32)
+        flat = self._staging.reshape(n_layers, rows * width, 3)
+        flat[:, :n_vertices] = positions
+        if self.texture is None or self.texture.shape != shape:
+            self.texture = gloo.Texture2D(self._staging, internalformat="rgb32f", interpolation="nearest")
+        else:
+            self.texture.set_data(self._staging)
+        self.n_layers, self.n_vertices, self.rows_per_layer = n_layers, n_vertices, rows
+
+    def bind_to(self, program: gloo.Program, layer: float) -> None:
+        program["u_positions"] = self.texture
+        program["u_tex_width"] = self._staging.shape[1]
+        program["u_rows_per_layer"] = self.rows_per_layer
+        program["u_n_layers"] = self.n_layers
+        program["u_layer"] = float(layer)
+
+
+class PointCloud:
+    def __init__(self, colors: np.ndarray) -> None:
+        self.program = load_program("points")
+        self.program["a_color"] = gloo.VertexBuffer(np.ascontiguousarray(colors, np.float32))
+        self.count = len(colors)
+
+    def draw(self, positions: LayerPositions, layer: float, view_proj: np.ndarray, point_size: float) -> None:
+        if self.count == 0:
+            return
+        positions.bind_to(self.program, layer)
+        self.program["u_view_proj"] = view_proj
+        self.program["u_point_size"] = float(point_size)
+        self.program.draw("points")
+
+
+class WarpedGrid:
+    """The input grid's line segments; their vertices follow the grid rows of the positions texture."""
+
+    def __init__(self, grid_coords: np.ndarray, segments: np.ndarray, first_vertex: int) -> None:
+        self.program = load_program("grid")
+        self.first_vertex = first_vertex
+        n = len(grid_coords)
+        colors = np.empty((n, 4), np.float32)
+        colors[: n // 2] = GRID_HORIZONTAL  # make_probe lists horizontal lines first
+        colors[n // 2 :] = GRID_VERTICAL
+        self.program["a_color"] = gloo.VertexBuffer(colors)
+        self.indices = gloo.IndexBuffer(np.ascontiguousarray(segments, np.uint32)) if len(segments) else None
+
+    def draw(self, positions: LayerPositions, layer: float, view_proj: np.ndarray) -> None:
+        if self.indices is None:
+            return
+        positions.bind_to(self.program, layer)
+        self.program["u_view_proj"] = view_proj
+        self.program["u_first_vertex"] = self.first_vertex
+        self.program.draw("lines", self.indices)
+
+
+def reference_lines(extent: float = 1.25, ground_z: float = -1.1, cells: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Axes through the origin (x red, y green, z blue) and a faint square ground grid below the data."""
+    axes = np.array([[0, 0, 0], [extent, 0, 0], [0, 0, 0], [0, extent, 0], [0, 0, 0], [0, 0, extent]], np.float32)
+    axis_colors = np.repeat(
+        np.array([[0.9, 0.35, 0.35, 0.8], [0.4, 0.85, 0.45, 0.8], [0.4, 0.6, 1.0, 0.8]], np.float32),
+        2,
+        axis=0,
+    )
+    ticks = np.linspace(-extent, extent, cells + 1, dtype=np.float32)
+    ground = []
+    for t in ticks:
+        ground += [
+            [t, -extent, ground_z],
+            [t, extent, ground_z],
+            [-extent, t, ground_z],
+            [extent, t, ground_z],
+        ]
+    ground_colors = np.tile(np.array([[1.0, 1.0, 1.0, 0.07]], np.float32), (len(ground), 1))
+    return np.concatenate([axes, np.array(ground, np.float32)]), np.concatenate([axis_colors, ground_colors])
+
+
+class Reference:
+    def __init__(self) -> None:
+        vertices, colors = reference_lines()
+        self.program = load_program("reference")
+        self.program["a_position"] = gloo.VertexBuffer(vertices)
+        self.program["a_color"] = gloo.VertexBuffer(colors)
+
+    def draw(self, view_proj: np.ndarray) -> None:
+        self.program["u_view_proj"] = view_proj
+        self.program.draw("lines")

@@ -1,0 +1,1 @@
+"""Training: datasets, preset models, the training session and the background training thread."""

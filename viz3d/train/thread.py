@@ -1,0 +1,132 @@
+"""The training thread: steps the session while playing and posts a projection every K steps.
+
+It never waits for the renderer: projections go into a `Mailbox` that keeps only the newest. A step
+that raises (or whose loss is NaN) pauses training and records the error with its traceback in the
+status; the last good projection stays in the mailbox, so the picture on screen stays too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, replace
+
+from viz3d.project.projection import Projection
+from viz3d.train.mailbox import Mailbox
+from viz3d.train.session import TrainingSession
+
+
+@dataclass(frozen=True)
+class TrainingStatus:
+    step: int = 0
+    loss: float | None = None
+    accuracy: float | None = None
+    playing: bool = False
+    error: str | None = None  # one line: what went wrong and what to do
+    error_detail: str | None = None  # the traceback, for the overlay's details
+
+
+class TrainingThread:
+    def __init__(
+        self,
+        session: TrainingSession,
+        mailbox: Mailbox[Projection],
+        capture_every: int = 10,
+        steps_per_cycle: int = 4,
+        playing: bool = True,
+        steps_per_second: float | None = None,
+    ) -> None:
+        self.session = session
+        self.mailbox = mailbox
+        self.capture_every = max(1, capture_every)
+        self.steps_per_cycle = max(1, steps_per_cycle)
+        # Pacing for a watchable demo; None trains as fast as it can.
+        self.cycle_seconds = self.steps_per_cycle / steps_per_second if steps_per_second else 0.0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._single_steps = 0
+        self._status = TrainingStatus(playing=playing)
+        self._thread = threading.Thread(target=self._run, name="viz3d-training", daemon=True)
+
+    # --- controls (called from the render thread) -------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def set_playing(self, playing: bool) -> None:
+        with self._lock:
+            if playing == self._status.playing:
+                return
+            # Playing again clears the error: the user has seen it and wants another try.
+            self._status = replace(self._status, playing=playing, error=None if playing else self._status.error)
+        self._wake.set()
+
+    def step_once(self) -> None:
+        """Run exactly one step (and capture after it) while paused."""
+        with self._lock:
+            self._single_steps += 1
+        self._wake.set()
+
+    def status(self) -> TrainingStatus:
+        with self._lock:
+            return self._status
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # --- the thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        self._publish()  # the picture at the current step, before any training
+        while not self._stop.is_set():
+            with self._lock:
+                if self._status.playing:
+                    steps = self.steps_per_cycle
+                elif self._single_steps:
+                    self._single_steps -= 1
+                    steps = 1
+                else:
+                    steps = 0
+            if steps == 0:
+                self._wake.wait(0.1)
+                self._wake.clear()
+                continue
+            started = time.perf_counter()
+            for _ in range(steps):
+                if not self._step():
+                    break
+            if steps > 1 and self.cycle_seconds:
+                self._stop.wait(max(0.0, self.cycle_seconds - (time.perf_counter() - started)))
+
+    def _step(self) -> bool:
+        session = self.session
+        try:
+            stats = session.train_step()
+            with self._lock:
+                self._status = replace(self._status, step=session.step, loss=stats.loss, accuracy=stats.accuracy)
+                paused = not self._status.playing
+            if session.step % self.capture_every == 0 or paused:
+                self._publish(raise_errors=True)
+            return True
+        except Exception as err:  # noqa: BLE001 - any failure of user code must not end the thread
+            self._fail(err)
+            return False
+
+    def _publish(self, raise_errors: bool = False) -> None:
+        try:
+            self.mailbox.post(self.session.capture())
+        except Exception as err:  # noqa: BLE001
+            if raise_errors:
+                raise
+            self._fail(err)
+
+    def _fail(self, err: BaseException) -> None:
+        line = f"training paused at step {self.session.step}: {type(err).__name__}: {err}".splitlines()[0]
+        with self._lock:
+            self._status = replace(self._status, playing=False, error=line, error_detail=traceback.format_exc())

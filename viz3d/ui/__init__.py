@@ -1,0 +1,1 @@
+"""The overlay: ImGui panels and input handling. They edit `ViewState` only and never call GL."""

@@ -1,0 +1,49 @@
+"""Keyboard shortcuts and mouse camera control, read from ImGui's input state each frame.
+
+Input that ImGui wants (typing in a field, dragging a slider, the mouse over a panel) is left to it.
+
+Keys: Space play/pause, Left/Right previous/next layer (animated), H hide/show the overlay,
+. (period) one training step while paused.
+Mouse: left-drag rotates, right-drag (or shift+left-drag) pans, scroll zooms, double-click resets.
+"""
+
+from __future__ import annotations
+
+from imgui_bundle import imgui
+
+from viz3d.app.state import ViewState
+
+
+def handle_shortcuts(state: ViewState) -> None:
+    io = imgui.get_io()
+    if io.want_text_input:
+        return
+    if imgui.is_key_pressed(imgui.Key.space, repeat=False):
+        state.playing = not state.playing
+    if imgui.is_key_pressed(imgui.Key.left_arrow):
+        state.step_layer(-1)
+    if imgui.is_key_pressed(imgui.Key.right_arrow):
+        state.step_layer(+1)
+    if imgui.is_key_pressed(imgui.Key.h, repeat=False):
+        state.show_overlay = not state.show_overlay
+    if imgui.is_key_pressed(imgui.Key.period) and not state.playing:
+        state.step_requested = True
+
+
+def handle_camera(state: ViewState, viewport_height: int) -> None:
+    io = imgui.get_io()
+    if io.want_capture_mouse:
+        return
+    camera = state.camera
+    dx, dy = io.mouse_delta.x, io.mouse_delta.y
+    if imgui.is_mouse_double_clicked(imgui.MouseButton_.left):
+        camera.reset()
+    elif imgui.is_mouse_down(imgui.MouseButton_.left) and (dx or dy):
+        if io.key_shift:
+            camera.pan(dx, dy, viewport_height)
+        else:
+            camera.rotate(dx, dy)
+    if imgui.is_mouse_down(imgui.MouseButton_.right) and (dx or dy):
+        camera.pan(dx, dy, viewport_height)
+    if io.mouse_wheel:
+        camera.zoom(io.mouse_wheel)
