@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
     run.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1600x900")
     run.add_argument("--paused", action="store_true", help="start with training paused")
+    run.add_argument("--frames", type=positive_int, default=None, help="close by itself after this many frames")
 
     render = commands.add_parser("render", help="train a preset headless and render one frame to a PNG")
     render.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
@@ -79,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from viz3d.app.live import run_preset
     from viz3d.presets import load_preset
 
-    run_preset(load_preset(args.preset), size=args.size, playing=not args.paused)
+    run_preset(load_preset(args.preset), size=args.size, playing=not args.paused, max_frames=args.frames)
     return 0
 
 

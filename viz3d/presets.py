@@ -46,6 +46,7 @@ class ModelSpec:
 class OptimizerSpec:
     kind: str = "adam"
     lr: float = 0.03
+    weight_decay: float = 0.0  # decoupled (AdamW-style) for adam, L2 for sgd
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class TrainingSpec:
 
 @dataclass(frozen=True)
 class ProbeSpec:
-    grid_lines: int = 25  # lines in each direction
+    grid_lines: int = 21  # lines in each direction
     grid_samples: int = 121  # samples along each line
     grid_margin: float = 0.15  # how far the grid reaches beyond the data, as a fraction of its span
 

@@ -23,8 +23,10 @@ from viz3d.train.thread import TrainingThread
 FRAME_RATE = 60  # the rate live training is paced to: steps_per_frame × this many steps per second
 
 
-def run_preset(preset: Preset, size: tuple[int, int] = (1280, 720), playing: bool = True) -> None:
-    """Open a window and train ``preset`` live until the window is closed."""
+def run_preset(
+    preset: Preset, size: tuple[int, int] = (1280, 720), playing: bool = True, max_frames: int | None = None
+) -> None:
+    """Open a window and train ``preset`` live until the window is closed (or ``max_frames`` are shown)."""
     session = session_from_preset(preset)
     run_session(
         session,
@@ -35,6 +37,7 @@ def run_preset(preset: Preset, size: tuple[int, int] = (1280, 720), playing: boo
         playing=playing,
         capture_every=preset.training.capture_every,
         steps_per_second=preset.training.steps_per_frame * FRAME_RATE,
+        max_frames=max_frames,
     )
 
 
@@ -70,6 +73,7 @@ def run_session(
     playing: bool = True,
     capture_every: int = 10,
     steps_per_second: float | None = None,
+    max_frames: int | None = None,
 ) -> None:
     from viz3d.render.context import open_window
     from viz3d.render.imgui_layer import ImGuiLayer
@@ -91,9 +95,11 @@ def run_session(
     trainer.start()
     labels: list[str] = []
     first = True
+    frames = 0
     last_time = time.perf_counter()
     try:
-        while not context.should_close():
+        while not context.should_close() and (max_frames is None or frames < max_frames):
+            frames += 1
             context.poll()
             now = time.perf_counter()
             dt, last_time = now - last_time, now
@@ -109,7 +115,10 @@ def run_session(
             imgui_layer.new_frame(dt)
             handle_shortcuts(state)
             handle_camera(state, context.window_size()[1])
-            overlay.draw(state, trainer.status(), labels)
+            status = trainer.status()
+            if status.error and not status.playing:
+                state.playing = False  # training paused itself: the Play button must say so
+            overlay.draw(state, status, labels)
             trainer.set_playing(state.playing)
             if state.step_requested:
                 trainer.step_once()

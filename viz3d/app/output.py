@@ -26,9 +26,20 @@ def check_output(path: str | os.PathLike[str], force: bool = False, suffixes: tu
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise OutputPathError(f"cannot write {out}: folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
+    if not _can_create_in(folder):
         raise OutputPathError(f"cannot write {out}: folder {folder} is not writable; choose another --out")
     return out
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Try it: permissions, read-only file systems and root's privileges all answer the same way."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".viz3d-write-check.", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
 
 
 def write_atomically(out: Path, write: Callable[[Path], None]) -> Path:

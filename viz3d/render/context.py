@@ -45,9 +45,18 @@ class GLContext:
     def swap(self) -> None:
         glfw.swap_buffers(self.window)
 
+    def make_current(self) -> None:
+        glfw.make_context_current(self.window)
+
     def close(self) -> None:
+        """Destroy this context's window; glfw itself stops with the last one."""
         glfw.destroy_window(self.window)
-        glfw.terminate()
+        _open_windows.discard(id(self.window))
+        if not _open_windows:
+            glfw.terminate()
+
+
+_open_windows: set[int] = set()
 
 
 def _glfw_error(code: int, message: bytes) -> None:
@@ -66,8 +75,6 @@ def _core_profile_hints() -> None:
 
 def open_window(width: int, height: int, title: str) -> GLContext:
     """A resizable, vsynced, HiDPI-aware window with an OpenGL 3.3 core context."""
-    if is_headless():
-        raise GLContextError("a window was asked for after headless rendering was chosen: use `viz3d render`")
     if not has_display():
         raise GLContextError(
             "no display to open a window on (DISPLAY is not set): run `viz3d render` to write PNG files, "
@@ -80,15 +87,19 @@ def open_window(width: int, height: int, title: str) -> GLContext:
     glfw.window_hint(glfw.RESIZABLE, True)
     glfw.window_hint(glfw.SCALE_TO_MONITOR, True)
     glfw.window_hint(glfw.SAMPLES, 4)
+    if is_headless():  # PyOpenGL was pointed at EGL (Wayland, or a headless choice): make the window's context EGL too
+        glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.EGL_CONTEXT_API)
     window = glfw.create_window(width, height, title, None, None)
     if not window:
-        glfw.terminate()
+        if not _open_windows:
+            glfw.terminate()
         raise GLContextError(
             f"could not open an OpenGL 3.3 window ({_glfw_error.last}): update the GPU driver, or install "
             f"Mesa with `apt-get install {GL_PACKAGES}`"
         )
     glfw.make_context_current(window)
     glfw.swap_interval(1)
+    _open_windows.add(id(window))
     return GLContext(window=window, canvas=_attach_gloo(), headless=False)
 
 
@@ -108,12 +119,14 @@ def open_headless(width: int = 64, height: int = 64) -> GLContext:
     glfw.window_hint(glfw.VISIBLE, False)
     window = glfw.create_window(width, height, "viz3d (headless)", None, None)
     if not window:
-        glfw.terminate()
+        if not _open_windows:
+            glfw.terminate()
         raise GLContextError(
             f"no headless OpenGL 3.3 context through EGL ({_glfw_error.last or 'no EGL device'}): "
             f"install `apt-get install {GL_PACKAGES}` (or an NVIDIA driver with EGL)"
         )
     glfw.make_context_current(window)
+    _open_windows.add(id(window))
     return GLContext(window=window, canvas=_attach_gloo(), headless=True)
 
 

@@ -43,11 +43,14 @@ class FrameRenderer:
         gloo.set_clear_color(BACKGROUND)
         gloo.clear(color=True, depth=True)
         view_proj = state.camera.view_proj(width / max(height, 1))
+        # Translucent lines are drawn first and write no depth, so they never hide a data point.
+        gloo.set_depth_mask(False)
         if state.show_axes:
             self.reference.draw(view_proj)
-        if self.projection is not None and self.points is not None and self.grid is not None:
-            if state.show_grid:
-                self.grid.draw(self.positions, state.layer, view_proj)
+        if self.projection is not None and self.grid is not None and state.show_grid:
+            self.grid.draw(self.positions, state.layer, view_proj)
+        gloo.set_depth_mask(True)
+        if self.projection is not None and self.points is not None:
             self.points.draw(self.positions, state.layer, view_proj, state.point_size * pixel_scale)
         gloo.flush()
 

@@ -34,6 +34,9 @@ def shader_source(name: str) -> tuple[str, str]:
         known = ", ".join(sorted(p.stem for p in shader_dir().glob("*.glsl")))
         raise FileNotFoundError(f"no shader program '{name}' in {shader_dir()}: known programs are {known}")
     text = _INCLUDE.sub(lambda m: _include(m.group(1)), path.read_text(encoding="utf-8"))
+    if not text.isascii():
+        # vispy hands GL the length in characters, not bytes: any non-ASCII byte truncates the shader.
+        raise ValueError(f"{path} (or a file it includes) has non-ASCII characters: GLSL files must be ASCII")
     parts = _STAGE.split(text)
     stages = dict(zip(parts[1::2], parts[2::2], strict=True))
     if set(stages) != {"vertex", "fragment"}:

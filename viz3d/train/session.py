@@ -78,9 +78,13 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     x, y = dataset.x.to(device), dataset.y.to(device)
     opt_spec = preset.optimizer
     if opt_spec.kind == "adam":
-        optimizer: torch.optim.Optimizer = torch.optim.Adam(model.parameters(), lr=opt_spec.lr)
+        optimizer: torch.optim.Optimizer = torch.optim.AdamW(
+            model.parameters(), lr=opt_spec.lr, weight_decay=opt_spec.weight_decay
+        )
     else:
-        optimizer = torch.optim.SGD(model.parameters(), lr=opt_spec.lr, momentum=0.9)
+        optimizer = torch.optim.SGD(
+            model.parameters(), lr=opt_spec.lr, momentum=0.9, weight_decay=opt_spec.weight_decay
+        )
 
     def train_step(_step: int) -> StepStats:
         optimizer.zero_grad(set_to_none=True)

@@ -13,7 +13,10 @@ from viz3d.train.thread import TrainingStatus
 
 ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
-HELP = "Space play/pause  ·  Left/Right layer  ·  H hide  ·  drag rotate  ·  right-drag pan  ·  scroll zoom"
+HELP = (
+    "Space play/pause  ·  Left/Right layer  ·  H hide\n"
+    "drag rotate  ·  right-drag pan  ·  scroll zoom  ·  double-click reset"
+)
 
 
 class Overlay:
@@ -41,9 +44,7 @@ class Overlay:
         self._view(state)
         if state.status_line:
             imgui.text_colored(MUTED, state.status_line)
-        imgui.push_text_wrap_pos(360)
         imgui.text_colored(MUTED, HELP)
-        imgui.pop_text_wrap_pos()
         imgui.end()
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
@@ -56,8 +57,8 @@ class Overlay:
         imgui.end_disabled()
         imgui.same_line()
         imgui.text(f"step {status.step:,}")
-        loss = "–" if status.loss is None else f"{status.loss:.4f}"
-        accuracy = "–" if status.accuracy is None else f"{100 * status.accuracy:.1f}%"
+        loss = "-" if status.loss is None else f"{status.loss:.4g}"
+        accuracy = "-" if status.accuracy is None else f"{100 * status.accuracy:.1f}%"
         imgui.text(f"loss {loss}    accuracy {accuracy}")
         if status.error:
             imgui.push_text_wrap_pos(360)

@@ -1,0 +1,65 @@
+"""Helpers shared by the rendering tests: a scene from hand-made positions, drawn into an FBO."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viz3d.app.state import ViewState
+from viz3d.capture.probe import ProbeSet
+from viz3d.colors import BACKGROUND
+from viz3d.project.projection import Projection
+from viz3d.render.camera import OrbitCamera
+
+BACKGROUND_RGB = (np.array(BACKGROUND[:3]) * 255).round().astype(int)
+
+
+def probe_of(labels, grid_coords=None, segments=None, n_dims: int = 2) -> ProbeSet:
+    import torch
+
+    grid = np.zeros((0, 2), np.float32) if grid_coords is None else np.asarray(grid_coords, np.float32)
+    segs = np.zeros((0, 2), np.uint32) if segments is None else np.asarray(segments, np.uint32)
+    return ProbeSet(
+        inputs=torch.zeros(len(labels) + len(grid), n_dims),
+        n_data=len(labels),
+        labels=np.asarray(labels),
+        grid_coords=grid,
+        grid_segments=segs,
+    )
+
+
+def projection_of(positions: np.ndarray) -> Projection:
+    n_layers = positions.shape[0]
+    names = [f"layer{i}" for i in range(n_layers)]
+    return Projection(
+        step=0,
+        layer_names=names,
+        layer_labels=names,
+        positions=np.ascontiguousarray(positions, np.float32),
+        explained_variance_ratio=np.zeros((n_layers, 10), np.float32),
+        scales=np.ones(n_layers, np.float32),
+    )
+
+
+def top_down_state(n_layers: int, layer: float) -> ViewState:
+    """Looking straight down at the xy-plane, x to the right and y up, nothing but the scene."""
+    state = ViewState(n_layers=n_layers, show_axes=False, show_grid=False, point_size=9.0)
+    state.camera = OrbitCamera(azimuth=-90.0, elevation=89.99, distance=4.0)
+    state.set_layer(layer)
+    return state
+
+
+def render(renderer, state: ViewState, size=(200, 150)) -> np.ndarray:
+    from viz3d.render.renderer import Offscreen
+
+    target = Offscreen(size)
+    with target.fbo:
+        renderer.draw(state, size)
+        return renderer.read_pixels(size)
+
+
+def is_background(pixel: np.ndarray, tolerance: int = 12) -> bool:
+    return bool(np.all(np.abs(pixel.astype(int) - BACKGROUND_RGB) <= tolerance))
+
+
+def non_background_mask(image: np.ndarray, tolerance: int = 12) -> np.ndarray:
+    return np.any(np.abs(image.astype(int) - BACKGROUND_RGB) > tolerance, axis=-1)

@@ -1,0 +1,163 @@
+"""The viz3d command: renders PNGs headless, and every error path ends in one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, has_xvfb, run_cli
+from helpers import non_background_mask
+from PIL import Image
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """The spirals preset, briefly trained, rendered at its first and last layers."""
+    folder = tmp_path_factory.mktemp("render")
+    paths = {}
+    for layer in ("0", "last"):
+        out = folder / f"layer-{layer}.png"
+        result = run_cli(
+            "render", "spirals", "--out", str(out), "--size", "320x180", "--steps", "300", "--layer", layer
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == str(out)
+        paths[layer] = out
+    return paths
+
+
+def test_render_writes_a_png_of_the_asked_size(rendered):
+    image = np.asarray(Image.open(rendered["0"]).convert("RGB"))
+    assert image.shape == (180, 320, 3)
+    assert rendered["0"].stat().st_size > 1000
+    assert non_background_mask(image).mean() > 0.05  # a picture, not a blank frame
+
+
+def test_first_and_last_layer_frames_differ(rendered):
+    first = np.asarray(Image.open(rendered["0"]).convert("RGB")).astype(int)
+    last = np.asarray(Image.open(rendered["last"]).convert("RGB")).astype(int)
+    scene = (slice(100, 180), slice(0, 320))  # below the overlay panel
+    assert np.abs(first[scene] - last[scene]).mean() > 2
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("run", "render", "presets"):
+        assert command in result.stdout
+
+
+def test_presets_lists_spirals():
+    result = run_cli("presets")
+    assert result.returncode == 0
+    assert result.stdout.startswith("spirals")
+
+
+def one_line_error(result, *fragments):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("viz3d: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unknown_preset_lists_known_ones(tmp_path):
+    result = run_cli("render", "spirls", "--out", str(tmp_path / "x.png"))
+    one_line_error(result, "unknown preset 'spirls'", "spirals")
+    assert result.returncode == 2
+
+
+def test_unwritable_output_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    # Root writes through permissions, so there the folder is one no one can create files in.
+    folder = locked if os.geteuid() != 0 else Path("/proc")
+    try:
+        result = run_cli("render", "spirals", "--out", str(folder / "x.png"), "--steps", "0")
+        one_line_error(result, "not writable")
+        assert result.returncode == 2
+    finally:
+        locked.chmod(0o700)
+
+
+def test_missing_output_folder(tmp_path):
+    result = run_cli("render", "spirals", "--out", str(tmp_path / "nowhere" / "x.png"), "--steps", "0")
+    one_line_error(result, "does not exist")
+    assert result.returncode == 2
+
+
+def test_existing_output_is_kept_without_force(tmp_path):
+    out = tmp_path / "mine.png"
+    out.write_bytes(b"the user's own file")
+    result = run_cli("render", "spirals", "--out", str(out), "--steps", "0", "--size", "64x64")
+    one_line_error(result, "already exists", "--force")
+    assert out.read_bytes() == b"the user's own file"
+    forced = run_cli("render", "spirals", "--out", str(out), "--steps", "0", "--size", "64x64", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert Image.open(out).size == (64, 64)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_bad_layer_and_size(tmp_path):
+    result = run_cli("render", "spirals", "--out", str(tmp_path / "x.png"), "--steps", "0", "--layer", "99")
+    one_line_error(result, "out of range")
+    bad_size = run_cli("render", "spirals", "--out", str(tmp_path / "x.png"), "--size", "big")
+    assert bad_size.returncode == 2 and "WIDTHxHEIGHT" in bad_size.stderr
+
+
+def test_no_gl_context_says_what_to_install(tmp_path):
+    """With no EGL vendor to load, the error names the Debian packages that bring one."""
+    result = run_cli(
+        "render",
+        "spirals",
+        "--out",
+        str(tmp_path / "x.png"),
+        "--steps",
+        "0",
+        env={"__EGL_VENDOR_LIBRARY_FILENAMES": str(tmp_path / "no-such-vendor.json")},
+    )
+    one_line_error(result, "apt-get install", "libegl1")
+    assert result.returncode == 3
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_run_without_display_points_to_render():
+    result = run_cli("run", "spirals")
+    one_line_error(result, "no display", "viz3d render")
+
+
+@pytest.mark.skipif(not has_xvfb(), reason="xvfb-run is not installed")
+def test_live_window_runs_under_xvfb():
+    """The real window: opens, trains, draws 90 frames and closes cleanly."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYOPENGL_PLATFORM", "EGL_PLATFORM")}
+    result = subprocess.run(
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x720x24",
+            sys.executable,
+            "-m",
+            "viz3d.cli",
+            "run",
+            "spirals",
+            "--frames",
+            "90",
+            "--size",
+            "640x360",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr

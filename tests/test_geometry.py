@@ -1,0 +1,143 @@
+"""Pure numbers: projection, grid lattice, camera, view state and the shader files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.decomposition import PCA
+
+from viz3d.app.state import ViewState, resolve_layer
+from viz3d.capture.probe import grid_lattice
+from viz3d.capture.snapshot import Snapshot
+from viz3d.errors import Viz3dError
+from viz3d.project.projection import project
+from viz3d.render.camera import OrbitCamera
+from viz3d.render.shaders import shader_source
+from viz3d.resources import shader_dir
+
+
+def snapshot_of(**layers) -> Snapshot:
+    names = list(layers)
+    return Snapshot(
+        step=0,
+        layer_names=names,
+        layer_kinds=["Linear"] * len(names),
+        activations={k: torch.as_tensor(v, dtype=torch.float32) for k, v in layers.items()},
+    )
+
+
+def test_narrow_layers_keep_their_own_coordinates_scaled():
+    acts = np.array([[1.0, 2.0], [-2.0, 4.0], [0.5, -1.0]] * 40)
+    proj = project(snapshot_of(input=acts))
+    scale = proj.scales[0]
+    np.testing.assert_allclose(proj.positions[0, :, :2], acts * scale, rtol=1e-6)
+    assert np.all(proj.positions[0, :, 2] == 0)
+    assert np.quantile(np.abs(proj.positions[0]).max(axis=1), 0.99) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_wide_layer_matches_sklearn_pca():
+    rng = np.random.default_rng(0)
+    acts = rng.normal(size=(500, 12)) @ rng.normal(size=(12, 12)) + 3.0
+    proj = project(snapshot_of(hidden=acts))
+    reference = PCA(n_components=10).fit(acts)
+    np.testing.assert_allclose(proj.explained_variance_ratio[0], reference.explained_variance_ratio_, rtol=1e-4)
+    ours = proj.positions[0] / proj.scales[0]
+    theirs = reference.transform(acts)[:, :3]
+    for axis in range(3):  # same axes up to sign
+        corr = np.corrcoef(ours[:, axis], theirs[:, axis])[0, 1]
+        assert abs(corr) > 0.9999
+
+
+def test_fit_rows_set_the_scale_not_the_grid():
+    data = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]] * 30)
+    far_grid = np.array([[50.0, 50.0]])
+    proj = project(snapshot_of(input=np.r_[data, far_grid]), fit_rows=slice(0, len(data)))
+    assert proj.scales[0] == pytest.approx(1.0)
+    assert proj.positions[0, -1, 0] == pytest.approx(50.0)
+
+
+def test_grid_lattice_lines_and_segments():
+    coords, segments = grid_lattice(np.array([0.0, 0.0]), np.array([2.0, 1.0]), lines=3, samples=5)
+    assert coords.shape == (2 * 3 * 5, 2)
+    assert segments.shape == (2 * 3 * 4, 2)
+    first_line = coords[:5]
+    np.testing.assert_allclose(first_line[:, 1], 0.0)  # a horizontal line at y = 0
+    np.testing.assert_allclose(first_line[:, 0], [0, 0.5, 1, 1.5, 2])
+    # Every segment joins neighbours on one line: one step of 0.5 in x or 0.25 in y.
+    steps = np.abs(coords[segments[:, 1]] - coords[segments[:, 0]])
+    assert np.all(
+        (np.isclose(steps[:, 0], 0.5) & np.isclose(steps[:, 1], 0))
+        | (np.isclose(steps[:, 0], 0) & np.isclose(steps[:, 1], 0.25))
+    )
+
+
+def test_camera_centre_and_axes_on_screen():
+    camera = OrbitCamera(azimuth=-90, elevation=0.0, distance=5.0)
+    pixels = camera.to_pixels(np.array([[0, 0, 0], [1, 0, 0], [0, 0, 1]]), 400, 200)
+    np.testing.assert_allclose(pixels[0], [200, 100], atol=1e-6)
+    assert pixels[1, 0] > 200 and pixels[1, 1] == pytest.approx(100)  # +x to the right
+    assert pixels[2, 1] < 100 and pixels[2, 0] == pytest.approx(200)  # +z up
+
+
+def test_camera_controls_and_reset():
+    camera = OrbitCamera(azimuth=10, elevation=20, distance=4)
+    camera.rotate(100, 1000)
+    assert camera.elevation == 89.0  # clamped short of the pole
+    camera.zoom(1)
+    assert camera.distance == pytest.approx(3.6)
+    camera.pan(30, 0, viewport_height=500)
+    assert np.linalg.norm(camera.center) > 0
+    camera.reset()
+    assert (camera.azimuth, camera.elevation, camera.distance) == (10, 20, 4)
+    assert np.all(camera.center == 0)
+
+
+def test_layer_keys_animate_between_whole_layers():
+    state = ViewState(n_layers=4, morph_speed=2.0)
+    state.step_layer(+1)
+    assert state.layer == 0 and state.layer_target == 1
+    state.advance(0.25)
+    assert state.layer == pytest.approx(0.5)
+    state.step_layer(+1)  # pressed again mid-morph: heads on to layer 2
+    assert state.layer_target == 2
+    state.advance(10)
+    assert state.layer == 2 and state.layer_target is None
+    state.step_layer(-1)
+    state.step_layer(-1)
+    state.step_layer(-1)  # cannot go below the input
+    assert state.layer_target == 0
+    state.set_layer(2.7)  # the slider jumps and cancels the animation
+    assert state.layer == 2.7 and state.layer_target is None
+    state.step_layer(+1)
+    assert state.layer_target == 3
+
+
+def test_resolve_layer():
+    names = ["input", "0", "1", "2"]
+    assert resolve_layer("last", names) == 3
+    assert resolve_layer("0", names) == 0  # numbers are indices, even where a module is called "0"
+    assert resolve_layer(-2, names) == 2
+    assert resolve_layer("1.5", names) == 1.5
+    assert resolve_layer("input", names) == 0
+    with pytest.raises(Viz3dError, match="out of range"):
+        resolve_layer("4", names)
+    with pytest.raises(Viz3dError, match="unknown layer 'conv'"):
+        resolve_layer("conv", names)
+
+
+def test_every_shader_file_is_one_ascii_program_with_a_header():
+    programs = sorted(shader_dir().glob("*.glsl"))
+    assert {p.stem for p in programs} >= {"points", "grid", "reference"}
+    for path in programs:
+        text = path.read_text()
+        assert text.startswith("// "), f"{path.name} should open with a header comment"
+        assert text.isascii(), f"{path.name}: vispy passes character counts to GL, so shaders must be ASCII"
+        vertex, fragment = shader_source(path.stem)
+        assert "#version 330 core" in vertex and "#version 330 core" in fragment
+        assert "#include" not in vertex + fragment
+
+
+def test_unknown_shader_names_the_known_ones():
+    with pytest.raises(FileNotFoundError, match="known programs are .*points"):
+        shader_source("sparkles")

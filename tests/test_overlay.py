@@ -1,0 +1,134 @@
+"""The ImGui overlay draws into the frame, and its keys and mouse edit the ViewState."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import non_background_mask, probe_of, projection_of, render
+
+from viz3d.app.state import ViewState
+from viz3d.train.thread import TrainingStatus
+
+SIZE = (640, 360)
+
+
+@pytest.fixture
+def imgui_layer(gl):
+    from viz3d.render.imgui_layer import ImGuiLayer
+
+    layer = ImGuiLayer(gl)
+    yield layer
+    layer.shutdown()
+
+
+def draw_frame(imgui_layer, state, status=None, labels=("input", "0 · Linear")):
+    """Scene plus overlay into an FBO, after one layout frame; returns the pixels."""
+    from imgui_bundle import imgui
+
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+    from viz3d.ui.overlay import Overlay
+
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
+    overlay = Overlay("Test title", "What to look at.")
+    imgui_layer.new_frame(1 / 60, SIZE)
+    overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), list(labels))
+    imgui.render()
+    target = Offscreen(SIZE)
+    with target.fbo:
+        renderer.draw(state, SIZE)
+        imgui_layer.new_frame(1 / 60, SIZE)
+        overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), list(labels))
+        imgui_layer.render()
+        return renderer.read_pixels(SIZE)
+
+
+def test_overlay_panel_is_drawn_top_left(imgui_layer):
+    state = ViewState(n_layers=2, show_axes=False)
+    image = draw_frame(imgui_layer, state)
+    panel = non_background_mask(image[20:200, 20:300])
+    right_side = non_background_mask(image[20:200, 460:620])
+    assert panel.mean() > 0.5, "the panel's background should cover its corner"
+    assert right_side.mean() < 0.02
+    # Text is drawn: many bright pixels inside the panel.
+    assert (image[20:200, 20:300].max(axis=-1) > 200).sum() > 300
+
+
+def test_hidden_overlay_draws_nothing(imgui_layer):
+    state = ViewState(n_layers=2, show_axes=False, show_overlay=False)
+    image = draw_frame(imgui_layer, state)
+    assert non_background_mask(image).mean() < 0.01
+
+
+def test_error_is_shown_in_red(imgui_layer):
+    state = ViewState(n_layers=2, show_axes=False)
+    status = TrainingStatus(step=3, error="training paused at step 3: FloatingPointError: loss became nan")
+    image = draw_frame(imgui_layer, state, status).astype(int)
+    reddish = (image[..., 0] > 200) & (image[..., 1] < 150) & (image[..., 2] < 150)
+    assert reddish.sum() > 50
+
+
+def run_frame(imgui_layer, state, height=360):
+    from imgui_bundle import imgui
+
+    from viz3d.ui.controls import handle_camera, handle_shortcuts
+
+    imgui_layer.new_frame(1 / 60, SIZE)
+    handle_shortcuts(state)
+    handle_camera(state, height)
+    imgui.render()
+
+
+def test_keys_edit_the_view_state(imgui_layer):
+    from imgui_bundle import imgui
+
+    io = imgui.get_io()
+    state = ViewState(n_layers=5, playing=True)
+    run_frame(imgui_layer, state)
+    for key in (imgui.Key.space, imgui.Key.right_arrow, imgui.Key.h):
+        io.add_key_event(key, True)
+        run_frame(imgui_layer, state)
+        io.add_key_event(key, False)
+        run_frame(imgui_layer, state)
+    assert state.playing is False
+    assert state.layer_target == 1.0  # an animated move, not a jump
+    assert state.show_overlay is False
+    io.add_key_event(imgui.Key.period, True)
+    run_frame(imgui_layer, state)
+    io.add_key_event(imgui.Key.period, False)
+    assert state.step_requested is True
+
+
+def test_mouse_drag_rotates_and_scroll_zooms(imgui_layer):
+    from imgui_bundle import imgui
+
+    io = imgui.get_io()
+    state = ViewState(n_layers=2, show_overlay=False)
+    azimuth, distance = state.camera.azimuth, state.camera.distance
+    io.add_mouse_pos_event(400, 200)
+    run_frame(imgui_layer, state)
+    io.add_mouse_button_event(0, True)
+    run_frame(imgui_layer, state)
+    io.add_mouse_pos_event(450, 200)
+    run_frame(imgui_layer, state)
+    io.add_mouse_button_event(0, False)
+    run_frame(imgui_layer, state)
+    assert state.camera.azimuth == pytest.approx(azimuth - 0.4 * 50)
+    io.add_mouse_wheel_event(0, 2)
+    run_frame(imgui_layer, state)
+    assert state.camera.distance == pytest.approx(distance * 0.81)
+
+
+def test_overlay_shows_over_a_rendered_scene(imgui_layer):
+    """The panel is composited over the 3D scene, not instead of it."""
+    from viz3d.render.renderer import FrameRenderer
+
+    state = ViewState(n_layers=2)
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
+    scene_only = render(renderer, state, SIZE)
+    with_overlay = draw_frame(imgui_layer, state)
+    assert np.array_equal(scene_only[300:, 400:], with_overlay[300:, 400:])
+    assert not np.array_equal(scene_only[20:200, 20:300], with_overlay[20:200, 20:300])

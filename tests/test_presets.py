@@ -1,0 +1,82 @@
+"""Presets load into typed objects, and each mistake is one line naming file, key, expected and found."""
+
+from __future__ import annotations
+
+import pytest
+
+from viz3d.errors import PresetError
+from viz3d.presets import Preset, known_presets, load_preset
+
+GOOD = """
+schema_version = 1
+title = "Mine"
+description = "My own spirals."
+[dataset]
+kind = "spirals"
+points = 200
+[model]
+hidden = [3, 3]
+activation = "relu"
+[optimizer]
+lr = 0.01
+"""
+
+
+def write(tmp_path, text, name="mine.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_shipped_presets_load():
+    assert "spirals" in known_presets()
+    for name in known_presets():
+        preset = load_preset(name)
+        assert isinstance(preset, Preset)
+        assert preset.description
+
+
+def test_users_own_preset_file(tmp_path):
+    preset = load_preset(str(write(tmp_path, GOOD)))
+    assert preset.name == "mine"
+    assert preset.model.hidden == (3, 3)
+    assert preset.model.activation == "relu"
+    assert preset.optimizer.lr == 0.01
+    assert preset.optimizer.kind == "adam"  # defaults fill what the file leaves out
+    assert isinstance(preset.view.distance, float)
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (
+            lambda t: t.replace("points = 200", 'points = "many"'),
+            ["[dataset] points", "expected an integer", "'many' (str)"],
+        ),
+        (lambda t: t.replace("hidden = [3, 3]", 'hidden = "wide"'), ["[model] hidden", "a list of integers"]),
+        (lambda t: t.replace('kind = "spirals"', 'kind = "moons"'), ["[dataset] kind", "expected one of spirals"]),
+        (lambda t: t.replace("lr = 0.01", "lr = -1"), ["[optimizer] lr", "positive"]),
+        (lambda t: t.replace("lr = 0.01", "learning_rate = 0.01"), ["[optimizer] unknown key 'learning_rate'"]),
+        (lambda t: t.replace("schema_version = 1", ""), ["schema_version", "found nothing"]),
+        (lambda t: t.replace("schema_version = 1", "schema_version = 7"), ["schema_version: expected 1", "7"]),
+        (lambda t: t.replace("[model]", "[model"), ["malformed TOML"]),
+        (lambda t: "colour = 3\n" + t, ["unknown key 'colour'", "expected one of"]),
+    ],
+    ids=["type", "list", "choice", "positive", "unknown-key", "missing-version", "bad-version", "toml", "top-key"],
+)
+def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):
+    path = write(tmp_path, edit(GOOD))
+    with pytest.raises(PresetError) as caught:
+        load_preset(str(path))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "mine.toml" in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_unknown_name_and_missing_file(tmp_path):
+    with pytest.raises(PresetError, match="unknown preset 'nope': known presets are .*spirals"):
+        load_preset("nope")
+    with pytest.raises(PresetError, match="does not exist"):
+        load_preset(str(tmp_path / "gone.toml"))

@@ -1,0 +1,179 @@
+"""Training: the spirals net separates the spirals; the thread and mailbox never block or lose the picture."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from viz3d.presets import load_preset
+from viz3d.train.datasets import two_spirals
+from viz3d.train.mailbox import Mailbox
+from viz3d.train.session import StepStats, TrainingSession, session_from_preset
+from viz3d.train.thread import TrainingThread
+
+
+def test_spirals_reach_99_percent_with_default_settings():
+    preset = load_preset("spirals")
+    session = session_from_preset(preset)
+    session.train(preset.training.steps)
+    data = two_spirals(preset.dataset.points, preset.dataset.turns, preset.dataset.noise, preset.dataset.seed)
+    with torch.no_grad():
+        accuracy = (session.model(data.x).argmax(dim=1) == data.y).float().mean().item()
+    assert accuracy >= 0.99
+
+
+def test_spirals_are_two_interleaved_arms():
+    data = two_spirals(1000, turns=0.85, noise=0.0, seed=0)
+    a, b = data.x[data.y == 0], data.x[data.y == 1]
+    assert len(a) == len(b) == 500
+    assert torch.allclose(a, -b)  # the second arm is the first turned by half a turn
+    radius = a.norm(dim=1)
+    assert radius.min() > 0.19 and radius.max() <= 1.0 + 1e-6
+
+
+def test_model_is_width_two_tanh_with_two_class_output():
+    session = session_from_preset(load_preset("spirals"))
+    linears = [m for m in session.model if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(2, 2)] * 5
+    assert sum(isinstance(m, torch.nn.Tanh) for m in session.model) == 4
+
+
+def test_mailbox_hands_over_only_the_newest():
+    box: Mailbox[int] = Mailbox()
+    assert box.take() is None
+    for value in (1, 2, 3):
+        box.post(value)
+    assert box.take() == 3
+    assert box.take() is None  # taken once
+    assert box.latest() == 3  # but still there to look at
+    box.post(4)
+    assert box.take() == 4
+
+
+def test_mailbox_never_blocks_and_stays_in_order_under_load():
+    box: Mailbox[int] = Mailbox()
+    stop = threading.Event()
+
+    def poster():
+        value = 0
+        while not stop.is_set():
+            value += 1
+            box.post(value)
+
+    thread = threading.Thread(target=poster)
+    thread.start()
+    seen, slowest = [], 0.0
+    deadline = time.perf_counter() + 0.3
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        item = box.take()
+        slowest = max(slowest, time.perf_counter() - start)
+        if item is not None:
+            seen.append(item)
+    stop.set()
+    thread.join()
+    assert len(seen) > 10
+    assert all(a < b for a, b in zip(seen, seen[1:], strict=False))  # always newer, never repeated
+    assert slowest < 0.05  # a take is a reference swap, not a wait (generous for a loaded CI box)
+
+
+def tiny_session(train_step) -> TrainingSession:
+    from viz3d.capture.probe import make_probe
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh())
+    x = torch.randn(20, 2)
+    probe = make_probe(x, torch.zeros(20, dtype=torch.long), grid_lines=3, grid_samples=4, grid_margin=0.1)
+    return TrainingSession(model, probe, train_step)
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        assert time.perf_counter() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_thread_publishes_every_k_steps_and_pauses():
+    session = tiny_session(lambda step: StepStats(loss=1.0 / (step + 1), accuracy=0.5))
+    box: Mailbox = Mailbox()
+    thread = TrainingThread(session, box, capture_every=5, steps_per_cycle=1, playing=False)
+    thread.start()
+    try:
+        wait_for(lambda: box.posted == 1)  # the picture before training
+        assert box.take().step == 0
+        thread.step_once()
+        wait_for(lambda: thread.status().step == 1 and box.posted == 2)  # paused: every step shows
+        thread.set_playing(True)
+        wait_for(lambda: thread.status().step >= 30)
+        thread.set_playing(False)
+        time.sleep(0.05)
+        step = thread.status().step
+        time.sleep(0.2)
+        assert thread.status().step == step  # really paused
+        latest = box.take()
+        assert latest.step % 5 == 0 or latest.step == step
+    finally:
+        thread.stop()
+    assert not thread.alive
+
+
+def test_failing_step_pauses_shows_error_and_keeps_last_picture():
+    def train_step(step):
+        if step == 12:
+            raise RuntimeError("the data loader broke")
+        return 0.5
+
+    session = tiny_session(train_step)
+    box: Mailbox = Mailbox()
+    thread = TrainingThread(session, box, capture_every=5, steps_per_cycle=1, playing=True)
+    thread.start()
+    try:
+        wait_for(lambda: thread.status().error is not None)
+        status = thread.status()
+        assert status.playing is False
+        assert "RuntimeError: the data loader broke" in status.error
+        assert "\n" not in status.error
+        assert "Traceback" in status.error_detail
+        assert box.latest().step == 10  # the last good picture is still there
+        assert thread.alive  # the thread waits for the user, it does not die
+        thread.set_playing(True)  # playing again clears the error and tries again
+        assert thread.status().error is None
+    finally:
+        thread.stop()
+
+
+def test_nan_loss_pauses_before_corrupting_weights():
+    preset = load_preset("spirals")
+    session = session_from_preset(preset)
+    before = [p.detach().clone() for p in session.model.parameters()]
+    with torch.no_grad():
+        session.model[0].weight[0, 0] = float("nan")
+    before[0][0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="loss became nan at step 0: lower the learning rate"):
+        session.train_step()
+    for old, new in zip(before, session.model.parameters(), strict=True):
+        assert torch.equal(torch.nan_to_num(old), torch.nan_to_num(new.detach()))
+
+
+def test_capture_rejects_nan_activations():
+    session = tiny_session(lambda step: 0.1)
+    with torch.no_grad():
+        session.model[0].bias.fill_(float("inf"))
+    with pytest.raises(FloatingPointError, match="NaN or Inf"):
+        session.capture()
+
+
+def test_capture_covers_data_and_grid_rows():
+    session = session_from_preset(load_preset("spirals"))
+    projection = session.capture()
+    probe = session.probe
+    assert projection.positions.shape == (10, probe.n_data + probe.n_grid, 3)
+    assert projection.layer_names[0] == "input"
+    # The input layer is drawn in its own coordinates: grid rows are the lattice, scaled.
+    scale = projection.scales[0]
+    np.testing.assert_allclose(projection.positions[0, probe.n_data :, :2], probe.grid_coords * scale, rtol=1e-5)
+    assert np.all(projection.positions[:, :, 2] == 0)  # width-2 layers: z is padding
