@@ -15,7 +15,8 @@ ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 HELP = (
     "Space play/pause  ·  Left/Right layer  ·  H hide\n"
-    "drag rotate  ·  right-drag pan  ·  scroll zoom  ·  double-click reset"
+    "drag rotate  ·  right-drag pan  ·  scroll zoom\n"
+    "double-click resets the camera"
 )
 
 
