@@ -37,6 +37,8 @@ def projection_of(positions: np.ndarray) -> Projection:
         positions=np.ascontiguousarray(positions, np.float32),
         explained_variance_ratio=np.zeros((n_layers, 10), np.float32),
         scales=np.ones(n_layers, np.float32),
+        widths=[3] * n_layers,
+        axes=[(0, 1, 2)] * n_layers,
     )
 
 

@@ -21,7 +21,7 @@ def imgui_layer(gl):
     layer.shutdown()
 
 
-def draw_frame(imgui_layer, state, status=None, labels=("input", "0 · Linear")):
+def draw_frame(imgui_layer, state, status=None, projection=None):
     """Scene plus overlay into an FBO, after one layout frame; returns the pixels."""
     from imgui_bundle import imgui
 
@@ -32,14 +32,15 @@ def draw_frame(imgui_layer, state, status=None, labels=("input", "0 · Linear"))
     renderer.set_probe(probe_of([0]))
     renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
     overlay = Overlay("Test title", "What to look at.")
+    projection = projection or projection_of(np.zeros((2, 1, 3)))
     imgui_layer.new_frame(1 / 60, SIZE)
-    overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), list(labels))
+    overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), projection)
     imgui.render()
     target = Offscreen(SIZE)
     with target.fbo:
         renderer.draw(state, SIZE)
         imgui_layer.new_frame(1 / 60, SIZE)
-        overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), list(labels))
+        overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), projection)
         imgui_layer.render()
         return renderer.read_pixels(SIZE)
 

@@ -159,14 +159,6 @@ def test_nan_loss_pauses_before_corrupting_weights():
         assert torch.equal(torch.nan_to_num(old), torch.nan_to_num(new.detach()))
 
 
-def test_capture_rejects_nan_activations():
-    session = tiny_session(lambda step: 0.1)
-    with torch.no_grad():
-        session.model[0].bias.fill_(float("inf"))
-    with pytest.raises(FloatingPointError, match="NaN or Inf"):
-        session.capture()
-
-
 def test_capture_covers_data_and_grid_rows():
     session = session_from_preset(load_preset("spirals"))
     projection = session.capture()

@@ -13,6 +13,7 @@ CLASS_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00
 BACKGROUND = Color("#111318").rgba
 GRID_HORIZONTAL = Color("#9fb4d8", alpha=0.42).rgba
 GRID_VERTICAL = Color("#d8b49f", alpha=0.42).rgba
+ARROW = tuple(Color("#ff5c8a").rgba)
 
 
 def class_colors(labels: np.ndarray) -> np.ndarray:

@@ -67,11 +67,12 @@ class ProbeSpec:
 class ViewSpec:
     azimuth: float = -90.0
     elevation: float = 55.0
-    distance: float = 3.6
+    distance: float = 4.5
     point_size: float = 5.0
     show_grid: bool = True
     show_axes: bool = True
     layer: float = -1.0  # the layer shown first; negative counts from the end (-1 is the last)
+    stages: bool = False  # split Linear + activation into W·x, +b, activation
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,15 @@ Nothing here waits for training; a failed step shows in the overlay and the last
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from viz3d.app.state import ViewState, resolve_layer
 from viz3d.capture.probe import make_probe
-from viz3d.presets import Preset, ViewSpec
+from viz3d.capture.tracker import LayerSelector, LayerTracker
+from viz3d.presets import Preset, ProbeSpec, ViewSpec
 from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
 from viz3d.train.session import TrainingSession, TrainStep, session_from_preset
@@ -46,14 +48,29 @@ def live(
     inputs: torch.Tensor,
     labels: torch.Tensor | None = None,
     train_step: TrainStep | None = None,
+    layers: Sequence[LayerSelector] | None = None,
+    stages: bool = False,
     capture_every: int = 10,
+    arrow_points: torch.Tensor | None = None,
+    arrow_vectors: torch.Tensor | None = None,
     size: tuple[int, int] = (1280, 720),
+    title: str | None = None,
+    max_frames: int | None = None,
 ) -> None:
-    """Watch your own model in a window; ``train_step(step)`` runs one step and may return the loss."""
+    """Watch your own model in a window; ``train_step(step)`` runs one step and may return the loss.
+
+    ``inputs`` is the probe: the points drawn (and, for 2D inputs, the grid laid over them); ``labels``
+    colour them. ``arrow_points``/``arrow_vectors`` add tangent arrows pushed forward through every layer.
+    """
     classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
-    probe = make_probe(inputs, classes, grid_lines=25, grid_samples=121, grid_margin=0.15)
-    step = train_step or (lambda _step: None)
-    session = TrainingSession(model, probe, step, title=type(model).__name__)
+    spec = ProbeSpec()
+    probe = make_probe(
+        inputs, classes, spec.grid_lines, spec.grid_samples, spec.grid_margin, arrow_points, arrow_vectors
+    )
+    tracker = LayerTracker(model, probe.inputs, layers=layers, stages=stages)
+    session = TrainingSession(
+        model, probe, train_step or (lambda _step: None), title=title or type(model).__name__, tracker=tracker
+    )
     run_session(
         session,
         ViewSpec(),
@@ -61,6 +78,7 @@ def live(
         size=size,
         capture_every=capture_every,
         playing=train_step is not None,
+        max_frames=max_frames,
     )
 
 
@@ -89,12 +107,17 @@ def run_session(
     state = ViewState.from_spec(view)
     state.playing = playing
     mailbox: Mailbox[Projection] = Mailbox()
+    history: Mailbox[Projection] = Mailbox()
     trainer = TrainingThread(
-        session, mailbox, capture_every=capture_every, playing=playing, steps_per_second=steps_per_second
+        session,
+        mailbox,
+        capture_every=capture_every,
+        playing=playing,
+        steps_per_second=steps_per_second,
+        history_mailbox=history,
     )
     trainer.start()
-    labels: list[str] = []
-    first = True
+    shown: Projection | None = None
     frames = 0
     last_time = time.perf_counter()
     try:
@@ -103,14 +126,14 @@ def run_session(
             context.poll()
             now = time.perf_counter()
             dt, last_time = now - last_time, now
-            projection = mailbox.take()
-            if projection is not None:
-                renderer.set_projection(projection)
-                labels = projection.layer_labels
-                state.set_n_layers(len(labels))
-                if first:  # open on the layer the preset names
-                    state.set_layer(resolve_layer(view.layer, projection.layer_names))
-                    first = False
+            incoming = _newest_for(state, mailbox, history, shown)
+            if incoming is not None:
+                renderer.set_projection(incoming)
+                if shown is None:  # the first picture: open on the layer the preset names
+                    state.set_n_layers(len(incoming.layer_names))
+                    state.set_layer(resolve_layer(view.layer, incoming.layer_names))
+                state.set_n_layers(len(incoming.layer_names))
+                shown = incoming
             fb_size = context.framebuffer_size()
             imgui_layer.new_frame(dt)
             handle_shortcuts(state)
@@ -118,8 +141,9 @@ def run_session(
             status = trainer.status()
             if status.error and not status.playing:
                 state.playing = False  # training paused itself: the Play button must say so
-            overlay.draw(state, status, labels)
+            overlay.draw(state, status, shown)
             trainer.set_playing(state.playing)
+            trainer.request_view(state.axes, state.freeze_basis, state.history_step)
             if state.step_requested:
                 trainer.step_once()
                 state.step_requested = False
@@ -131,3 +155,16 @@ def run_session(
         trainer.stop()
         imgui_layer.shutdown()
         context.close()
+
+
+def _newest_for(
+    state: ViewState, live: Mailbox[Projection], history: Mailbox[Projection], shown: Projection | None
+) -> Projection | None:
+    """The projection to upload this frame, if a new one is due: live, or the stored step asked for."""
+    if state.history_step is None:
+        fresh = live.take()
+        if fresh is None and shown is not None and shown is history.latest():
+            return live.latest()  # back to live after scrubbing: show the newest live picture at once
+        return fresh
+    fresh = history.take()
+    return fresh if fresh is not None and fresh.step == state.history_step else None

@@ -25,9 +25,13 @@ class ViewState:
     show_overlay: bool = True
     show_grid: bool = True
     show_axes: bool = True
+    show_arrows: bool = True
     point_size: float = 5.0  # in window pixels; multiplied by the HiDPI scale when drawn
     camera: OrbitCamera = field(default_factory=OrbitCamera)
     status_line: str = ""  # a transient message for the overlay (where a file went, say)
+    axes: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # PCA components per layer
+    freeze_basis: bool = False  # hold the axes of the step shown when it was turned on
+    history_step: int | None = None  # a stored training step to show; None follows the live model
 
     @classmethod
     def from_spec(cls, spec: ViewSpec, n_layers: int = 1) -> ViewState:

@@ -80,7 +80,7 @@ def render_offscreen(
         with target.fbo:
             renderer.draw(state, size)
             if overlay is not None:
-                _draw_overlay(context, overlay, state, status or TrainingStatus(), projection.layer_labels, size)
+                _draw_overlay(context, overlay, state, status or TrainingStatus(), projection, size)
             return renderer.read_pixels(size)
     finally:
         context.close()
@@ -91,7 +91,7 @@ def _draw_overlay(
     overlay: Overlay,
     state: ViewState,
     status: TrainingStatus,
-    labels: list[str],
+    projection: Projection,
     size: tuple[int, int],
 ) -> None:
     from imgui_bundle import imgui
@@ -104,7 +104,7 @@ def _draw_overlay(
         imgui_frames = 2
         for frame in range(imgui_frames):
             layer.new_frame(1 / 60, size)
-            overlay.draw(state, status, labels)
+            overlay.draw(state, status, projection)
             if frame == imgui_frames - 1:
                 layer.render()
             else:

@@ -1,13 +1,30 @@
 """Forward hooks that record what each watched module outputs during a probe forward pass.
 
+Which modules are watched:
+- By default, the stages of the network in the order they run: every leaf module with a per-sample
+  tensor output, plus any container whose children never ran (a fused fast path, as
+  ``nn.TransformerEncoderLayer`` takes in inference). Dropout and Identity are left out (they do nothing
+  in eval mode). A module called twice appears twice (``name``, ``name#2``).
+- Or those matching ``layers``: module names, glob patterns or module types. In a glob, ``*`` stays
+  within one dotted name part (``"layers.*"`` is each layer, not their insides) and ``**`` crosses
+  parts (``"**.fc2"`` is every ``fc2``).
+  The ``module.`` prefix that DataParallel and DistributedDataParallel add is ignored everywhere.
+
+How an output becomes rows: the first tensor of a tuple, list, dict or dataclass (or ``output_key``);
+conv maps (N, C, H, W) are flattened per sample; sequences (N, T, D) give one token (``token``:
+``"last"``, ``"mean"``, an index, or ``None`` to flatten).
+
 Hooks are attached only for the duration of `LayerTracker.snapshot`, so training runs at full speed
-between captures. A module called twice in one forward shows up twice (``name``, ``name#2``).
+between captures. With ``stages=True`` a ``Linear`` followed by an element-wise activation is split
+into W·x, then +b, then the activation, the classic decomposition.
 """
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Iterable, Sequence
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -16,12 +33,27 @@ from viz3d.capture.snapshot import Snapshot
 from viz3d.errors import Viz3dError
 
 LayerSelector = str | type[nn.Module]
+Token = str | int | None
+
+NO_OP_TYPES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity)
+ELEMENTWISE_ACTIVATIONS = (
+    nn.Tanh, nn.ReLU, nn.Sigmoid, nn.GELU, nn.LeakyReLU, nn.ELU, nn.SiLU, nn.Softplus, nn.Hardtanh,
+    nn.Mish, nn.CELU, nn.SELU, nn.Softsign, nn.Tanhshrink, nn.ReLU6, nn.PReLU,
+)  # fmt: skip
+WRAPPER_PREFIX = "module."
 
 
-def first_tensor(output: object) -> torch.Tensor | None:
-    """The tensor a module's output stands for: itself, or the first tensor inside a container."""
+def first_tensor(output: object, key: str | int | None = None) -> torch.Tensor | None:
+    """The tensor a module's output stands for: itself, ``output[key]``, or the first tensor inside."""
     if isinstance(output, torch.Tensor):
         return output
+    if dataclasses.is_dataclass(output) and not isinstance(output, type):
+        output = {f.name: getattr(output, f.name) for f in dataclasses.fields(output)}
+    if key is not None:
+        try:
+            return first_tensor(output[key])  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
     if isinstance(output, dict):
         output = list(output.values())
     if isinstance(output, (tuple, list)):
@@ -32,33 +64,45 @@ def first_tensor(output: object) -> torch.Tensor | None:
     return None
 
 
-def select_modules(model: nn.Module, layers: Sequence[LayerSelector] | None) -> list[tuple[str, nn.Module]]:
-    """Modules to hook: leaf modules by default, else those matching a name, glob or type."""
-    named = [(name, module) for name, module in model.named_modules() if name]
-    if layers is None:
-        chosen = [(name, module) for name, module in named if not any(True for _ in module.children())]
-    else:
-        chosen = [(name, module) for name, module in named if _matches(name, module, layers)]
-    if not chosen:
-        names = ", ".join(name for name, _ in named) or "(none: the model has no submodules)"
-        wanted = "leaf modules" if layers is None else f"modules matching {list(map(_show, layers))}"
-        raise Viz3dError(f"no layer to watch: found no {wanted}; the model's modules are: {names}")
-    return chosen
+def per_sample_rows(tensor: torch.Tensor, token: Token) -> torch.Tensor:
+    """(N, ...) → (N, D): sequences (N, T, D) reduced to one token, everything else flattened."""
+    if tensor.ndim == 3 and token is not None:
+        if token == "last":
+            return tensor[:, -1]
+        if token == "mean":
+            return tensor.mean(dim=1)
+        return tensor[:, int(token)]
+    return tensor.reshape(tensor.shape[0], -1)
 
 
-def _matches(name: str, module: nn.Module, selectors: Iterable[LayerSelector]) -> bool:
+def display_name(name: str) -> str:
+    return name[len(WRAPPER_PREFIX) :] if name.startswith(WRAPPER_PREFIX) else name
+
+
+def glob_pattern(glob: str) -> re.Pattern[str]:
+    """A module-path glob as a regex: ``*`` and ``?`` stay inside one dotted part, ``**`` spans parts."""
+    parts = re.split(r"(\*\*|\*|\?)", glob)
+    wild = {"**": ".*", "*": "[^.]*", "?": "[^.]"}
+    return re.compile("".join(wild.get(part, re.escape(part)) for part in parts) + r"\Z")
+
+
+def _matches(name: str, module: nn.Module, selectors: Sequence[LayerSelector]) -> bool:
+    bare = display_name(name)
     for selector in selectors:
         if isinstance(selector, str):
-            bare = name.removeprefix("module.")
-            if fnmatch.fnmatchcase(name, selector) or fnmatch.fnmatchcase(bare, selector):
+            pattern = glob_pattern(selector)
+            if pattern.match(bare) or pattern.match(name):
                 return True
         elif isinstance(module, selector):
             return True
     return False
 
 
-def _show(selector: LayerSelector) -> str:
-    return selector if isinstance(selector, str) else selector.__name__
+@dataclass
+class _Record:
+    name: str
+    module: nn.Module
+    rows: torch.Tensor
 
 
 class LayerTracker:
@@ -70,45 +114,120 @@ class LayerTracker:
         inputs: torch.Tensor,
         labels: torch.Tensor | None = None,
         layers: Sequence[LayerSelector] | None = None,
+        output_key: str | int | None = None,
+        token: Token = "last",
+        stages: bool = False,
     ) -> None:
         self.model = model
         self.inputs = inputs
         self.labels = labels
-        self.modules = select_modules(model, layers)
+        self.layers = list(layers) if layers is not None else None
+        self.output_key = output_key
+        self.token = token
+        self.stages = stages
+        self.candidates = self._candidates()
+
+    def _candidates(self) -> list[tuple[str, nn.Module]]:
+        named = [(name, module) for name, module in self.model.named_modules() if name]
+        if not named:  # the model is a single module, e.g. a bare nn.Linear
+            named = [(type(self.model).__name__, self.model)]
+        if self.layers is None:
+            return [(name, module) for name, module in named if not isinstance(module, NO_OP_TYPES)]
+        chosen = [(name, module) for name, module in named if _matches(name, module, self.layers)]
+        if not chosen:
+            listing = ", ".join(display_name(name) for name, _ in named)
+            wanted = [s if isinstance(s, str) else s.__name__ for s in self.layers]
+            raise Viz3dError(f"no layer to watch: nothing matches {wanted}; the model's modules are: {listing}")
+        return chosen
 
     def snapshot(self, step: int = 0) -> Snapshot:
         """Run the probe forward under inference mode and return every watched layer's output."""
-        names = ["input"]
-        kinds = ["input"]
-        activations = {"input": self.inputs.detach().flatten(1)}
-        seen: dict[str, int] = {}
-
-        def record(name: str, module: nn.Module, output: object) -> None:
-            tensor = first_tensor(output)
-            if tensor is None or tensor.ndim == 0 or tensor.shape[0] != self.inputs.shape[0]:
-                return
-            seen[name] = seen.get(name, 0) + 1
-            key = name if seen[name] == 1 else f"{name}#{seen[name]}"
-            names.append(key)
-            kinds.append(type(module).__name__)
-            activations[key] = tensor.detach().flatten(1)
-
-        handles = [
-            module.register_forward_hook(lambda mod, _inp, out, name=name: record(name, mod, out))
-            for name, module in self.modules
-        ]
         was_training = self.model.training
         try:
             self.model.eval()
             with torch.inference_mode():
-                self.model(self.inputs)
+                layers = self.trace(self.inputs)
+        finally:
+            self.model.train(was_training)
+        names = [name for name, _, _ in layers]
+        return Snapshot(
+            step=step,
+            layer_names=names,
+            layer_kinds=[kind for _, kind, _ in layers],
+            activations={name: rows for name, _, rows in layers},
+        )
+
+    def trace(self, inputs: torch.Tensor) -> list[tuple[str, str, torch.Tensor]]:
+        """Run ``model(inputs)`` with hooks attached; returns (name, kind, rows) for each watched stage.
+
+        Nothing is detached, so this also runs inside ``torch.func.jvp``.
+        """
+        records = self._record_forward(inputs)
+        kept = records if self.layers is not None else self._stages_only(records)
+        if not kept:
+            listing = ", ".join(display_name(name) for name, _ in self.model.named_modules() if name)
+            raise Viz3dError(
+                "no layer to watch: no module produced a per-sample tensor output during the probe forward; "
+                f"choose layers by name with layers=[...] (the model's modules are: {listing or 'none'})"
+            )
+        layers = [("input", "input", per_sample_rows(inputs, self.token))]
+        seen: dict[str, int] = {}
+        for index, record in enumerate(kept):
+            base = display_name(record.name)
+            seen[base] = seen.get(base, 0) + 1
+            key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+            following = kept[index + 1].module if index + 1 < len(kept) else None
+            if self.stages and _splits_into_stages(record.module, following):
+                layers.append((f"{key}:Wx", "W·x", record.rows - record.module.bias))
+            layers.append((key, type(record.module).__name__, record.rows))
+        return layers
+
+    def _record_forward(self, inputs: torch.Tensor) -> list[_Record]:
+        records: list[_Record] = []
+        batch = inputs.shape[0]
+
+        def hook(name: str, module: nn.Module, output: object) -> None:
+            tensor = first_tensor(output, self.output_key)
+            if tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
+                records.append(_Record(name, module, per_sample_rows(tensor, self.token)))
+
+        handles = [
+            module.register_forward_hook(lambda mod, _inp, out, name=name: hook(name, mod, out))
+            for name, module in self.candidates
+        ]
+        try:
+            self.model(inputs)
+        except RuntimeError as err:
+            raise Viz3dError(self._shape_message(inputs, err)) from None
         finally:
             for handle in handles:
                 handle.remove()
-            self.model.train(was_training)
-        if len(names) == 1:
-            raise Viz3dError(
-                "no layer to watch produced a tensor output during the probe forward: "
-                "choose layers by name with layers=[...]"
-            )
-        return Snapshot(step=step, layer_names=names, layer_kinds=kinds, activations=activations)
+        return records
+
+    def _stages_only(self, records: list[_Record]) -> list[_Record]:
+        """Leaves, and containers none of whose descendants reported (a fused fast path)."""
+        fired = {record.name for record in records}
+        kept = []
+        for record in records:
+            is_leaf = not any(True for _ in record.module.children())
+            if is_leaf or not any(other.startswith(record.name + ".") for other in fired):
+                kept.append(record)
+        return kept
+
+    def _shape_message(self, inputs: torch.Tensor, err: RuntimeError) -> str:
+        shape = tuple(inputs.shape)
+        first = next(
+            (m for _, m in self.model.named_modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))), None
+        )
+        if isinstance(first, nn.Linear):
+            expected = f"(N, {first.in_features})"
+        elif first is not None:
+            expected = f"(N, {first.in_channels}, ...)"
+        else:
+            expected = "another shape"
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return f"the probe inputs have shape {shape} but the model expects {expected}: reshape the inputs ({detail})"
+
+
+def _splits_into_stages(module: nn.Module, following: nn.Module | None) -> bool:
+    return isinstance(module, nn.Linear) and module.bias is not None and isinstance(following, ELEMENTWISE_ACTIVATIONS)

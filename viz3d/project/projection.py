@@ -1,24 +1,51 @@
-"""Maps every layer of a `Snapshot` to 3D positions with one linear map per layer.
+"""Maps every layer of a `Snapshot` to 3D positions, one linear map per layer.
 
 - Layers of width <= 3 keep their own coordinates, padded with zeros.
-- Wider layers go through PCA of the centred activations (torch, on the activations' device),
-  computed on the fit rows (the data points, not the grid); ``axes`` picks which components
-  become x, y and z. Each component's sign is fixed so its largest loading is positive.
+- Wider layers go through PCA of their activations (torch, on the activations' device), fitted on the
+  fit rows (the data points, not the grid); ``axes`` picks which three components become x, y, z,
+  for all layers or per layer name.
+- Stability: a PCA layer's 3D picture is rotated (orthogonal Procrustes, within its three chosen
+  axes) onto the layer before it and onto the same layer in the ``previous`` projection, so bases that
+  flip or swap between layers or steps do not make the picture jump. ``frozen`` maps hold a chosen
+  step's axes instead.
 - Display scale: each layer is scaled by one factor so that 99% of its data points lie inside the
-  cube [-1, 1]^3. The map stays linear, so tangent vectors project with the same matrix.
+  cube [-1, 1]^3.
+
+Each layer's whole map is affine, ``position = (a - mean) @ matrix``; tangent vectors project with
+``matrix`` alone. Layers with NaN or Inf activations are skipped (they repeat the previous layer's
+picture) and listed in ``bad_layers``. Everything runs on the device; one copy brings the result home.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from viz3d.capture.snapshot import Snapshot
+from viz3d.project.align import procrustes_rotation
+from viz3d.project.pca import principal_components
 
 N_COMPONENTS = 10  # explained-variance ratios reported per layer
 FIT_QUANTILE = 0.99
+Axes = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class LayerMap:
+    """The affine map from one layer's activations to its 3D display position."""
+
+    mean: np.ndarray  # (D,)
+    matrix: np.ndarray  # (D, 3)
+
+    def apply(self, activations: np.ndarray) -> np.ndarray:
+        return (np.asarray(activations, np.float32) - self.mean) @ self.matrix
+
+    def push(self, tangents: np.ndarray) -> np.ndarray:
+        """Tangent vectors move by the linear part alone."""
+        return np.asarray(tangents, np.float32) @ self.matrix
 
 
 @dataclass(frozen=True)
@@ -29,59 +56,117 @@ class Projection:
     layer_names: list[str]
     layer_labels: list[str]
     positions: np.ndarray  # (L, N, 3) float32
-    explained_variance_ratio: np.ndarray  # (L, N_COMPONENTS), zero-padded for narrow layers
+    explained_variance_ratio: np.ndarray  # (L, N_COMPONENTS), NaN past a layer's width
     scales: np.ndarray  # (L,) the display scale applied to each layer
+    maps: list[LayerMap] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)
+    axes: list[Axes] = field(default_factory=list)  # the components shown, per layer
+    bad_layers: list[str] = field(default_factory=list)  # layers with NaN/Inf activations
 
 
-def pca_basis(centred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Principal directions (D, D) as columns and explained-variance ratios, sign-fixed."""
-    _, singular, vh = torch.linalg.svd(centred, full_matrices=False)
-    basis = vh.T
-    biggest = basis.abs().argmax(dim=0)
-    signs = torch.sign(basis[biggest, torch.arange(basis.shape[1], device=basis.device)])
-    basis = basis * torch.where(signs == 0, torch.ones_like(signs), signs)
-    variance = singular.square()
-    total = variance.sum()
-    ratio = variance / total if total > 0 else torch.zeros_like(variance)
-    return basis, ratio
+def axes_for(name: str, axes: Axes | Mapping[str, Axes]) -> Axes:
+    if isinstance(axes, Mapping):
+        return tuple(axes.get(name, (0, 1, 2)))  # type: ignore[return-value]
+    return tuple(axes)  # type: ignore[return-value]
 
 
-def layer_coordinates(
-    activations: torch.Tensor, fit_rows: slice, axes: tuple[int, int, int]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """3D coordinates of every row of one layer, and its explained-variance ratios."""
-    acts = activations.float()
-    width = acts.shape[1]
-    fit = acts[fit_rows]
-    mean = fit.mean(dim=0)
-    basis, ratio = pca_basis(fit - mean)
-    if width <= 3:
-        coords = torch.nn.functional.pad(acts, (0, 3 - width))
-    else:
-        picked = [min(axis, width - 1) for axis in axes]
-        coords = (acts - mean) @ basis[:, picked]
-    return coords, ratio
-
-
-def project(snapshot: Snapshot, axes: tuple[int, int, int] = (0, 1, 2), fit_rows: slice | None = None) -> Projection:
+def project(
+    snapshot: Snapshot,
+    axes: Axes | Mapping[str, Axes] = (0, 1, 2),
+    fit_rows: slice | None = None,
+    previous: Projection | None = None,
+    frozen: Mapping[str, LayerMap] | None = None,
+) -> Projection:
     """Project every layer of ``snapshot`` to display coordinates (see the module docstring)."""
     rows = fit_rows if fit_rows is not None else slice(None)
-    positions, ratios, scales = [], [], []
+    first = snapshot.activations[snapshot.layer_names[0]]
+    device = first.device
+    positions, ratios, matrices, means, widths, shown_axes, bad = [], [], [], [], [], [], []
+    neighbour: torch.Tensor | None = None
     for name in snapshot.layer_names:
-        coords, ratio = layer_coordinates(snapshot.activations[name], rows, axes)
-        extent = torch.quantile(coords[rows].abs().amax(dim=1), FIT_QUANTILE)
-        scale = 1.0 / extent.item() if extent.item() > 1e-12 else 1.0
-        positions.append((coords * scale).cpu().numpy())
-        padded = np.zeros(N_COMPONENTS, np.float32)
-        values = ratio[:N_COMPONENTS].cpu().numpy()
-        padded[: len(values)] = values
-        ratios.append(padded)
-        scales.append(scale)
+        acts = snapshot.activations[name].float()
+        width = acts.shape[1]
+        widths.append(width)
+        chosen = tuple(min(a, width - 1) for a in axes_for(name, axes)) if width > 3 else (0, 1, 2)
+        shown_axes.append(chosen)
+        ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
+        if not torch.isfinite(acts).all():
+            bad.append(name)
+            fallback = neighbour if neighbour is not None else torch.zeros(acts.shape[0], 3, device=device)
+            positions.append(fallback)
+            matrices.append(torch.zeros(width, 3, device=device))
+            means.append(torch.zeros(width, device=device))
+            ratios.append(ratio)
+            continue
+        pcs = principal_components(acts[rows], k=N_COMPONENTS)
+        ratio[: len(pcs.explained_variance_ratio)] = pcs.explained_variance_ratio
+        ratios.append(ratio)
+        frozen_map = frozen.get(name) if frozen else None
+        if frozen_map is not None and frozen_map.matrix.shape[0] == width:
+            mean = torch.as_tensor(frozen_map.mean, device=device)
+            matrix = torch.as_tensor(frozen_map.matrix, device=device)
+        elif width <= 3:
+            mean = torch.zeros(width, device=device)
+            matrix = torch.eye(width, 3, device=device) * _scale(acts[rows] @ torch.eye(width, 3, device=device))
+        else:
+            mean = pcs.mean
+            basis = (
+                pcs.components[:, list(chosen)]
+                if max(chosen) < pcs.components.shape[1]
+                else _full_basis(acts[rows], chosen)
+            )
+            target = _alignment_target(name, neighbour, previous, rows, acts.shape[0], device)
+            if target is not None:  # the rotation does not depend on scale, so align first, then scale
+                basis = basis @ procrustes_rotation((acts[rows] - mean) @ basis, target)
+            matrix = basis * _scale((acts[rows] - mean) @ basis)
+        layer_positions = (acts - mean) @ matrix
+        positions.append(layer_positions)
+        matrices.append(matrix)
+        means.append(mean)
+        neighbour = layer_positions
+    stacked = torch.stack(positions).float().cpu().numpy()  # the one big device→host copy
     return Projection(
         step=snapshot.step,
         layer_names=list(snapshot.layer_names),
         layer_labels=snapshot.labels(),
-        positions=np.ascontiguousarray(np.stack(positions), dtype=np.float32),
-        explained_variance_ratio=np.stack(ratios),
-        scales=np.asarray(scales, np.float32),
+        positions=np.ascontiguousarray(stacked, dtype=np.float32),
+        explained_variance_ratio=torch.stack(ratios).cpu().numpy(),
+        scales=np.array([_matrix_scale(m) for m in matrices], np.float32),
+        maps=[LayerMap(m.cpu().numpy(), x.cpu().numpy()) for m, x in zip(means, matrices, strict=True)],
+        widths=widths,
+        axes=shown_axes,
+        bad_layers=bad,
     )
+
+
+def _scale(coords: torch.Tensor) -> torch.Tensor:
+    """One factor that puts 99% of the rows inside [-1, 1]^3 (stays a device tensor: no sync)."""
+    extent = torch.quantile(coords.abs().amax(dim=1), FIT_QUANTILE)
+    return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
+
+
+def _matrix_scale(matrix: torch.Tensor) -> float:
+    """The display scale folded into a layer's map (its largest column norm)."""
+    return float(matrix.norm(dim=0).max()) if matrix.numel() else 1.0
+
+
+def _full_basis(fit: torch.Tensor, chosen: Axes) -> torch.Tensor:
+    """Components beyond the reported top ones, when an axis past N_COMPONENTS is asked for."""
+    return principal_components(fit, k=max(chosen) + 1).components[:, list(chosen)]
+
+
+def _alignment_target(
+    name: str,
+    neighbour: torch.Tensor | None,
+    previous: Projection | None,
+    rows: slice,
+    n_rows: int,
+    device: torch.device,
+) -> torch.Tensor | None:
+    """What a PCA layer is rotated onto: the layer before it plus its own picture at the previous step."""
+    target = neighbour[rows] if neighbour is not None else None
+    if previous is not None and name in previous.layer_names and previous.positions.shape[1] == n_rows:
+        before = previous.positions[previous.layer_names.index(name)]
+        before = torch.as_tensor(before, device=device)[rows]
+        target = before if target is None else target + before
+    return target

@@ -18,7 +18,7 @@ from vispy.util.transforms import perspective
 class OrbitCamera:
     azimuth: float = -90.0  # degrees around z; -90 looks along +y
     elevation: float = 55.0  # degrees above the xy-plane
-    distance: float = 3.6
+    distance: float = 4.5
     center: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
     fov: float = 35.0  # vertical field of view, degrees
     home: tuple[float, float, float] | None = None  # (azimuth, elevation, distance) that reset() restores

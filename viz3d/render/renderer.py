@@ -12,9 +12,9 @@ from vispy import gloo
 
 from viz3d.app.state import ViewState
 from viz3d.capture.probe import ProbeSet
-from viz3d.colors import BACKGROUND, class_colors
+from viz3d.colors import ARROW, BACKGROUND, class_colors
 from viz3d.project.projection import Projection
-from viz3d.render.visuals import LayerPositions, PointCloud, Reference, WarpedGrid
+from viz3d.render.visuals import LayerPositions, PointCloud, Reference, TangentArrows, WarpedGrid
 
 
 class FrameRenderer:
@@ -25,11 +25,13 @@ class FrameRenderer:
         self.reference = Reference()
         self.points: PointCloud | None = None
         self.grid: WarpedGrid | None = None
+        self.arrows: TangentArrows | None = None
         self.projection: Projection | None = None
 
     def set_probe(self, probe: ProbeSet) -> None:
         self.points = PointCloud(class_colors(probe.labels))
         self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, first_vertex=probe.n_data)
+        self.arrows = TangentArrows(probe.n_arrows, first_vertex=probe.n_data + probe.n_grid, color=ARROW)
 
     def set_projection(self, projection: Projection) -> None:
         self.positions.upload(projection.positions)
@@ -52,6 +54,9 @@ class FrameRenderer:
         gloo.set_depth_mask(True)
         if self.projection is not None and self.points is not None:
             self.points.draw(self.positions, state.layer, view_proj, state.point_size * pixel_scale)
+        if self.projection is not None and self.arrows is not None and state.show_arrows:
+            gloo.set_state(depth_test=False)  # arrows are annotations: always on top
+            self.arrows.draw(self.positions, state.layer, view_proj, size, pixel_scale)
         gloo.flush()
 
     def read_pixels(self, size: tuple[int, int]) -> np.ndarray:

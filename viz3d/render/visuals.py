@@ -88,6 +88,35 @@ class WarpedGrid:
         self.program.draw("lines", self.indices)
 
 
+class TangentArrows:
+    """Pushed-forward tangent vectors; their base and tip rows follow the grid rows in the texture."""
+
+    CORNERS = np.array([0, 1, 1, 2, 1, 3], np.float32)  # shaft, left head stroke, right head stroke
+
+    def __init__(self, count: int, first_vertex: int, color: tuple[float, float, float, float]) -> None:
+        self.count = count
+        self.first_vertex = first_vertex
+        self.program = load_program("arrows")
+        if count:
+            arrow = np.repeat(np.arange(count, dtype=np.float32), len(self.CORNERS))
+            corner = np.tile(self.CORNERS, count)
+            self.program["a_arrow"] = gloo.VertexBuffer(arrow)
+            self.program["a_corner"] = gloo.VertexBuffer(corner)
+            self.program["a_color"] = gloo.VertexBuffer(np.tile(np.array([color], np.float32), (len(arrow), 1)))
+
+    def draw(
+        self, positions: LayerPositions, layer: float, view_proj: np.ndarray, viewport: tuple[int, int], scale: float
+    ) -> None:
+        if not self.count:
+            return
+        positions.bind_to(self.program, layer)
+        self.program["u_view_proj"] = view_proj
+        self.program["u_first_vertex"] = self.first_vertex
+        self.program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
+        self.program["u_head_pixels"] = 12.0 * scale
+        self.program.draw("lines")
+
+
 def reference_lines(extent: float = 1.25, ground_z: float = -1.1, cells: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Axes through the origin (x red, y green, z blue) and a faint square ground grid below the data."""
     axes = np.array([[0, 0, 0], [extent, 0, 0], [0, 0, 0], [0, extent, 0], [0, 0, 0], [0, 0, extent]], np.float32)

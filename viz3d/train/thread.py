@@ -1,8 +1,10 @@
 """The training thread: steps the session while playing and posts a projection every K steps.
 
-It never waits for the renderer: projections go into a `Mailbox` that keeps only the newest. A step
-that raises (or whose loss is NaN) pauses training and records the error with its traceback in the
-status; the last good projection stays in the mailbox, so the picture on screen stays too.
+It never waits for the renderer: projections go into `Mailbox`es that keep only the newest, one for
+the live model and one for stored steps the user scrubs to. View requests from the UI (axes, frozen
+basis, a stored step) are served between steps, paused or not. A step that raises (or whose loss is
+NaN) pauses training and records the error with its traceback in the status; the last good
+projection stays in the mailbox, so the picture on screen stays too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 
-from viz3d.project.projection import Projection
+from viz3d.project.projection import Axes, Projection
 from viz3d.train.mailbox import Mailbox
 from viz3d.train.session import TrainingSession
 
@@ -25,6 +27,17 @@ class TrainingStatus:
     playing: bool = False
     error: str | None = None  # one line: what went wrong and what to do
     error_detail: str | None = None  # the traceback, for the overlay's details
+    stored_steps: tuple[int, ...] = ()  # steps in the weight history, oldest first
+    frozen_step: int | None = None  # the step whose axes are held, if the basis is frozen
+
+
+@dataclass(frozen=True)
+class ViewRequest:
+    """What the user wants to see; the thread recomputes when it changes."""
+
+    axes: tuple[tuple[str, Axes], ...] = ()
+    freeze: bool = False
+    history_step: int | None = None  # None: the live model
 
 
 class TrainingThread:
@@ -36,9 +49,11 @@ class TrainingThread:
         steps_per_cycle: int = 4,
         playing: bool = True,
         steps_per_second: float | None = None,
+        history_mailbox: Mailbox[Projection] | None = None,
     ) -> None:
         self.session = session
         self.mailbox = mailbox
+        self.history_mailbox = history_mailbox if history_mailbox is not None else Mailbox()
         self.capture_every = max(1, capture_every)
         self.steps_per_cycle = max(1, steps_per_cycle)
         # Pacing for a watchable demo; None trains as fast as it can.
@@ -47,6 +62,8 @@ class TrainingThread:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._single_steps = 0
+        self._wanted = ViewRequest()
+        self._served = ViewRequest()
         self._status = TrainingStatus(playing=playing)
         self._thread = threading.Thread(target=self._run, name="viz3d-training", daemon=True)
 
@@ -64,13 +81,23 @@ class TrainingThread:
             if playing == self._status.playing:
                 return
             # Playing again clears the error: the user has seen it and wants another try.
-            self._status = replace(self._status, playing=playing, error=None if playing else self._status.error)
+            error = None if playing else self._status.error
+            self._status = replace(self._status, playing=playing, error=error)
         self._wake.set()
 
     def step_once(self) -> None:
         """Run exactly one step (and capture after it) while paused."""
         with self._lock:
             self._single_steps += 1
+        self._wake.set()
+
+    def request_view(self, axes: dict[str, Axes], freeze: bool, history_step: int | None) -> None:
+        """Ask for other PCA axes, a frozen basis, or a stored step; cheap to call every frame."""
+        wanted = ViewRequest(tuple(sorted(axes.items())), freeze, history_step)
+        with self._lock:
+            if wanted == self._wanted:
+                return
+            self._wanted = wanted
         self._wake.set()
 
     def status(self) -> TrainingStatus:
@@ -85,6 +112,7 @@ class TrainingThread:
     def _run(self) -> None:
         self._publish()  # the picture at the current step, before any training
         while not self._stop.is_set():
+            self._serve_view()
             with self._lock:
                 if self._status.playing:
                     steps = self.steps_per_cycle
@@ -118,13 +146,48 @@ class TrainingThread:
             self._fail(err)
             return False
 
+    def _serve_view(self) -> None:
+        with self._lock:
+            wanted, served = self._wanted, self._served
+        if wanted == served:
+            return
+        projector, session = self.session.projector, self.session
+        try:
+            projector.set_axes(dict(wanted.axes))
+            if wanted.freeze and projector.frozen is None:
+                shown = self.history_mailbox.latest() if served.history_step is not None else self.mailbox.latest()
+                if shown is not None:
+                    projector.freeze(shown)
+            elif not wanted.freeze:
+                projector.unfreeze()
+            if wanted.history_step is not None:
+                self.history_mailbox.post(session.capture_at(wanted.history_step))
+            if wanted.axes != served.axes or wanted.freeze != served.freeze:
+                live = session.reproject()
+                if live is not None:
+                    self.mailbox.post(live)
+            self._served = wanted
+            self._update_history_status()
+        except Exception as err:  # noqa: BLE001
+            self._served = wanted  # do not retry a request that fails
+            self._fail(err)
+
     def _publish(self, raise_errors: bool = False) -> None:
         try:
             self.mailbox.post(self.session.capture())
+            self._update_history_status()
         except Exception as err:  # noqa: BLE001
             if raise_errors:
                 raise
             self._fail(err)
+
+    def _update_history_status(self) -> None:
+        with self._lock:
+            self._status = replace(
+                self._status,
+                stored_steps=tuple(self.session.history.steps),
+                frozen_step=self.session.projector.frozen_step,
+            )
 
     def _fail(self, err: BaseException) -> None:
         line = f"training paused at step {self.session.step}: {type(err).__name__}: {err}".splitlines()[0]

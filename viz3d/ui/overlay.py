@@ -9,14 +9,18 @@ from __future__ import annotations
 from imgui_bundle import imgui
 
 from viz3d.app.state import ViewState
+from viz3d.project.projection import Projection
 from viz3d.train.thread import TrainingStatus
 
 ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 HELP = (
-    "Space play/pause  ·  Left/Right layer  ·  H hide\n"
-    "drag rotate  ·  right-drag pan  ·  scroll zoom\n"
-    "double-click resets the camera"
+    "Space      play / pause\n"
+    ".          one step while paused\n"
+    "Left/Right previous / next layer\n"
+    "H          hide / show this panel\n"
+    "drag       rotate    right-drag  pan\n"
+    "scroll     zoom      double-click reset"
 )
 
 
@@ -25,13 +29,13 @@ class Overlay:
         self.title = title
         self.description = description
 
-    def draw(self, state: ViewState, status: TrainingStatus, layer_labels: list[str]) -> None:
+    def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
         if not state.show_overlay:
             return
         imgui.set_next_window_pos(imgui.ImVec2(12, 12), imgui.Cond_.first_use_ever)
         imgui.set_next_window_size(imgui.ImVec2(380, 0), imgui.Cond_.first_use_ever)
         imgui.set_next_window_bg_alpha(0.82)
-        imgui.begin("viz3d", None, imgui.WindowFlags_.always_auto_resize)
+        imgui.begin("viz3d  (H hides this panel)", None, imgui.WindowFlags_.always_auto_resize)
         imgui.text(self.title)
         if self.description:
             imgui.push_text_wrap_pos(360)
@@ -39,13 +43,17 @@ class Overlay:
             imgui.pop_text_wrap_pos()
         imgui.separator()
         self._training(state, status)
+        self._timeline(state, status)
         imgui.separator()
-        self._layers(state, layer_labels)
+        self._layers(state, projection)
+        self._axes(state, status, projection)
         imgui.separator()
         self._view(state)
         if state.status_line:
             imgui.text_colored(MUTED, state.status_line)
-        imgui.text_colored(MUTED, HELP)
+        if imgui.tree_node("keys and mouse"):
+            imgui.text_colored(MUTED, HELP)
+            imgui.tree_pop()
         imgui.end()
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
@@ -69,10 +77,31 @@ class Overlay:
                 imgui.text_unformatted(status.error_detail)
                 imgui.tree_pop()
 
-    def _layers(self, state: ViewState, layer_labels: list[str]) -> None:
-        shown = min(int(round(state.layer)), len(layer_labels) - 1) if layer_labels else 0
-        label = layer_labels[shown] if layer_labels else "waiting for the first snapshot"
+    def _timeline(self, state: ViewState, status: TrainingStatus) -> None:
+        steps = status.stored_steps
+        if len(steps) < 2:
+            return
+        live = state.history_step is None
+        index = len(steps) - 1 if live else _nearest_index(steps, state.history_step)
+        imgui.set_next_item_width(260)
+        changed, index = imgui.slider_int("##timeline", index, 0, len(steps) - 1, f"step {steps[index]:,}")
+        if changed:
+            state.history_step = None if index == len(steps) - 1 else steps[index]
+        imgui.same_line()
+        imgui.begin_disabled(live)
+        if imgui.button("Live"):
+            state.history_step = None
+        imgui.end_disabled()
+        if not live:
+            imgui.text_colored(MUTED, f"showing stored step {state.history_step:,}; training goes on")
+
+    def _layers(self, state: ViewState, projection: Projection | None) -> None:
+        labels = projection.layer_labels if projection is not None else []
+        shown = min(int(round(state.layer)), len(labels) - 1) if labels else 0
+        label = labels[shown] if labels else "waiting for the first snapshot"
         imgui.text(f"layer {shown} of {state.last_layer}: {label}")
+        if projection is not None and projection.layer_names[shown] in projection.bad_layers:
+            imgui.text_colored(ERROR_RED, "NaN or Inf activations here: this layer is skipped")
         if imgui.arrow_button("##previous", imgui.Dir.left):
             state.step_layer(-1)
         imgui.same_line()
@@ -84,10 +113,42 @@ class Overlay:
         if imgui.arrow_button("##next", imgui.Dir.right):
             state.step_layer(+1)
 
+    def _axes(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
+        """x/y/z component pickers for the layer shown, when it is wide enough to need PCA."""
+        if projection is None:
+            return
+        shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
+        name, width = projection.layer_names[shown], projection.widths[shown]
+        if width > 3:
+            ratios = projection.explained_variance_ratio[shown]
+            options = [f"PC{i + 1} ({100 * r:.1f}%)" for i, r in enumerate(ratios) if r == r]  # skip NaN
+            axes = list(state.axes.get(name, projection.axes[shown]))
+            for slot, axis_name in enumerate("xyz"):
+                imgui.set_next_item_width(125)
+                changed, picked = imgui.combo(f"{axis_name}##axis{slot}", axes[slot], options)
+                if changed:
+                    axes[slot] = picked
+                    state.axes[name] = (axes[0], axes[1], axes[2])
+                if slot < 2:
+                    imgui.same_line()
+        else:
+            imgui.text_colored(MUTED, f"width {width}: drawn in its own coordinates")
+        if not any(w > 3 for w in projection.widths):
+            return  # no layer goes through PCA: there is no basis to freeze
+        _, state.freeze_basis = imgui.checkbox("freeze basis", state.freeze_basis)
+        if status.frozen_step is not None:
+            imgui.same_line()
+            imgui.text_colored(MUTED, f"axes of step {status.frozen_step:,}")
+
     def _view(self, state: ViewState) -> None:
         _, state.show_grid = imgui.checkbox("grid", state.show_grid)
         imgui.same_line()
         _, state.show_axes = imgui.checkbox("axes", state.show_axes)
         imgui.same_line()
-        imgui.set_next_item_width(120)
+        _, state.show_arrows = imgui.checkbox("arrows", state.show_arrows)
+        imgui.set_next_item_width(160)
         _, state.point_size = imgui.slider_float("point size", state.point_size, 1.0, 16.0, "%.0f")
+
+
+def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:
+    return min(range(len(steps)), key=lambda i: abs(steps[i] - (step or 0)))

@@ -1,0 +1,363 @@
+"""The activation engine on many kinds of model, checked against independent references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+from sklearn.decomposition import PCA
+from torch import nn
+
+import viz3d
+from viz3d.capture.probe import make_probe
+from viz3d.errors import Viz3dError
+from viz3d.project.align import procrustes_rotation
+from viz3d.project.pca import principal_components
+from viz3d.train.history import WeightHistory, state_nbytes
+from viz3d.train.session import TrainingSession
+
+
+def principal_angles_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    qa, _ = np.linalg.qr(a)
+    qb, _ = np.linalg.qr(b)
+    return np.degrees(np.arccos(np.clip(np.linalg.svd(qa.T @ qb, compute_uv=False), -1, 1)))
+
+
+# --- PCA against scikit-learn ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("randomized", [False, True], ids=["exact", "randomized"])
+def test_pca_matches_sklearn_variance_and_subspace(randomized):
+    rng = np.random.default_rng(1)
+    spectrum = np.r_[np.linspace(10, 3, 10), np.full(190, 0.3)]  # ten strong directions in 200-D
+    rotation, _ = np.linalg.qr(rng.normal(size=(200, 200)))
+    data = (rng.normal(size=(3000, 200)) * spectrum) @ rotation.T + 5.0
+    ours = principal_components(torch.from_numpy(data).float(), k=10, randomized=randomized)
+    reference = PCA(n_components=10, svd_solver="full").fit(data)
+    np.testing.assert_allclose(ours.explained_variance_ratio.numpy(), reference.explained_variance_ratio_, rtol=2e-3)
+    angles = principal_angles_deg(ours.components.numpy(), reference.components_.T)
+    assert angles.max() < 0.5
+
+
+def test_randomized_is_used_only_for_wide_layers_and_agrees_with_exact():
+    rng = np.random.default_rng(2)
+    spectrum = np.r_[np.linspace(12, 4, 10), np.full(1190, 0.3)]  # like real activations: a few strong directions
+    data = torch.from_numpy((rng.normal(size=(900, 1200)) * spectrum) @ np.linalg.qr(rng.normal(size=(1200, 1200)))[0])
+    auto = principal_components(data.float(), k=10)  # 1200 > RANDOMIZED_MIN_DIM: randomized
+    exact = principal_components(data.float(), k=10, randomized=False)
+    np.testing.assert_allclose(auto.explained_variance_ratio, exact.explained_variance_ratio, rtol=2e-2)
+    assert principal_angles_deg(auto.components[:, :3].numpy(), exact.components[:, :3].numpy()).max() < 3
+
+
+# --- capture on many model shapes ------------------------------------------------------------------
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class ResidualMLP(nn.Module):
+    def __init__(self, width=16):
+        super().__init__()
+        self.inp = nn.Linear(5, width)
+        self.norm = nn.LayerNorm(width)
+        self.ff = nn.Sequential(nn.Linear(width, width), nn.GELU())
+        self.out = nn.Linear(width, 3)
+
+    def forward(self, x):
+        h = self.inp(x)
+        h = h + self.ff(self.norm(h))
+        return self.out(h)
+
+
+@dataclass
+class Output:
+    logits: torch.Tensor
+    hidden: torch.Tensor
+
+
+class TupleModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 6)
+        self.split = SplitHead()
+
+    def forward(self, x):
+        return self.split(torch.tanh(self.body(x)))
+
+
+class SplitHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 2)
+
+    def forward(self, h):
+        return Output(logits=self.a(h), hidden=h), "extra"
+
+
+def test_small_cnn_conv_maps_are_flattened():
+    tracker = viz3d.watch(SmallCNN(), torch.randn(40, 1, 8, 8))
+    snap = tracker.snapshot()
+    assert snap.layer_names == ["input", "features.0", "features.1", "features.2", "head.0", "head.1"]
+    assert snap.activations["features.0"].shape == (40, 4 * 8 * 8)
+    assert snap.activations["features.2"].shape == (40, 4 * 4 * 4)
+    proj = viz3d.project(snap)
+    assert proj.positions.shape == (6, 40, 3)
+    assert np.isfinite(proj.positions).all()
+
+
+def test_residual_mlp_with_layernorm_and_gelu_in_execution_order():
+    snap = viz3d.watch(ResidualMLP(), torch.randn(50, 5)).snapshot()
+    assert snap.layer_names == ["input", "inp", "norm", "ff.0", "ff.1", "out"]
+    assert snap.layer_kinds[2:5] == ["LayerNorm", "Linear", "GELU"]
+    proj = viz3d.project(snap)
+    assert proj.explained_variance_ratio.shape == (6, 10)
+    assert proj.widths == [5, 16, 16, 16, 16, 3]
+
+
+def test_tuple_and_dataclass_outputs_use_the_first_tensor_or_a_key():
+    model = TupleModel()
+    snap = viz3d.watch(model, torch.randn(30, 4)).snapshot()
+    assert snap.activations["split.a"].shape == (30, 2)
+    assert "split" not in snap.layer_names  # its child ran, so the container is not a stage
+    chosen = viz3d.watch(model, torch.randn(30, 4), layers=["split"], output_key=0).snapshot()
+    assert chosen.activations["split"].shape == (30, 2)  # output[0] is the dataclass: its first tensor
+
+
+def test_transformer_encoder_stack_uses_a_token_per_sequence():
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32, batch_first=True)
+    model = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+    tokens = torch.randn(24, 7, 16)
+    snap = viz3d.watch(model, tokens).snapshot()
+    assert snap.activations["input"].shape == (24, 16)  # the last token
+    assert all(rows.shape[0] == 24 for rows in snap.activations.values())
+    assert any(name.startswith("layers.1") for name in snap.layer_names)
+    by_layer = viz3d.watch(model, tokens, layers=["layers.*"], token="mean").snapshot()
+    assert by_layer.layer_names == ["input", "layers.0", "layers.1"]
+    np.testing.assert_allclose(by_layer.activations["input"], tokens.mean(dim=1), rtol=1e-6)
+    proj = viz3d.project(by_layer)
+    assert np.isfinite(proj.positions).all()
+
+
+def test_selection_by_type_glob_and_wrapper_prefix_and_repeated_calls():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = nn.Tanh()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.act(self.lin(self.act(x)))
+
+    class Wrapper(nn.Module):  # what DataParallel looks like from outside: everything under "module."
+        def __init__(self, inner):
+            super().__init__()
+            self.module = inner
+
+        def forward(self, x):
+            return self.module(x)
+
+    x = torch.randn(10, 3)
+    assert viz3d.watch(Twice(), x).snapshot().layer_names == ["input", "act", "lin", "act#2"]
+    wrapped = Wrapper(Twice())
+    assert viz3d.watch(wrapped, x).snapshot().layer_names == ["input", "act", "lin", "act#2"]
+    assert viz3d.watch(wrapped, x, layers=[nn.Linear]).snapshot().layer_names == ["input", "lin"]
+    assert viz3d.watch(wrapped, x, layers=["l*"]).snapshot().layer_names == ["input", "lin"]
+
+
+def test_stages_split_linear_into_wx_then_bias_then_activation():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
+    x = torch.randn(8, 2)
+    snap = viz3d.watch(model, x, stages=True).snapshot()
+    assert snap.layer_names == ["input", "0:Wx", "0", "1", "2"]  # the last Linear has no activation after it
+    w, b = model[0].weight.detach(), model[0].bias.detach()
+    torch.testing.assert_close(snap.activations["0:Wx"], x @ w.T)
+    torch.testing.assert_close(snap.activations["0"], x @ w.T + b)
+    torch.testing.assert_close(snap.activations["1"], torch.tanh(x @ w.T + b))
+    assert snap.labels()[1] == "0:Wx · W·x"
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+
+def test_wrong_probe_shape_names_the_expected_shape():
+    tracker = viz3d.watch(nn.Sequential(nn.Linear(2, 4), nn.Tanh()), torch.randn(5, 3))
+    with pytest.raises(Viz3dError) as caught:
+        tracker.snapshot()
+    message = str(caught.value)
+    assert "shape (5, 3)" in message and "expects (N, 2)" in message
+    assert "\n" not in message
+
+
+def test_model_with_nothing_to_watch_lists_its_modules():
+    with pytest.raises(
+        Viz3dError, match="no layer to watch: nothing matches \\['conv'\\]; the model's modules are: 0, 1"
+    ):
+        viz3d.watch(nn.Sequential(nn.Linear(2, 2), nn.Tanh()), torch.randn(3, 2), layers=["conv"])
+
+
+def test_nan_layer_is_marked_and_skipped_not_fatal():
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Linear(8, 8))
+    with torch.no_grad():
+        model[2].bias[0] = float("nan")
+    proj = viz3d.project(viz3d.watch(model, torch.randn(20, 2)).snapshot())
+    assert proj.bad_layers == ["2", "3"]
+    assert np.isfinite(proj.positions).all()
+    np.testing.assert_array_equal(proj.positions[3], proj.positions[2])  # bad layers hold the last good picture
+
+
+# --- projection: linear maps, axes, stability ------------------------------------------------------
+
+
+def test_layer_maps_reproduce_positions_and_axes_can_be_picked():
+    model = ResidualMLP()
+    snap = viz3d.watch(model, torch.randn(60, 5)).snapshot()
+    proj = viz3d.project(snap, axes={"norm": (3, 0, 5)})
+    for index, name in enumerate(proj.layer_names):
+        mapped = proj.maps[index].apply(snap.activations[name].numpy())
+        np.testing.assert_allclose(mapped, proj.positions[index], atol=1e-4)
+    assert proj.axes[2] == (3, 0, 5)
+    # With no neighbour to align to, the x axis of "norm" is PC4 itself (up to sign and scale).
+    alone = viz3d.project(
+        viz3d.Snapshot(0, ["norm"], ["LayerNorm"], {"norm": snap.activations["norm"]}), axes=(3, 0, 5)
+    )
+    reference = PCA(n_components=6).fit(snap.activations["norm"].numpy()).transform(snap.activations["norm"].numpy())
+    assert abs(np.corrcoef(alone.positions[0, :, 0], reference[:, 3])[0, 1]) > 0.999
+
+
+def test_tiny_weight_perturbation_moves_the_picture_only_slightly():
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(10, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 4))
+    x = torch.randn(400, 10)
+    before = viz3d.project(viz3d.watch(model, x).snapshot())
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1e-3 * torch.randn_like(p))
+    after = viz3d.project(viz3d.watch(model, x).snapshot(), previous=before)
+    for layer in range(len(before.layer_names)):
+        for axis in range(3):
+            corr = np.corrcoef(before.positions[layer, :, axis], after.positions[layer, :, axis])[0, 1]
+            assert corr > 0.99, f"layer {before.layer_names[layer]} axis {axis}: correlation {corr:.4f}"
+
+
+def test_alignment_undoes_a_sign_flip_of_the_basis():
+    rng = np.random.default_rng(4)
+    acts = torch.from_numpy(rng.normal(size=(300, 8)) * np.arange(8, 0, -1)).float()
+    snap = viz3d.Snapshot(0, ["h"], ["Linear"], {"h": acts})
+    first = viz3d.project(snap)
+    mirrored = viz3d.Snapshot(1, ["h"], ["Linear"], {"h": -acts})  # the same cloud, basis signs flipped
+    second = viz3d.project(mirrored, previous=first)
+    np.testing.assert_allclose(second.positions, first.positions, atol=1e-4)
+
+
+def test_frozen_basis_keeps_the_maps():
+    from viz3d.project.projector import Projector
+
+    model = nn.Sequential(nn.Linear(6, 12), nn.Tanh())
+    x = torch.randn(100, 6)
+    projector = Projector()
+    first = projector.project(viz3d.watch(model, x).snapshot())
+    projector.freeze(first)
+    with torch.no_grad():
+        model[0].weight.mul_(1.5)
+    later = projector.project(viz3d.watch(model, x).snapshot(step=5))
+    for a, b in zip(first.maps, later.maps, strict=True):
+        np.testing.assert_array_equal(a.matrix, b.matrix)
+
+
+# --- pushforward -----------------------------------------------------------------------------------
+
+
+def test_pushforward_matches_jacrev_at_every_layer():
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.GELU(), nn.Linear(4, 2))
+    points, vectors = torch.randn(16, 3), torch.randn(16, 3)
+    tangents = viz3d.pushforward(model, points, vectors, stages=True)
+    for end in range(1, len(model) + 1):
+        prefix = model[:end]
+        jacobians = torch.func.vmap(torch.func.jacrev(prefix))(points)  # (N, D_out, D_in)
+        expected = torch.einsum("noi,ni->no", jacobians, vectors)
+        torch.testing.assert_close(tangents[str(end - 1)], expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(tangents["input"], vectors)
+    torch.testing.assert_close(tangents["0:Wx"], tangents["0"])  # the bias moves nothing
+
+
+def test_arrows_project_with_each_layers_linear_map():
+    model = nn.Sequential(nn.Linear(2, 6), nn.Tanh(), nn.Linear(6, 2))
+    x = torch.randn(50, 2)
+    points, vectors = torch.tensor([[0.3, -0.2]]), torch.tensor([[0.1, 0.05]])
+    probe = make_probe(x, torch.zeros(50, dtype=torch.long), 3, 4, 0.1, points, vectors)
+    session = TrainingSession(model, probe, lambda step: None)
+    proj = session.capture()
+    arrows = proj.positions[:, probe.n_data + probe.n_grid :]
+    assert arrows.shape == (4, 2, 3)
+    tangents = viz3d.pushforward(model, points, vectors)
+    for index, name in enumerate(proj.layer_names):
+        np.testing.assert_allclose(
+            arrows[index, 1] - arrows[index, 0], proj.maps[index].push(tangents[name].numpy())[0], atol=1e-5
+        )
+
+
+# --- history ---------------------------------------------------------------------------------------
+
+
+def test_history_thinning_keeps_memory_under_budget_and_the_newest():
+    model = nn.Linear(100, 100)  # 40,400 bytes of float32 per checkpoint
+    per_checkpoint = state_nbytes(model.state_dict())
+    history = WeightHistory(budget_bytes=20 * per_checkpoint)
+    for step in range(0, 1000, 10):
+        history.record(step, model)
+        assert history.nbytes <= 20 * per_checkpoint
+    steps = history.steps
+    assert steps[-1] == 990 and steps[0] == 0
+    gaps = np.diff(steps[:-1])
+    assert len(set(gaps)) == 1  # evenly spread, apart from the newest
+    assert 10 <= len(steps) <= 20
+
+
+def test_any_stored_step_can_be_shown_again():
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
+    x, y = torch.randn(64, 2), torch.randint(0, 2, (64,))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+
+    def train_step(step):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    session = TrainingSession(model, make_probe(x, y, 3, 4, 0.1), train_step)
+    at_zero = session.capture()
+    session.train(20)
+    session.capture()
+    again = session.capture_at(0)
+    # Narrow layers are their own coordinates: identical. The PCA layer is re-aligned to the picture shown
+    # last (step 20), so it matches up to an orthogonal transform within its axes.
+    for index, width in enumerate(again.widths):
+        ours, then = again.positions[index], at_zero.positions[index]
+        if width > 3:
+            rotation = procrustes_rotation(torch.from_numpy(ours), torch.from_numpy(then)).numpy()
+            ours = ours @ rotation
+        np.testing.assert_allclose(ours, then, atol=0.02 * np.abs(then).max())
+    assert session.capture_at(0) is again  # cached
+    assert session.history.steps == [0, 20]
+
+
+def test_glob_star_stays_within_one_name_part():
+    from viz3d.capture.tracker import glob_pattern
+
+    assert glob_pattern("layers.*").match("layers.0")
+    assert not glob_pattern("layers.*").match("layers.0.linear1")
+    assert glob_pattern("**.fc2").match("blocks.3.mlp.fc2")
+    assert glob_pattern("block?").match("block1") and not glob_pattern("block?").match("block.")

@@ -1,0 +1,40 @@
+"""Tangent arrows in display space: each layer's base point and tip, through that layer's own map.
+
+An arrow at input point p with vector v appears in layer l from f_l(p) to f_l(p) + J_l·v, both mapped
+by the layer's affine display map (the tip's offset by its linear part alone), so the drawn arrow is
+exactly the pushed-forward vector seen through the same projection as the points.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from viz3d.project.projection import Projection
+
+
+def arrow_rows(
+    projection: Projection, values: dict[str, torch.Tensor], tangents: dict[str, torch.Tensor]
+) -> np.ndarray:
+    """(L, 2A, 3) float32: for each layer, base then tip of every arrow, interleaved."""
+    rows = []
+    previous: np.ndarray | None = None
+    for name, layer_map in zip(projection.layer_names, projection.maps, strict=True):
+        if name in values and name not in projection.bad_layers:
+            base = layer_map.apply(values[name].cpu().numpy())
+            tip = base + layer_map.push(tangents[name].cpu().numpy())
+            pairs = np.stack([base, tip], axis=1).reshape(-1, 3)
+        else:  # a layer the tangent pass did not see: hold the previous layer's arrows
+            count = len(next(iter(values.values())))
+            pairs = previous if previous is not None else np.zeros((2 * count, 3), np.float32)
+        rows.append(pairs)
+        previous = pairs
+    return np.stack(rows).astype(np.float32)
+
+
+def with_arrows(projection: Projection, rows: np.ndarray) -> Projection:
+    """The projection with arrow rows appended after its data and grid rows."""
+    positions = np.ascontiguousarray(np.concatenate([projection.positions, rows], axis=1), dtype=np.float32)
+    return dataclasses.replace(projection, positions=positions)

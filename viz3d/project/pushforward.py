@@ -1,0 +1,55 @@
+"""Pushforward of tangent vectors: how each watched layer moves a small step taken at a point.
+
+``torch.func.jvp`` runs one forward-mode pass over the whole batch: for points (N, D) and vectors
+(N, D), every watched layer's Jacobian-vector product J·v comes out at once. Rows are independent
+(the model runs in eval mode), so batching gives each point its own pushforward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
+
+
+def trace_tangents(
+    tracker: LayerTracker, points: torch.Tensor, vectors: torch.Tensor
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Activations and tangents {layer name: (N, D)} at ``points`` along ``vectors``."""
+    names: list[str] = []
+
+    def forward(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        layers = tracker.trace(x)
+        names[:] = [name for name, _, _ in layers]
+        return tuple(rows for _, _, rows in layers)
+
+    model = tracker.model
+    was_training = model.training
+    try:
+        model.eval()
+        primals, tangents = torch.func.jvp(forward, (points,), (vectors.to(points.dtype),))
+    finally:
+        model.train(was_training)
+    # Inside jvp the W·x stage (output minus bias) gets the Linear's tangent: a bias has no derivative.
+    values = {name: p.detach() for name, p in zip(names, primals, strict=True)}
+    tangent_rows = {name: t.detach() for name, t in zip(names, tangents, strict=True)}
+    return values, tangent_rows
+
+
+def pushforward(
+    model: nn.Module,
+    points: torch.Tensor,
+    vectors: torch.Tensor,
+    layers: Sequence[LayerSelector] | None = None,
+    output_key: str | int | None = None,
+    token: Token = "last",
+    stages: bool = False,
+) -> dict[str, torch.Tensor]:
+    """Tangent vectors (N, D) at every watched layer, for ``vectors`` (N, D_in) at ``points``."""
+    if points.shape != vectors.shape:
+        raise ValueError(f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)} must have the same shape")
+    tracker = LayerTracker(model, points, layers=layers, output_key=output_key, token=token, stages=stages)
+    return trace_tangents(tracker, points, vectors)[1]
