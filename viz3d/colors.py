@@ -1,22 +1,65 @@
-"""Colours: the class palette and the scene's fixed tints, as RGBA float arrays.
+"""Colours: the class palette, the colour modes for points, and the scene's fixed tints.
 
 The class palette is Okabe & Ito's colour-blind-safe set (Color Universal Design), ordered so
 the first two classes (the usual binary demos) are orange and sky blue, readable on dark and light.
+Continuous values (one neuron's activation) use vispy's viridis, also colour-blind safe.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from vispy.color import Color
+from vispy.color import Color, get_colormap
 
 CLASS_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
+EXTRA_CLASSES = ("#FFFFFF", "#8C564B")  # digits need ten: white and brown after Okabe-Ito's eight
 BACKGROUND = Color("#111318").rgba
 GRID_HORIZONTAL = Color("#9fb4d8", alpha=0.42).rgba
 GRID_VERTICAL = Color("#d8b49f", alpha=0.42).rgba
 ARROW = tuple(Color("#ff5c8a").rgba)
+CORRECT = Color("#56B4E9").rgba
+WRONG = Color("#D55E00").rgba
+REGION_ALPHA = 0.22
+COLOR_MODES = ("class", "prediction", "correct", "neuron")
+
+
+def palette() -> np.ndarray:
+    return np.array([Color(hex_code).rgba for hex_code in CLASS_PALETTE + EXTRA_CLASSES], np.float32)
 
 
 def class_colors(labels: np.ndarray) -> np.ndarray:
-    """(N, 4) float32 RGBA, one palette colour per integer class (cycling past eight classes)."""
-    palette = np.array([Color(hex_code).rgba for hex_code in CLASS_PALETTE], np.float32)
-    return palette[np.asarray(labels) % len(palette)]
+    """(N, 4) float32 RGBA, one palette colour per integer class (cycling past ten classes)."""
+    colors = palette()
+    return colors[np.asarray(labels) % len(colors)]
+
+
+def neuron_colors(values: np.ndarray) -> np.ndarray:
+    """(N, 4) viridis colours for values, scaled between their 2nd and 98th percentiles."""
+    lo, hi = np.percentile(values, [2, 98]) if len(values) else (0.0, 1.0)
+    scaled = np.clip((values - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(values), 0.5)
+    return get_colormap("viridis").map(scaled).astype(np.float32)
+
+
+def point_colors(
+    mode: str,
+    labels: np.ndarray,
+    predictions: np.ndarray | None = None,
+    neuron_values: np.ndarray | None = None,
+) -> np.ndarray:
+    """Colours of the data points for a colour mode; falls back to classes when the data is missing."""
+    if mode == "prediction" and predictions is not None:
+        return class_colors(predictions)
+    if mode == "correct" and predictions is not None:
+        return np.where((predictions == labels)[:, None], np.float32(CORRECT), np.float32(WRONG)).astype(np.float32)
+    if mode == "neuron" and neuron_values is not None:
+        return neuron_colors(neuron_values)
+    return class_colors(labels)
+
+
+def region_colors(probabilities: np.ndarray) -> np.ndarray:
+    """(R, 4) translucent tints: each class colour weighted by its predicted probability."""
+    colors = palette()
+    n_classes = probabilities.shape[1]
+    classes = colors[np.arange(n_classes) % len(colors)]
+    rgb = probabilities @ classes[:, :3]
+    alpha = np.full((len(rgb), 1), REGION_ALPHA, np.float32)
+    return np.hstack([rgb, alpha]).astype(np.float32)

@@ -1,7 +1,8 @@
 """Presets: TOML demo definitions in ``presets/`` turned into validated, typed dataclasses.
 
-A preset names its dataset, model, optimizer, training rhythm, probe and view. Every mistake is
-reported in one line naming the file, the key, what was expected and what was found, e.g.::
+A preset names its dataset, model, optimizer, training rhythm, probe, view and tour (keyframes for
+recordings). Every mistake is reported in one line naming the file, the key, what was expected and
+what was found, e.g.::
 
     presets/mine.toml: [model] hidden: expected a list of integers, found "wide" (str)
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,19 +30,26 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    kind: str = "spirals"
-    points: int = 1000
-    turns: float = 0.85
+    kind: str = "spirals"  # spirals, disks, digits, mnist, map-samples, plane
+    points: int = 1000  # how many points; digits and mnist take the first this many
+    turns: float = 0.85  # spirals: how far each arm winds
     noise: float = 0.02
     seed: int = 0
+    inner_radius: float = 0.35  # disks: the inner disk ...
+    ring: tuple[float, ...] = (0.65, 1.0)  # ... and the ring around it (inner and outer radius)
+    extent: float = 1.0  # map-samples, plane: points fill the square [-extent, extent]^2
+    matrix: tuple[tuple[float, ...], ...] = ()  # map-samples: targets are matrix · x
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    kind: str = "mlp"
+    kind: str = "mlp"  # mlp; linear (one matrix); quadratic-map (the fixed h(x) of the jacobian preset)
     hidden: tuple[int, ...] = (2, 2, 2, 2)
     activation: str = "tanh"
     seed: int = 5
+    bias: bool = True
+    weight: tuple[tuple[float, ...], ...] = ()  # linear: a fixed matrix (rows are outputs)
+    trainable: bool = True
 
 
 @dataclass(frozen=True)
@@ -51,16 +61,22 @@ class OptimizerSpec:
 
 @dataclass(frozen=True)
 class TrainingSpec:
-    steps: int = 3000  # what `viz3d render` trains by default
-    steps_per_frame: int = 1  # training steps per displayed frame (live view paces to 60 frames/s)
+    steps: int = 3000  # what `viz3d render` and `viz3d train` run by default
+    steps_per_frame: int = 1  # training steps per displayed frame (the live view paces to 60 frames/s)
     capture_every: int = 10  # capture and publish a snapshot every K steps
+    loss: str = "cross-entropy"  # or "mse" (regression onto the dataset's targets)
+    batch_size: int = 0  # 0: the whole dataset each step
 
 
 @dataclass(frozen=True)
 class ProbeSpec:
+    points: int = 0  # how many data points to draw (0: all of them)
     grid_lines: int = 21  # lines in each direction
     grid_samples: int = 121  # samples along each line
     grid_margin: float = 0.15  # how far the grid reaches beyond the data, as a fraction of its span
+    regions: int = 0  # >0: tint the input plane by predicted class on a lattice this many cells across
+    arrow_points: tuple[tuple[float, ...], ...] = ()  # tangent arrows: where they start (input space)
+    arrow_vectors: tuple[tuple[float, ...], ...] = ()  # ... and the vectors there
 
 
 @dataclass(frozen=True)
@@ -71,8 +87,29 @@ class ViewSpec:
     point_size: float = 5.0
     show_grid: bool = True
     show_axes: bool = True
+    show_regions: bool = True
     layer: float = -1.0  # the layer shown first; negative counts from the end (-1 is the last)
     stages: bool = False  # split Linear + activation into W·x, +b, activation
+    shared_scale: bool = False  # one display scale for all layers (else each layer fills the view)
+    color_by: str = "class"  # class, prediction, correct, neuron
+    neuron_layer: str = ""  # color_by = "neuron": which layer ...
+    neuron_index: int = 0  # ... and which unit of it
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    time: float = 0.0  # seconds from the start of the recording
+    layer: float | None = None  # negative counts from the end
+    azimuth: float | None = None
+    elevation: float | None = None
+    distance: float | None = None
+    training: bool | None = None
+    overlay: bool | None = None
+
+
+@dataclass(frozen=True)
+class TourSpec:
+    keyframes: tuple[Keyframe, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +118,8 @@ class Preset:
     title: str
     description: str
     path: Path
+    look_for: str = ""  # one or two sentences for the overlay: what to watch
+    accuracy: str = ""  # what it reaches, as documented (shown by `viz3d presets`)
     schema_version: int = SCHEMA_VERSION
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
@@ -88,6 +127,7 @@ class Preset:
     training: TrainingSpec = field(default_factory=TrainingSpec)
     probe: ProbeSpec = field(default_factory=ProbeSpec)
     view: ViewSpec = field(default_factory=ViewSpec)
+    tour: TourSpec = field(default_factory=TourSpec)
 
 
 SECTIONS: dict[str, type] = {
@@ -98,12 +138,15 @@ SECTIONS: dict[str, type] = {
     "probe": ProbeSpec,
     "view": ViewSpec,
 }
+TEXT_KEYS = ("title", "description", "look_for", "accuracy")
 
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("dataset", "kind"): ("spirals",),
-    ("model", "kind"): ("mlp",),
+    ("dataset", "kind"): ("spirals", "disks", "digits", "mnist", "map-samples", "plane"),
+    ("model", "kind"): ("mlp", "linear", "quadratic-map"),
     ("model", "activation"): ("tanh", "relu", "sigmoid", "gelu", "none"),
     ("optimizer", "kind"): ("adam", "sgd"),
+    ("training", "loss"): ("cross-entropy", "mse"),
+    ("view", "color_by"): ("class", "prediction", "correct", "neuron"),
 }
 
 POSITIVE: set[tuple[str, str]] = {
@@ -155,36 +198,64 @@ def load_preset(name_or_path: str) -> Preset:
 def parse_preset(raw: dict[str, Any], path: Path) -> Preset:
     """Validate an already-parsed TOML table into a `Preset`."""
     where = _display_path(path)
-    top_level = {"schema_version", "title", "description", *SECTIONS}
+    top_level = {"schema_version", *TEXT_KEYS, *SECTIONS, "tour"}
     for key in raw:
         if key not in top_level:
             raise PresetError(f"{where}: unknown key '{key}': expected one of {', '.join(sorted(top_level))}")
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise PresetError(
-            f"{where}: schema_version: expected {SCHEMA_VERSION}, found {_describe(version)}"
-            + (" (add schema_version = 1 at the top)" if version is None else "")
-        )
+        hint = " (add schema_version = 1 at the top)" if version is None else ""
+        raise PresetError(f"{where}: schema_version: expected {SCHEMA_VERSION}, found {_describe(version)}{hint}")
     sections = {}
     for section, spec_type in SECTIONS.items():
         table = raw.get(section, {})
         if not isinstance(table, dict):
             raise PresetError(f"{where}: [{section}]: expected a table, found {_describe(table)}")
-        sections[section] = _parse_section(where, section, spec_type, table)
-    title = _expect_str(where, "title", raw.get("title", path.stem))
-    description = _expect_str(where, "description", raw.get("description", ""))
-    return Preset(name=path.stem, title=title, description=description, path=path, **sections)
+        sections[section] = _parse_table(where, section, spec_type, table)
+    texts = {key: _expect_str(where, key, raw.get(key, path.stem if key == "title" else "")) for key in TEXT_KEYS}
+    preset = Preset(name=path.stem, path=path, tour=_parse_tour(where, raw.get("tour", {})), **texts, **sections)
+    _check_consistency(where, preset)
+    return preset
 
 
-def _parse_section(where: str, section: str, spec_type: type, table: dict[str, Any]) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(spec_type)}
+def _parse_tour(where: str, table: Any) -> TourSpec:
+    if not isinstance(table, dict):
+        raise PresetError(f"{where}: [tour]: expected a table, found {_describe(table)}")
+    for key in table:
+        if key != "keyframes":
+            raise PresetError(f"{where}: [tour] unknown key '{key}': expected keyframes")
+    frames = table.get("keyframes", [])
+    if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
+        raise PresetError(f"{where}: [tour] keyframes: expected [[tour.keyframes]] tables, found {_describe(frames)}")
+    keyframes = tuple(_parse_table(where, f"tour.keyframes {i + 1}", Keyframe, f) for i, f in enumerate(frames))
+    times = [k.time for k in keyframes]
+    if times != sorted(times):
+        raise PresetError(f"{where}: [tour] keyframes: expected increasing times, found {times}")
+    return TourSpec(keyframes=keyframes)
+
+
+def _check_consistency(where: str, preset: Preset) -> None:
+    probe, model = preset.probe, preset.model
+    if len(probe.arrow_points) != len(probe.arrow_vectors):
+        raise PresetError(
+            f"{where}: [probe] arrow_vectors: expected one vector per arrow point ({len(probe.arrow_points)}), "
+            f"found {len(probe.arrow_vectors)}"
+        )
+    if model.kind == "linear" and model.weight and len({len(row) for row in model.weight}) != 1:
+        raise PresetError(f"{where}: [model] weight: expected rows of equal length, found {list(model.weight)}")
+    if len(preset.dataset.ring) != 2:
+        raise PresetError(f"{where}: [dataset] ring: expected [inner, outer], found {list(preset.dataset.ring)}")
+
+
+def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(spec_type)
+    names = [f.name for f in dataclasses.fields(spec_type)]
     values: dict[str, Any] = {}
     for key, value in table.items():
-        if key not in fields:
-            raise PresetError(f"{where}: [{section}] unknown key '{key}': expected one of {', '.join(fields)}")
+        if key not in hints:
+            raise PresetError(f"{where}: [{section}] unknown key '{key}': expected one of {', '.join(names)}")
         label = f"[{section}] {key}"
-        default = fields[key].default
-        values[key] = _coerce(where, label, default, value)
+        values[key] = _coerce(where, label, hints[key], value)
         allowed = CHOICES.get((section, key))
         if allowed and values[key] not in allowed:
             raise PresetError(f"{where}: {label}: expected one of {', '.join(allowed)}, found {value!r}")
@@ -193,31 +264,39 @@ def _parse_section(where: str, section: str, spec_type: type, table: dict[str, A
     return spec_type(**values)
 
 
-def _coerce(where: str, label: str, default: Any, value: Any) -> Any:
-    """Check ``value`` against the type of the field's default and convert ints to floats."""
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        expected = "true or false"
-    elif isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        expected = "an integer"
-    elif isinstance(default, float):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        expected = "a number"
-    elif isinstance(default, str):
-        if isinstance(value, str):
-            return value
-        expected = "a string"
-    elif isinstance(default, tuple):
-        if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            return tuple(value)
-        expected = "a list of integers"
-    else:  # pragma: no cover - a programming error in the spec classes
-        raise TypeError(f"unsupported field type for {label}")
+def _coerce(where: str, label: str, hint: Any, value: Any) -> Any:
+    """Check ``value`` against the field's type; ints become floats where floats are expected."""
+    converted, expected = _convert(hint, value)
+    if expected is None:
+        return converted
     raise PresetError(f"{where}: {label}: expected {expected}, found {_describe(value)}")
+
+
+def _convert(hint: Any, value: Any) -> tuple[Any, str | None]:
+    """(converted value, None) when ``value`` fits ``hint``; (None, what was expected) when not."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):  # X | None
+        inner = next(a for a in args if a is not type(None))
+        return _convert(inner, value)
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is bool:
+        return (value, None) if isinstance(value, bool) else (None, "true or false")
+    if hint is int:
+        return (value, None) if is_number and isinstance(value, int) else (None, "an integer")
+    if hint is float:
+        return (float(value), None) if is_number else (None, "a number")
+    if hint is str:
+        return (value, None) if isinstance(value, str) else (None, "a string")
+    if origin is tuple:
+        item = args[0]
+        noun = {int: "integers", float: "numbers"}.get(item, "lists of numbers")
+        if not isinstance(value, list):
+            return None, f"a list of {noun}"
+        items = [_convert(item, v) for v in value]
+        if any(expected is not None for _, expected in items):
+            return None, f"a list of {noun}"
+        return tuple(v for v, _ in items), None
+    raise TypeError(f"unsupported preset field type {hint!r}")  # pragma: no cover - a bug in the specs
 
 
 def _expect_str(where: str, key: str, value: Any) -> str:

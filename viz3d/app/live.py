@@ -35,6 +35,7 @@ def run_preset(
         preset.view,
         title=preset.title,
         description=preset.description,
+        look_for=preset.look_for,
         size=size,
         playing=playing,
         capture_every=preset.training.capture_every,
@@ -87,6 +88,7 @@ def run_session(
     view: ViewSpec,
     title: str,
     description: str = "",
+    look_for: str = "",
     size: tuple[int, int] = (1280, 720),
     playing: bool = True,
     capture_every: int = 10,
@@ -103,9 +105,9 @@ def run_session(
     renderer = FrameRenderer()
     renderer.set_probe(session.probe)
     imgui_layer = ImGuiLayer(context)
-    overlay = Overlay(title, description)
+    overlay = Overlay(title, description, look_for)
     state = ViewState.from_spec(view)
-    state.playing = playing
+    state.playing = playing and session.trainable
     mailbox: Mailbox[Projection] = Mailbox()
     history: Mailbox[Projection] = Mailbox()
     trainer = TrainingThread(
@@ -143,7 +145,8 @@ def run_session(
                 state.playing = False  # training paused itself: the Play button must say so
             overlay.draw(state, status, shown)
             trainer.set_playing(state.playing)
-            trainer.request_view(state.axes, state.freeze_basis, state.history_step)
+            neuron = state.neuron if state.color_by == "neuron" else None
+            trainer.request_view(state.axes, state.freeze_basis, state.history_step, neuron)
             if state.step_requested:
                 trainer.step_once()
                 state.step_requested = False

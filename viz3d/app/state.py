@@ -26,6 +26,9 @@ class ViewState:
     show_grid: bool = True
     show_axes: bool = True
     show_arrows: bool = True
+    show_regions: bool = True
+    color_by: str = "class"  # class, prediction, correct, neuron
+    neuron: tuple[str, int] | None = None  # color_by "neuron": (layer name, unit)
     point_size: float = 5.0  # in window pixels; multiplied by the HiDPI scale when drawn
     camera: OrbitCamera = field(default_factory=OrbitCamera)
     status_line: str = ""  # a transient message for the overlay (where a file went, say)
@@ -41,6 +44,9 @@ class ViewState:
             point_size=spec.point_size,
             show_grid=spec.show_grid,
             show_axes=spec.show_axes,
+            show_regions=spec.show_regions,
+            color_by=spec.color_by,
+            neuron=(spec.neuron_layer, spec.neuron_index) if spec.neuron_layer else None,
             camera=camera,
         )
 

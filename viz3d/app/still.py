@@ -51,10 +51,11 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
         step=session.step,
         loss=None if stats is None else stats.loss,
         accuracy=None if stats is None else stats.accuracy,
+        trainable=session.trainable,
     )
     from viz3d.ui.overlay import Overlay
 
-    overlay = Overlay(preset.title, preset.description) if request.ui else None
+    overlay = Overlay(preset.title, preset.description, preset.look_for) if request.ui else None
     pixels = render_offscreen(session, projection, state, request.size, overlay, status)
     return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
 

@@ -17,13 +17,25 @@ import torch
 
 @dataclass(frozen=True)
 class ProbeSet:
-    inputs: torch.Tensor  # (n_data + n_grid, D)
+    inputs: torch.Tensor  # (n_data + n_grid + n_regions, D): every row that goes through the network
     n_data: int
     labels: np.ndarray  # (n_data,) int class of each data point
     grid_coords: np.ndarray  # (n_grid, 2) float32: where each grid sample sits in the input plane
     grid_segments: np.ndarray  # (S, 2) uint32 row indices into the grid samples, one line segment each
     arrow_points: torch.Tensor | None = None  # (A, D) where tangent arrows start, in input space
     arrow_vectors: torch.Tensor | None = None  # (A, D) the tangent vectors there
+    region_coords: np.ndarray | None = None  # (R, 2) lattice of the input plane tinted by predicted class
+    region_triangles: np.ndarray | None = None  # (T, 3) uint32 indices into the region rows
+
+    @property
+    def n_regions(self) -> int:
+        return 0 if self.region_coords is None else len(self.region_coords)
+
+    @property
+    def region_rows(self) -> slice:
+        """Where the region lattice sits among the probe rows (after data and grid)."""
+        start = self.n_data + self.n_grid
+        return slice(start, start + self.n_regions)
 
     @property
     def n_arrows(self) -> int:
@@ -50,6 +62,17 @@ def grid_lattice(lo: np.ndarray, hi: np.ndarray, lines: int, samples: int) -> tu
     return coords.astype(np.float32), segments
 
 
+def region_lattice(lo: np.ndarray, hi: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """A (cells+1)² lattice over the box [lo, hi] and its 2·cells² triangles."""
+    ticks = np.linspace(0.0, 1.0, cells + 1)
+    u, v = np.meshgrid(ticks, ticks, indexing="ij")
+    coords = lo + (hi - lo) * np.stack([u.ravel(), v.ravel()], axis=1)
+    corner = (np.arange(cells)[:, None] * (cells + 1) + np.arange(cells)[None, :]).ravel()
+    right, up = corner + (cells + 1), corner + 1
+    triangles = np.concatenate([np.stack([corner, right, up], 1), np.stack([right, right + 1, up], 1)])
+    return coords.astype(np.float32), triangles.astype(np.uint32)
+
+
 def make_probe(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -58,16 +81,22 @@ def make_probe(
     grid_margin: float,
     arrow_points: torch.Tensor | None = None,
     arrow_vectors: torch.Tensor | None = None,
+    regions: int = 0,
 ) -> ProbeSet:
-    """Probe = the data, a grid over the data's extent (plus a margin), and optional arrow seeds."""
+    """Probe = the data, a grid over the data's extent (plus a margin), arrow seeds, and for 2D inputs
+    an optional lattice (``regions`` cells across) to tint by predicted class."""
     data = x.detach().float()
     labels = y.detach().cpu().numpy().astype(np.int64)
     points = data.reshape(len(data), -1).cpu().numpy()
+    region_coords = region_triangles = None
     if points.shape[1] == 2:
         lo, hi = points.min(axis=0), points.max(axis=0)
         pad = grid_margin * (hi - lo)
         coords, segments = grid_lattice(lo - pad, hi + pad, grid_lines, grid_samples)
         grid = torch.from_numpy(coords)
+        if regions > 0:
+            region_coords, region_triangles = region_lattice(lo - pad, hi + pad, regions)
+            grid = torch.cat([grid, torch.from_numpy(region_coords)])
     elif points.shape[1] > 2 and data.ndim == 2:
         coords, segments, grid = _principal_plane_grid(points, grid_lines, grid_samples, grid_margin)
     else:  # 1D inputs, images, sequences: no grid
@@ -83,6 +112,8 @@ def make_probe(
         grid_segments=segments,
         arrow_points=None if arrow_points is None else arrow_points.detach().float().to(data.device),
         arrow_vectors=None if arrow_vectors is None else arrow_vectors.detach().float().to(data.device),
+        region_coords=region_coords,
+        region_triangles=region_triangles,
     )
 
 

@@ -34,7 +34,27 @@ def arrow_rows(
     return np.stack(rows).astype(np.float32)
 
 
-def with_arrows(projection: Projection, rows: np.ndarray) -> Projection:
-    """The projection with arrow rows appended after its data and grid rows."""
+def arrow_text(projection: Projection, tangents: dict[str, torch.Tensor]) -> list[list[str]]:
+    """Each arrow's vector in each layer's own coordinates, e.g. ``(1.9, 1.0)``; wide layers give its length."""
+    text = []
+    for name, width in zip(projection.layer_names, projection.widths, strict=True):
+        vectors = tangents[name].cpu().numpy() if name in tangents else None
+        if vectors is None:
+            text.append([""] * len(next(iter(tangents.values()))))
+        elif width <= 3:
+            text.append(["(" + ", ".join(_number(c) for c in v) + ")" for v in vectors])
+        else:
+            text.append([f"|v| = {_number(np.linalg.norm(v))}" for v in vectors])
+    return text
+
+
+def _number(value: float) -> str:
+    """Two decimals at most, one at least: 1.9, 1.0, -0.25, 12.0."""
+    text = f"{value:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def with_arrows(projection: Projection, rows: np.ndarray, text: list[list[str]] | None = None) -> Projection:
+    """The projection with arrow rows appended after its probe rows (data, grid, regions)."""
     positions = np.ascontiguousarray(np.concatenate([projection.positions, rows], axis=1), dtype=np.float32)
-    return dataclasses.replace(projection, positions=positions)
+    return dataclasses.replace(projection, positions=positions, arrow_text=text)

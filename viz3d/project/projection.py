@@ -9,7 +9,8 @@
   flip or swap between layers or steps do not make the picture jump. ``frozen`` maps hold a chosen
   step's axes instead.
 - Display scale: each layer is scaled by one factor so that 99% of its data points lie inside the
-  cube [-1, 1]^3.
+  cube [-1, 1]^3. With ``shared_scale`` all layers use one factor (the smallest of theirs), so a map
+  that stretches space is seen to stretch it (the change-of-basis and Jacobian pictures).
 
 Each layer's whole map is affine, ``position = (a - mean) @ matrix``; tangent vectors project with
 ``matrix`` alone. Layers with NaN or Inf activations are skipped (they repeat the previous layer's
@@ -62,6 +63,11 @@ class Projection:
     widths: list[int] = field(default_factory=list)
     axes: list[Axes] = field(default_factory=list)  # the components shown, per layer
     bad_layers: list[str] = field(default_factory=list)  # layers with NaN/Inf activations
+    # What the session adds for colouring and labels (None when it does not apply):
+    predictions: np.ndarray | None = None  # (n_data,) predicted class of each data point
+    region_probs: np.ndarray | None = None  # (n_regions, C) class probabilities on the region lattice
+    neuron_values: np.ndarray | None = None  # (n_data,) the chosen neuron's activation
+    arrow_text: list[list[str]] | None = None  # per layer, per arrow: the pushed vector, written out
 
 
 def axes_for(name: str, axes: Axes | Mapping[str, Axes]) -> Axes:
@@ -76,6 +82,7 @@ def project(
     fit_rows: slice | None = None,
     previous: Projection | None = None,
     frozen: Mapping[str, LayerMap] | None = None,
+    shared_scale: bool = False,
 ) -> Projection:
     """Project every layer of ``snapshot`` to display coordinates (see the module docstring)."""
     rows = fit_rows if fit_rows is not None else slice(None)
@@ -124,6 +131,12 @@ def project(
         matrices.append(matrix)
         means.append(mean)
         neighbour = layer_positions
+    if shared_scale:
+        layer_scales = [_matrix_scale(m) for m in matrices]
+        common = min((v for v in layer_scales if v > 0), default=1.0)
+        factors = [common / v if v > 0 else 1.0 for v in layer_scales]
+        positions = [p * f for p, f in zip(positions, factors, strict=True)]
+        matrices = [m * f for m, f in zip(matrices, factors, strict=True)]
     stacked = torch.stack(positions).float().cpu().numpy()  # the one big device→host copy
     return Projection(
         step=snapshot.step,

@@ -11,15 +11,23 @@ from viz3d.project.projection import Axes, LayerMap, Projection, project
 
 
 class Projector:
-    def __init__(self, fit_rows: slice | None = None) -> None:
+    def __init__(self, fit_rows: slice | None = None, shared_scale: bool = False) -> None:
         self.fit_rows = fit_rows
+        self.shared_scale = shared_scale
         self.axes: dict[str, Axes] = {}
         self.previous: Projection | None = None
         self.frozen: dict[str, LayerMap] | None = None
         self.frozen_step: int | None = None
 
     def project(self, snapshot: Snapshot, remember: bool = True) -> Projection:
-        projection = project(snapshot, self.axes, self.fit_rows, previous=self.previous, frozen=self.frozen)
+        projection = project(
+            snapshot,
+            self.axes,
+            self.fit_rows,
+            previous=self.previous,
+            frozen=self.frozen,
+            shared_scale=self.shared_scale,
+        )
         if remember:
             self.previous = projection
         return projection

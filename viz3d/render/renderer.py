@@ -12,9 +12,16 @@ from vispy import gloo
 
 from viz3d.app.state import ViewState
 from viz3d.capture.probe import ProbeSet
-from viz3d.colors import ARROW, BACKGROUND, class_colors
+from viz3d.colors import ARROW, BACKGROUND, class_colors, point_colors, region_colors
 from viz3d.project.projection import Projection
-from viz3d.render.visuals import LayerPositions, PointCloud, Reference, TangentArrows, WarpedGrid
+from viz3d.render.visuals import (
+    DecisionRegions,
+    LayerPositions,
+    PointCloud,
+    Reference,
+    TangentArrows,
+    WarpedGrid,
+)
 
 
 class FrameRenderer:
@@ -26,20 +33,43 @@ class FrameRenderer:
         self.points: PointCloud | None = None
         self.grid: WarpedGrid | None = None
         self.arrows: TangentArrows | None = None
+        self.regions: DecisionRegions | None = None
+        self.labels: np.ndarray | None = None
+        self.color_by = "class"
         self.projection: Projection | None = None
 
     def set_probe(self, probe: ProbeSet) -> None:
+        self.labels = probe.labels
         self.points = PointCloud(class_colors(probe.labels))
         self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, first_vertex=probe.n_data)
-        self.arrows = TangentArrows(probe.n_arrows, first_vertex=probe.n_data + probe.n_grid, color=ARROW)
+        self.regions = DecisionRegions(probe.region_triangles, first_vertex=probe.region_rows.start)
+        first_arrow = probe.n_data + probe.n_grid + probe.n_regions
+        self.arrows = TangentArrows(probe.n_arrows, first_vertex=first_arrow, color=ARROW)
 
     def set_projection(self, projection: Projection) -> None:
         self.positions.upload(projection.positions)
         self.projection = projection
+        self._recolor()
+        if self.regions is not None and projection.region_probs is not None:
+            self.regions.set_colors(region_colors(projection.region_probs))
+
+    def set_color_mode(self, mode: str) -> None:
+        if mode != self.color_by:
+            self.color_by = mode
+            self._recolor()
+
+    def _recolor(self) -> None:
+        if self.points is None or self.labels is None:
+            return
+        projection = self.projection
+        predictions = projection.predictions if projection is not None else None
+        neuron = projection.neuron_values if projection is not None else None
+        self.points.set_colors(point_colors(self.color_by, self.labels, predictions, neuron))
 
     def draw(self, state: ViewState, size: tuple[int, int], pixel_scale: float = 1.0) -> None:
         """Clear and draw points, grid and reference at framebuffer ``size`` (width, height)."""
         width, height = size
+        self.set_color_mode(state.color_by)
         gloo.set_viewport(0, 0, width, height)
         gloo.set_state(depth_test=True, blend=True, blend_func=("src_alpha", "one_minus_src_alpha"))
         gloo.set_clear_color(BACKGROUND)
@@ -49,6 +79,8 @@ class FrameRenderer:
         gloo.set_depth_mask(False)
         if state.show_axes:
             self.reference.draw(view_proj)
+        if self.projection is not None and self.regions is not None and state.show_regions:
+            self.regions.draw(self.positions, state.layer, view_proj)
         if self.projection is not None and self.grid is not None and state.show_grid:
             self.grid.draw(self.positions, state.layer, view_proj)
         gloo.set_depth_mask(True)

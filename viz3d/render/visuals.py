@@ -54,8 +54,12 @@ class LayerPositions:
 class PointCloud:
     def __init__(self, colors: np.ndarray) -> None:
         self.program = load_program("points")
-        self.program["a_color"] = gloo.VertexBuffer(np.ascontiguousarray(colors, np.float32))
+        self.colors = gloo.VertexBuffer(np.ascontiguousarray(colors, np.float32))
+        self.program["a_color"] = self.colors
         self.count = len(colors)
+
+    def set_colors(self, colors: np.ndarray) -> None:
+        self.colors.set_data(np.ascontiguousarray(colors, np.float32))
 
     def draw(self, positions: LayerPositions, layer: float, view_proj: np.ndarray, point_size: float) -> None:
         if self.count == 0:
@@ -86,6 +90,35 @@ class WarpedGrid:
         self.program["u_view_proj"] = view_proj
         self.program["u_first_vertex"] = self.first_vertex
         self.program.draw("lines", self.indices)
+
+
+class DecisionRegions:
+    """Translucent triangles over the input plane's lattice, coloured by predicted class."""
+
+    def __init__(self, triangles: np.ndarray | None, first_vertex: int) -> None:
+        self.program = load_program("regions")
+        self.first_vertex = first_vertex
+        self.indices = None
+        self.colors: gloo.VertexBuffer | None = None
+        if triangles is not None and len(triangles):
+            self.indices = gloo.IndexBuffer(np.ascontiguousarray(triangles, np.uint32))
+            count = int(triangles.max()) + 1
+            self.colors = gloo.VertexBuffer(np.zeros((count, 4), np.float32))
+            self.program["a_color"] = self.colors
+        self.has_colors = False
+
+    def set_colors(self, colors: np.ndarray) -> None:
+        if self.colors is not None:
+            self.colors.set_data(np.ascontiguousarray(colors, np.float32))
+            self.has_colors = True
+
+    def draw(self, positions: LayerPositions, layer: float, view_proj: np.ndarray) -> None:
+        if self.indices is None or not self.has_colors:
+            return
+        positions.bind_to(self.program, layer)
+        self.program["u_view_proj"] = view_proj
+        self.program["u_first_vertex"] = self.first_vertex
+        self.program.draw("triangles", self.indices)
 
 
 class TangentArrows:

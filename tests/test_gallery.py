@@ -1,0 +1,195 @@
+"""The shipped presets: each loads, renders, and shows the numbers its story depends on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import run_cli
+from helpers import non_background_mask, render
+from PIL import Image
+
+import viz3d
+from viz3d.app.state import ViewState
+from viz3d.colors import CORRECT, WRONG, class_colors, point_colors, region_colors
+from viz3d.errors import PresetError
+from viz3d.presets import known_presets, load_preset
+from viz3d.train.session import session_from_preset
+
+REQUIRED = {"spirals", "disks-2d", "disks-3d", "change-of-basis", "jacobian", "digits", "mnist", "mnist-3b1b"}
+
+
+def test_the_required_presets_ship():
+    assert set(known_presets()) >= REQUIRED
+
+
+@pytest.mark.parametrize("name", sorted(known_presets()))
+def test_every_preset_loads_and_renders_a_small_frame(name, tmp_path):
+    preset = load_preset(name)
+    assert preset.description and preset.look_for and preset.accuracy
+    out = tmp_path / f"{name}.png"
+    result = run_cli("render", name, "--out", str(out), "--steps", "3", "--size", "320x180")
+    assert result.returncode == 0, result.stderr
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert image.shape == (180, 320, 3)
+    assert non_background_mask(image[:, 200:]).mean() > 0.01  # the scene, right of the panel, is not empty
+
+
+def test_presets_command_lists_every_preset_with_its_description():
+    result = run_cli("presets")
+    assert result.returncode == 0
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == known_presets()
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
+
+
+def test_train_prints_one_json_line():
+    result = run_cli("train", "spirals", "--steps", "300")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.strip().splitlines()
+    record = json.loads(line)
+    assert set(record) == {"preset", "step", "loss", "accuracy"}
+    assert record["preset"] == "spirals" and record["step"] == 300
+    assert record["accuracy"] > 0.95 and record["loss"] < 0.2
+
+
+def test_train_on_a_fixed_map_reports_nothing_to_train():
+    record = json.loads(run_cli("train", "jacobian").stdout)
+    assert record == {"preset": "jacobian", "step": 0, "loss": None, "accuracy": None}
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ('schema_version = 1\n[dataset]\nkind = "moons"\n', ["[dataset] kind", "expected one of spirals"]),
+        ('schema_version = 1\n[model]\nhidden = "wide"\n', ["[model] hidden", "a list of integers", "'wide'"]),
+        ('title = "no version"\n', ["schema_version", "found nothing"]),
+        (
+            "schema_version = 1\n[[tour.keyframes]]\ntime = 2.0\n[[tour.keyframes]]\ntime = 1.0\n",
+            ["[tour] keyframes", "increasing times"],
+        ),
+    ],
+    ids=["unknown-dataset", "wrong-type", "missing-key", "tour-order"],
+)
+def test_malformed_preset_gives_one_line_and_exit_code_2(tmp_path, text, fragments):
+    path = tmp_path / "broken.toml"
+    path.write_text(text)
+    result = run_cli("train", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken.toml" in lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_tour_keyframes_load_typed(tmp_path):
+    path = tmp_path / "tour.toml"
+    path.write_text(
+        "schema_version = 1\n[[tour.keyframes]]\ntime = 0\nlayer = 0\n[[tour.keyframes]]\ntime = 4.5\nazimuth = 30\n"
+    )
+    first, second = load_preset(str(path)).tour.keyframes
+    assert (first.time, first.layer, first.azimuth) == (0.0, 0.0, None)
+    assert (second.time, second.azimuth) == (4.5, 30.0)
+    path.write_text('schema_version = 1\n[[tour.keyframes]]\ntime = "soon"\n')
+    with pytest.raises(PresetError, match="tour.keyframes 1\\] time: expected a number"):
+        load_preset(str(path))
+
+
+# --- the numbers the stories rest on ---------------------------------------------------------------
+
+
+def test_jacobian_pushes_03_07_at_2_3_to_19_10():
+    session = session_from_preset(load_preset("jacobian"))
+    tangents = viz3d.pushforward(session.model, torch.tensor([[2.0, 3.0]]), torch.tensor([[0.3, 0.7]]))
+    torch.testing.assert_close(tangents["0"], torch.tensor([[1.9, 1.0]]))
+    projection = session.capture()
+    assert projection.arrow_text[0][0] == "(0.3, 0.7)"
+    assert projection.arrow_text[-1][0] == "(1.9, 1.0)"
+
+
+def test_change_of_basis_maps_1_1_to_5_minus_1():
+    session = session_from_preset(load_preset("change-of-basis"))
+    with torch.no_grad():
+        torch.testing.assert_close(session.model(torch.tensor([[1.0, 1.0]])), torch.tensor([[5.0, -1.0]]))
+    projection = session.capture()
+    assert projection.arrow_text[-1] == ["(2.0, 1.0)", "(3.0, -2.0)", "(5.0, -1.0)"]
+    # One shared display scale: the drawn arrow for (1, 1) is W's stretch of it, not renormalised.
+    arrows = projection.positions[:, -6:]
+    drawn_in, drawn_out = arrows[0, 5] - arrows[0, 4], arrows[-1, 5] - arrows[-1, 4]
+    np.testing.assert_allclose(drawn_out[:2] / drawn_in[0], [5.0, -1.0], rtol=1e-5)
+
+
+def test_change_of_basis_learned_recovers_w():
+    preset = load_preset("change-of-basis-learned")
+    session = session_from_preset(preset)
+    session.train(preset.training.steps)
+    learned = session.model[0].weight.detach()
+    torch.testing.assert_close(learned, torch.tensor([[2.0, 3.0], [1.0, -2.0]]), atol=1e-3, rtol=0)
+
+
+def test_width_two_disks_never_reach_width_three():
+    scores = {}
+    for name in ("disks-2d", "disks-3d"):
+        preset = load_preset(name)
+        session = session_from_preset(preset)
+        session.train(preset.training.steps)
+        scores[name] = session.evaluate().accuracy
+    assert scores["disks-3d"] >= 0.99
+    assert scores["disks-2d"] < scores["disks-3d"] - 0.05
+
+
+def test_digits_cluster_and_reach_their_accuracy():
+    preset = load_preset("digits")
+    session = session_from_preset(preset)
+    session.train(preset.training.steps)
+    assert session.evaluate().accuracy >= 0.99
+    projection = session.capture()
+    assert projection.widths == [64, 32, 32, 16, 16, 10]
+    assert np.isfinite(projection.explained_variance_ratio[:, :3]).all()
+
+
+# --- colour modes and decision regions ------------------------------------------------------------
+
+
+def test_colour_modes():
+    labels = np.array([0, 1, 2, 1])
+    predictions = np.array([0, 2, 2, 1])
+    np.testing.assert_array_equal(point_colors("class", labels, predictions), class_colors(labels))
+    np.testing.assert_array_equal(point_colors("prediction", labels, predictions), class_colors(predictions))
+    correct = point_colors("correct", labels, predictions)
+    np.testing.assert_allclose(correct[[0, 2, 3]], np.tile(CORRECT, (3, 1)))
+    np.testing.assert_allclose(correct[1], WRONG)
+    neuron = point_colors("neuron", labels, neuron_values=np.array([0.0, 1.0, 2.0, 3.0]))
+    assert not np.allclose(neuron[0], neuron[-1])  # a continuous map, low to high
+    np.testing.assert_array_equal(point_colors("prediction", labels, None), class_colors(labels))  # no predictions
+
+
+def test_region_colours_blend_classes_by_probability():
+    tints = region_colors(np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]))
+    pure = class_colors(np.array([0, 1]))[:, :3]
+    np.testing.assert_allclose(tints[:2, :3], pure)
+    np.testing.assert_allclose(tints[2, :3], pure.mean(axis=0))
+    assert np.all(tints[:, 3] < 0.5)  # translucent
+
+
+def test_decision_regions_tint_the_plane(gl):
+    from viz3d.render.renderer import FrameRenderer
+
+    preset = load_preset("disks-2d")
+    session = session_from_preset(preset)
+    session.train(200)
+    projection = session.capture()
+    assert projection.region_probs is not None and projection.predictions is not None
+    renderer = FrameRenderer()
+    renderer.set_probe(session.probe)
+    renderer.set_projection(projection)
+    state = ViewState.from_spec(preset.view, n_layers=len(projection.layer_names))
+    state.set_layer(0)
+    state.show_grid = state.show_axes = False
+    state.point_size = 1.0
+    with_regions = render(renderer, state, (320, 180))
+    state.show_regions = False
+    without = render(renderer, state, (320, 180))
+    assert non_background_mask(with_regions).mean() > non_background_mask(without).mean() + 0.2
