@@ -167,5 +167,6 @@ def test_capture_covers_data_and_grid_rows():
     assert projection.layer_names[0] == "input"
     # The input layer is drawn in its own coordinates: grid rows are the lattice, scaled.
     scale = projection.scales[0]
-    np.testing.assert_allclose(projection.positions[0, probe.n_data :, :2], probe.grid_coords * scale, rtol=1e-5)
+    grid_rows = slice(probe.n_data, probe.n_data + probe.n_grid)
+    np.testing.assert_allclose(projection.positions[0, grid_rows, :2], probe.grid_coords * scale, rtol=1e-5)
     assert np.all(projection.positions[:, :, 2] == 0)  # width-2 layers: z is padding
