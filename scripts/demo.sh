@@ -11,10 +11,12 @@ fi
 
 out="out/demo-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-echo "demo: no display here, so the spirals demo is rendered to $out/ instead of a window"
-.venv/bin/viz3d render spirals --layer -2 --steps 0 --out "$out/spirals-0-untrained.png"
-.venv/bin/viz3d render spirals --layer 0 --out "$out/spirals-1-input.png"
-.venv/bin/viz3d render spirals --layer 4 --out "$out/spirals-2-middle.png"
-.venv/bin/viz3d render spirals --layer -2 --out "$out/spirals-3-last-hidden.png"
+echo "demo: no display here, so the spirals demo is rendered to $out/ instead of a window (about a minute)"
+render() { .venv/bin/viz3d render spirals "$@" >/dev/null; }
+render --layer 0 --out "$out/spirals-1-input.png"
+render --steps 60 --out "$out/spirals-2-first-tanh-early.png"
+render --out "$out/spirals-3-first-tanh-trained.png"
+render --layer -2 --out "$out/spirals-4-last-hidden-trained.png"
+.venv/bin/viz3d render disks-2d --layer 0 --out "$out/disks-2d-input-regions.png" >/dev/null
 echo "demo: wrote these pictures:"
 ls -1 "$out"/*.png

@@ -106,7 +106,17 @@ def test_bad_layer_and_size(tmp_path):
     result = run_cli("render", "spirals", "--out", str(tmp_path / "x.png"), "--steps", "0", "--layer", "99")
     one_line_error(result, "out of range")
     bad_size = run_cli("render", "spirals", "--out", str(tmp_path / "x.png"), "--size", "big")
-    assert bad_size.returncode == 2 and "WIDTHxHEIGHT" in bad_size.stderr
+    one_line_error(bad_size, "WIDTHxHEIGHT", "--help")
+    assert bad_size.returncode == 2
+    missing = run_cli("render", "spirals")
+    one_line_error(missing, "--out")
+
+
+def test_preset_view_layer_out_of_range_names_file_and_key_before_training(tmp_path):
+    preset = tmp_path / "far.toml"
+    preset.write_text("schema_version = 1\n[training]\nsteps = 100000\n[view]\nlayer = 99\n")
+    result = run_cli("render", str(preset), "--out", str(tmp_path / "x.png"), timeout=60)
+    one_line_error(result, "far.toml: [view] layer: layer 99 is out of range")
 
 
 def test_no_gl_context_says_what_to_install(tmp_path):

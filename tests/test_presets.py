@@ -61,8 +61,22 @@ def test_users_own_preset_file(tmp_path):
         (lambda t: t.replace("schema_version = 1", "schema_version = 7"), ["schema_version: expected 1", "7"]),
         (lambda t: t.replace("[model]", "[model"), ["malformed TOML"]),
         (lambda t: "colour = 3\n" + t, ["unknown key 'colour'", "expected one of"]),
+        (lambda t: t.replace("hidden = [3, 3]", "hidden = [3, 0]"), ["[model] hidden", "widths of 1 or more"]),
+        (lambda t: t.replace("points = 200", "points = 200\nnoise = -1.0"), ["[dataset] noise", "zero or more"]),
     ],
-    ids=["type", "list", "choice", "positive", "unknown-key", "missing-version", "bad-version", "toml", "top-key"],
+    ids=[
+        "type",
+        "list",
+        "choice",
+        "positive",
+        "unknown-key",
+        "missing-version",
+        "bad-version",
+        "toml",
+        "top-key",
+        "zero-width",
+        "negative",
+    ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):
     path = write(tmp_path, edit(GOOD))
@@ -80,3 +94,5 @@ def test_unknown_name_and_missing_file(tmp_path):
         load_preset("nope")
     with pytest.raises(PresetError, match="does not exist"):
         load_preset(str(tmp_path / "gone.toml"))
+    with pytest.raises(PresetError, match="is a folder"):
+        load_preset(str(tmp_path))

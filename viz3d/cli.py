@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from viz3d.errors import Viz3dError
 
@@ -33,12 +34,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (no usage block), like every other viz3d error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"viz3d: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="viz3d",
         description="Watch what a neural network does to space while it trains, live in 3D.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser)
 
     run = commands.add_parser("run", help="train a preset live in a window")
     run.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")

@@ -161,6 +161,19 @@ POSITIVE: set[tuple[str, str]] = {
 }
 
 
+NON_NEGATIVE: set[tuple[str, str]] = {
+    ("dataset", "noise"),
+    ("dataset", "inner_radius"),
+    ("dataset", "extent"),
+    ("training", "steps"),
+    ("training", "batch_size"),
+    ("optimizer", "weight_decay"),
+    ("probe", "points"),
+    ("probe", "grid_margin"),
+    ("probe", "regions"),
+}
+
+
 def known_presets() -> list[str]:
     """Names of the presets that ship with viz3d, sorted."""
     return sorted(p.stem for p in preset_dir().glob("*.toml"))
@@ -169,6 +182,8 @@ def known_presets() -> list[str]:
 def resolve_preset_path(name_or_path: str) -> Path:
     """Map a preset name (``spirals``) or a path to a ``.toml`` file onto an existing file."""
     candidate = Path(name_or_path)
+    if candidate.is_dir():
+        raise PresetError(f"{name_or_path} is a folder: pass a preset name or the path to a .toml file")
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
         if not candidate.is_file():
             raise PresetError(f"preset file {name_or_path} does not exist: check the path")
@@ -261,6 +276,10 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
             raise PresetError(f"{where}: {label}: expected one of {', '.join(allowed)}, found {value!r}")
         if (section, key) in POSITIVE and values[key] <= 0:
             raise PresetError(f"{where}: {label}: expected a positive number, found {value!r}")
+        if (section, key) in NON_NEGATIVE and values[key] < 0:
+            raise PresetError(f"{where}: {label}: expected zero or more, found {value!r}")
+        if (section, key) == ("model", "hidden") and any(width < 1 for width in values[key]):
+            raise PresetError(f"{where}: {label}: expected layer widths of 1 or more, found {value!r}")
     return spec_type(**values)
 
 

@@ -105,5 +105,7 @@ def resolve_layer(layer: str | float, layer_names: list[str]) -> float:
             f"unknown layer '{layer}': use last, a number from 0 to {last}, or one of {', '.join(layer_names)}"
         ) from None
     if not 0 <= value <= last:
-        raise Viz3dError(f"layer {layer} is out of range: this model has layers 0 to {last} (or -1 to -{last + 1})")
+        given = float(layer)
+        shown = int(given) if given.is_integer() else given
+        raise Viz3dError(f"layer {shown} is out of range: this model has layers 0 to {last} (or -1 to -{last + 1})")
     return value

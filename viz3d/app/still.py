@@ -15,6 +15,7 @@ from PIL import Image
 
 from viz3d.app.output import check_output, write_atomically
 from viz3d.app.state import ViewState, resolve_layer
+from viz3d.errors import Viz3dError
 from viz3d.presets import Preset
 from viz3d.project.projection import Projection
 from viz3d.render.platform import use_headless
@@ -41,11 +42,18 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     out = check_output(request.out, request.force, suffixes=(".png",))
     use_headless()
     session = session_from_preset(preset)
+    layer_names = session.tracker.snapshot().layer_names  # one probe forward: check the layer before training
+    if request.layer is None:
+        try:
+            layer = resolve_layer(preset.view.layer, layer_names)
+        except Viz3dError as err:
+            raise Viz3dError(f"{preset.path}: [view] layer: {err}") from None
+    else:
+        layer = resolve_layer(request.layer, layer_names)
     stats = session.train(preset.training.steps if request.steps is None else request.steps)
     projection = session.capture()
     state = ViewState.from_spec(preset.view, n_layers=len(projection.layer_names))
-    layer = preset.view.layer if request.layer is None else request.layer
-    state.set_layer(resolve_layer(layer, projection.layer_names))
+    state.set_layer(layer)
     state.playing = False
     status = TrainingStatus(
         step=session.step,

@@ -159,6 +159,7 @@ class TrainingSession:
 
 
 SMALL_STEP_FLOPS = 5e6  # below this many multiply-adds per step, extra CPU threads only add overhead
+DEFAULT_THREADS = torch.get_num_threads()
 
 
 def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> TrainingSession:
@@ -171,8 +172,8 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     n_out = dataset.y.shape[1] if dataset.is_regression else dataset.n_classes
     model = make_model(preset.model, dataset.x.shape[1], n_out).to(device)
     step_flops = sum(p.numel() for p in model.parameters()) * len(dataset.x)
-    if torch.device(device).type == "cpu" and step_flops < SMALL_STEP_FLOPS:
-        torch.set_num_threads(1)
+    if torch.device(device).type == "cpu":
+        torch.set_num_threads(1 if step_flops < SMALL_STEP_FLOPS else DEFAULT_THREADS)
     x, y = dataset.x.to(device), dataset.y.to(device)
     parameters = [p for p in model.parameters() if p.requires_grad]
     train_step = _preset_train_step(preset, model, parameters, x, y) if parameters else None

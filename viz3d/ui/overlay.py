@@ -109,7 +109,7 @@ class Overlay:
         labels = projection.layer_labels if projection is not None else []
         shown = min(int(round(state.layer)), len(labels) - 1) if labels else 0
         label = labels[shown] if labels else "waiting for the first snapshot"
-        imgui.text(f"layer {shown} of {state.last_layer}: {label}")
+        imgui.text(f"layer {shown} (of 0-{state.last_layer}): {label}")
         if projection is not None and projection.layer_names[shown] in projection.bad_layers:
             imgui.text_colored(ERROR_RED, "NaN or Inf activations here: this layer is skipped")
         if imgui.arrow_button("##previous", imgui.Dir.left):
