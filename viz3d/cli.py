@@ -68,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-ui", action="store_true", help="leave the overlay out of the image")
     render.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
+    rec = commands.add_parser("record", help="record a preset's tour to video (or PNG frames), offscreen")
+    rec.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    rec.add_argument("--out", required=True, help="an .mp4, an .mkv with --lossless, or a folder/ for PNG frames")
+    rec.add_argument("--size", type=parse_size, default=(1920, 1080), help="frame size (default 1920x1080)")
+    rec.add_argument("--fps", type=positive_int, default=60, help="frames per second (default 60)")
+    length = rec.add_mutually_exclusive_group()
+    length.add_argument("--duration", type=float, default=None, help="seconds to record (default 10)")
+    length.add_argument("--frames", type=positive_int, default=None, help="exact number of frames")
+    rec.add_argument("--lossless", action="store_true", help="FFV1 .mkv instead of H.264 .mp4")
+    rec.add_argument("--no-ui", action="store_true", help="leave the overlay out of the video")
+    rec.add_argument("--seed", type=positive_int, default=None, help="override the preset's data and model seeds")
+    rec.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
     train = commands.add_parser("train", help="train a preset headless (no rendering) and print one JSON line")
     train.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
     train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
@@ -109,6 +122,29 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from viz3d.app.recorder import RecordRequest, record
+    from viz3d.presets import load_preset
+
+    if args.fps == 0 or args.frames == 0 or (args.duration is not None and args.duration <= 0):
+        raise Viz3dError("--fps, --frames and --duration must be more than zero")
+    preset = load_preset(args.preset)
+    request = RecordRequest(
+        out=args.out,
+        size=args.size,
+        fps=args.fps,
+        duration=args.duration,
+        frames=args.frames,
+        lossless=args.lossless,
+        ui=not args.no_ui,
+        seed=args.seed,
+        force=args.force,
+    )
+    result = record(preset, request)
+    print(result.path)
+    return 130 if result.interrupted else 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import json
 
@@ -138,7 +174,7 @@ def cmd_presets(_args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "render": cmd_render, "train": cmd_train, "presets": cmd_presets}
+COMMANDS = {"run": cmd_run, "render": cmd_render, "record": cmd_record, "train": cmd_train, "presets": cmd_presets}
 
 
 if __name__ == "__main__":

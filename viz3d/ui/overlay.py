@@ -154,8 +154,9 @@ class Overlay:
         _, state.show_grid = imgui.checkbox("grid", state.show_grid)
         imgui.same_line()
         _, state.show_axes = imgui.checkbox("axes", state.show_axes)
-        imgui.same_line()
-        _, state.show_arrows = imgui.checkbox("arrows", state.show_arrows)
+        if projection is not None and projection.arrow_text:
+            imgui.same_line()
+            _, state.show_arrows = imgui.checkbox("arrows", state.show_arrows)
         if projection is not None and projection.region_probs is not None:
             imgui.same_line()
             _, state.show_regions = imgui.checkbox("regions", state.show_regions)

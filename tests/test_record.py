@@ -1,0 +1,146 @@
+"""Recording: deterministic frames, every output kind decodes, Ctrl-C keeps a playable file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import av
+import numpy as np
+import pytest
+from conftest import REPO, run_cli
+from PIL import Image
+
+from viz3d.app.tour import default_tour, tour_at
+from viz3d.presets import Keyframe, ViewSpec
+
+SMALL = ("--size", "96x64", "--fps", "30")
+
+
+def decode(path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("record")
+    paths = []
+    for name in ("a.mp4", "b.mp4"):
+        out = folder / name
+        result = run_cli("record", "spirals", "--out", str(out), "--frames", "30", *SMALL)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == str(out)
+        paths.append(out)
+    return paths
+
+
+def test_thirty_frames_decode_to_thirty_frames_of_that_size(recorded):
+    frames = decode(recorded[0])
+    assert len(frames) == 30
+    assert all(frame.shape == (64, 96, 3) for frame in frames)
+    with av.open(str(recorded[0])) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.pix_fmt == "yuv420p"
+        assert stream.average_rate == 30
+
+
+def test_same_command_gives_identical_frames(recorded):
+    first, second = decode(recorded[0]), decode(recorded[1])
+    assert len(first) == len(second)
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_frames_change_over_the_recording(recorded):
+    frames = decode(recorded[0])
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 2
+    assert frames[-1].std() > 5  # a picture, not a flat frame
+
+
+def test_existing_output_is_not_overwritten(tmp_path):
+    out = tmp_path / "talk.mp4"
+    out.write_bytes(b"my earlier take")
+    result = run_cli("record", "spirals", "--out", str(out), "--frames", "2", *SMALL)
+    assert result.returncode == 2 and "already exists" in result.stderr and "--force" in result.stderr
+    assert out.read_bytes() == b"my earlier take"
+
+
+def test_png_sequence_and_lossless_file_decode(tmp_path):
+    folder = tmp_path / "frames"
+    result = run_cli("record", "spirals", "--out", f"{folder}/", "--frames", "5", "--no-ui", *SMALL)
+    assert result.returncode == 0, result.stderr
+    pngs = sorted(folder.glob("frame-*.png"))
+    assert [p.name for p in pngs] == [f"frame-{i:06d}.png" for i in range(5)]
+    assert Image.open(pngs[0]).size == (96, 64)
+    lossless = tmp_path / "master.mkv"
+    result = run_cli("record", "spirals", "--out", str(lossless), "--frames", "5", "--no-ui", "--lossless", *SMALL)
+    assert result.returncode == 0, result.stderr
+    with av.open(str(lossless)) as container:
+        assert container.streams.video[0].codec_context.name == "ffv1"
+    video = decode(lossless)
+    assert len(video) == 5
+    # Lossless means the same pixels as the PNG frames of the same recording.
+    assert np.array_equal(video[4], np.asarray(Image.open(pngs[4]).convert("RGB")))
+
+
+def test_odd_size_is_kept_and_said(tmp_path):
+    out = tmp_path / "odd.mp4"
+    result = run_cli("record", "spirals", "--out", str(out), "--frames", "3", "--size", "95x63", "--fps", "30")
+    assert result.returncode == 0, result.stderr
+    assert "95x63 is odd" in result.stderr
+    assert decode(out)[0].shape == (63, 95, 3)
+
+
+def test_wrong_suffix_is_one_line(tmp_path):
+    result = run_cli("record", "spirals", "--out", str(tmp_path / "talk.avi"), "--frames", "2")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and ".mp4" in result.stderr
+
+
+def test_sigint_leaves_a_playable_file(tmp_path):
+    out = tmp_path / "cut.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000", *SMALL],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    partial = tmp_path / ".cut.mp4.partial.mp4"
+    deadline = time.time() + 90
+    while time.time() < deadline and not (partial.exists() and partial.stat().st_size > 2000):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    frames = decode(out)
+    assert len(frames) > 5 and frames[0].shape == (64, 96, 3)
+    assert not partial.exists()
+
+
+def test_tour_eases_between_keyframes_and_holds_outside():
+    view = ViewSpec(azimuth=0.0, elevation=30.0, distance=4.0, layer=-1)
+    keys = (
+        Keyframe(time=0.0, layer=0, azimuth=0.0, training=True),
+        Keyframe(time=2.0, layer=4, azimuth=90.0, training=False),
+    )
+    start, middle, quarter, end, after = (tour_at(keys, t, view, n_layers=5) for t in (0.0, 1.0, 0.5, 2.0, 9.0))
+    assert (start.layer, start.azimuth, start.training) == (0.0, 0.0, True)
+    assert middle.layer == pytest.approx(2.0) and middle.azimuth == pytest.approx(45.0)
+    assert quarter.layer == pytest.approx(4 * 0.15625)  # smoothstep(0.25), not 0.25
+    assert (end.layer, end.training) == (4.0, False)
+    assert after.layer == 4.0 and after.elevation == 30.0  # unset values come from the view
+    negative = tour_at((Keyframe(time=0.0, layer=-1),), 0.0, view, n_layers=5)
+    assert negative.layer == 4.0
+
+
+def test_default_tour_trains_then_sweeps_the_layers():
+    view = ViewSpec(layer=2)
+    tour = default_tour(10.0, view, n_layers=6)
+    assert tour_at(tour.keyframes, 1.0, view, 6).training is True
+    assert tour_at(tour.keyframes, 6.0, view, 6).training is False
+    assert tour_at(tour.keyframes, 10.0, view, 6).layer == 5.0

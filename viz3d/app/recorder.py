@@ -1,0 +1,161 @@
+"""Deterministic offscreen recording: a fixed-step clock drives training, the tour and the frames.
+
+Frame i is at time i / fps. Before drawing it, training advances ``steps_per_frame`` steps if the
+tour says training is on, capturing every K steps exactly as the live view does, but in lockstep, on
+this thread: no timing decides anything, so the same command gives the same frames. Each frame is
+drawn into a 4× multisampled framebuffer (with the overlay unless ``ui=False``) and handed to a
+`FrameWriter`. Ctrl-C, or a training step that fails, ends the recording early and keeps what was
+rendered, as a playable file under the target name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from viz3d.app.output import check_output
+from viz3d.app.progress import Progress
+from viz3d.app.state import ViewState
+from viz3d.app.tour import default_tour, tour_at
+from viz3d.app.video import FrameWriter, output_kind, warn
+from viz3d.errors import OutputPathError, Viz3dError
+from viz3d.presets import Preset
+from viz3d.render.platform import use_headless
+from viz3d.train.session import session_from_preset
+from viz3d.train.thread import TrainingStatus
+
+DEFAULT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    out: str
+    size: tuple[int, int] = (1920, 1080)
+    fps: int = 60
+    duration: float | None = None  # seconds; or
+    frames: int | None = None  # an exact number of frames
+    lossless: bool = False
+    ui: bool = True
+    seed: int | None = None
+    force: bool = False
+
+    @property
+    def n_frames(self) -> int:
+        if self.frames is not None:
+            return self.frames
+        return max(1, round((self.duration if self.duration is not None else DEFAULT_SECONDS) * self.fps))
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    path: Path
+    frames: int
+    interrupted: bool
+
+
+def check_record_output(out: str, lossless: bool, force: bool) -> Path:
+    """The target path, checked before any work: the right suffix, a writable folder, no overwrite."""
+    kind = output_kind(out, lossless)
+    if kind != "png":
+        return check_output(out, force)
+    folder = Path(out.rstrip("/"))
+    if folder.exists() and not force:
+        raise OutputPathError(f"{folder} already exists: pass --force to replace it, or choose another folder")
+    check_output(folder.parent / ".viz3d-probe", force=True)  # the parent must exist and be writable
+    return folder
+
+
+def with_seed(preset: Preset, seed: int | None) -> Preset:
+    if seed is None:
+        return preset
+    return dataclasses.replace(
+        preset,
+        dataset=dataclasses.replace(preset.dataset, seed=seed),
+        model=dataclasses.replace(preset.model, seed=seed),
+    )
+
+
+def record(preset: Preset, request: RecordRequest) -> RecordResult:
+    """Render ``request.n_frames`` frames of ``preset`` and write them; see the module docstring."""
+    check_record_output(request.out, request.lossless, request.force)
+    use_headless()
+    from imgui_bundle import imgui
+
+    from viz3d.render.context import open_headless
+    from viz3d.render.imgui_layer import ImGuiLayer
+    from viz3d.render.multisample import MultisampleTarget
+    from viz3d.render.renderer import FrameRenderer
+    from viz3d.ui.overlay import Overlay
+
+    preset = with_seed(preset, request.seed)
+    session = session_from_preset(preset)
+    projection = session.capture()
+    n_layers = len(projection.layer_names)
+    n_frames, fps = request.n_frames, request.fps
+    keyframes = preset.tour.keyframes or default_tour(n_frames / fps, preset.view, n_layers).keyframes
+    steps_per_frame, capture_every = preset.training.steps_per_frame, preset.training.capture_every
+
+    context = open_headless()
+    renderer = FrameRenderer()
+    renderer.set_probe(session.probe)
+    renderer.set_projection(projection)
+    target = MultisampleTarget(request.size)
+    imgui_layer = ImGuiLayer(context) if request.ui else None
+    overlay = Overlay(preset.title, preset.description, preset.look_for)
+    state = ViewState.from_spec(preset.view, n_layers=n_layers)
+    if imgui_layer is not None:  # auto-sized panels measure themselves on their first frame
+        imgui_layer.new_frame(1 / fps, request.size)
+        overlay.draw(state, TrainingStatus(trainable=session.trainable), projection)
+        imgui.render()
+    progress = Progress(n_frames)
+    interrupted, failure = False, None
+    writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
+    try:
+        for index in range(n_frames):
+            point = tour_at(keyframes, index / fps, preset.view, n_layers)
+            if point.training and session.trainable:
+                for _ in range(steps_per_frame):
+                    session.train_step()
+                    if session.step % capture_every == 0:
+                        projection = session.capture()
+                        renderer.set_projection(projection)
+            state.set_layer(point.layer)
+            camera = state.camera
+            camera.azimuth, camera.elevation, camera.distance = point.azimuth, point.elevation, point.distance
+            state.playing = point.training and session.trainable
+            target.bind()
+            renderer.draw(state, request.size)
+            if imgui_layer is not None and point.overlay:
+                stats = session.last_stats
+                status = TrainingStatus(
+                    step=session.step,
+                    loss=None if stats is None else stats.loss,
+                    accuracy=None if stats is None else stats.accuracy,
+                    playing=state.playing,
+                    trainable=session.trainable,
+                )
+                imgui_layer.new_frame(1 / fps, request.size)
+                overlay.draw(state, status, projection)
+                imgui_layer.render()
+            writer.write(target.read())
+            progress.update(index + 1)
+    except KeyboardInterrupt:
+        interrupted = True
+    except (FloatingPointError, Viz3dError) as err:
+        failure = err
+    finally:
+        progress.finish()
+        path = writer.close()
+        target.release()
+        if imgui_layer is not None:
+            imgui_layer.shutdown()
+        context.close()
+    if writer.note:
+        warn(writer.note)
+    if interrupted:
+        print(f"viz3d: interrupted: kept the {writer.frames} frames rendered so far in {path}", file=sys.stderr)
+    if failure is not None:
+        raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); kept what was rendered in {path}")
+    return RecordResult(path=path, frames=writer.frames, interrupted=interrupted)

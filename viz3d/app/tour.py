@@ -1,0 +1,89 @@
+"""Tours: keyframes (layer, camera, training on/off, overlay on/off) interpolated over time.
+
+Numbers ease between the keyframes that set them (smoothstep, so motion starts and stops at rest) and
+hold their first and last values outside them; switches (training, overlay) take the value of the
+latest keyframe at or before the time. A preset without a tour gets `default_tour`: train while
+orbiting, then sweep through the layers while the orbit goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from viz3d.presets import Keyframe, TourSpec, ViewSpec
+
+NUMBERS = ("layer", "azimuth", "elevation", "distance")
+SWITCHES = ("training", "overlay")
+
+
+@dataclass(frozen=True)
+class TourPoint:
+    """Where the tour is at one moment; ``layer`` may be negative (counted from the end)."""
+
+    layer: float
+    azimuth: float
+    elevation: float
+    distance: float
+    training: bool
+    overlay: bool
+
+
+def _ease(t: float) -> float:
+    return t * t * (3 - 2 * t)
+
+
+def tour_at(keyframes: tuple[Keyframe, ...], time: float, view: ViewSpec, n_layers: int) -> TourPoint:
+    """The tour's state at ``time`` seconds; anything no keyframe sets comes from ``view``.
+
+    Negative layers count from the end (-1 is the last of ``n_layers``); the result is always 0 or more.
+    """
+
+    def absolute(layer: float) -> float:
+        return min(max(layer + n_layers if layer < 0 else layer, 0.0), float(n_layers - 1))
+
+    values: dict[str, float | bool] = {
+        "layer": absolute(view.layer),
+        "azimuth": view.azimuth,
+        "elevation": view.elevation,
+        "distance": view.distance,
+        "training": True,
+        "overlay": True,
+    }
+    for name in NUMBERS:
+        keyed = [(k.time, getattr(k, name)) for k in keyframes if getattr(k, name) is not None]
+        if name == "layer":
+            keyed = [(t, absolute(v)) for t, v in keyed]
+        if keyed:
+            values[name] = _interpolate(keyed, time)
+    for name in SWITCHES:
+        keyed = [(k.time, getattr(k, name)) for k in keyframes if getattr(k, name) is not None]
+        earlier = [v for t, v in keyed if t <= time]
+        if earlier:
+            values[name] = earlier[-1]
+        elif keyed:
+            values[name] = keyed[0][1]
+    return TourPoint(**values)  # type: ignore[arg-type]
+
+
+def _interpolate(keyed: list[tuple[float, float]], time: float) -> float:
+    if time <= keyed[0][0]:
+        return keyed[0][1]
+    for (t0, v0), (t1, v1) in zip(keyed, keyed[1:], strict=False):
+        if time <= t1:
+            return v0 + (v1 - v0) * _ease((time - t0) / (t1 - t0)) if t1 > t0 else v1
+    return keyed[-1][1]
+
+
+def default_tour(duration: float, view: ViewSpec, n_layers: int) -> TourSpec:
+    """Train for the first half while orbiting a quarter turn; then stop and sweep input → output."""
+    last = float(n_layers - 1)
+    half = duration / 2
+    start = min(max(view.layer if view.layer >= 0 else view.layer + n_layers, 0.0), last)
+    return TourSpec(
+        keyframes=(
+            Keyframe(time=0.0, layer=start, azimuth=view.azimuth, training=True),
+            Keyframe(time=half * 0.9, layer=start),
+            Keyframe(time=half, layer=0.0, training=False),
+            Keyframe(time=duration, layer=last, azimuth=view.azimuth + 120.0),
+        )
+    )

@@ -1,0 +1,169 @@
+"""Writing frames to files: H.264 .mp4, lossless FFV1 .mkv, or a numbered PNG sequence (a folder).
+
+Frames are encoded on a thread of their own and go to a temporary name beside the target
+(``.name.partial.mp4``), which is renamed onto the target when `close` runs, also after Ctrl-C,
+so what was rendered is never lost and a file at the target name is always complete. H.264 needs
+even sizes for 4:2:0 colour; an odd size is encoded as 4:4:4 instead (same pixels, no resizing),
+and the writer says so.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import sys
+import threading
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from viz3d.errors import OutputPathError
+
+H264_CRF = 18  # visually lossless on a projector
+H264_PRESET = "fast"
+
+
+def output_kind(out: str, lossless: bool) -> str:
+    """``png`` for a folder path (ending in /), else ``mkv`` (lossless) or ``mp4``."""
+    if out.endswith(("/", os.sep)):
+        return "png"
+    suffix = Path(out).suffix.lower()
+    if lossless:
+        if suffix != ".mkv":
+            raise OutputPathError("--lossless writes FFV1 video: name the file .mkv (or a folder ending in / for PNGs)")
+        return "mkv"
+    if suffix != ".mp4":
+        raise OutputPathError(f"cannot write {out}: name an .mp4 file (or use --lossless with .mkv, or a folder/)")
+    return "mp4"
+
+
+class FrameWriter:
+    """Write RGB uint8 frames of one size; use as a context manager so `close` always runs.
+
+    Encoding runs on a thread of its own, fed through a short queue: the renderer draws the next
+    frame while this one is encoded, and the encoder's floating-point state is its own. (On the GL
+    thread, Mesa's CPU rasteriser changes that state, and x264 then encoded the same frames
+    differently from one run to the next.)
+    """
+
+    QUEUE_FRAMES = 4
+
+    def __init__(self, out: str, size: tuple[int, int], fps: int, lossless: bool = False, force: bool = False) -> None:
+        self.kind = output_kind(out, lossless)
+        self.force = force
+        self.target = Path(out.rstrip("/" + os.sep))
+        self.size = size
+        self.fps = fps
+        self.frames = 0  # frames handed over
+        self.dropped = 0  # frames `offer` let go because the encoder was behind
+        self.note = ""
+        suffix = "" if self.kind == "png" else self.target.suffix
+        self.partial = self.target.with_name(f".{self.target.name}.partial{suffix}")
+        if self.kind == "png":
+            shutil.rmtree(self.partial, ignore_errors=True)
+            self.partial.mkdir(parents=True)
+        width, height = size
+        if self.kind == "mp4" and (width % 2 or height % 2):
+            self.note = f"{width}x{height} is odd: encoded as H.264 4:4:4 (some players want even sizes)"
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=self.QUEUE_FRAMES)
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._encode_all, name="viz3d-encoder", daemon=True)
+        self._thread.start()
+
+    # --- the caller's side ---------------------------------------------------------------------
+    def write(self, frame: np.ndarray) -> None:
+        """Queue one frame, waiting while the encoder is behind (a recording must not drop frames)."""
+        self._check(frame)
+        self._queue.put(frame)
+        self.frames += 1
+
+    def offer(self, frame: np.ndarray) -> bool:
+        """Queue one frame if the encoder keeps up; else drop it and count it (the live window)."""
+        self._check(frame)
+        try:
+            self._queue.put_nowait(frame)
+        except queue.Full:
+            self.dropped += 1
+            return False
+        self.frames += 1
+        return True
+
+    def _check(self, frame: np.ndarray) -> None:
+        if self._error is not None:
+            raise OutputPathError(f"cannot write {self.target}: {self._error}")
+        height, width = frame.shape[:2]
+        if (width, height) != self.size:
+            raise ValueError(f"frame is {width}x{height}, the writer expects {self.size[0]}x{self.size[1]}")
+
+    def close(self) -> Path:
+        """Finish the file and move it onto the target name; returns the target."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+            if self.kind == "png" and self.target.exists():
+                if not self.force:
+                    raise OutputPathError(f"{self.target} appeared while recording: the frames are in {self.partial}")
+                shutil.rmtree(self.target)
+            if self.partial.exists():
+                os.replace(self.partial, self.target)
+        if self._error is not None:
+            raise OutputPathError(f"cannot write {self.target}: {self._error}")
+        return self.target
+
+    def __enter__(self) -> FrameWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the encoder thread --------------------------------------------------------------------
+    def _encode_all(self) -> None:
+        container = stream = None
+        index = 0
+        try:
+            if self.kind != "png":
+                container, stream = self._open_video()
+            while (frame := self._queue.get()) is not None:
+                if self.kind == "png":
+                    Image.fromarray(frame).save(self.partial / f"frame-{index:06d}.png")
+                else:
+                    video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                    video_frame.pts = index
+                    for packet in stream.encode(video_frame):
+                        container.mux(packet)
+                index += 1
+        except BaseException as err:  # noqa: BLE001 - reported to the caller by write/close
+            self._error = err
+            while self._queue.get() is not None:  # drain, so a waiting write() never blocks forever
+                pass
+        finally:
+            if container is not None:
+                try:
+                    for packet in stream.encode():
+                        container.mux(packet)
+                finally:
+                    container.close()
+
+    def _open_video(self) -> tuple:
+        width, height = self.size
+        container = av.open(str(self.partial), mode="w", format="mp4" if self.kind == "mp4" else "matroska")
+        if self.kind == "mp4":
+            stream = container.add_stream("libx264", rate=self.fps)
+            stream.pix_fmt = "yuv444p" if self.note else "yuv420p"
+            stream.options = {"crf": str(H264_CRF), "preset": H264_PRESET, "movflags": "+faststart"}
+        else:
+            stream = container.add_stream("ffv1", rate=self.fps)
+            stream.pix_fmt = "bgr0"
+        stream.width, stream.height = width, height
+        stream.time_base = Fraction(1, self.fps)
+        return container, stream
+
+
+def warn(message: str) -> None:
+    print(f"viz3d: note: {message}", file=sys.stderr)
