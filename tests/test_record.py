@@ -144,3 +144,51 @@ def test_default_tour_trains_then_sweeps_the_layers():
     assert tour_at(tour.keyframes, 1.0, view, 6).training is True
     assert tour_at(tour.keyframes, 6.0, view, 6).training is False
     assert tour_at(tour.keyframes, 10.0, view, 6).layer == 5.0
+
+
+def test_screen_capture_files_are_stamped_timed_and_never_replace(tmp_path):
+    from viz3d.app.screen_capture import ScreenCapture
+
+    capture = ScreenCapture(stem="demo", folder=tmp_path / "recordings")
+    path = capture.start((64, 48))
+    assert path.parent.name == "recordings" and path.name.startswith("demo-") and path.suffix == ".mp4"
+    frame = np.zeros((48, 64, 3), np.uint8)
+    for shade in range(0, 250, 25):
+        frame[:] = shade
+        capture.add(frame.copy())
+        time.sleep(0.03)
+    saved, frames, dropped = capture.stop()
+    assert saved == path and frames + dropped == 10
+    decoded = decode(saved)
+    assert len(decoded) == frames and decoded[0].shape == (48, 64, 3)
+    with av.open(str(saved)) as container:
+        times = [f.time for f in container.decode(video=0)]
+    assert times[-1] == pytest.approx(0.03 * (len(times) - 1), abs=0.1)  # plays at the speed it was shown
+    shot = capture.screenshot(np.full((48, 64, 3), 200, np.uint8))
+    again = capture.screenshot(np.full((48, 64, 3), 100, np.uint8))
+    assert shot != again and shot.exists() and again.exists()  # same second: a -2 name, nothing replaced
+    assert np.asarray(Image.open(shot))[0, 0, 0] == 200
+
+
+def test_r_and_s_keys_ask_for_recording_and_a_screenshot(gl):
+    from imgui_bundle import imgui
+
+    from viz3d.app.state import ViewState
+    from viz3d.render.imgui_layer import ImGuiLayer
+    from viz3d.ui.controls import handle_shortcuts
+
+    layer = ImGuiLayer(gl)
+    try:
+        state = ViewState()
+        io = imgui.get_io()
+        for key in (imgui.Key.r, imgui.Key.s):
+            io.add_key_event(key, True)
+            layer.new_frame(1 / 60, (320, 200))
+            handle_shortcuts(state)
+            imgui.render()
+            io.add_key_event(key, False)
+            layer.new_frame(1 / 60, (320, 200))
+            imgui.render()
+        assert state.recording is True and state.screenshot_requested is True
+    finally:
+        layer.shutdown()

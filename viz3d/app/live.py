@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
+from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState, resolve_layer
 from viz3d.capture.probe import make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
@@ -21,6 +23,9 @@ from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
 from viz3d.train.session import TrainingSession, TrainStep, session_from_preset
 from viz3d.train.thread import TrainingThread
+
+if TYPE_CHECKING:
+    from viz3d.render.renderer import FrameRenderer
 
 FRAME_RATE = 60  # the rate live training is paced to: steps_per_frame × this many steps per second
 
@@ -98,6 +103,7 @@ def run_session(
     from viz3d.render.context import open_window
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer
+    from viz3d.render.visuals import RecordingMark
     from viz3d.ui.controls import handle_camera, handle_shortcuts
     from viz3d.ui.overlay import Overlay
 
@@ -119,6 +125,8 @@ def run_session(
         history_mailbox=history,
     )
     trainer.start()
+    capture = ScreenCapture(stem=f"viz3d-{_slug(title)}")
+    mark = RecordingMark()
     shown: Projection | None = None
     frames = 0
     last_time = time.perf_counter()
@@ -151,10 +159,19 @@ def run_session(
                 trainer.step_once()
                 state.step_requested = False
             state.advance(dt)
-            renderer.draw(state, fb_size, pixel_scale=fb_size[0] / max(context.window_size()[0], 1))
+            pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
+            renderer.draw(state, fb_size, pixel_scale=pixel_scale)
+            _capture_scene(state, capture, renderer, fb_size)
             imgui_layer.render()
+            if capture.recording:
+                if state.record_overlay:
+                    capture.add(renderer.read_pixels(fb_size))
+                mark.draw(fb_size, pixel_scale)  # after the capture: on screen, not in the file
             context.swap()
     finally:
+        if capture.recording:
+            path, frames, dropped = capture.stop()
+            print(f"viz3d: recording saved to {path} ({frames} frames, {dropped} dropped)")
         trainer.stop()
         imgui_layer.shutdown()
         context.close()
@@ -171,3 +188,26 @@ def _newest_for(
         return fresh
     fresh = history.take()
     return fresh if fresh is not None and fresh.step == state.history_step else None
+
+
+def _capture_scene(state: ViewState, capture: ScreenCapture, renderer: FrameRenderer, size: tuple[int, int]) -> None:
+    """Serve S and R with the scene just drawn (before the overlay): screenshots and panel-less video."""
+    if state.screenshot_requested:
+        state.screenshot_requested = False
+        state.status_line = f"screenshot saved to {capture.screenshot(renderer.read_pixels(size))}"
+    if state.recording and not capture.recording:
+        state.status_line = f"recording to {capture.start(size)}"
+    elif not state.recording and capture.recording:
+        path, frames, dropped = capture.stop()
+        lost = f", {dropped} dropped: the encoder could not keep up" if dropped else ""
+        state.status_line = f"recording saved to {path} ({frames} frames{lost})"
+    if capture.recording and capture.writer is not None and capture.writer.size != tuple(size):
+        state.recording = False  # the window was resized: a video keeps one size
+        path, frames, _ = capture.stop()
+        state.status_line = f"window resized: recording stopped and saved to {path} ({frames} frames)"
+    if capture.recording and not state.record_overlay:
+        capture.add(renderer.read_pixels(size))
+
+
+def _slug(title: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")[:40] or "view"

@@ -35,6 +35,9 @@ class ViewState:
     axes: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # PCA components per layer
     freeze_basis: bool = False  # hold the axes of the step shown when it was turned on
     history_step: int | None = None  # a stored training step to show; None follows the live model
+    recording: bool = False  # R: record what is on screen
+    record_overlay: bool = True  # whether the overlay goes into the recording
+    screenshot_requested: bool = False  # S: save the scene (no overlay) at full resolution
 
     @classmethod
     def from_spec(cls, spec: ViewSpec, n_layers: int = 1) -> ViewState:

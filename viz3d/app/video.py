@@ -52,8 +52,17 @@ class FrameWriter:
 
     QUEUE_FRAMES = 4
 
-    def __init__(self, out: str, size: tuple[int, int], fps: int, lossless: bool = False, force: bool = False) -> None:
+    def __init__(
+        self,
+        out: str,
+        size: tuple[int, int],
+        fps: int,
+        lossless: bool = False,
+        force: bool = False,
+        timed: bool = False,
+    ) -> None:
         self.kind = output_kind(out, lossless)
+        self.timed = timed  # frames carry their own times (the live window), not one per 1/fps
         self.force = force
         self.target = Path(out.rstrip("/" + os.sep))
         self.size = size
@@ -69,7 +78,7 @@ class FrameWriter:
         width, height = size
         if self.kind == "mp4" and (width % 2 or height % 2):
             self.note = f"{width}x{height} is odd: encoded as H.264 4:4:4 (some players want even sizes)"
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=self.QUEUE_FRAMES)
+        self._queue: queue.Queue[tuple[np.ndarray, float] | None] = queue.Queue(maxsize=self.QUEUE_FRAMES)
         self._error: BaseException | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._encode_all, name="viz3d-encoder", daemon=True)
@@ -79,14 +88,14 @@ class FrameWriter:
     def write(self, frame: np.ndarray) -> None:
         """Queue one frame, waiting while the encoder is behind (a recording must not drop frames)."""
         self._check(frame)
-        self._queue.put(frame)
+        self._queue.put((frame, self.frames / self.fps))
         self.frames += 1
 
-    def offer(self, frame: np.ndarray) -> bool:
-        """Queue one frame if the encoder keeps up; else drop it and count it (the live window)."""
+    def offer(self, frame: np.ndarray, time: float) -> bool:
+        """Queue one frame shown at ``time`` seconds if the encoder keeps up; else drop and count it."""
         self._check(frame)
         try:
-            self._queue.put_nowait(frame)
+            self._queue.put_nowait((frame, time))
         except queue.Full:
             self.dropped += 1
             return False
@@ -129,12 +138,15 @@ class FrameWriter:
         try:
             if self.kind != "png":
                 container, stream = self._open_video()
-            while (frame := self._queue.get()) is not None:
+            last_pts = -1
+            while (item := self._queue.get()) is not None:
+                frame, time = item
                 if self.kind == "png":
                     Image.fromarray(frame).save(self.partial / f"frame-{index:06d}.png")
                 else:
                     video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-                    video_frame.pts = index
+                    pts = round(time * self.fps) if self.timed else index  # timed: to the nearest 1/fps
+                    video_frame.pts = last_pts = max(pts, last_pts + 1)
                     for packet in stream.encode(video_frame):
                         container.mux(packet)
                 index += 1

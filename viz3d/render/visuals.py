@@ -181,3 +181,23 @@ class Reference:
     def draw(self, view_proj: np.ndarray) -> None:
         self.program["u_view_proj"] = view_proj
         self.program.draw("lines")
+
+
+class RecordingMark:
+    """A red dot near the top-right corner: shown on screen while recording, never recorded."""
+
+    def __init__(self) -> None:
+        self.program = load_program("mark")
+        self.program["a_unused"] = gloo.VertexBuffer(np.zeros(1, np.float32))
+        self.program["u_color"] = (0.95, 0.2, 0.2, 0.95)
+
+    def draw(self, size: tuple[int, int], scale: float = 1.0) -> None:
+        width, height = size
+        diameter = 18.0 * scale
+        margin = 24.0 * scale
+        center = (1 - 2 * margin / width, 1 - 2 * margin / height)
+        gloo.set_state(depth_test=False, blend=True, blend_func=("src_alpha", "one_minus_src_alpha"))
+        gloo.set_viewport(0, 0, width, height)
+        self.program["u_center"] = center
+        self.program["u_size"] = diameter
+        self.program.draw("points")

@@ -3,7 +3,7 @@
 Input that ImGui wants (typing in a field, dragging a slider, the mouse over a panel) is left to it.
 
 Keys: Space play/pause, Left/Right previous/next layer (animated), H hide/show the overlay,
-. (period) one training step while paused.
+. (period) one training step while paused, R start/stop recording, S screenshot.
 Mouse: left-drag rotates, right-drag (or shift+left-drag) pans, scroll zooms, double-click resets.
 """
 
@@ -28,6 +28,10 @@ def handle_shortcuts(state: ViewState) -> None:
         state.show_overlay = not state.show_overlay
     if imgui.is_key_pressed(imgui.Key.period) and not state.playing:
         state.step_requested = True
+    if imgui.is_key_pressed(imgui.Key.r, repeat=False):
+        state.recording = not state.recording
+    if imgui.is_key_pressed(imgui.Key.s, repeat=False):
+        state.screenshot_requested = True
 
 
 def handle_camera(state: ViewState, viewport_height: int) -> None:

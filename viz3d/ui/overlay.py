@@ -23,7 +23,8 @@ HELP = (
     "Left/Right previous / next layer\n"
     "H          hide / show this panel\n"
     "drag       rotate    right-drag  pan\n"
-    "scroll     zoom      double-click reset"
+    "scroll     zoom      double-click reset\n"
+    "R          record    S  screenshot"
 )
 
 
@@ -56,8 +57,14 @@ class Overlay:
         self._axes(state, status, projection)
         imgui.separator()
         self._view(state, projection)
+        _, state.record_overlay = imgui.checkbox("record with this panel", state.record_overlay)
+        if state.recording:
+            imgui.same_line()
+            imgui.text_colored(ERROR_RED, "recording (R stops)")
         if state.status_line:
+            imgui.push_text_wrap_pos(360)
             imgui.text_colored(MUTED, state.status_line)
+            imgui.pop_text_wrap_pos()
         if imgui.tree_node("keys and mouse"):
             imgui.text_colored(MUTED, HELP)
             imgui.tree_pop()
