@@ -41,6 +41,17 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"viz3d: error: {message} (see `{self.prog} --help`)\n")
 
 
+POINTS_HELP = "draw this many data points (resampled or jittered copies), with a grid to match"
+
+
+def load(args: argparse.Namespace):  # -> Preset
+    """The preset the command names, with --points applied."""
+    from viz3d.presets import load_preset, with_points
+
+    preset = load_preset(args.preset)
+    return with_points(preset, args.points) if args.points else preset
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="viz3d",
@@ -50,12 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="train a preset live in a window")
     run.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    run.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
     run.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1600x900")
     run.add_argument("--paused", action="store_true", help="start with training paused")
     run.add_argument("--frames", type=positive_int, default=None, help="close by itself after this many frames")
 
     render = commands.add_parser("render", help="train a preset headless and render one frame to a PNG")
     render.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    render.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
     render.add_argument("--out", required=True, help="the PNG file to write")
     render.add_argument("--size", type=parse_size, default=(1280, 720), help="image size (default 1280x720)")
     render.add_argument("--steps", type=positive_int, default=None, help="training steps first (default: preset's)")
@@ -70,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = commands.add_parser("record", help="record a preset's tour to video (or PNG frames), offscreen")
     rec.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    rec.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
     rec.add_argument("--out", required=True, help="an .mp4, an .mkv with --lossless, or a folder/ for PNG frames")
     rec.add_argument("--size", type=parse_size, default=(1920, 1080), help="frame size (default 1920x1080)")
     rec.add_argument("--fps", type=positive_int, default=60, help="frames per second (default 60)")
@@ -83,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a preset headless (no rendering) and print one JSON line")
     train.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    train.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
     train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
 
     commands.add_parser("presets", help="list the presets that ship with viz3d")
@@ -103,17 +118,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from viz3d.app.live import run_preset
-    from viz3d.presets import load_preset
 
-    run_preset(load_preset(args.preset), size=args.size, playing=not args.paused, max_frames=args.frames)
+    run_preset(load(args), size=args.size, playing=not args.paused, max_frames=args.frames)
     return 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from viz3d.app.still import StillRequest, render_still
-    from viz3d.presets import load_preset
 
-    preset = load_preset(args.preset)
+    preset = load(args)
     request = StillRequest(
         out=args.out, size=args.size, steps=args.steps, layer=args.layer, ui=not args.no_ui, force=args.force
     )
@@ -124,11 +137,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     from viz3d.app.recorder import RecordRequest, record
-    from viz3d.presets import load_preset
 
     if args.fps == 0 or args.frames == 0 or (args.duration is not None and args.duration <= 0):
         raise Viz3dError("--fps, --frames and --duration must be more than zero")
-    preset = load_preset(args.preset)
+    preset = load(args)
     request = RecordRequest(
         out=args.out,
         size=args.size,
@@ -148,10 +160,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import json
 
-    from viz3d.presets import load_preset
     from viz3d.train.session import session_from_preset
 
-    preset = load_preset(args.preset)
+    preset = load(args)
     session = session_from_preset(preset)
     session.train(preset.training.steps if args.steps is None else args.steps)
     final = session.evaluate() if session.evaluate is not None else session.last_stats

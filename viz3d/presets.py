@@ -174,6 +174,19 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 }
 
 
+def with_points(preset: Preset, points: int) -> Preset:
+    """The preset with ``points`` data points (generated, subsampled or jittered copies) and a grid
+    that grows denser with them (lines grow with the fourth root of the count, at most 101)."""
+    scale = (points / max(preset.dataset.points, 1)) ** 0.25
+    lines = max(preset.probe.grid_lines, min(101, round(preset.probe.grid_lines * scale)))
+    samples = max(preset.probe.grid_samples, 6 * (lines - 1) + 1)
+    return dataclasses.replace(
+        preset,
+        dataset=dataclasses.replace(preset.dataset, points=points),
+        probe=dataclasses.replace(preset.probe, points=0, grid_lines=lines, grid_samples=samples),
+    )
+
+
 def known_presets() -> list[str]:
     """Names of the presets that ship with viz3d, sorted."""
     return sorted(p.stem for p in preset_dir().glob("*.toml"))

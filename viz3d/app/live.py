@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from viz3d.app.detail import DetailController
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState, resolve_layer
 from viz3d.capture.probe import make_probe
@@ -126,6 +127,7 @@ def run_session(
     )
     trainer.start()
     capture = ScreenCapture(stem=f"viz3d-{_slug(title)}")
+    detail = DetailController()
     mark = RecordingMark()
     shown: Projection | None = None
     frames = 0
@@ -159,6 +161,9 @@ def run_session(
                 trainer.step_once()
                 state.step_requested = False
             state.advance(dt)
+            detail.enabled = state.adaptive_detail
+            state.lod_stride = detail.update(dt)
+            state.detail_note = detail.describe(session.probe.n_data)
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
             _capture_scene(state, capture, renderer, fb_size)

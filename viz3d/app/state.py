@@ -38,6 +38,9 @@ class ViewState:
     recording: bool = False  # R: record what is on screen
     record_overlay: bool = True  # whether the overlay goes into the recording
     screenshot_requested: bool = False  # S: save the scene (no overlay) at full resolution
+    lod_stride: int = 1  # adaptive level of detail: draw every n-th point while frames are too slow
+    adaptive_detail: bool = True  # let the live loop raise lod_stride when frames get slow
+    detail_note: str = ""  # what the level of detail is doing, for the overlay
 
     @classmethod
     def from_spec(cls, spec: ViewSpec, n_layers: int = 1) -> ViewState:

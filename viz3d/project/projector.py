@@ -18,6 +18,7 @@ class Projector:
         self.previous: Projection | None = None
         self.frozen: dict[str, LayerMap] | None = None
         self.frozen_step: int | None = None
+        self.input_cache: dict = {}  # the input layer's map: the probe does not change between captures
 
     def project(self, snapshot: Snapshot, remember: bool = True) -> Projection:
         projection = project(
@@ -27,6 +28,7 @@ class Projector:
             previous=self.previous,
             frozen=self.frozen,
             shared_scale=self.shared_scale,
+            input_cache=self.input_cache,
         )
         if remember:
             self.previous = projection

@@ -85,7 +85,9 @@ class FrameRenderer:
             self.grid.draw(self.positions, state.layer, view_proj)
         gloo.set_depth_mask(True)
         if self.projection is not None and self.points is not None:
-            self.points.draw(self.positions, state.layer, view_proj, state.point_size * pixel_scale)
+            self.points.draw(
+                self.positions, state.layer, view_proj, state.point_size * pixel_scale, stride=state.lod_stride
+            )
         if self.projection is not None and self.arrows is not None and state.show_arrows:
             gloo.set_state(depth_test=False)  # arrows are annotations: always on top
             self.arrows.draw(self.positions, state.layer, view_proj, size, pixel_scale)

@@ -57,17 +57,26 @@ class PointCloud:
         self.colors = gloo.VertexBuffer(np.ascontiguousarray(colors, np.float32))
         self.program["a_color"] = self.colors
         self.count = len(colors)
+        self._subsets: dict[int, gloo.IndexBuffer] = {}
 
     def set_colors(self, colors: np.ndarray) -> None:
         self.colors.set_data(np.ascontiguousarray(colors, np.float32))
 
-    def draw(self, positions: LayerPositions, layer: float, view_proj: np.ndarray, point_size: float) -> None:
+    def draw(
+        self, positions: LayerPositions, layer: float, view_proj: np.ndarray, point_size: float, stride: int = 1
+    ) -> None:
+        """Draw every point, or every ``stride``-th one (the adaptive level of detail)."""
         if self.count == 0:
             return
         positions.bind_to(self.program, layer)
         self.program["u_view_proj"] = view_proj
         self.program["u_point_size"] = float(point_size)
-        self.program.draw("points")
+        if stride <= 1:
+            self.program.draw("points")
+            return
+        if stride not in self._subsets:
+            self._subsets[stride] = gloo.IndexBuffer(np.arange(0, self.count, stride, dtype=np.uint32))
+        self.program.draw("points", self._subsets[stride])
 
 
 class WarpedGrid:

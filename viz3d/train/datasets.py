@@ -120,10 +120,22 @@ def square_points(points: int, extent: float, seed: int) -> torch.Tensor:
     return (2 * torch.rand(points, 2, generator=gen) - 1) * extent
 
 
-def _limited(dataset: Dataset, limit: int) -> Dataset:
-    if not limit or limit >= len(dataset.x):
+def _limited(dataset: Dataset, limit: int, seed: int = 0) -> Dataset:
+    """The first ``limit`` samples; or, asked for more than there are, jittered copies to make up the count.
+
+    Copies move each point by 1% of the data's spread per feature, so a million-point cloud looks like a
+    denser version of the data rather than the same points drawn on top of each other.
+    """
+    count = len(dataset.x)
+    if not limit or limit == count:
         return dataset
-    return Dataset(x=dataset.x[:limit], y=dataset.y[:limit], class_names=dataset.class_names)
+    if limit < count:
+        return Dataset(x=dataset.x[:limit], y=dataset.y[:limit], class_names=dataset.class_names)
+    gen = torch.Generator().manual_seed(seed)
+    extra = torch.randint(0, count, (limit - count,), generator=gen)
+    jitter = 0.01 * dataset.x.std(dim=0) * torch.randn(len(extra), dataset.x.shape[1], generator=gen)
+    x = torch.cat([dataset.x, dataset.x[extra] + jitter])
+    return Dataset(x=x, y=torch.cat([dataset.y, dataset.y[extra]]), class_names=dataset.class_names)
 
 
 def make_dataset(spec: DatasetSpec) -> Dataset:

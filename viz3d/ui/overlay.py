@@ -57,6 +57,11 @@ class Overlay:
         self._axes(state, status, projection)
         imgui.separator()
         self._view(state, projection)
+        _, state.adaptive_detail = imgui.checkbox("adaptive detail", state.adaptive_detail)
+        if state.detail_note:
+            imgui.push_text_wrap_pos(360)
+            imgui.text_colored(LOOK_FOR, state.detail_note)
+            imgui.pop_text_wrap_pos()
         _, state.record_overlay = imgui.checkbox("record with this panel", state.record_overlay)
         if state.recording:
             imgui.same_line()

@@ -1,0 +1,373 @@
+"""viz3d's speed, measured side by side in one run: prints a markdown table (and writes JSON).
+
+Sections (every comparison is measured in this same run, on this machine):
+- render: frame time of viz3d's morphing renderer (warped grid, 6 layers), of a floor (a minimal gloo
+  program drawing the same points from a static buffer), and of what a user would pick instead
+  (vispy's SceneCanvas with visuals.Markers, headless through vispy's EGL backend, in a subprocess).
+  Every frame is drawn at 1280x720 and read back, so all three finish the same work.
+- training_overhead: mnist training steps per second with capture + projection every 10 steps,
+  divided by training alone.
+- projection: PCA-projecting and aligning one snapshot (100k x 512) against scikit-learn's PCA.
+- latency_frames_p95: frames from the end of the training step that produced a snapshot to the first
+  frame that shows it, with training on its thread and a render loop, as in the live window.
+- memory: resident memory for 1M points x 8 layers uploaded, and the weight history after 10,000
+  steps of the mnist model with capture every 10.
+
+Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE]
+(--quick: up to 100k points, fewer frames; finishes within three minutes on a 2-core machine.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+SIZE = (1280, 720)
+POINT_SIZE = 4.0
+
+
+# --- render -------------------------------------------------------------------------------------------
+
+
+def render_section(sizes: list[int], frames: int) -> list[dict]:
+    from OpenGL import GL
+
+    from viz3d.render.renderer import Offscreen
+
+    GL.glEnable(GL.GL_PROGRAM_POINT_SIZE)
+    target = Offscreen(SIZE)
+    results = []
+    for n in sizes:
+        result = {"points": n, **render_at(n, frames, target), "markers_ms": markers_frame_ms(n, max(3, frames // 2))}
+        results.append(result)
+        print(f"  render {n:>9,} points: {result}", file=sys.stderr)
+    return results
+
+
+def render_at(n: int, frames: int, target) -> dict:  # noqa: ANN001 - an Offscreen
+    """viz3d's renderer (6 layers, warped grid) and the floor program on the same n points."""
+    from vispy import gloo
+
+    from viz3d.app.state import ViewState
+    from viz3d.capture.probe import ProbeSet, grid_lattice
+    from viz3d.project.projection import Projection
+    from viz3d.render.renderer import FrameRenderer
+
+    rng = np.random.default_rng(0)
+    coords, segments = grid_lattice(np.array([-1.0, -1.0]), np.array([1.0, 1.0]), 21, 121)
+    layers = 6
+    positions = rng.normal(size=(layers, n + len(coords), 3)).astype(np.float32) * 0.5
+    probe = ProbeSet(
+        inputs=torch.zeros(0, 2), n_data=n, labels=rng.integers(0, 10, n), grid_coords=coords, grid_segments=segments
+    )
+    names = [f"layer{i}" for i in range(layers)]
+    renderer = FrameRenderer()
+    renderer.set_probe(probe)
+    renderer.set_projection(Projection(0, names, names, positions, np.zeros((layers, 10)), np.ones(layers)))
+    state = ViewState(n_layers=layers, point_size=POINT_SIZE)
+    floor = gloo.Program(FLOOR_VERTEX, FLOOR_FRAGMENT)
+    floor["a_position"] = gloo.VertexBuffer(positions[0, :n])
+    floor["u_point_size"] = POINT_SIZE
+
+    def viz3d_frame(index: int) -> None:
+        state.set_layer((index * 0.13) % (layers - 1))
+        state.camera.azimuth += 0.5
+        with target.fbo:
+            renderer.draw(state, SIZE)
+            renderer.read_pixels(SIZE)
+
+    def floor_frame(index: int) -> None:
+        state.camera.azimuth += 0.5
+        with target.fbo:
+            gloo.set_viewport(0, 0, *SIZE)
+            gloo.set_state(depth_test=True)
+            gloo.clear(color=True, depth=True)
+            floor["u_view_proj"] = state.camera.view_proj(SIZE[0] / SIZE[1])
+            floor.draw("points")
+            gloo.read_pixels((0, 0, *SIZE), alpha=False)
+
+    return {"viz3d_ms": time_frames(viz3d_frame, frames), "floor_ms": time_frames(floor_frame, frames)}
+
+
+FLOOR_VERTEX = """
+#version 330 core
+uniform mat4 u_view_proj;
+uniform float u_point_size;
+in vec3 a_position;
+void main() { gl_Position = u_view_proj * vec4(a_position, 1.0); gl_PointSize = u_point_size; }
+"""
+FLOOR_FRAGMENT = """
+#version 330 core
+out vec4 f_color;
+void main() { f_color = vec4(1.0, 0.6, 0.0, 1.0); }
+"""
+
+
+def time_frames(frame, count: int) -> float:
+    """Median milliseconds per frame, after two warm-up frames."""
+    for index in range(2):
+        frame(index)
+    times = []
+    for index in range(count):
+        started = time.perf_counter()
+        frame(index)
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+MARKERS_CHILD = """
+import os, sys, time, statistics
+os.environ["PYOPENGL_PLATFORM"] = "egl"; os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+import numpy as np
+from vispy import app, scene
+app.use_app("egl")
+n, frames = int(sys.argv[1]), int(sys.argv[2])
+canvas = scene.SceneCanvas(size=(1280, 720), show=False, bgcolor="black")
+view = canvas.central_widget.add_view(); view.camera = "turntable"
+markers = scene.visuals.Markers(parent=view.scene)
+markers.set_data(np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32) * 0.5, size=4,
+                 face_color=(1, 0.6, 0, 1), edge_width=0)
+for _ in range(2):
+    canvas.render()
+times = []
+for _ in range(frames):
+    view.camera.azimuth += 0.5
+    started = time.perf_counter(); canvas.render(); times.append(time.perf_counter() - started)
+print(1000 * statistics.median(times))
+"""
+
+
+def markers_frame_ms(n: int, frames: int) -> float:
+    """vispy's Markers in its own process (its EGL context must not meet ours)."""
+    result = subprocess.run(
+        [sys.executable, "-c", MARKERS_CHILD, str(n), str(frames)], capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+# --- training overhead -----------------------------------------------------------------------------
+
+
+def training_overhead(steps: int) -> dict:
+    from viz3d.presets import load_preset
+    from viz3d.train.session import session_from_preset
+
+    preset = load_preset("mnist")
+    plain = session_from_preset(preset)
+    plain.train(5)
+    started = time.perf_counter()
+    plain.train(steps)
+    alone = steps / (time.perf_counter() - started)
+    watched = session_from_preset(preset)
+    watched.train(5)
+    watched.capture()
+    started = time.perf_counter()
+    for _ in range(steps // 10):
+        watched.train(10)
+        watched.capture()
+    with_capture = (steps // 10 * 10) / (time.perf_counter() - started)
+    return {"ratio": with_capture / alone, "steps_per_s_alone": alone, "steps_per_s_with_capture": with_capture}
+
+
+# --- projection ----------------------------------------------------------------------------------
+
+
+def projection_section(points: int, dims: int, layers: int) -> dict:
+    from sklearn.decomposition import PCA
+
+    import viz3d
+
+    rng = np.random.default_rng(0)
+    spectrum = np.r_[np.linspace(6, 2, 10), np.full(dims - 10, 0.5)]
+    arrays = [(rng.normal(size=(points, dims)) * spectrum).astype(np.float32) for _ in range(layers)]
+    names = [f"layer{i}" for i in range(layers)]
+    snapshot = viz3d.Snapshot(
+        0, names, ["Linear"] * layers, {n: torch.from_numpy(a) for n, a in zip(names, arrays, strict=True)}
+    )
+    viz3d.project(snapshot)  # warm up
+    started = time.perf_counter()
+    viz3d.project(snapshot)
+    ours = time.perf_counter() - started
+    started = time.perf_counter()
+    for array in arrays:
+        PCA(n_components=10).fit_transform(array)
+    theirs = time.perf_counter() - started
+    return {"points": points, "dims": dims, "layers": layers, "viz3d_ms": 1000 * ours, "sklearn_ms": 1000 * theirs}
+
+
+# --- latency -------------------------------------------------------------------------------------
+
+
+def latency_section(frames: int) -> dict:
+    from viz3d.app.state import ViewState
+    from viz3d.presets import load_preset
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+    from viz3d.train.mailbox import Mailbox
+    from viz3d.train.session import session_from_preset
+    from viz3d.train.thread import TrainingThread
+
+    preset = load_preset("spirals")
+    session = session_from_preset(preset)
+    ended: dict[int, float] = {}
+    train_step = session.train_step
+
+    def timed_step():
+        stats = train_step()
+        ended[session.step] = time.perf_counter()
+        return stats
+
+    session.train_step = timed_step  # type: ignore[method-assign]
+    mailbox: Mailbox = Mailbox()
+    thread = TrainingThread(session, mailbox, capture_every=10, steps_per_cycle=1, steps_per_second=60)
+    renderer = FrameRenderer()
+    renderer.set_probe(session.probe)
+    target = Offscreen(SIZE)
+    state = ViewState(n_layers=10)
+    frame_starts: list[float] = []
+    latencies = []
+    thread.start()
+    try:
+        for _ in range(frames):
+            frame_starts.append(time.perf_counter())
+            projection = mailbox.take()
+            if projection is not None:
+                renderer.set_projection(projection)
+                if projection.step in ended:
+                    produced = ended[projection.step]
+                    latencies.append(sum(1 for start in frame_starts if start >= produced))
+            with target.fbo:
+                renderer.draw(state, SIZE)
+                renderer.read_pixels(SIZE)
+    finally:
+        thread.stop()
+    return {"p95": float(np.percentile(latencies, 95)) if latencies else float("nan"), "samples": len(latencies)}
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_section(points: int) -> dict:
+    from viz3d.presets import load_preset
+    from viz3d.render.visuals import LayerPositions
+    from viz3d.train.history import WeightHistory
+    from viz3d.train.models import make_model
+
+    before = rss_mb()
+    positions = LayerPositions()
+    positions.upload(np.random.default_rng(0).normal(size=(8, points, 3)).astype(np.float32))
+    from vispy import gloo
+
+    gloo.flush()
+    after = rss_mb()
+    model = make_model(load_preset("mnist").model, 784, 10)
+    history = WeightHistory()
+    for step in range(0, 10_001, 10):
+        history.record(step, model)
+    return {
+        "points": points,
+        "layers": 8,
+        "rss_mb": after,
+        "rss_added_mb": after - before,
+        "gpu_mb": gpu_memory_mb(),
+        "history_mb": history.nbytes / 2**20,
+        "history_checkpoints": len(history),
+    }
+
+
+def gpu_memory_mb() -> float | None:
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return float(out.stdout.split()[0])
+    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
+        return None  # no NVIDIA GPU here (Mesa llvmpipe keeps textures in ordinary memory, counted above)
+
+
+# --- main -------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="up to 100k points, fewer frames (< 3 min on 2 cores)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args()
+
+    from viz3d.render.platform import use_headless
+
+    use_headless()
+    from viz3d.render.context import open_headless
+
+    context = open_headless()
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    started = time.perf_counter()
+    figures = {
+        "machine": machine_description(),
+        "render": render_section(sizes, frames=8 if args.quick else 20),
+        "training_overhead": training_overhead(steps=60 if args.quick else 200),
+        "projection": projection_section(100_000, 512, 1),
+        "latency_frames_p95": latency_section(frames=120 if args.quick else 400)["p95"],
+        "memory": memory_section(1_000_000),
+    }
+    figures["seconds"] = time.perf_counter() - started
+    context.close()
+    print(markdown(figures))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(figures, out, indent=2)
+
+
+def machine_description() -> str:
+    from OpenGL import GL
+
+    renderer = GL.glGetString(GL.GL_RENDERER).decode()
+    return f"{os.cpu_count()} CPU cores, {renderer}, torch {torch.__version__}"
+
+
+def markdown(f: dict) -> str:
+    lines = [f"Machine: {f['machine']}; the whole run took {f['seconds']:.0f} s.", ""]
+    lines += ["| points | viz3d ms | floor ms | vispy Markers ms | viz3d / floor | Markers / viz3d |",
+              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in f["render"]:
+        lines.append(
+            f"| {r['points']:,} | {r['viz3d_ms']:.1f} | {r['floor_ms']:.1f} | {r['markers_ms']:.1f} "
+            f"| {r['viz3d_ms'] / r['floor_ms']:.2f} | {r['markers_ms'] / r['viz3d_ms']:.2f} |"
+        )
+    t, p, m = f["training_overhead"], f["projection"], f["memory"]
+    gpu = "n/a (no NVIDIA GPU)" if m["gpu_mb"] is None else f"{m['gpu_mb']:.0f} MB"
+    lines += [
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| training with capture every 10 steps / training alone (mnist) | {t['ratio']:.2f} |",
+        f"| projection of {p['points']:,} x {p['dims']} ({p['layers']} layer): viz3d / scikit-learn | "
+        f"{p['viz3d_ms']:.0f} ms / {p['sklearn_ms']:.0f} ms = {p['sklearn_ms'] / p['viz3d_ms']:.1f}x faster |",
+        f"| latency, training step to first frame showing it (p95) | {f['latency_frames_p95']:.1f} frames |",
+        f"| resident memory with 1M points x 8 layers uploaded | {m['rss_mb']:.0f} MB ({m['rss_added_mb']:+.0f} MB) |",
+        f"| GPU memory | {gpu} |",
+        f"| weight history after 10,000 steps (mnist, capture every 10) | {m['history_mb']:.0f} MB in "
+        f"{m['history_checkpoints']} checkpoints |",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

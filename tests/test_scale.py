@@ -1,0 +1,96 @@
+"""Scale: --points resampling, the adaptive level of detail, and the shortcuts that keep big captures cheap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import non_background_mask, probe_of, projection_of, render, top_down_state
+from sklearn.decomposition import PCA
+
+import viz3d
+from viz3d.app.detail import DetailController
+from viz3d.presets import load_preset, with_points
+from viz3d.project.projection import FIT_SAMPLE
+from viz3d.project.projector import Projector
+from viz3d.train.datasets import make_dataset
+
+
+def test_points_option_generates_resamples_or_jitters():
+    spirals = with_points(load_preset("spirals"), 20_000)
+    assert len(make_dataset(spirals.dataset).x) == 20_000  # generated directly
+    assert spirals.probe.grid_lines > load_preset("spirals").probe.grid_lines  # a denser grid to match
+    digits = make_dataset(with_points(load_preset("digits"), 5_000).dataset)  # 1,797 real ones, then copies
+    assert len(digits.x) == 5_000
+    real = make_dataset(load_preset("digits").dataset).x
+    copies = digits.x[len(real) :]
+    nearest = torch.cdist(copies[:200], real).min(dim=1).values
+    assert (nearest > 0).all() and (nearest < 0.5).all()  # near a real digit, not on top of one
+    assert len(make_dataset(with_points(load_preset("digits"), 500).dataset).x) == 500
+
+
+def test_level_of_detail_backs_off_and_recovers():
+    detail = DetailController()
+    for _ in range(60):
+        stride = detail.update(0.1)  # 10 fps
+    assert stride >= 4
+    assert "drawing every" in detail.describe(1_000_000)
+    for _ in range(1000):
+        stride = detail.update(0.005)  # 200 fps: one halving per half second
+    assert stride == 1 and detail.describe(1_000_000) == ""
+    detail.enabled = False
+    assert detail.update(1.0) == 1
+
+
+def test_stride_draws_a_subset_of_the_points(gl):
+    from viz3d.render.renderer import FrameRenderer
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    positions = np.zeros((2, n, 3), np.float32)
+    positions[:, :, :2] = rng.uniform(-0.9, 0.9, size=(n, 2))
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of(np.zeros(n, int)))
+    renderer.set_projection(projection_of(positions))
+    state = top_down_state(n_layers=2, layer=0)
+    state.point_size = 2.0
+    full = non_background_mask(render(renderer, state, (400, 300))).sum()
+    state.lod_stride = 8
+    sparse = non_background_mask(render(renderer, state, (400, 300))).sum()
+    assert sparse < full / 4
+
+
+def test_big_captures_fit_on_a_subset_and_match_the_exact_pca():
+    rng = np.random.default_rng(1)
+    spectrum = np.r_[np.linspace(6, 2, 10), np.full(54, 0.5)]
+    data = (rng.normal(size=(5 * FIT_SAMPLE, 64)) * spectrum).astype(np.float32)
+    snapshot = viz3d.Snapshot(0, ["h"], ["Linear"], {"h": torch.from_numpy(data)})
+    projection = viz3d.project(snapshot)
+    reference = PCA(n_components=10, svd_solver="full").fit(data)
+    np.testing.assert_allclose(projection.explained_variance_ratio[0], reference.explained_variance_ratio_, rtol=0.05)
+    exact = reference.transform(data)[:, :3]
+    for axis in range(3):
+        assert abs(np.corrcoef(projection.positions[0, :, axis], exact[:, axis])[0, 1]) > 0.99
+
+
+def test_input_layer_map_is_reused_while_the_probe_is_unchanged():
+    model = torch.nn.Sequential(torch.nn.Linear(20, 8), torch.nn.Tanh())
+    probe = torch.randn(300, 20)
+    tracker = viz3d.watch(model, probe)
+    projector = Projector()
+    first = projector.project(tracker.snapshot())
+    assert len(projector.input_cache) == 1
+    second = projector.project(tracker.snapshot(step=1))
+    np.testing.assert_array_equal(first.positions[0], second.positions[0])
+    np.testing.assert_array_equal(first.maps[0].matrix, second.maps[0].matrix)
+    probe.mul_(2.0)  # the user changed the probe in place: the cache must notice
+    third = projector.project(tracker.snapshot(step=2))
+    assert not np.allclose(third.maps[0].matrix, first.maps[0].matrix)
+
+
+@pytest.mark.parametrize("name", ["spirals", "mnist"])
+def test_train_accepts_points(name):
+    from conftest import run_cli
+
+    result = run_cli("train", name, "--points", "2000", "--steps", "2")
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,46 @@
+"""Adaptive level of detail: when frames get slow, draw every 2nd, 4th, ... point until they are not.
+
+The controller watches a smoothed frame time. Above the slow limit (30 fps) it doubles the stride;
+below the fast limit (50 fps) it halves it again, never more often than twice a second so that it
+does not flicker. The overlay says when points are being skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SLOW_SECONDS = 1 / 30
+FAST_SECONDS = 1 / 50
+MAX_STRIDE = 64
+SETTLE_SECONDS = 0.5
+
+
+@dataclass
+class DetailController:
+    stride: int = 1
+    smoothed: float = 0.0
+    since_change: float = 0.0
+    enabled: bool = True
+
+    def update(self, frame_seconds: float) -> int:
+        """Feed one frame's duration; returns the stride to draw the next frame with."""
+        self.smoothed = frame_seconds if self.smoothed == 0 else 0.9 * self.smoothed + 0.1 * frame_seconds
+        self.since_change += frame_seconds
+        if not self.enabled:
+            self.stride = 1
+        elif self.since_change >= SETTLE_SECONDS:
+            if self.smoothed > SLOW_SECONDS and self.stride < MAX_STRIDE:
+                self.stride *= 2
+                self.since_change = 0.0
+            elif self.smoothed < FAST_SECONDS and self.stride > 1:
+                self.stride //= 2
+                self.since_change = 0.0
+        return self.stride
+
+    def describe(self, n_points: int) -> str:
+        if self.stride == 1:
+            return ""
+        return (
+            f"level of detail: drawing every {self.stride}th point ({n_points // self.stride:,} of {n_points:,}) "
+            f"to keep the view smooth ({1000 * self.smoothed:.0f} ms a frame)"
+        )
