@@ -38,14 +38,15 @@ def principal_components(data: torch.Tensor, k: int = 10, randomized: bool | Non
     k = max(1, min(k, width, n))
     mean = x.mean(dim=0)
     centred = x - mean
-    total = centred.square().sum()
     use_randomized = width > RANDOMIZED_MIN_DIM if randomized is None else randomized
     if use_randomized:
+        total = centred.square().sum()
         q = min(k + OVERSAMPLE, width, n)
         _, singular, v = torch.svd_lowrank(centred, q=q, niter=POWER_ITERATIONS, M=None)
         variance, components = singular[:k].square(), v[:, :k]
     else:
         covariance = centred.T @ centred
+        total = covariance.diagonal().sum()
         values, vectors = torch.linalg.eigh(covariance)  # ascending
         variance, components = values.flip(0)[:k].clamp_min(0), vectors.flip(1)[:, :k]
     ratio = variance / total if total > 0 else torch.zeros_like(variance)

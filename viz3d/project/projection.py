@@ -34,7 +34,7 @@ from viz3d.project.pca import principal_components
 
 N_COMPONENTS = 10  # explained-variance ratios reported per layer
 FIT_QUANTILE = 0.99
-FIT_SAMPLE = 8192  # above this many fit rows, PCA, scale and alignment use an evenly strided subset
+FIT_SAMPLE = 4096  # above this many fit rows, PCA, scale and alignment use an evenly strided subset
 Axes = tuple[int, int, int]
 
 
@@ -105,53 +105,31 @@ def project(
         widths.append(width)
         chosen = tuple(min(a, width - 1) for a in axes_for(name, axes)) if width > 3 else (0, 1, 2)
         shown_axes.append(chosen)
-        ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
-        if not torch.isfinite(acts).all():
-            bad.append(name)
-            fallback = neighbour if neighbour is not None else torch.zeros(acts.shape[0], 3, device=device)
-            positions.append(fallback)
-            matrices.append(torch.zeros(width, 3, device=device))
-            means.append(torch.zeros(width, device=device))
-            ratios.append(ratio)
-            continue
         cache_key = _input_key(name, acts, chosen) if input_cache is not None else None
         if cache_key is not None and cache_key in input_cache:
-            mean, matrix, cached_ratio = input_cache[cache_key]
-            ratios.append(cached_ratio)
-            positions.append((acts - mean) @ matrix)
-            matrices.append(matrix)
-            means.append(mean)
-            neighbour = positions[-1]
-            continue
-        pcs = principal_components(acts[rows], k=N_COMPONENTS)
-        ratio[: len(pcs.explained_variance_ratio)] = pcs.explained_variance_ratio
-        ratios.append(ratio)
-        frozen_map = frozen.get(name) if frozen else None
-        if frozen_map is not None and frozen_map.matrix.shape[0] == width:
-            mean = torch.as_tensor(frozen_map.mean, device=device)
-            matrix = torch.as_tensor(frozen_map.matrix, device=device)
-        elif width <= 3:
-            mean = torch.zeros(width, device=device)
-            matrix = torch.eye(width, 3, device=device) * _scale(acts[rows] @ torch.eye(width, 3, device=device))
+            found = input_cache[cache_key]
         else:
-            mean = pcs.mean
-            basis = (
-                pcs.components[:, list(chosen)]
-                if max(chosen) < pcs.components.shape[1]
-                else _full_basis(acts[rows], chosen)
-            )
+            frozen_map = frozen.get(name) if frozen else None
             target = _alignment_target(name, neighbour, previous, rows, acts.shape[0], device)
-            if target is not None:  # the rotation does not depend on scale, so align first, then scale
-                basis = basis @ procrustes_rotation((acts[rows] - mean) @ basis, target)
-            matrix = basis * _scale((acts[rows] - mean) @ basis)
-        layer_positions = (acts - mean) @ matrix
-        if cache_key is not None and frozen_map is None:
-            input_cache.clear()
-            input_cache[cache_key] = (mean, matrix, ratio)
+            found = _layer_map(acts, rows, chosen, frozen_map, target)
+            if found is not None and cache_key is not None and frozen_map is None:
+                input_cache.clear()
+                input_cache[cache_key] = found
+        layer_positions = None
+        if found is not None:
+            mean, matrix, ratio = found
+            layer_positions = acts @ matrix - mean @ matrix  # no (N, D) temporary for acts - mean
+        if layer_positions is None or not torch.isfinite(layer_positions).all():  # NaN/Inf anywhere lands here
+            bad.append(name)
+            mean, matrix = torch.zeros(width, device=device), torch.zeros(width, 3, device=device)
+            ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
+            layer_positions = neighbour if neighbour is not None else torch.zeros(acts.shape[0], 3, device=device)
+        else:
+            neighbour = layer_positions
         positions.append(layer_positions)
         matrices.append(matrix)
         means.append(mean)
-        neighbour = layer_positions
+        ratios.append(ratio)
     if shared_scale:
         layer_scales = [_matrix_scale(m) for m in matrices]
         common = min((v for v in layer_scales if v > 0), default=1.0)
@@ -171,6 +149,35 @@ def project(
         axes=shown_axes,
         bad_layers=bad,
     )
+
+
+def _layer_map(
+    acts: torch.Tensor,
+    rows: slice,
+    chosen: Axes,
+    frozen_map: LayerMap | None,
+    target: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """(mean, matrix, explained-variance ratios) of one layer's display map; None for NaN/Inf data."""
+    device, width = acts.device, acts.shape[1]
+    fit = acts[rows]
+    if not torch.isfinite(fit).all():  # keep NaN out of the eigensolver
+        return None
+    pcs = principal_components(fit, k=N_COMPONENTS)
+    ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
+    ratio[: len(pcs.explained_variance_ratio)] = pcs.explained_variance_ratio
+    if frozen_map is not None and frozen_map.matrix.shape[0] == width:
+        return torch.as_tensor(frozen_map.mean, device=device), torch.as_tensor(frozen_map.matrix, device=device), ratio
+    if width <= 3:
+        pad = torch.eye(width, 3, device=device)
+        return torch.zeros(width, device=device), pad * _scale(fit @ pad), ratio
+    mean = pcs.mean
+    basis = pcs.components[:, list(chosen)] if max(chosen) < pcs.components.shape[1] else _full_basis(fit, chosen)
+    coords = (fit - mean) @ basis
+    if target is not None:  # the rotation does not depend on scale, so align first, then scale
+        rotation = procrustes_rotation(coords, target)
+        basis, coords = basis @ rotation, coords @ rotation
+    return mean, basis * _scale(coords), ratio
 
 
 def fit_subset(fit_rows: slice | None, n_rows: int) -> slice:
