@@ -1,6 +1,7 @@
-// grid.glsl - the lines of the input-space grid, carried through the network with the data.
-// Indexed GL_LINES: gl_VertexID is the grid sample's row; u_first_vertex is where the grid's rows
-// start in the shared positions texture (after the data points).
+// grid.glsl - morphed, coloured vertices of the input plane: the grid's lines (indexed GL_LINES) and
+// the decision-region tint (indexed triangles over the region lattice, coloured by predicted class).
+// gl_VertexID is the index into this visual's rows; u_first_vertex is where they start in the shared
+// positions texture (after the data points, and for the regions after the grid).
 #shader vertex
 #version 330 core
 #include "morph"

@@ -105,7 +105,7 @@ class DecisionRegions:
     """Translucent triangles over the input plane's lattice, coloured by predicted class."""
 
     def __init__(self, triangles: np.ndarray | None, first_vertex: int) -> None:
-        self.program = load_program("regions")
+        self.program = load_program("grid")  # the same morphed, coloured vertices as the grid lines
         self.first_vertex = first_vertex
         self.indices = None
         self.colors: gloo.VertexBuffer | None = None
