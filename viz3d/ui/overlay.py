@@ -184,11 +184,17 @@ class Overlay:
             state.color_by = modes[index]
         if state.color_by == "neuron" and projection is not None:
             shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
-            name, width = projection.layer_names[shown], projection.widths[shown]
-            unit = state.neuron[1] if state.neuron and state.neuron[0] == name else 0
+            here = projection.layer_names[shown]
+            if state.neuron is None or state.neuron[0] not in projection.layer_names:
+                state.neuron = (here, 0)
+            layer, unit = state.neuron  # the colouring stays with its neuron while the view moves on
+            width = projection.widths[projection.layer_names.index(layer)]
             imgui.set_next_item_width(160)
-            _, unit = imgui.slider_int(f"unit of {name}", min(unit, width - 1), 0, width - 1)
-            state.neuron = (name, unit)
+            changed, unit = imgui.slider_int(f"unit of {layer}", min(unit, width - 1), 0, width - 1)
+            if changed:
+                state.neuron = (layer, unit)
+            if layer != here and imgui.button(f"pick a unit of {here} instead"):
+                state.neuron = (here, 0)
         if state.color_by in ("prediction", "correct") and projection is not None and projection.predictions is None:
             imgui.text_colored(MUTED, "no class predictions in this model: showing classes")
 
