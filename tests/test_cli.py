@@ -171,3 +171,13 @@ def test_live_window_runs_under_xvfb():
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_device_option_is_checked():
+    import torch
+
+    result = run_cli("train", "spirals", "--steps", "1", "--device", "tpu")
+    one_line_error(result, "--device tpu", "not a torch device")
+    if not torch.cuda.is_available():
+        result = run_cli("train", "spirals", "--steps", "1", "--device", "cuda")
+        one_line_error(result, "--device cuda", "--device cpu")

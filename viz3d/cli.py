@@ -42,6 +42,22 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 POINTS_HELP = "draw this many data points (resampled or jittered copies), with a grid to match"
+DEVICE_HELP = "where the model trains: cpu (default), cuda, cuda:1, ... (capture and PCA run there too)"
+
+
+def device_of(args: argparse.Namespace) -> str:
+    """The --device value, checked: a CUDA device must exist in this torch build and machine."""
+    import torch
+
+    device = args.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        build = "a CPU-only torch build" if torch.version.cuda is None else "no CUDA device visible"
+        raise Viz3dError(f"--device {device}: {build}; use --device cpu, or install torch with CUDA")
+    try:
+        torch.device(device)
+    except RuntimeError:
+        raise Viz3dError(f"--device {device}: not a torch device; use cpu or cuda") from None
+    return device
 
 
 def load(args: argparse.Namespace):  # -> Preset
@@ -62,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train a preset live in a window")
     run.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
     run.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    run.add_argument("--device", default="cpu", help=DEVICE_HELP)
     run.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1600x900")
     run.add_argument("--paused", action="store_true", help="start with training paused")
     run.add_argument("--frames", type=positive_int, default=None, help="close by itself after this many frames")
@@ -69,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="train a preset headless and render one frame to a PNG")
     render.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
     render.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    render.add_argument("--device", default="cpu", help=DEVICE_HELP)
     render.add_argument("--out", required=True, help="the PNG file to write")
     render.add_argument("--size", type=parse_size, default=(1280, 720), help="image size (default 1280x720)")
     render.add_argument("--steps", type=positive_int, default=None, help="training steps first (default: preset's)")
@@ -84,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec = commands.add_parser("record", help="record a preset's tour to video (or PNG frames), offscreen")
     rec.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
     rec.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    rec.add_argument("--device", default="cpu", help=DEVICE_HELP)
     rec.add_argument("--out", required=True, help="an .mp4, an .mkv with --lossless, or a folder/ for PNG frames")
     rec.add_argument("--size", type=parse_size, default=(1920, 1080), help="frame size (default 1920x1080)")
     rec.add_argument("--fps", type=positive_int, default=60, help="frames per second (default 60)")
@@ -98,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a preset headless (no rendering) and print one JSON line")
     train.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
     train.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    train.add_argument("--device", default="cpu", help=DEVICE_HELP)
     train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
 
     commands.add_parser("presets", help="list the presets that ship with viz3d")
@@ -119,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from viz3d.app.live import run_preset
 
-    run_preset(load(args), size=args.size, playing=not args.paused, max_frames=args.frames)
+    run_preset(load(args), size=args.size, playing=not args.paused, max_frames=args.frames, device=device_of(args))
     return 0
 
 
@@ -128,7 +148,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     preset = load(args)
     request = StillRequest(
-        out=args.out, size=args.size, steps=args.steps, layer=args.layer, ui=not args.no_ui, force=args.force
+        out=args.out,
+        size=args.size,
+        steps=args.steps,
+        layer=args.layer,
+        ui=not args.no_ui,
+        force=args.force,
+        device=device_of(args),
     )
     path = render_still(preset, request)
     print(path)
@@ -151,6 +177,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         ui=not args.no_ui,
         seed=args.seed,
         force=args.force,
+        device=device_of(args),
     )
     result = record(preset, request)
     print(result.path)
@@ -163,7 +190,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from viz3d.train.session import session_from_preset
 
     preset = load(args)
-    session = session_from_preset(preset)
+    session = session_from_preset(preset, device=device_of(args))
     session.train(preset.training.steps if args.steps is None else args.steps)
     final = session.evaluate() if session.evaluate is not None else session.last_stats
     result = {

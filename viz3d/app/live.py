@@ -32,10 +32,14 @@ FRAME_RATE = 60  # the rate live training is paced to: steps_per_frame × this m
 
 
 def run_preset(
-    preset: Preset, size: tuple[int, int] = (1280, 720), playing: bool = True, max_frames: int | None = None
+    preset: Preset,
+    size: tuple[int, int] = (1280, 720),
+    playing: bool = True,
+    max_frames: int | None = None,
+    device: str = "cpu",
 ) -> None:
     """Open a window and train ``preset`` live until the window is closed (or ``max_frames`` are shown)."""
-    session = session_from_preset(preset)
+    session = session_from_preset(preset, device=device)
     run_session(
         session,
         preset.view,

@@ -40,6 +40,7 @@ class RecordRequest:
     ui: bool = True
     seed: int | None = None
     force: bool = False
+    device: str = "cpu"
 
     @property
     def n_frames(self) -> int:
@@ -90,7 +91,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     from viz3d.ui.overlay import Overlay
 
     preset = with_seed(preset, request.seed)
-    session = session_from_preset(preset)
+    session = session_from_preset(preset, device=request.device)
     projection = session.capture()
     n_layers = len(projection.layer_names)
     n_frames, fps = request.n_frames, request.fps

@@ -35,13 +35,14 @@ class StillRequest:
     layer: str | None = None  # an index, a fraction like "2.5", a layer name, "last"; None: the preset's
     ui: bool = True
     force: bool = False
+    device: str = "cpu"
 
 
 def render_still(preset: Preset, request: StillRequest) -> Path:
     """Train, capture and render one PNG as ``request`` says; returns the written path."""
     out = check_output(request.out, request.force, suffixes=(".png",))
     use_headless()
-    session = session_from_preset(preset)
+    session = session_from_preset(preset, device=request.device)
     layer_names = session.tracker.snapshot().layer_names  # one probe forward: check the layer before training
     if request.layer is None:
         try:
