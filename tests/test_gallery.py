@@ -93,7 +93,7 @@ def test_tour_keyframes_load_typed(tmp_path):
     assert (first.time, first.layer, first.azimuth) == (0.0, 0.0, None)
     assert (second.time, second.azimuth) == (4.5, 30.0)
     path.write_text('schema_version = 1\n[[tour.keyframes]]\ntime = "soon"\n')
-    with pytest.raises(PresetError, match="tour.keyframes 1\\] time: expected a number"):
+    with pytest.raises(PresetError, match="tour.keyframes 1\\] time: expected a finite number"):
         load_preset(str(path))
 
 
@@ -193,3 +193,22 @@ def test_decision_regions_tint_the_plane(gl):
     state.show_regions = False
     without = render(renderer, state, (320, 180))
     assert non_background_mask(with_regions).mean() > non_background_mask(without).mean() + 0.2
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[model]\nkind = "linear"\nweight = [[1.0, 2.0, 3.0]]\n', "[model] weight: rows of 3 numbers"),
+        ("[probe]\narrow_points = [[0.0, 0.0, 0.0]]\narrow_vectors = [[1.0, 0.0, 0.0]]\n", "[probe] arrow_points"),
+        ('[training]\nloss = "mse"\n', "loss mse needs regression targets"),
+        ("[optimizer]\nlr = nan\n", "expected a finite number"),
+    ],
+    ids=["weight-shape", "arrow-dims", "loss-kind", "nan-lr"],
+)
+def test_model_data_and_probe_that_cannot_fit_are_one_line(tmp_path, text, fragment):
+    path = tmp_path / "misfit.toml"
+    path.write_text("schema_version = 1\n" + text)
+    result = run_cli("train", str(path), "--steps", "1")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "misfit.toml" in lines[0]

@@ -192,3 +192,30 @@ def test_r_and_s_keys_ask_for_recording_and_a_screenshot(gl):
         assert state.recording is True and state.screenshot_requested is True
     finally:
         layer.shutdown()
+
+
+def test_writer_never_puts_a_broken_or_unasked_file_at_the_target(tmp_path):
+    from viz3d.app.video import FrameWriter
+    from viz3d.errors import OutputPathError
+
+    frame = np.zeros((16, 16, 3), np.uint8)
+    empty = FrameWriter(str(tmp_path / "empty.mp4"), (16, 16), 30)
+    assert empty.close() is None  # nothing written, nothing left behind
+    assert list(tmp_path.iterdir()) == []
+
+    late = tmp_path / "late.mp4"
+    writer = FrameWriter(str(late), (16, 16), 30)
+    writer.write(frame)
+    late.write_bytes(b"someone else's file")  # appears while recording
+    with pytest.raises(OutputPathError, match="appeared while recording"):
+        writer.close()
+    assert late.read_bytes() == b"someone else's file"
+    assert (tmp_path / ".late.mp4.partial.mp4").exists()
+
+
+def test_png_target_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "frames"
+    target.write_text("not a folder")
+    result = run_cli("record", "spirals", "--out", f"{target}/", "--frames", "2", "--force", *SMALL)
+    assert result.returncode == 2 and "is a file" in result.stderr
+    assert target.read_text() == "not a folder"

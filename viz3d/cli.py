@@ -7,6 +7,7 @@ only inside the command that needs it, after the window-or-headless choice is ma
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -65,7 +66,14 @@ def load(args: argparse.Namespace):  # -> Preset
     from viz3d.presets import load_preset, with_points
 
     preset = load_preset(args.preset)
-    return with_points(preset, args.points) if args.points else preset
+    return with_points(preset, args.points) if args.points is not None else preset
+
+
+def point_count(text: str) -> int:
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected 2 points or more, found {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="train a preset live in a window")
     run.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    run.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    run.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     run.add_argument("--device", default="cpu", help=DEVICE_HELP)
     run.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1600x900")
     run.add_argument("--paused", action="store_true", help="start with training paused")
@@ -85,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="train a preset headless and render one frame to a PNG")
     render.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    render.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    render.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     render.add_argument("--device", default="cpu", help=DEVICE_HELP)
     render.add_argument("--out", required=True, help="the PNG file to write")
     render.add_argument("--size", type=parse_size, default=(1280, 720), help="image size (default 1280x720)")
@@ -101,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = commands.add_parser("record", help="record a preset's tour to video (or PNG frames), offscreen")
     rec.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    rec.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    rec.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     rec.add_argument("--device", default="cpu", help=DEVICE_HELP)
     rec.add_argument("--out", required=True, help="an .mp4, an .mkv with --lossless, or a folder/ for PNG frames")
     rec.add_argument("--size", type=parse_size, default=(1920, 1080), help="frame size (default 1920x1080)")
@@ -116,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a preset headless (no rendering) and print one JSON line")
     train.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    train.add_argument("--points", type=positive_int, default=None, help=POINTS_HELP)
+    train.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     train.add_argument("--device", default="cpu", help=DEVICE_HELP)
     train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
 
@@ -131,6 +139,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Viz3dError as err:
         print(f"viz3d: error: {err}", file=sys.stderr)
         return err.exit_code
+    except FloatingPointError as err:  # a diverging loss, NaN activations
+        print(f"viz3d: error: training diverged: {err}", file=sys.stderr)
+        return 1
+    except (RuntimeError, ValueError, IndexError) as err:
+        if os.environ.get("VIZ3D_DEBUG"):
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(
+            f"viz3d: error: the model, data and probe do not fit together ({type(err).__name__}: {first}); "
+            "check the preset's [model], [dataset] and [probe] (VIZ3D_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("viz3d: interrupted", file=sys.stderr)
         return 130
@@ -164,8 +185,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     from viz3d.app.recorder import RecordRequest, record
 
-    if args.fps == 0 or args.frames == 0 or (args.duration is not None and args.duration <= 0):
-        raise Viz3dError("--fps, --frames and --duration must be more than zero")
+    if args.fps == 0 or args.frames == 0 or (args.duration is not None and not 0 < args.duration < 86400):
+        raise Viz3dError("--fps, --frames and --duration must be more than zero (and --duration under a day)")
     preset = load(args)
     request = RecordRequest(
         out=args.out,
@@ -180,7 +201,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         device=device_of(args),
     )
     result = record(preset, request)
-    print(result.path)
+    if result.path is not None:
+        print(result.path)
     return 130 if result.interrupted else 0
 
 

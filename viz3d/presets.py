@@ -10,6 +10,7 @@ what was found, e.g.::
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 import typing
@@ -171,6 +172,7 @@ NON_NEGATIVE: set[tuple[str, str]] = {
     ("probe", "points"),
     ("probe", "grid_margin"),
     ("probe", "regions"),
+    ("view", "neuron_index"),
 }
 
 
@@ -287,6 +289,8 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
         allowed = CHOICES.get((section, key))
         if allowed and values[key] not in allowed:
             raise PresetError(f"{where}: {label}: expected one of {', '.join(allowed)}, found {value!r}")
+        if (section, key) == ("dataset", "points") and values[key] < 2:
+            raise PresetError(f"{where}: {label}: expected 2 points or more, found {value!r}")
         if (section, key) in POSITIVE and values[key] <= 0:
             raise PresetError(f"{where}: {label}: expected a positive number, found {value!r}")
         if (section, key) in NON_NEGATIVE and values[key] < 0:
@@ -316,7 +320,7 @@ def _convert(hint: Any, value: Any) -> tuple[Any, str | None]:
     if hint is int:
         return (value, None) if is_number and isinstance(value, int) else (None, "an integer")
     if hint is float:
-        return (float(value), None) if is_number else (None, "a number")
+        return (float(value), None) if is_number and math.isfinite(value) else (None, "a finite number")
     if hint is str:
         return (value, None) if isinstance(value, str) else (None, "a string")
     if origin is tuple:

@@ -26,6 +26,7 @@ from viz3d.train.session import TrainingSession, TrainStep, session_from_preset
 from viz3d.train.thread import TrainingThread
 
 if TYPE_CHECKING:
+    from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer
 
 FRAME_RATE = 60  # the rate live training is paced to: steps_per_frame × this many steps per second
@@ -113,30 +114,33 @@ def run_session(
     from viz3d.ui.overlay import Overlay
 
     context = open_window(*size, title=f"viz3d — {title}")
-    renderer = FrameRenderer()
-    renderer.set_probe(session.probe)
-    imgui_layer = ImGuiLayer(context)
-    overlay = Overlay(title, description, look_for)
-    state = ViewState.from_spec(view)
-    state.playing = playing and session.trainable
-    mailbox: Mailbox[Projection] = Mailbox()
-    history: Mailbox[Projection] = Mailbox()
-    trainer = TrainingThread(
-        session,
-        mailbox,
-        capture_every=capture_every,
-        playing=playing,
-        steps_per_second=steps_per_second,
-        history_mailbox=history,
-    )
-    trainer.start()
+    trainer: TrainingThread | None = None
+    imgui_layer: ImGuiLayer | None = None
     capture = ScreenCapture(stem=f"viz3d-{_slug(title)}")
-    detail = DetailController()
-    mark = RecordingMark()
-    shown: Projection | None = None
-    frames = 0
-    last_time = time.perf_counter()
     try:
+        renderer = FrameRenderer()
+        renderer.set_probe(session.probe)
+        imgui_layer = ImGuiLayer(context)
+        overlay = Overlay(title, description, look_for)
+        mark = RecordingMark()
+        detail = DetailController()
+        state = ViewState.from_spec(view)
+        state.playing = playing and session.trainable
+        mailbox: Mailbox[Projection] = Mailbox()
+        history: Mailbox[Projection] = Mailbox()
+        trainer = TrainingThread(
+            session,
+            mailbox,
+            capture_every=capture_every,
+            playing=playing,
+            steps_per_second=steps_per_second,
+            history_mailbox=history,
+        )
+        trainer.start()
+        shown: Projection | None = None
+        asked_playing = state.playing
+        frames = 0
+        last_time = time.perf_counter()
         while not context.should_close() and (max_frames is None or frames < max_frames):
             frames += 1
             context.poll()
@@ -156,9 +160,11 @@ def run_session(
             handle_camera(state, context.window_size()[1])
             status = trainer.status()
             if status.error and not status.playing:
-                state.playing = False  # training paused itself: the Play button must say so
+                state.playing = asked_playing = False  # training paused itself: the Play button must say so
             overlay.draw(state, status, shown)
-            trainer.set_playing(state.playing)
+            if state.playing != asked_playing:  # only a change the user made is a command (see set_playing)
+                trainer.set_playing(state.playing)
+                asked_playing = state.playing
             neuron = state.neuron if state.color_by == "neuron" else None
             trainer.request_view(state.axes, state.freeze_basis, state.history_step, neuron)
             if state.step_requested:
@@ -178,12 +184,16 @@ def run_session(
                 mark.draw(fb_size, pixel_scale)  # after the capture: on screen, not in the file
             context.swap()
     finally:
-        if capture.recording:
-            path, frames, dropped = capture.stop()
-            print(f"viz3d: recording saved to {path} ({frames} frames, {dropped} dropped)")
-        trainer.stop()
-        imgui_layer.shutdown()
-        context.close()
+        try:
+            if capture.recording:
+                path, frames, dropped = capture.stop()
+                print(f"viz3d: recording saved to {path} ({frames} frames, {dropped} dropped)")
+        finally:
+            if trainer is not None:
+                trainer.stop()
+            if imgui_layer is not None:
+                imgui_layer.shutdown()
+            context.close()
 
 
 def _newest_for(

@@ -51,7 +51,7 @@ class RecordRequest:
 
 @dataclass(frozen=True)
 class RecordResult:
-    path: Path
+    path: Path | None  # None when interrupted before the first frame
     frames: int
     interrupted: bool
 
@@ -62,6 +62,8 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
     if kind != "png":
         return check_output(out, force)
     folder = Path(out.rstrip("/"))
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError(f"{folder} is a file: a PNG sequence needs a folder name (ending in /)")
     if folder.exists() and not force:
         raise OutputPathError(f"{folder} already exists: pass --force to replace it, or choose another folder")
     check_output(folder.parent / ".viz3d-probe", force=True)  # the parent must exist and be writable
@@ -148,15 +150,18 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
         failure = err
     finally:
         progress.finish()
-        path = writer.close()
-        target.release()
-        if imgui_layer is not None:
-            imgui_layer.shutdown()
-        context.close()
+        try:
+            path = writer.close()
+        finally:
+            target.release()
+            if imgui_layer is not None:
+                imgui_layer.shutdown()
+            context.close()
     if writer.note:
         warn(writer.note)
+    kept = f"kept the {writer.frames} frames rendered so far in {path}" if path else "nothing was written"
     if interrupted:
-        print(f"viz3d: interrupted: kept the {writer.frames} frames rendered so far in {path}", file=sys.stderr)
+        print(f"viz3d: interrupted: {kept}", file=sys.stderr)
     if failure is not None:
-        raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); kept what was rendered in {path}")
+        raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); {kept}")
     return RecordResult(path=path, frames=writer.frames, interrupted=interrupted)

@@ -58,7 +58,7 @@ class ScreenCapture:
             return False
         return self.writer.offer(pixels, time.perf_counter() - self._started)
 
-    def stop(self) -> tuple[Path, int, int]:
+    def stop(self) -> tuple[Path | None, int, int]:
         """Finish the video; returns (path, frames written, frames dropped)."""
         assert self.writer is not None
         writer, self.writer = self.writer, None

@@ -109,20 +109,28 @@ class FrameWriter:
         if (width, height) != self.size:
             raise ValueError(f"frame is {width}x{height}, the writer expects {self.size[0]}x{self.size[1]}")
 
-    def close(self) -> Path:
-        """Finish the file and move it onto the target name; returns the target."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
-            self._thread.join()
-            if self.kind == "png" and self.target.exists():
-                if not self.force:
-                    raise OutputPathError(f"{self.target} appeared while recording: the frames are in {self.partial}")
-                shutil.rmtree(self.target)
-            if self.partial.exists():
-                os.replace(self.partial, self.target)
+    def close(self) -> Path | None:
+        """Finish the file and move it onto the target name; returns the target.
+
+        Returns None when no frame was written (nothing is left behind). When the encoder failed, or
+        the target appeared meanwhile (without --force), the partial file stays where it is and the
+        error names it: a file at the target name is always complete and never replaced unasked.
+        """
+        if self._closed:
+            return self.target if self.target.exists() else None
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
         if self._error is not None:
-            raise OutputPathError(f"cannot write {self.target}: {self._error}")
+            raise OutputPathError(f"cannot write {self.target} ({self._error}); what was written is in {self.partial}")
+        if self.frames == 0:
+            _remove(self.partial)
+            return None
+        if self.target.exists():
+            if not self.force:
+                raise OutputPathError(f"{self.target} appeared while recording: the frames are in {self.partial}")
+            _remove(self.target)
+        os.replace(self.partial, self.target)
         return self.target
 
     def __enter__(self) -> FrameWriter:
@@ -175,6 +183,13 @@ class FrameWriter:
         stream.width, stream.height = width, height
         stream.time_base = Fraction(1, self.fps)
         return container, stream
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def warn(message: str) -> None:

@@ -21,6 +21,7 @@ from torch import nn
 from viz3d.capture.probe import ProbeSet, make_probe
 from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerTracker
+from viz3d.errors import Viz3dError
 from viz3d.presets import Preset
 from viz3d.project.arrows import arrow_rows, arrow_text, with_arrows
 from viz3d.project.projection import Projection
@@ -170,6 +171,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     """
     dataset = make_dataset(preset.dataset)
     n_out = dataset.y.shape[1] if dataset.is_regression else dataset.n_classes
+    check_fit(preset, features=dataset.x.shape[1], n_out=n_out, regression=dataset.is_regression)
     model = make_model(preset.model, dataset.x.shape[1], n_out).to(device)
     step_flops = sum(p.numel() for p in model.parameters()) * len(dataset.x)
     if torch.device(device).type == "cpu":
@@ -203,6 +205,33 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     if preset.view.color_by == "neuron" and preset.view.neuron_layer:
         session.neuron = (preset.view.neuron_layer, preset.view.neuron_index)
     return session
+
+
+def check_fit(preset: Preset, features: int, n_out: int, regression: bool) -> None:
+    """Refuse, in one line, a preset whose model, data and probe cannot work together."""
+    where = f"{preset.path}:"
+    model, probe = preset.model, preset.probe
+    if model.kind == "linear" and model.weight:
+        rows, columns = len(model.weight), len(model.weight[0])
+        if columns != features:
+            raise Viz3dError(f"{where} [model] weight: rows of {columns} numbers, but the data has {features} features")
+        if model.trainable and rows != n_out:
+            raise Viz3dError(f"{where} [model] weight: {rows} rows, but the data needs {n_out} outputs")
+    if model.kind == "quadratic-map" and features != 2:
+        raise Viz3dError(f"{where} [model] kind quadratic-map takes 2 inputs, but the data has {features} features")
+    for point in (*probe.arrow_points, *probe.arrow_vectors):
+        if len(point) != features:
+            raise Viz3dError(
+                f"{where} [probe] arrow_points/arrow_vectors: {len(point)} numbers each, "
+                f"but the data has {features} features"
+            )
+    if preset.training.loss == "mse" and not regression:
+        raise Viz3dError(f"{where} [training] loss mse needs regression targets: use dataset kind map-samples")
+    if preset.training.loss == "cross-entropy" and regression:
+        raise Viz3dError(f'{where} [training] loss: dataset kind {preset.dataset.kind} has targets, use loss = "mse"')
+    matrix = preset.dataset.matrix
+    if preset.dataset.kind == "map-samples" and matrix and any(len(row) != 2 for row in matrix):
+        raise Viz3dError(f"{where} [dataset] matrix: map-samples points are 2D, so each row needs 2 numbers")
 
 
 def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regression: bool) -> StepStats:
