@@ -32,14 +32,16 @@ def test_points_option_generates_resamples_or_jitters():
 def test_level_of_detail_backs_off_and_recovers():
     detail = DetailController()
     for _ in range(60):
-        stride = detail.update(0.1)  # 10 fps
-    assert stride >= 4
+        stride = detail.update(0.1, 1_000_000)  # 10 fps
+    assert stride == 16  # a million points thinned to no fewer than 50,000
     assert "drawing every" in detail.describe(1_000_000)
     for _ in range(1000):
-        stride = detail.update(0.005)  # 200 fps: one halving per half second
+        stride = detail.update(0.005, 1_000_000)  # 200 fps: one halving per half second
     assert stride == 1 and detail.describe(1_000_000) == ""
     detail.enabled = False
-    assert detail.update(1.0) == 1
+    assert detail.update(1.0, 1_000_000) == 1
+    small = DetailController()
+    assert all(small.update(0.2, 20_000) == 1 for _ in range(50))  # small clouds are never thinned
 
 
 def test_stride_draws_a_subset_of_the_points(gl):

@@ -2,7 +2,9 @@
 
 The controller watches a smoothed frame time. Above the slow limit (30 fps) it doubles the stride;
 below the fast limit (50 fps) it halves it again, never more often than twice a second so that it
-does not flicker. The overlay says when points are being skipped.
+does not flicker. It never thins the cloud below MIN_POINTS: below that, points are not what makes a
+frame slow (training sharing the CPU is), and thinning would only spoil the picture. The overlay
+says when points are being skipped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 SLOW_SECONDS = 1 / 30
 FAST_SECONDS = 1 / 50
-MAX_STRIDE = 64
+MIN_POINTS = 50_000
 SETTLE_SECONDS = 0.5
 
 
@@ -22,14 +24,17 @@ class DetailController:
     since_change: float = 0.0
     enabled: bool = True
 
-    def update(self, frame_seconds: float) -> int:
+    def update(self, frame_seconds: float, n_points: int) -> int:
         """Feed one frame's duration; returns the stride to draw the next frame with."""
+        max_stride = 1
+        while n_points // (max_stride * 2) >= MIN_POINTS:
+            max_stride *= 2
         self.smoothed = frame_seconds if self.smoothed == 0 else 0.9 * self.smoothed + 0.1 * frame_seconds
         self.since_change += frame_seconds
         if not self.enabled:
             self.stride = 1
         elif self.since_change >= SETTLE_SECONDS:
-            if self.smoothed > SLOW_SECONDS and self.stride < MAX_STRIDE:
+            if self.smoothed > SLOW_SECONDS and self.stride < max_stride:
                 self.stride *= 2
                 self.since_change = 0.0
             elif self.smoothed < FAST_SECONDS and self.stride > 1:

@@ -172,7 +172,7 @@ def run_session(
                 state.step_requested = False
             state.advance(dt)
             detail.enabled = state.adaptive_detail
-            state.lod_stride = detail.update(dt)
+            state.lod_stride = detail.update(dt, session.probe.n_data)
             state.detail_note = detail.describe(session.probe.n_data)
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
