@@ -76,6 +76,15 @@ def point_count(text: str) -> int:
     return value
 
 
+def preset_command(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand that works on a preset: the preset itself, --points and --device."""
+    command = commands.add_parser(name, help=help_text)
+    command.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
+    command.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
+    command.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="viz3d",
@@ -83,18 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser)
 
-    run = commands.add_parser("run", help="train a preset live in a window")
-    run.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    run.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
-    run.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    run = preset_command(commands, "run", "train a preset live in a window")
     run.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1600x900")
     run.add_argument("--paused", action="store_true", help="start with training paused")
     run.add_argument("--frames", type=positive_int, default=None, help="close by itself after this many frames")
 
-    render = commands.add_parser("render", help="train a preset headless and render one frame to a PNG")
-    render.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    render.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
-    render.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    render = preset_command(commands, "render", "train a preset headless and render one frame to a PNG")
     render.add_argument("--out", required=True, help="the PNG file to write")
     render.add_argument("--size", type=parse_size, default=(1280, 720), help="image size (default 1280x720)")
     render.add_argument("--steps", type=positive_int, default=None, help="training steps first (default: preset's)")
@@ -107,10 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-ui", action="store_true", help="leave the overlay out of the image")
     render.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
-    rec = commands.add_parser("record", help="record a preset's tour to video (or PNG frames), offscreen")
-    rec.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    rec.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
-    rec.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    rec = preset_command(commands, "record", "record a preset's tour to video (or PNG frames), offscreen")
     rec.add_argument("--out", required=True, help="an .mp4, an .mkv with --lossless, or a folder/ for PNG frames")
     rec.add_argument("--size", type=parse_size, default=(1920, 1080), help="frame size (default 1920x1080)")
     rec.add_argument("--fps", type=positive_int, default=60, help="frames per second (default 60)")
@@ -122,10 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--seed", type=positive_int, default=None, help="override the preset's data and model seeds")
     rec.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
-    train = commands.add_parser("train", help="train a preset headless (no rendering) and print one JSON line")
-    train.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    train.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
-    train.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    train = preset_command(commands, "train", "train a preset headless (no rendering) and print one JSON line")
     train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
 
     commands.add_parser("presets", help="list the presets that ship with viz3d")
