@@ -130,12 +130,13 @@ def project(
         matrices.append(matrix)
         means.append(mean)
         ratios.append(ratio)
+    scales = torch.stack([_matrix_scale(m) for m in matrices])  # on the device: no sync per layer
     if shared_scale:
-        layer_scales = [_matrix_scale(m) for m in matrices]
-        common = min((v for v in layer_scales if v > 0), default=1.0)
-        factors = [common / v if v > 0 else 1.0 for v in layer_scales]
+        common = scales[scales > 0].min() if bool((scales > 0).any()) else scales.new_tensor(1.0)
+        factors = torch.where(scales > 0, common / scales.clamp_min(1e-30), torch.ones_like(scales))
         positions = [p * f for p, f in zip(positions, factors, strict=True)]
         matrices = [m * f for m, f in zip(matrices, factors, strict=True)]
+        scales = scales * factors
     stacked = torch.stack(positions).float().cpu().numpy()  # the one big device→host copy
     return Projection(
         step=snapshot.step,
@@ -143,7 +144,7 @@ def project(
         layer_labels=snapshot.labels(),
         positions=np.ascontiguousarray(stacked, dtype=np.float32),
         explained_variance_ratio=torch.stack(ratios).cpu().numpy(),
-        scales=np.array([_matrix_scale(m) for m in matrices], np.float32),
+        scales=scales.float().cpu().numpy(),
         maps=[LayerMap(m.cpu().numpy(), x.cpu().numpy()) for m, x in zip(means, matrices, strict=True)],
         widths=widths,
         axes=shown_axes,
@@ -201,9 +202,9 @@ def _scale(coords: torch.Tensor) -> torch.Tensor:
     return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
 
 
-def _matrix_scale(matrix: torch.Tensor) -> float:
-    """The display scale folded into a layer's map (its largest column norm)."""
-    return float(matrix.norm(dim=0).max()) if matrix.numel() else 1.0
+def _matrix_scale(matrix: torch.Tensor) -> torch.Tensor:
+    """The display scale folded into a layer's map (its largest column norm; 0 for a skipped layer)."""
+    return matrix.norm(dim=0).max()
 
 
 def _full_basis(fit: torch.Tensor, chosen: Axes) -> torch.Tensor:
