@@ -23,7 +23,6 @@ def imgui_layer(gl):
 
 def draw_frame(imgui_layer, state, status=None, projection=None):
     """Scene plus overlay into an FBO, after one layout frame; returns the pixels."""
-    from imgui_bundle import imgui
 
     from viz3d.render.renderer import FrameRenderer, Offscreen
     from viz3d.ui.overlay import Overlay
@@ -33,14 +32,13 @@ def draw_frame(imgui_layer, state, status=None, projection=None):
     renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
     overlay = Overlay("Test title", "What to look at.")
     projection = projection or projection_of(np.zeros((2, 1, 3)))
-    imgui_layer.new_frame(1 / 60, SIZE)
-    overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), projection)
-    imgui.render()
+    status = status or TrainingStatus(step=12, loss=0.5, accuracy=0.75)
+    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), SIZE)
     target = Offscreen(SIZE)
     with target.fbo:
         renderer.draw(state, SIZE)
         imgui_layer.new_frame(1 / 60, SIZE)
-        overlay.draw(state, status or TrainingStatus(step=12, loss=0.5, accuracy=0.75), projection)
+        overlay.draw(state, status, projection)
         imgui_layer.render()
         return renderer.read_pixels(SIZE)
 

@@ -84,8 +84,6 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     """Render ``request.n_frames`` frames of ``preset`` and write them; see the module docstring."""
     check_record_output(request.out, request.lossless, request.force)
     use_headless()
-    from imgui_bundle import imgui
-
     from viz3d.render.context import open_headless
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.multisample import MultisampleTarget
@@ -108,10 +106,9 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     imgui_layer = ImGuiLayer(context) if request.ui else None
     overlay = Overlay(preset.title, preset.description, preset.look_for)
     state = ViewState.from_spec(preset.view, n_layers=n_layers)
-    if imgui_layer is not None:  # auto-sized panels measure themselves on their first frame
-        imgui_layer.new_frame(1 / fps, request.size)
-        overlay.draw(state, TrainingStatus(trainable=session.trainable), projection)
-        imgui.render()
+    if imgui_layer is not None:
+        first_status = TrainingStatus(trainable=session.trainable)
+        imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)
     progress = Progress(n_frames)
     interrupted, failure = False, None
     writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)

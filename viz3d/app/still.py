@@ -104,20 +104,13 @@ def _draw_overlay(
     projection: Projection,
     size: tuple[int, int],
 ) -> None:
-    from imgui_bundle import imgui
-
     from viz3d.render.imgui_layer import ImGuiLayer
 
     layer = ImGuiLayer(context)
     try:
-        # Auto-sized windows take one frame to measure themselves: lay out once, draw the second.
-        imgui_frames = 2
-        for frame in range(imgui_frames):
-            layer.new_frame(1 / 60, size)
-            overlay.draw(state, status, projection)
-            if frame == imgui_frames - 1:
-                layer.render()
-            else:
-                imgui.render()
+        layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
+        layer.new_frame(1 / 60, size)
+        overlay.draw(state, status, projection)
+        layer.render()
     finally:
         layer.shutdown()

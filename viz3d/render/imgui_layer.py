@@ -8,6 +8,8 @@ the program first and make vispy forget its cached current program after.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from imgui_bundle import imgui
 from imgui_bundle.python_backends.glfw_backend import GlfwRenderer
 from imgui_bundle.python_backends.opengl_backend_programmable import ProgrammablePipelineRenderer
@@ -45,6 +47,13 @@ class ImGuiLayer:
             io.display_framebuffer_scale = imgui.ImVec2(1.0, 1.0)
             io.delta_time = max(dt, 1e-4)
         imgui.new_frame()
+
+    def layout_frame(self, draw: Callable[[], None], size: tuple[int, int], dt: float = 1 / 60) -> None:
+        """Run ``draw`` for one frame that is never shown: auto-sized windows measure themselves on
+        their first frame, so an offscreen picture lays out once before the frame it keeps."""
+        self.new_frame(dt, size)
+        draw()
+        imgui.render()
 
     def render(self) -> None:
         """Finish the frame and draw it over what is in the bound framebuffer."""
