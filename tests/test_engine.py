@@ -45,10 +45,24 @@ def test_randomized_is_used_only_for_wide_layers_and_agrees_with_exact():
     rng = np.random.default_rng(2)
     spectrum = np.r_[np.linspace(12, 4, 10), np.full(1190, 0.3)]  # like real activations: a few strong directions
     data = torch.from_numpy((rng.normal(size=(900, 1200)) * spectrum) @ np.linalg.qr(rng.normal(size=(1200, 1200)))[0])
-    auto = principal_components(data.float(), k=10)  # 1200 > RANDOMIZED_MIN_DIM: randomized
+    auto = principal_components(data.float(), k=10)  # 1200 > COVARIANCE_MAX_DIM: randomized on the data
     exact = principal_components(data.float(), k=10, randomized=False)
     np.testing.assert_allclose(auto.explained_variance_ratio, exact.explained_variance_ratio, rtol=2e-2)
     assert principal_angles_deg(auto.components[:, :3].numpy(), exact.components[:, :3].numpy()).max() < 3
+
+
+def test_randomized_pca_is_repeatable_and_leaves_the_global_rng_alone():
+    spectrum = torch.cat([torch.linspace(8, 3, 6), torch.linspace(1, 0.1, 294)])  # a few strong directions
+    data = torch.randn(2000, 300, generator=torch.Generator().manual_seed(3)) * spectrum  # 300 > EXACT_MAX_DIM
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    first = principal_components(data, k=5)
+    assert torch.equal(torch.rand(3), expected_next)  # training's random stream is not consumed
+    second = principal_components(data, k=5)
+    assert torch.equal(first.components, second.components)
+    exact = principal_components(data, k=5, randomized=False)
+    assert principal_angles_deg(first.components[:, :3].numpy(), exact.components[:, :3].numpy()).max() < 0.5
 
 
 # --- capture on many model shapes ------------------------------------------------------------------
