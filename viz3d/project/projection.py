@@ -22,6 +22,7 @@ picture) and listed in ``bad_layers``. Everything runs on the device; one copy b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -91,8 +92,8 @@ def project(
 ) -> Projection:
     """Project every layer of ``snapshot`` to display coordinates (see the module docstring).
 
-    ``input_cache`` (a dict kept by the caller) remembers the input layer's map: the probe does not
-    change between captures, so its PCA need not either.
+    ``input_cache`` (a dict kept by the caller) remembers the input layer's map and positions: the probe
+    does not change between captures, so neither do they.
     """
     rows = fit_subset(fit_rows, snapshot.n_samples)
     first = snapshot.activations[snapshot.layer_names[0]]
@@ -117,8 +118,7 @@ def project(
                 input_cache[cache_key] = found
         layer_positions = None
         if found is not None:
-            mean, matrix, ratio = found
-            layer_positions = apply_map(acts, mean, matrix)
+            mean, matrix, ratio, layer_positions = found
         if layer_positions is None or not torch.isfinite(layer_positions).all():  # NaN/Inf anywhere lands here
             bad.append(name)
             mean, matrix = torch.zeros(width, device=device), torch.zeros(width, 3, device=device)
@@ -158,11 +158,23 @@ def _layer_map(
     chosen: Axes,
     frozen_map: LayerMap | None,
     target: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """(mean, matrix, explained-variance ratios, positions) of one layer; None for NaN/Inf data."""
+    fitted = _fit_map(acts, rows, chosen, frozen_map, target)
+    return None if fitted is None else (*fitted, apply_map(acts, fitted[0], fitted[1]))
+
+
+def _fit_map(
+    acts: torch.Tensor,
+    rows: slice,
+    chosen: Axes,
+    frozen_map: LayerMap | None,
+    target: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
     """(mean, matrix, explained-variance ratios) of one layer's display map; None for NaN/Inf data."""
     device, width = acts.device, acts.shape[1]
     fit = acts[rows]
-    if not torch.isfinite(fit).all():  # keep NaN out of the eigensolver
+    if not torch.isfinite(fit.sum()):  # keep NaN out of the eigensolver (one NaN or Inf makes the sum one)
         return None
     pcs = principal_components(fit, k=N_COMPONENTS)
     ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
@@ -208,7 +220,9 @@ def _input_key(name: str, acts: torch.Tensor, chosen: Axes) -> tuple | None:
 
 def _scale(coords: torch.Tensor) -> torch.Tensor:
     """One factor that puts 99% of the rows inside [-1, 1]^3 (stays a device tensor: no sync)."""
-    extent = torch.quantile(coords.abs().amax(dim=1), FIT_QUANTILE)
+    extents = coords.abs().amax(dim=1)
+    rank = max(1, math.ceil(FIT_QUANTILE * extents.numel()))  # a selection, not quantile's full sort
+    extent = extents.kthvalue(rank).values
     return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
 
 
