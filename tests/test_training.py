@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -170,3 +171,52 @@ def test_capture_covers_data_and_grid_rows():
     grid_rows = slice(probe.n_data, probe.n_data + probe.n_grid)
     np.testing.assert_allclose(projection.positions[0, grid_rows, :2], probe.grid_coords * scale, rtol=1e-5)
     assert np.all(projection.positions[:, :, 2] == 0)  # width-2 layers: z is padding
+
+
+def _count_forwards(model: torch.nn.Module) -> list[int]:
+    calls = [0]
+    model.register_forward_pre_hook(lambda _module, _inputs: calls.__setitem__(0, calls[0] + 1))
+    return calls
+
+
+def test_step_after_a_capture_reuses_its_forward_and_trains_the_same():
+    preset = load_preset("digits")
+    shared = session_from_preset(preset)
+    plain = session_from_preset(preset)
+    plain.shared_forward = None  # captures no longer offer their forward: every step runs its own
+    shared_calls, plain_calls = _count_forwards(shared.model), _count_forwards(plain.model)
+    for session in (shared, plain):
+        for _ in range(3):
+            session.capture()
+            session.train(10)
+    assert plain_calls[0] == 3 + 30
+    assert shared_calls[0] == 3 + 27  # the step after each capture took the capture's forward
+    for mine, reference in zip(shared.model.parameters(), plain.model.parameters(), strict=True):
+        torch.testing.assert_close(mine, reference, atol=2e-5, rtol=1e-4)
+    assert shared.last_stats.accuracy == pytest.approx(plain.last_stats.accuracy, abs=2e-3)
+    snapshot = shared.tracker.snapshot(shared.step)  # the capture's activations are the eval-mode ones
+    shared.capture()
+    for name, rows in snapshot.activations.items():
+        torch.testing.assert_close(shared.last_snapshot.activations[name], rows, atol=1e-5, rtol=1e-5)
+        assert not shared.last_snapshot.activations[name].requires_grad
+
+
+def test_a_kept_forward_is_dropped_once_the_weights_change():
+    session = session_from_preset(load_preset("digits"))
+    calls = _count_forwards(session.model)
+    session.capture()
+    session.train(3)
+    session.capture()
+    with torch.no_grad():
+        session.model.load_state_dict(session.history.weights(0))  # weights changed outside a training step
+    session.train(1)
+    assert calls[0] == 2 + 2 + 1  # the step after the first capture reused it; the last one did not
+
+
+def test_minibatch_and_subset_presets_do_not_share_the_forward():
+    preset = load_preset("digits")
+    minibatch = dataclasses.replace(preset, training=dataclasses.replace(preset.training, batch_size=64))
+    subset = dataclasses.replace(preset, probe=dataclasses.replace(preset.probe, points=500))
+    assert session_from_preset(preset).shared_forward is not None
+    assert session_from_preset(minibatch).shared_forward is None
+    assert session_from_preset(subset).shared_forward is None

@@ -149,20 +149,29 @@ class LayerTracker:
                 layers = self.trace(self.inputs)
         finally:
             self.model.train(was_training)
-        names = [name for name, _, _ in layers]
-        return Snapshot(
-            step=step,
-            layer_names=names,
-            layer_kinds=[kind for _, kind, _ in layers],
-            activations={name: rows for name, _, rows in layers},
-        )
+        return _as_snapshot(step, layers)
+
+    def snapshot_and_outputs(self, step: int = 0) -> tuple[Snapshot, object]:
+        """One probe forward that training can reuse: run with autograd, in the model's current mode.
+
+        Returns the snapshot (detached) and what the model returned (with its graph), so a training
+        step on the same rows and weights can take its loss from it instead of running the forward
+        again. Only for models that compute the same in train and eval mode (no dropout, no batch norm).
+        """
+        with torch.enable_grad():
+            layers, outputs = self._trace(self.inputs)
+        return _as_snapshot(step, [(name, kind, rows.detach()) for name, kind, rows in layers]), outputs
 
     def trace(self, inputs: torch.Tensor) -> list[tuple[str, str, torch.Tensor]]:
         """Run ``model(inputs)`` with hooks attached; returns (name, kind, rows) for each watched stage.
 
         Nothing is detached, so this also runs inside ``torch.func.jvp``.
         """
-        records = self._record_forward(inputs)
+        return self._trace(inputs)[0]
+
+    def _trace(self, inputs: torch.Tensor) -> tuple[list[tuple[str, str, torch.Tensor]], object]:
+        """`trace`, plus what the model returned."""
+        records, outputs = self._record_forward(inputs)
         kept = records if self.layers is not None else self._stages_only(records)
         if not kept:
             listing = ", ".join(display_name(name) for name, _ in self.model.named_modules() if name)
@@ -180,9 +189,9 @@ class LayerTracker:
             if self.stages and _splits_into_stages(record.module, following):
                 layers.append((f"{key}:Wx", "W·x", record.rows - record.module.bias))
             layers.append((key, type(record.module).__name__, record.rows))
-        return layers
+        return layers, outputs
 
-    def _record_forward(self, inputs: torch.Tensor) -> list[_Record]:
+    def _record_forward(self, inputs: torch.Tensor) -> tuple[list[_Record], object]:
         records: list[_Record] = []
         batch = inputs.shape[0]
 
@@ -196,13 +205,13 @@ class LayerTracker:
             for name, module in self.candidates
         ]
         try:
-            self.model(inputs)
+            outputs = self.model(inputs)
         except RuntimeError as err:
             raise Viz3dError(self._shape_message(inputs, err)) from None
         finally:
             for handle in handles:
                 handle.remove()
-        return records
+        return records, outputs
 
     def _stages_only(self, records: list[_Record]) -> list[_Record]:
         """Leaves, and containers none of whose descendants reported (a fused fast path)."""
@@ -227,6 +236,15 @@ class LayerTracker:
             expected = "another shape"
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return f"the probe inputs have shape {shape} but the model expects {expected}: reshape the inputs ({detail})"
+
+
+def _as_snapshot(step: int, layers: list[tuple[str, str, torch.Tensor]]) -> Snapshot:
+    return Snapshot(
+        step=step,
+        layer_names=[name for name, _, _ in layers],
+        layer_kinds=[kind for _, kind, _ in layers],
+        activations={name: rows for name, _, rows in layers},
+    )
 
 
 def _splits_into_stages(module: nn.Module, following: nn.Module | None) -> bool:

@@ -30,6 +30,7 @@ from viz3d.project.pushforward import trace_tangents
 from viz3d.train.datasets import make_dataset
 from viz3d.train.history import DEFAULT_BUDGET_BYTES, WeightHistory
 from viz3d.train.models import make_model
+from viz3d.train.shared_forward import SharedForward
 
 CACHED_PROJECTIONS = 32
 
@@ -56,6 +57,7 @@ class TrainingSession:
         history_budget: int = DEFAULT_BUDGET_BYTES,
         n_classes: int = 0,
         evaluate: Callable[[], StepStats] | None = None,
+        shared_forward: SharedForward | None = None,
     ) -> None:
         self.model = model
         self.probe = probe
@@ -66,6 +68,7 @@ class TrainingSession:
         self.title = title
         self.n_classes = n_classes  # > 0: the last layer's outputs are class logits
         self.evaluate = evaluate  # loss and accuracy on the whole dataset, in eval mode
+        self.shared_forward = shared_forward  # captures hand their probe forward to the next step
         self.neuron: tuple[str, int] | None = None  # colour points by this (layer, unit)'s activation
         self.step = 0
         self.last_stats: StepStats | None = None
@@ -102,7 +105,11 @@ class TrainingSession:
 
     def capture(self) -> Projection:
         """Probe the live model, project it (aligned to the last picture) and store its weights."""
-        self.last_snapshot = self.tracker.snapshot(self.step)
+        if self.shared_forward is not None:
+            self.last_snapshot, outputs = self.tracker.snapshot_and_outputs(self.step)
+            self.shared_forward.offer(outputs)
+        else:
+            self.last_snapshot = self.tracker.snapshot(self.step)
         self.history.record(self.step, self.model)
         return self._finish(self.tracker, self.last_snapshot, remember=True)
 
@@ -178,8 +185,10 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         torch.set_num_threads(1 if step_flops < SMALL_STEP_FLOPS else DEFAULT_THREADS)
     x, y = dataset.x.to(device), dataset.y.to(device)
     parameters = [p for p in model.parameters() if p.requires_grad]
-    train_step = _preset_train_step(preset, model, parameters, x, y) if parameters else None
     shown = preset.probe.points or len(x)
+    full_batch = not preset.training.batch_size or preset.training.batch_size >= len(x)
+    shared = SharedForward(parameters, len(x)) if parameters and full_batch and shown == len(x) else None
+    train_step = _preset_train_step(preset, model, parameters, x, y, shared) if parameters else None
     arrows = preset.probe.arrow_points
     probe = make_probe(
         x[:shown],
@@ -200,6 +209,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         tracker=tracker,
         n_classes=0 if dataset.is_regression else dataset.n_classes,
         evaluate=(lambda: _evaluate(model, x, y, regression=dataset.is_regression)) if train_step else None,
+        shared_forward=shared,
     )
     session.projector.shared_scale = preset.view.shared_scale
     if preset.view.color_by == "neuron" and preset.view.neuron_layer:
@@ -249,9 +259,15 @@ def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regression: bo
 
 
 def _preset_train_step(
-    preset: Preset, model: nn.Module, parameters: list[nn.Parameter], x: torch.Tensor, y: torch.Tensor
+    preset: Preset,
+    model: nn.Module,
+    parameters: list[nn.Parameter],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    shared: SharedForward | None = None,
 ) -> TrainStep:
-    """Full-batch (or minibatch) steps of the preset's optimizer on its loss."""
+    """Full-batch (or minibatch) steps of the preset's optimizer on its loss; a full-batch step takes its
+    forward from the capture just before it when there was one (``shared``)."""
     spec = preset.optimizer
     if spec.kind == "adam":
         optimizer: torch.optim.Optimizer = torch.optim.AdamW(parameters, lr=spec.lr, weight_decay=spec.weight_decay)
@@ -268,7 +284,9 @@ def _preset_train_step(
         else:
             inputs, targets = x, y
         optimizer.zero_grad(set_to_none=True)
-        outputs = model(inputs)
+        outputs = shared.take() if shared is not None else None
+        if outputs is None:
+            outputs = model(inputs)
         loss = nn.functional.mse_loss(outputs, targets) if regression else nn.functional.cross_entropy(outputs, targets)
         if not torch.isfinite(loss):
             return StepStats(loss=float(loss.detach()))  # caught by TrainingSession before any update
