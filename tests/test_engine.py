@@ -51,13 +51,20 @@ def test_randomized_is_used_only_for_wide_layers_and_agrees_with_exact():
     assert principal_angles_deg(auto.components[:, :3].numpy(), exact.components[:, :3].numpy()).max() < 3
 
 
-def test_randomized_pca_is_repeatable_and_leaves_the_global_rng_alone():
+def test_randomized_pca_is_repeatable_and_leaves_the_global_rng_alone(monkeypatch):
+    def reseeds_other_devices(*_args):
+        raise AssertionError("a CPU PCA reseeded another device's random generator")
+
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeds_other_devices)  # what torch.manual_seed calls
+    monkeypatch.setattr(torch.mps, "manual_seed", reseeds_other_devices)
     spectrum = torch.cat([torch.linspace(8, 3, 6), torch.linspace(1, 0.1, 294)])  # a few strong directions
     data = torch.randn(2000, 300, generator=torch.Generator().manual_seed(3)) * spectrum  # 300 > EXACT_MAX_DIM
-    torch.manual_seed(123)
+    wide = torch.randn(300, 1100, generator=torch.Generator().manual_seed(4))  # the randomized-on-data path
+    torch.default_generator.manual_seed(123)
     expected_next = torch.rand(3)
-    torch.manual_seed(123)
+    torch.default_generator.manual_seed(123)
     first = principal_components(data, k=5)
+    principal_components(wide, k=5)
     assert torch.equal(torch.rand(3), expected_next)  # training's random stream is not consumed
     second = principal_components(data, k=5)
     assert torch.equal(first.components, second.components)

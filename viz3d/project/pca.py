@@ -8,7 +8,8 @@ Three ways to the top-``k`` components, picked by the width D of the rows:
 - randomized on the data (D > COVARIANCE_MAX_DIM): ``torch.svd_lowrank`` of the centred rows, when even
   forming the covariance (N D^2) would dominate.
 The randomized paths draw their test matrix from a fixed seed inside ``torch.random.fork_rng``, so
-the result is the same for the same input and training's random stream is left untouched. Signs are
+the result is the same for the same input and training's random streams are left untouched (on
+devices other than CPU and CUDA the exact eigensolve is used instead). Signs are
 fixed so each component's largest loading is positive.
 """
 
@@ -52,16 +53,16 @@ def principal_components(data: torch.Tensor, k: int = 10, randomized: bool | Non
     centred = x - mean
     use_randomized = width > EXACT_MAX_DIM if randomized is None else randomized
     q = min(k + OVERSAMPLE, width, n)
-    if use_randomized and width > COVARIANCE_MAX_DIM:
+    found = _svd_lowrank(centred, q) if use_randomized and width > COVARIANCE_MAX_DIM else None
+    if found is not None:
         total = centred.square().sum()
-        _, singular, v = _svd_lowrank(centred, q)
-        variance, components = singular[:k].square(), v[:, :k]
+        variance, components = found[1][:k].square(), found[2][:, :k]
     else:
         covariance = centred.T @ centred
         total = covariance.diagonal().sum()
-        if use_randomized:  # the covariance is symmetric PSD: its singular pairs are its eigenpairs
-            _, values, vectors = _svd_lowrank(covariance, q)
-            variance, components = values[:k], vectors[:, :k]
+        found = _svd_lowrank(covariance, q) if use_randomized else None
+        if found is not None:  # the covariance is symmetric PSD: its singular pairs are its eigenpairs
+            variance, components = found[1][:k], found[2][:, :k]
         else:
             values, vectors = torch.linalg.eigh(covariance)  # ascending
             variance, components = values.flip(0)[:k].clamp_min(0), vectors.flip(1)[:, :k]
@@ -69,9 +70,22 @@ def principal_components(data: torch.Tensor, k: int = 10, randomized: bool | Non
     return PrincipalComponents(mean=mean, components=fix_signs(components), explained_variance_ratio=ratio)
 
 
-def _svd_lowrank(matrix: torch.Tensor, q: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``torch.svd_lowrank`` with its random test matrix drawn from SEED, leaving the global RNG as it was."""
-    devices = [matrix.device] if matrix.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices, device_type=matrix.device.type):
-        torch.manual_seed(SEED)
+def _svd_lowrank(matrix: torch.Tensor, q: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """``torch.svd_lowrank`` with its random test matrix drawn from SEED; None on a device where that
+    cannot be done without touching other random streams (the caller then solves exactly).
+
+    Only the generator it draws from is seeded, inside ``fork_rng``, which puts it back afterwards:
+    ``torch.manual_seed`` would reseed every device's generator and leave them reseeded.
+    """
+    device = matrix.device
+    if device.type == "cpu":
+        devices: list[int] = []
+        generator = torch.default_generator
+    elif device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        devices, generator = [index], torch.cuda.default_generators[index]
+    else:
+        return None
+    with torch.random.fork_rng(devices=devices, device_type="cuda"):
+        generator.manual_seed(SEED)
         return torch.svd_lowrank(matrix, q=q, niter=POWER_ITERATIONS, M=None)
