@@ -236,6 +236,14 @@ def test_nan_layer_is_marked_and_skipped_not_fatal():
     np.testing.assert_array_equal(proj.positions[3], proj.positions[2])  # bad layers hold the last good picture
 
 
+def test_huge_but_finite_narrow_layer_is_drawn_not_marked_bad():
+    model = nn.Sequential(nn.Linear(2, 2))
+    with torch.no_grad():
+        model[0].weight.fill_(1e37)  # every value finite, but their sum overflows float32
+    proj = viz3d.project(viz3d.watch(model, torch.rand(50, 2) + 1).snapshot())
+    assert proj.bad_layers == []
+
+
 # --- projection: linear maps, axes, stability ------------------------------------------------------
 
 
@@ -253,6 +261,16 @@ def test_layer_maps_reproduce_positions_and_axes_can_be_picked():
     )
     reference = PCA(n_components=6).fit(snap.activations["norm"].numpy()).transform(snap.activations["norm"].numpy())
     assert abs(np.corrcoef(alone.positions[0, :, 0], reference[:, 3])[0, 1]) > 0.999
+
+
+def test_input_cache_never_hands_a_new_batch_the_old_batchs_positions():
+    model = nn.Sequential(nn.Linear(8, 4))
+    cache: dict = {}
+    for step in range(20):  # fresh same-shaped inputs: the allocator may put them at a freed address
+        inputs = torch.randn(200, 8)
+        proj = viz3d.project(viz3d.watch(model, inputs).snapshot(step), input_cache=cache)
+        np.testing.assert_allclose(proj.maps[0].apply(inputs.numpy()), proj.positions[0], atol=1e-4)
+        del inputs, proj
 
 
 def test_tiny_weight_perturbation_moves_the_picture_only_slightly():

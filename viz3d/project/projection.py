@@ -108,14 +108,14 @@ def project(
         shown_axes.append(chosen)
         cache_key = _input_key(name, acts, chosen) if input_cache is not None else None
         if cache_key is not None and cache_key in input_cache:
-            found = input_cache[cache_key]
+            _, found = input_cache[cache_key]
         else:
             frozen_map = frozen.get(name) if frozen else None
             target = _alignment_target(name, neighbour, previous, rows, acts.shape[0], device)
             found = _layer_map(acts, rows, chosen, frozen_map, target)
             if found is not None and cache_key is not None and frozen_map is None:
                 input_cache.clear()
-                input_cache[cache_key] = found
+                input_cache[cache_key] = (acts, found)  # holding acts keeps its address from being reused
         layer_positions = None
         if found is not None:
             mean, matrix, ratio, layer_positions = found
@@ -174,8 +174,8 @@ def _fit_map(
     """(mean, matrix, explained-variance ratios) of one layer's display map; None for NaN/Inf data."""
     device, width = acts.device, acts.shape[1]
     fit = acts[rows]
-    if not torch.isfinite(fit.sum()):  # keep NaN out of the eigensolver (one NaN or Inf makes the sum one)
-        return None
+    if not torch.isfinite(fit.sum()) and not torch.isfinite(fit).all():  # keep NaN out of the eigensolver
+        return None  # (a NaN or Inf anywhere makes the sum one; the full check runs only then)
     pcs = principal_components(fit, k=N_COMPONENTS)
     ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
     ratio[: len(pcs.explained_variance_ratio)] = pcs.explained_variance_ratio
