@@ -179,8 +179,14 @@ def _count_forwards(model: torch.nn.Module) -> list[int]:
     return calls
 
 
-def test_step_after_a_capture_reuses_its_forward_and_trains_the_same():
+def _digits_with_a_sparse_grid():
+    """digits with a 5-line grid: the data rows are most of the probe, so captures share their forward."""
     preset = load_preset("digits")
+    return dataclasses.replace(preset, probe=dataclasses.replace(preset.probe, grid_lines=5, grid_samples=21))
+
+
+def test_step_after_a_capture_reuses_its_forward_and_trains_the_same():
+    preset = _digits_with_a_sparse_grid()
     shared = session_from_preset(preset)
     plain = session_from_preset(preset)
     plain.shared_forward = None  # captures no longer offer their forward: every step runs its own
@@ -202,7 +208,7 @@ def test_step_after_a_capture_reuses_its_forward_and_trains_the_same():
 
 
 def test_a_kept_forward_is_dropped_once_the_weights_change():
-    session = session_from_preset(load_preset("digits"))
+    session = session_from_preset(_digits_with_a_sparse_grid())
     calls = _count_forwards(session.model)
     session.capture()
     session.train(3)
@@ -213,10 +219,24 @@ def test_a_kept_forward_is_dropped_once_the_weights_change():
     assert calls[0] == 2 + 2 + 1  # the step after the first capture reused it; the last one did not
 
 
-def test_minibatch_and_subset_presets_do_not_share_the_forward():
-    preset = load_preset("digits")
+def test_only_full_batch_presets_whose_probe_is_mostly_data_share_the_forward():
+    preset = _digits_with_a_sparse_grid()
     minibatch = dataclasses.replace(preset, training=dataclasses.replace(preset.training, batch_size=64))
     subset = dataclasses.replace(preset, probe=dataclasses.replace(preset.probe, points=500))
     assert session_from_preset(preset).shared_forward is not None
     assert session_from_preset(minibatch).shared_forward is None
     assert session_from_preset(subset).shared_forward is None
+    spirals = session_from_preset(load_preset("spirals"))  # 1,000 points, 7,483 grid and region rows
+    assert spirals.probe.n_data * 2 < len(spirals.probe.inputs) and spirals.shared_forward is None
+
+
+def test_a_capture_with_inf_in_a_grid_row_is_not_shared():
+    session = session_from_preset(_digits_with_a_sparse_grid())
+    calls = _count_forwards(session.model)
+    with torch.no_grad():
+        session.probe.inputs[session.probe.n_data] = float("inf")  # one grid row, not a training row
+    projection = session.capture()
+    assert projection.bad_layers
+    session.train(1)
+    assert calls[0] == 2  # the step ran its own forward over the data rows
+    assert all(torch.isfinite(p).all() for p in session.model.parameters())

@@ -111,7 +111,11 @@ class TrainingSession:
         else:
             self.last_snapshot = self.tracker.snapshot(self.step)
         self.history.record(self.step, self.model)
-        return self._finish(self.tracker, self.last_snapshot, remember=True)
+        projection = self._finish(self.tracker, self.last_snapshot, remember=True)
+        if self.shared_forward is not None and projection.bad_layers:
+            # NaN or Inf in some probe row: even a grid row's would reach the weights' gradients (0 x Inf)
+            self.shared_forward.drop()
+        return projection
 
     def reproject(self) -> Projection | None:
         """The last capture again, with the projector's current axes, frozen basis or neuron."""
@@ -187,8 +191,6 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     parameters = [p for p in model.parameters() if p.requires_grad]
     shown = preset.probe.points or len(x)
     full_batch = not preset.training.batch_size or preset.training.batch_size >= len(x)
-    shared = SharedForward(parameters, len(x)) if parameters and full_batch and shown == len(x) else None
-    train_step = _preset_train_step(preset, model, parameters, x, y, shared) if parameters else None
     arrows = preset.probe.arrow_points
     probe = make_probe(
         x[:shown],
@@ -200,6 +202,11 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         arrow_vectors=torch.tensor(preset.probe.arrow_vectors, dtype=torch.float32) if arrows else None,
         regions=preset.probe.regions,
     )
+    # Share the capture's forward with the next step only where it is the training batch, and where the
+    # backward through the other probe rows (grid, regions) costs less than the forward it saves.
+    shares = bool(parameters) and full_batch and shown == len(x) and 2 * probe.n_data >= len(probe.inputs)
+    shared = SharedForward(parameters, len(x)) if shares else None
+    train_step = _preset_train_step(preset, model, parameters, x, y, shared) if parameters else None
     tracker = LayerTracker(model, probe.inputs, stages=preset.view.stages)
     session = TrainingSession(
         model,

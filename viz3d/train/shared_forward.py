@@ -7,7 +7,8 @@ from it instead of running the model again (mnist: about 8 ms of a 20 ms capture
 
 The kept outputs are valid only while the weights are those they were computed with; every in-place
 change to a parameter (an optimizer step, ``load_state_dict``) bumps its version counter, and a
-mismatch throws the outputs away.
+mismatch throws the outputs away. The session also drops them when a capture finds NaN or Inf in any
+probe row: the backward runs through the grid rows too, where 0 x Inf would poison the gradients.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class SharedForward:
             self._outputs, self._versions = outputs[: self.n_rows], self._current_versions()
         else:
             self._outputs = None
+
+    def drop(self) -> None:
+        """Let the kept outputs go: the next step runs its own forward."""
+        self._outputs = None
 
     def take(self) -> torch.Tensor | None:
         """The kept outputs if the weights have not changed since, else None; either way they are let go."""
