@@ -3,7 +3,7 @@
 A full-batch preset trains on exactly the probe's data rows, and its models (Linear layers and
 element-wise activations) compute the same in train and eval mode. So the forward a capture runs over
 the probe is, for its data rows, the forward the next training step needs: that step takes its loss
-from it instead of running the model again (mnist: about 8 ms of a 20 ms capture).
+from it instead of running the model again (mnist: the step after a capture, 18.6 -> 12.0 ms).
 
 The kept outputs are valid only while the weights are those they were computed with; every in-place
 change to a parameter (an optimizer step, ``load_state_dict``) bumps its version counter, and a
@@ -29,7 +29,7 @@ class SharedForward:
         if isinstance(outputs, torch.Tensor) and outputs.requires_grad:
             self._outputs, self._versions = outputs[: self.n_rows], self._current_versions()
         else:
-            self._outputs = None
+            self.drop()
 
     def drop(self) -> None:
         """Let the kept outputs go: the next step runs its own forward."""
