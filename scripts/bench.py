@@ -11,11 +11,15 @@ Sections (every comparison is measured in this same run, on this machine):
 - latency_frames_p95: frames from the end of the training step that produced a snapshot to the first
   frame that shows it (counting that frame), with training on its thread and a render loop paced at
   60 frames per second at most, as the window's vsync paces it.
+- live: the live path a talk runs (spirals with 1M points and its warped grid at 1920x1080, training
+  in its thread, new pictures uploaded as they come), frames per second drawn unpaced: the target is
+  60 with training on CUDA.
 - memory: resident memory for 1M points x 8 layers uploaded, and the weight history after 10,000
   steps of the mnist model with capture every 10.
 
-Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE]
-(--quick: up to 100k points, fewer frames; finishes within three minutes on a 2-core machine.)
+Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE] [--device cuda]
+(--quick: up to 100k points, fewer frames; finishes within three minutes on a 2-core machine.
+--device: where the models train and PCA runs; scikit-learn and the renderers stay where they are.)
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 import torch
 
 SIZE = (1280, 720)
+LIVE_SIZE = (1920, 1080)
 POINT_SIZE = 4.0
 
 
@@ -161,7 +166,7 @@ def markers_frame_ms(n: int, frames: int) -> float:
 # --- training overhead -----------------------------------------------------------------------------
 
 
-def training_overhead(steps: int) -> dict:
+def training_overhead(steps: int, device: str = "cpu") -> dict:
     """Blocks of 10 steps alone and 10 steps + capture, interleaved on one session; ratio of the medians.
 
     Interleaving puts both under the same machine load, and medians drop the blocks that a neighbour's
@@ -170,7 +175,7 @@ def training_overhead(steps: int) -> dict:
     from viz3d.presets import load_preset
     from viz3d.train.session import session_from_preset
 
-    session = session_from_preset(load_preset("mnist"))
+    session = session_from_preset(load_preset("mnist"), device)
     session.train(5)
     alone, watched = [], []
     for _ in range(max(1, steps // 20)):
@@ -188,7 +193,7 @@ def training_overhead(steps: int) -> dict:
 # --- projection ----------------------------------------------------------------------------------
 
 
-def projection_section(points: int, dims: int, layers: int) -> dict:
+def projection_section(points: int, dims: int, layers: int, device: str = "cpu") -> dict:
     from sklearn.decomposition import PCA
 
     import viz3d
@@ -198,7 +203,7 @@ def projection_section(points: int, dims: int, layers: int) -> dict:
     arrays = [(rng.normal(size=(points, dims)) * spectrum).astype(np.float32) for _ in range(layers)]
     names = [f"layer{i}" for i in range(layers)]
     snapshot = viz3d.Snapshot(
-        0, names, ["Linear"] * layers, {n: torch.from_numpy(a) for n, a in zip(names, arrays, strict=True)}
+        0, names, ["Linear"] * layers, {n: torch.from_numpy(a).to(device) for n, a in zip(names, arrays, strict=True)}
     )
     viz3d.project(snapshot)  # warm up
     started = time.perf_counter()
@@ -214,7 +219,7 @@ def projection_section(points: int, dims: int, layers: int) -> dict:
 # --- latency -------------------------------------------------------------------------------------
 
 
-def latency_section(frames: int) -> dict:
+def latency_section(frames: int, device: str = "cpu") -> dict:
     from viz3d.app.state import ViewState
     from viz3d.presets import load_preset
     from viz3d.render.renderer import FrameRenderer, Offscreen
@@ -223,7 +228,7 @@ def latency_section(frames: int) -> dict:
     from viz3d.train.thread import TrainingThread
 
     preset = load_preset("spirals")
-    session = session_from_preset(preset)
+    session = session_from_preset(preset, device)
     ended: dict[int, float] = {}
     train_step = session.train_step
 
@@ -261,6 +266,63 @@ def latency_section(frames: int) -> dict:
     finally:
         thread.stop()
     return {"p95": float(np.percentile(latencies, 95)) if latencies else float("nan"), "samples": len(latencies)}
+
+
+# --- live ----------------------------------------------------------------------------------------
+
+
+def live_section(points: int, size: tuple[int, int], seconds: float, device: str) -> dict:
+    """The live path as a talk runs it: spirals with ``points`` points and its warped grid, training on
+    ``device`` in its thread (paced as the window paces it), every new picture uploaded, frames drawn
+    unpaced at ``size`` and finished (glFinish) one by one; frames per second is the headroom over 60."""
+    from OpenGL import GL
+
+    from viz3d.app.live import FRAME_RATE
+    from viz3d.app.state import ViewState
+    from viz3d.presets import load_preset, with_points
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+    from viz3d.train.mailbox import Mailbox
+    from viz3d.train.session import session_from_preset
+    from viz3d.train.thread import TrainingThread
+
+    preset = with_points(load_preset("spirals"), points)
+    session = session_from_preset(preset, device)
+    mailbox: Mailbox = Mailbox()
+    thread = TrainingThread(
+        session, mailbox, preset.training.capture_every, steps_per_second=preset.training.steps_per_frame * FRAME_RATE
+    )
+    renderer = FrameRenderer()
+    renderer.set_probe(session.probe)
+    renderer.set_projection(session.capture())
+    target = Offscreen(size)
+    state = ViewState.from_spec(preset.view, n_layers=len(renderer.projection.layer_names))
+    frame_times, shown = [], 0
+    thread.start()
+    try:
+        first_step, started = session.step, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            frame_started = time.perf_counter()
+            projection = mailbox.take()
+            if projection is not None:
+                renderer.set_projection(projection)
+                shown += 1
+            state.camera.azimuth += 0.5
+            with target.fbo:
+                renderer.draw(state, size)
+                GL.glFinish()
+            frame_times.append(time.perf_counter() - frame_started)
+        elapsed, steps = time.perf_counter() - started, session.step - first_step
+    finally:
+        thread.stop()
+    return {
+        "points": points,
+        "size": f"{size[0]}x{size[1]}",
+        "device": str(device),
+        "fps": len(frame_times) / elapsed,
+        "frame_ms_p95": 1000 * float(np.percentile(frame_times, 95)),
+        "steps_per_s": steps / elapsed,
+        "pictures_shown": shown,
+    }
 
 
 # --- memory --------------------------------------------------------------------------------------
@@ -320,6 +382,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="up to 100k points, fewer frames (< 3 min on 2 cores)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--device", default="cpu", help="where models train and PCA runs: cpu (default), cuda, ...")
     args = parser.parse_args()
 
     from viz3d.render.platform import use_headless
@@ -333,10 +396,11 @@ def main() -> None:
     figures = {
         "machine": machine_description(),
         "render": render_section(sizes, frames=8 if args.quick else 20),
-        "training_overhead": training_overhead(steps=100 if args.quick else 300),
-        "projection": projection_section(100_000, 512, 1),
-        "latency_frames_p95": latency_section(frames=120 if args.quick else 400)["p95"],
-        "memory": memory_section(1_000_000),
+        "training_overhead": training_overhead(steps=100 if args.quick else 300, device=args.device),
+        "projection": projection_section(100_000, 512, 1, device=args.device),
+        "latency_frames_p95": latency_section(frames=120 if args.quick else 400, device=args.device)["p95"],
+        "memory": memory_section(1_000_000),  # before the live section, whose million points would count
+        "live": live_section(100_000 if args.quick else 1_000_000, LIVE_SIZE, 4.0 if args.quick else 8.0, args.device),
     }
     figures["seconds"] = time.perf_counter() - started
     context.close()
@@ -362,7 +426,7 @@ def markdown(f: dict) -> str:
             f"| {r['points']:,} | {r['viz3d_ms']:.1f} | {r['floor_ms']:.1f} | {r['markers_ms']:.1f} "
             f"| {r['viz3d_ms'] / r['floor_ms']:.2f} | {r['markers_ms'] / r['viz3d_ms']:.2f} |"
         )
-    t, p, m = f["training_overhead"], f["projection"], f["memory"]
+    t, p, m, live = f["training_overhead"], f["projection"], f["memory"], f["live"]
     gpu = "n/a (no NVIDIA GPU)" if m["gpu_mb"] is None else f"{m['gpu_mb']:.0f} MB"
     lines += [
         "",
@@ -372,6 +436,8 @@ def markdown(f: dict) -> str:
         f"| projection of {p['points']:,} x {p['dims']} ({p['layers']} layer): viz3d / scikit-learn | "
         f"{p['viz3d_ms']:.0f} ms / {p['sklearn_ms']:.0f} ms = {p['sklearn_ms'] / p['viz3d_ms']:.1f}x faster |",
         f"| latency, training step to first frame showing it (p95) | {f['latency_frames_p95']:.1f} frames |",
+        f"| live: spirals, {live['points']:,} points + grid at {live['size']}, training on {live['device']} | "
+        f"{live['fps']:.1f} fps (p95 {live['frame_ms_p95']:.0f} ms), {live['steps_per_s']:.0f} steps/s |",
         f"| resident memory with 1M points x 8 layers uploaded | {m['rss_mb']:.0f} MB ({m['rss_added_mb']:+.0f} MB) |",
         f"| GPU memory | {gpu} |",
         f"| weight history after 10,000 steps (mnist, capture every 10) | {m['history_mb']:.0f} MB in "
