@@ -14,19 +14,34 @@ from viz3d.presets import load_preset, with_points
 from viz3d.project.projection import FIT_SAMPLE
 from viz3d.project.projector import Projector
 from viz3d.train.datasets import make_dataset
+from viz3d.train.session import session_from_preset
 
 
 def test_points_option_generates_resamples_or_jitters():
     spirals = with_points(load_preset("spirals"), 20_000)
-    assert len(make_dataset(spirals.dataset).x) == 20_000  # generated directly
+    assert session_from_preset(spirals).probe.n_data == 20_000  # generated directly
     assert spirals.probe.grid_lines > load_preset("spirals").probe.grid_lines  # a denser grid to match
-    digits = make_dataset(with_points(load_preset("digits"), 5_000).dataset)  # 1,797 real ones, then copies
-    assert len(digits.x) == 5_000
+    assert "Drawing 20,000 points" in spirals.description and "training uses the 1,000" in spirals.description
+    digits = session_from_preset(with_points(load_preset("digits"), 5_000)).probe  # 1,797 real ones, then copies
+    assert digits.n_data == 5_000
     real = make_dataset(load_preset("digits").dataset).x
-    copies = digits.x[len(real) :]
-    nearest = torch.cdist(copies[:200], real).min(dim=1).values
+    drawn = digits.inputs[: digits.n_data]
+    assert torch.equal(drawn[: len(real)], real)
+    nearest = torch.cdist(drawn[len(real) : len(real) + 200], real).min(dim=1).values
     assert (nearest > 0).all() and (nearest < 0.5).all()  # near a real digit, not on top of one
-    assert len(make_dataset(with_points(load_preset("digits"), 500).dataset).x) == 500
+    assert session_from_preset(with_points(load_preset("digits"), 500)).probe.n_data == 500
+
+
+def test_more_points_are_drawn_but_training_is_the_presets():
+    preset = load_preset("digits")
+    dense = session_from_preset(with_points(preset, 4_000))
+    plain = session_from_preset(preset)
+    assert with_points(preset, 4_000).dataset == preset.dataset
+    dense.train(3)
+    plain.train(3)
+    for mine, reference in zip(dense.model.parameters(), plain.model.parameters(), strict=True):
+        assert torch.equal(mine, reference)  # the same steps on the same 1,797 digits
+    assert dense.capture().positions.shape[1] == len(dense.probe.inputs)
 
 
 def test_level_of_detail_backs_off_and_recovers():
@@ -91,8 +106,12 @@ def test_input_layer_map_is_reused_while_the_probe_is_unchanged():
 
 
 @pytest.mark.parametrize("name", ["spirals", "mnist"])
-def test_train_accepts_points(name):
+def test_render_draws_the_points_asked_for(name, tmp_path):
     from conftest import run_cli
+    from PIL import Image
 
-    result = run_cli("train", name, "--points", "2000", "--steps", "2")
+    out = tmp_path / f"{name}.png"
+    result = run_cli("render", name, "--points", "20000", "--steps", "2", "--size", "320x180", "--out", str(out))
     assert result.returncode == 0, result.stderr
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert image.shape == (180, 320, 3) and non_background_mask(image).mean() > 0.05

@@ -42,7 +42,10 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"viz3d: error: {message} (see `{self.prog} --help`)\n")
 
 
-POINTS_HELP = "draw this many data points (resampled or jittered copies), with a grid to match"
+POINTS_HELP = (
+    "draw this many data points, with a denser grid to match (a fresh sample, or jittered copies of real "
+    "digits); the model still trains on the preset's own data"
+)
 DEVICE_HELP = "where the model trains: cpu (default), cuda, cuda:1, ... (capture and PCA run there too)"
 
 
@@ -66,7 +69,8 @@ def load(args: argparse.Namespace):  # -> Preset
     from viz3d.presets import load_preset, with_points
 
     preset = load_preset(args.preset)
-    return with_points(preset, args.points) if args.points is not None else preset
+    points = getattr(args, "points", None)  # `train` draws nothing, so it has no --points
+    return with_points(preset, points) if points is not None else preset
 
 
 def point_count(text: str) -> int:
@@ -76,11 +80,14 @@ def point_count(text: str) -> int:
     return value
 
 
-def preset_command(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
-    """A subcommand that works on a preset: the preset itself, --points and --device."""
+def preset_command(
+    commands: argparse._SubParsersAction, name: str, help_text: str, draws: bool = True
+) -> argparse.ArgumentParser:
+    """A subcommand that works on a preset: the preset itself, --device, and --points if it ``draws``."""
     command = commands.add_parser(name, help=help_text)
     command.add_argument("preset", help="a preset name (see `viz3d presets`) or a path to a .toml file")
-    command.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
+    if draws:
+        command.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     command.add_argument("--device", default="cpu", help=DEVICE_HELP)
     return command
 
@@ -122,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--seed", type=positive_int, default=None, help="override the preset's data and model seeds")
     rec.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
-    train = preset_command(commands, "train", "train a preset headless (no rendering) and print one JSON line")
+    train = preset_command(
+        commands, "train", "train a preset headless (no rendering) and print one JSON line", draws=False
+    )
     train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
 
     commands.add_parser("presets", help="list the presets that ship with viz3d")

@@ -71,7 +71,7 @@ class TrainingSpec:
 
 @dataclass(frozen=True)
 class ProbeSpec:
-    points: int = 0  # how many data points to draw (0: all of them)
+    points: int = 0  # data points to draw (0: all of them; more than the dataset: see with_points)
     grid_lines: int = 21  # lines in each direction
     grid_samples: int = 121  # samples along each line
     grid_margin: float = 0.15  # how far the grid reaches beyond the data, as a fraction of its span
@@ -176,16 +176,32 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 }
 
 
+REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are jittered copies
+
+
 def with_points(preset: Preset, points: int) -> Preset:
-    """The preset with ``points`` data points (generated, subsampled or jittered copies) and a grid
-    that grows denser with them (lines grow with the fourth root of the count, at most 101)."""
-    scale = (points / max(preset.dataset.points, 1)) ** 0.25
+    """The preset drawing ``points`` data points, with a grid that grows denser with them (lines grow with
+    the fourth root of the count, at most 101). The model still trains on the preset's own data: more
+    points show the same distribution more densely, they do not make each step slower.
+
+    Fewer points than the dataset draws the first ones; more draws a fresh sample of that many
+    (generated datasets) or the real samples followed by jittered copies of them (digits, mnist).
+    """
+    have = preset.dataset.points
+    scale = (points / max(have, 1)) ** 0.25
     lines = max(preset.probe.grid_lines, min(101, round(preset.probe.grid_lines * scale)))
     samples = max(preset.probe.grid_samples, 6 * (lines - 1) + 1)
+    if points < have:
+        drawn = f"Drawing {points:,} of its {have:,} points."
+    elif points > have:
+        extra = "real ones and jittered copies" if preset.dataset.kind in REAL_DATASETS else "a fresh sample"
+        drawn = f"Drawing {points:,} points ({extra}); training uses the {have:,}."
+    else:
+        drawn = ""
     return dataclasses.replace(
         preset,
-        dataset=dataclasses.replace(preset.dataset, points=points),
-        probe=dataclasses.replace(preset.probe, points=0, grid_lines=lines, grid_samples=samples),
+        description=f"{preset.description} {drawn}".strip(),
+        probe=dataclasses.replace(preset.probe, points=points, grid_lines=lines, grid_samples=samples),
     )
 
 

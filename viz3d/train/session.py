@@ -191,10 +191,11 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     parameters = [p for p in model.parameters() if p.requires_grad]
     shown = preset.probe.points or len(x)
     full_batch = not preset.training.batch_size or preset.training.batch_size >= len(x)
+    drawn = make_dataset(dataclasses.replace(preset.dataset, points=shown)) if shown > len(x) else dataset
     arrows = preset.probe.arrow_points
     probe = make_probe(
-        x[:shown],
-        dataset.classes[:shown].to(device),
+        drawn.x[:shown].to(device),
+        drawn.classes[:shown].to(device),
         preset.probe.grid_lines,
         preset.probe.grid_samples,
         preset.probe.grid_margin,
