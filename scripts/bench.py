@@ -11,14 +11,14 @@ Sections (every comparison is measured in this same run, on this machine):
 - latency_frames_p95: frames from the end of the training step that produced a snapshot to the first
   frame that shows it (counting that frame), with training on its thread and a render loop paced at
   60 frames per second at most, as the window's vsync paces it.
-- live: the live path a talk runs (spirals with 1M points and its warped grid at 1920x1080, training
-  in its thread, new pictures uploaded as they come), frames per second drawn unpaced: the target is
-  60 with training on CUDA.
+- live: the live path a talk runs (spirals drawing 1M points and its warped grid at 1920x1080, the
+  model training in its thread on the preset's data, each capture pushing all 1M points through it and
+  uploading them), frames per second drawn unpaced: the target is 60 with training on CUDA.
 - memory: resident memory for 1M points x 8 layers uploaded, and the weight history after 10,000
   steps of the mnist model with capture every 10.
 
 Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE] [--device cuda]
-(--quick: up to 100k points, fewer frames; finishes within three minutes on a 2-core machine.
+(--quick: up to 100k points, fewer frames; about 20 s on a 2-core machine, a full run about a minute.
 --device: where the models train and PCA runs; scikit-learn and the renderers stay where they are.)
 """
 
@@ -272,7 +272,7 @@ def latency_section(frames: int, device: str = "cpu") -> dict:
 
 
 def live_section(points: int, size: tuple[int, int], seconds: float, device: str) -> dict:
-    """The live path as a talk runs it: spirals with ``points`` points and its warped grid, training on
+    """The live path as a talk runs it: spirals drawing ``points`` points and its warped grid, training on
     ``device`` in its thread (paced as the window paces it), every new picture uploaded, frames drawn
     unpaced at ``size`` and finished (glFinish) one by one; frames per second is the headroom over 60."""
     from OpenGL import GL
@@ -380,10 +380,17 @@ def gpu_memory_mb() -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="up to 100k points, fewer frames (< 3 min on 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="up to 100k points, fewer frames (< 30 s on 2 cores)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--device", default="cpu", help="where models train and PCA runs: cpu (default), cuda, ...")
     args = parser.parse_args()
+    from viz3d.cli import device_of
+    from viz3d.errors import Viz3dError
+
+    try:
+        device_of(args)  # checked before anything is measured
+    except Viz3dError as err:
+        parser.exit(2, f"bench: error: {err}\n")
 
     from viz3d.render.platform import use_headless
 
@@ -436,7 +443,7 @@ def markdown(f: dict) -> str:
         f"| projection of {p['points']:,} x {p['dims']} ({p['layers']} layer): viz3d / scikit-learn | "
         f"{p['viz3d_ms']:.0f} ms / {p['sklearn_ms']:.0f} ms = {p['sklearn_ms'] / p['viz3d_ms']:.1f}x faster |",
         f"| latency, training step to first frame showing it (p95) | {f['latency_frames_p95']:.1f} frames |",
-        f"| live: spirals, {live['points']:,} points + grid at {live['size']}, training on {live['device']} | "
+        f"| live: spirals drawing {live['points']:,} points + grid at {live['size']}, training on {live['device']} | "
         f"{live['fps']:.1f} fps (p95 {live['frame_ms_p95']:.0f} ms), {live['steps_per_s']:.0f} steps/s |",
         f"| resident memory with 1M points x 8 layers uploaded | {m['rss_mb']:.0f} MB ({m['rss_added_mb']:+.0f} MB) |",
         f"| GPU memory | {gpu} |",
