@@ -192,9 +192,10 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     shown = preset.probe.points or len(x)
     full_batch = not preset.training.batch_size or preset.training.batch_size >= len(x)
     drawn = make_dataset(dataclasses.replace(preset.dataset, points=shown)) if shown > len(x) else dataset
+    drawn_x = x if drawn is dataset else drawn.x.to(device)  # x is on the device already: no second copy
     arrows = preset.probe.arrow_points
     probe = make_probe(
-        drawn.x[:shown].to(device),
+        drawn_x[:shown],
         drawn.classes[:shown].to(device),
         preset.probe.grid_lines,
         preset.probe.grid_samples,
