@@ -91,3 +91,34 @@ def test_grid_lines_drawn_and_warped(gl):
         x, y = expected_pixels(state, np.array([[half_width + 0.3, 0.3, 0.0]]))[0]
         assert not lit[y, x]
         assert lit.sum() > 200
+
+
+# Points far into the colours texture (4,096 per row), each on its own spot with its own class colour.
+FAR_INDICES = [0, 4095, 4096, 8200, 12344, 19992]
+FAR_SPOTS = np.array([[-0.8, 0.5, 0], [-0.3, 0.5, 0], [0.3, 0.5, 0], [0.8, 0.5, 0], [-0.5, -0.5, 0], [0.5, -0.5, 0]])
+
+
+@pytest.mark.parametrize("stride", [1, 8], ids=["every-point", "every-8th"])
+def test_point_colours_follow_their_index_past_the_first_texture_row(gl, stride):
+    from viz3d.render.renderer import FrameRenderer
+
+    n = 20_000
+    labels = np.zeros(n, int)
+    positions = np.full((1, n, 3), 50.0, np.float32)  # everything else off screen
+    for label, (index, spot) in enumerate(zip(FAR_INDICES, FAR_SPOTS, strict=True), start=1):
+        labels[index] = label
+        positions[0, index] = spot
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of(labels))
+    renderer.set_projection(projection_of(positions))
+    state = top_down_state(n_layers=1, layer=0.0)
+    state.lod_stride = stride
+    image = render(renderer, state, SIZE)
+    colors = (class_colors(np.arange(1, len(FAR_INDICES) + 1))[:, :3] * 255).astype(int)
+    for (x, y), color, index in zip(expected_pixels(state, FAR_SPOTS), colors, FAR_INDICES, strict=True):
+        pixel = image[y, x].astype(int)
+        if index % stride:
+            assert is_background(pixel), f"point {index} is not one of every {stride}th but was drawn"
+        else:
+            assert np.abs(pixel - color).max() < 40, f"point {index}: pixel {pixel} should be {color}"
+

@@ -52,15 +52,26 @@ class LayerPositions:
 
 
 class PointCloud:
+    """The data points; their colours live in an RGBA8 texture that the fragment stage reads by primitive."""
+
+    COLORS_PER_ROW = 4096  # texels per row of the colours texture; points.glsl divides by the same number
+
     def __init__(self, colors: np.ndarray) -> None:
         self.program = load_program("points")
-        self.colors = gloo.VertexBuffer(np.ascontiguousarray(colors, np.float32))
-        self.program["a_color"] = self.colors
         self.count = len(colors)
+        # Float, not bytes: some drivers convert 1-byte attributes on the CPU at every draw.
+        self.program["a_unused"] = gloo.VertexBuffer(np.zeros(self.count, np.float32))
+        self._colors = np.zeros((max(1, math.ceil(self.count / self.COLORS_PER_ROW)), self.COLORS_PER_ROW, 4), np.uint8)
+        self.colors = gloo.Texture2D(self._colors, interpolation="nearest")
+        self.program["u_colors"] = self.colors
+        self.set_colors(colors)
         self._subsets: dict[int, gloo.IndexBuffer] = {}
 
     def set_colors(self, colors: np.ndarray) -> None:
-        self.colors.set_data(np.ascontiguousarray(colors, np.float32))
+        """Replace the (N, 4) float RGBA colours (0..1) of the points."""
+        flat = self._colors.reshape(-1, 4)
+        flat[: self.count] = np.round(np.clip(colors, 0.0, 1.0) * 255.0)
+        self.colors.set_data(self._colors)
 
     def draw(
         self, positions: LayerPositions, layer: float, view_proj: np.ndarray, point_size: float, stride: int = 1
@@ -71,6 +82,7 @@ class PointCloud:
         positions.bind_to(self.program, layer)
         self.program["u_view_proj"] = view_proj
         self.program["u_point_size"] = float(point_size)
+        self.program["u_stride"] = max(1, int(stride))
         if stride <= 1:
             self.program.draw("points")
             return
