@@ -1,7 +1,8 @@
 """The frame renderer: draws the scene for a `ViewState` into the current framebuffer.
 
-It owns the GPU visuals. `set_probe` sends the static per-vertex data once (colours, grid segments);
-`set_projection` uploads a new projection (one texture upload); `draw` changes only uniforms.
+It owns the GPU visuals. `set_probe` sends the static data once (class colours, grid segments);
+`set_projection` uploads a new projection (one texture upload, and the point colours only when they
+show something that changed, such as predictions); `draw` changes only uniforms.
 """
 
 from __future__ import annotations
