@@ -144,6 +144,29 @@ def test_colours_are_uploaded_only_when_what_they_show_changes(gl, monkeypatch):
     assert np.abs(render(renderer, state, SIZE)[y, x].astype(int) - np.array(CORRECT[:3]) * 255).max() < 40
     renderer.set_projection(replace(right, predictions=np.array(LABELS)))
     assert len(uploads) == 1  # switching to "correct", then the same predictions again
-    renderer.set_projection(replace(right, predictions=np.array([0, 2, 2])))  # point 1 now wrong
+    predictions = np.array([0, 2, 2])  # point 1 now wrong
+    renderer.set_projection(replace(right, predictions=predictions))
     assert len(uploads) == 2
     assert np.abs(render(renderer, state, SIZE)[y, x].astype(int) - np.array(WRONG[:3]) * 255).max() < 40
+    predictions[1] = 1  # changed in place: right again
+    renderer.set_projection(replace(right, predictions=predictions))
+    assert len(uploads) == 3
+    assert np.abs(render(renderer, state, SIZE)[y, x].astype(int) - np.array(CORRECT[:3]) * 255).max() < 40
+    state.color_by = "neuron"
+    render(renderer, state, SIZE)  # no neuron values yet: class colours
+    assert len(uploads) == 4
+    for _ in range(2):  # a diverged neuron: NaN counts as equal to NaN, so the second is skipped
+        renderer.set_projection(replace(right, neuron_values=np.array([0.0, np.nan, 1.0])))
+    assert len(uploads) == 5
+    state.color_by = "class"
+    image = render(renderer, state, SIZE)
+    assert len(uploads) == 6
+    assert np.abs(image[y, x].astype(int) - np.array(class_colors(np.array([1]))[0, :3]) * 255).max() < 40
+
+
+def test_colours_for_another_number_of_points_are_refused(gl):
+    from viz3d.render.visuals import PointCloud
+
+    cloud = PointCloud(class_colors(np.array(LABELS)))
+    with pytest.raises(ValueError, match="got colours for 2 points, but the cloud has 3"):
+        cloud.set_colors(class_colors(np.array([0, 1])))

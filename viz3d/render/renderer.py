@@ -76,7 +76,8 @@ class FrameRenderer:
         if self._colored_from is not None and _same_source(self._colored_from, colored_from):
             return
         self.points.set_colors(point_colors(self.color_by, self.labels, predictions, neuron))
-        self._colored_from = colored_from
+        # A copy: the caller's array may change in place, and a view would keep a whole layer alive.
+        self._colored_from = (colored_from[0], None if source is None else np.array(source, copy=True))
 
     def draw(self, state: ViewState, size: tuple[int, int], pixel_scale: float = 1.0) -> None:
         """Clear and draw points, grid and reference at framebuffer ``size`` (width, height)."""
@@ -118,7 +119,9 @@ def _same_source(old: tuple[str, np.ndarray | None], new: tuple[str, np.ndarray 
         return False
     if old_data is None or new_data is None:
         return old_data is new_data
-    return old_data.shape == new_data.shape and np.array_equal(old_data, new_data)
+    if old_data.shape != new_data.shape or old_data.dtype != new_data.dtype:
+        return False
+    return np.array_equal(old_data, new_data, equal_nan=old_data.dtype.kind in "fc")
 
 
 class Offscreen:

@@ -69,6 +69,9 @@ class PointCloud:
 
     def set_colors(self, colors: np.ndarray) -> None:
         """Replace the (N, 4) float RGBA colours (0..1) of the points."""
+        if len(colors) != self.count:
+            problem = f"got colours for {len(colors)} points, but the cloud has {self.count}"
+            raise ValueError(f"{problem}: set the probe with these points first")
         flat = self._colors.reshape(-1, 4)
         flat[: self.count] = np.round(np.clip(colors, 0.0, 1.0) * 255.0)
         self.colors.set_data(self._colors)
