@@ -39,6 +39,15 @@ def neuron_colors(values: np.ndarray) -> np.ndarray:
     return get_colormap("viridis").map(scaled).astype(np.float32)
 
 
+def color_source(
+    mode: str, predictions: np.ndarray | None = None, neuron_values: np.ndarray | None = None
+) -> tuple[str, np.ndarray | None]:
+    """The mode that actually applies and the data it reads besides the labels: ("class", None) when the
+    mode's data is missing. Equal sources give equal colours, so a renderer can skip re-uploading them."""
+    data = {"prediction": predictions, "correct": predictions, "neuron": neuron_values}.get(mode)
+    return (mode, data) if data is not None else ("class", None)
+
+
 def point_colors(
     mode: str,
     labels: np.ndarray,
@@ -46,12 +55,13 @@ def point_colors(
     neuron_values: np.ndarray | None = None,
 ) -> np.ndarray:
     """Colours of the data points for a colour mode; falls back to classes when the data is missing."""
-    if mode == "prediction" and predictions is not None:
-        return class_colors(predictions)
-    if mode == "correct" and predictions is not None:
-        return np.where((predictions == labels)[:, None], np.float32(CORRECT), np.float32(WRONG)).astype(np.float32)
-    if mode == "neuron" and neuron_values is not None:
-        return neuron_colors(neuron_values)
+    mode, data = color_source(mode, predictions, neuron_values)
+    if mode == "prediction":
+        return class_colors(data)
+    if mode == "correct":
+        return np.where((data == labels)[:, None], np.float32(CORRECT), np.float32(WRONG)).astype(np.float32)
+    if mode == "neuron":
+        return neuron_colors(data)
     return class_colors(labels)
 
 

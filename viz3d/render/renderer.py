@@ -13,7 +13,7 @@ from vispy import gloo
 
 from viz3d.app.state import ViewState
 from viz3d.capture.probe import ProbeSet
-from viz3d.colors import ARROW, BACKGROUND, class_colors, point_colors, region_colors
+from viz3d.colors import ARROW, BACKGROUND, class_colors, color_source, point_colors, region_colors
 from viz3d.project.projection import Projection
 from viz3d.render.visuals import (
     DecisionRegions,
@@ -71,13 +71,12 @@ class FrameRenderer:
         projection = self.projection
         predictions = projection.predictions if projection is not None else None
         neuron = projection.neuron_values if projection is not None else None
-        source = {"prediction": predictions, "correct": predictions, "neuron": neuron}.get(self.color_by)
-        colored_from = (self.color_by if source is not None else "class", source)
-        if self._colored_from is not None and _same_source(self._colored_from, colored_from):
+        mode, source = color_source(self.color_by, predictions, neuron)
+        if self._colored_from is not None and _same_source(self._colored_from, (mode, source)):
             return
         self.points.set_colors(point_colors(self.color_by, self.labels, predictions, neuron))
         # A copy: the caller's array may change in place, and a view would keep a whole layer alive.
-        self._colored_from = (colored_from[0], None if source is None else np.array(source, copy=True))
+        self._colored_from = (mode, None if source is None else np.array(source, copy=True))
 
     def draw(self, state: ViewState, size: tuple[int, int], pixel_scale: float = 1.0) -> None:
         """Clear and draw points, grid and reference at framebuffer ``size`` (width, height)."""
