@@ -219,3 +219,42 @@ def test_png_target_that_is_a_file_is_refused(tmp_path):
     result = run_cli("record", "spirals", "--out", f"{target}/", "--frames", "2", "--force", *SMALL)
     assert result.returncode == 2 and "is a file" in result.stderr
     assert target.read_text() == "not a folder"
+
+
+def test_force_on_a_folder_replaces_frames_and_never_other_files(tmp_path):
+    from viz3d.app.video import FrameWriter
+    from viz3d.errors import OutputPathError
+
+    frame = np.zeros((16, 16, 3), np.uint8)
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "notes.txt").write_text("mine")
+    result = run_cli("record", "spirals", "--out", f"{project}/", "--frames", "2", "--force", *SMALL)
+    assert result.returncode == 2 and "notes.txt, src/" in result.stderr and "not frames" in result.stderr
+    assert (project / "notes.txt").read_text() == "mine" and (project / "src").is_dir()
+
+    earlier = tmp_path / "earlier"  # an earlier recording: three frames, replaced by one
+    with FrameWriter(f"{earlier}/", (16, 16), 30) as writer:
+        for _ in range(3):
+            writer.write(frame)
+    with FrameWriter(f"{earlier}/", (16, 16), 30, force=True) as writer:
+        writer.write(frame)
+    assert sorted(p.name for p in earlier.iterdir()) == ["frame-000000.png"]
+
+    writer = FrameWriter(f"{earlier}/", (16, 16), 30, force=True)  # a user's file lands there meanwhile
+    writer.write(frame)
+    (earlier / "notes.txt").write_text("mine")
+    with pytest.raises(OutputPathError, match="notes.txt, which are not frames"):
+        writer.close()
+    assert (earlier / "notes.txt").read_text() == "mine" and (earlier / "frame-000000.png").exists()
+    assert (tmp_path / ".earlier.partial" / "frame-000000.png").exists()
+
+
+def test_an_empty_folder_takes_frames_without_force(tmp_path):
+    target = tmp_path / "frames"
+    target.mkdir()
+    result = run_cli("record", "spirals", "--out", f"{target}/", "--frames", "2", *SMALL)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["frame-000000.png", "frame-000001.png"]
+    result = run_cli("record", "spirals", "--out", f"{target}/", "--frames", "2", *SMALL)
+    assert result.returncode == 2 and "earlier recording" in result.stderr and "--force" in result.stderr

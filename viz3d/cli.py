@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--lossless", action="store_true", help="FFV1 .mkv instead of H.264 .mp4")
     rec.add_argument("--no-ui", action="store_true", help="leave the overlay out of the video")
     rec.add_argument("--seed", type=positive_int, default=None, help="override the preset's data and model seeds")
-    rec.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    rec.add_argument(
+        "--force", action="store_true", help="overwrite --out if it exists (in a folder, only its frame-*.png files)"
+    )
 
     train = preset_command(
         commands, "train", "train a preset headless (no rendering) and print one JSON line", draws=False

@@ -19,7 +19,7 @@ from viz3d.app.output import check_output
 from viz3d.app.progress import Progress
 from viz3d.app.state import ViewState
 from viz3d.app.tour import default_tour, tour_at
-from viz3d.app.video import FrameWriter, output_kind, warn
+from viz3d.app.video import FrameWriter, files_not_frames, output_kind, warn
 from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
 from viz3d.render.platform import use_headless
@@ -64,8 +64,12 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
     folder = Path(out.rstrip("/"))
     if folder.exists() and not folder.is_dir():
         raise OutputPathError(f"{folder} is a file: a PNG sequence needs a folder name (ending in /)")
-    if folder.exists() and not force:
-        raise OutputPathError(f"{folder} already exists: pass --force to replace it, or choose another folder")
+    if folder.is_dir() and (others := files_not_frames(folder)):
+        listed = ", ".join(others)
+        raise OutputPathError(f"{folder} holds {listed}, which are not frames: choose a new or empty folder for PNGs")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        problem = f"{folder} holds an earlier recording"
+        raise OutputPathError(f"{problem}: pass --force to replace it, or choose another folder")
     check_output(folder.parent / ".viz3d-probe", force=True)  # the parent must exist and be writable
     return folder
 

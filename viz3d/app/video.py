@@ -4,14 +4,15 @@ Frames are encoded on a thread of their own and go to a temporary name beside th
 (``.name.partial.mp4``), which is renamed onto the target when `close` runs, also after Ctrl-C,
 so what was rendered is never lost and a file at the target name is always complete. H.264 needs
 even sizes for 4:2:0 colour; an odd size is encoded as 4:4:4 instead (same pixels, no resizing),
-and the writer says so.
+and the writer says so. A PNG sequence replaces only a folder that holds frames and nothing else:
+``--force`` deletes ``frame-NNNNNN.png`` files, never anything the user put there.
 """
 
 from __future__ import annotations
 
 import os
 import queue
-import shutil
+import re
 import sys
 import threading
 from fractions import Fraction
@@ -25,6 +26,7 @@ from viz3d.errors import OutputPathError
 
 H264_CRF = 18  # visually lossless on a projector
 H264_PRESET = "fast"
+FRAME_NAME = re.compile(r"frame-\d{6}\.png")  # the files of a PNG sequence, frame-000000.png ...
 
 
 def output_kind(out: str, lossless: bool) -> str:
@@ -73,7 +75,8 @@ class FrameWriter:
         suffix = "" if self.kind == "png" else self.target.suffix
         self.partial = self.target.with_name(f".{self.target.name}.partial{suffix}")
         if self.kind == "png":
-            shutil.rmtree(self.partial, ignore_errors=True)
+            if self.partial.exists():  # left by an earlier run that could not finish
+                _remove(self.partial)
             self.partial.mkdir(parents=True)
         width, height = size
         if self.kind == "mp4" and (width % 2 or height % 2):
@@ -126,9 +129,16 @@ class FrameWriter:
         if self.frames == 0:
             _remove(self.partial)
             return None
-        if self.target.exists():
+        empty_folder = self.kind == "png" and self.target.is_dir() and not any(self.target.iterdir())
+        if self.target.exists() and not empty_folder:
             if not self.force:
                 raise OutputPathError(f"{self.target} appeared while recording: the frames are in {self.partial}")
+            if self.kind == "png" and (others := files_not_frames(self.target)):
+                raise OutputPathError(
+                    f"{self.target} now holds {', '.join(others)}, which are not frames: "
+                    f"it was left alone, and the frames are in {self.partial}"
+                )
+        if self.target.exists():
             _remove(self.target)
         os.replace(self.partial, self.target)
         return self.target
@@ -150,7 +160,7 @@ class FrameWriter:
             while (item := self._queue.get()) is not None:
                 frame, time = item
                 if self.kind == "png":
-                    Image.fromarray(frame).save(self.partial / f"frame-{index:06d}.png")
+                    Image.fromarray(frame).save(self.partial / frame_name(index))
                 else:
                     video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
                     pts = round(time * self.fps) if self.timed else index  # timed: to the nearest 1/fps
@@ -185,9 +195,31 @@ class FrameWriter:
         return container, stream
 
 
+def frame_name(index: int) -> str:
+    return f"frame-{index:06d}.png"
+
+
+def files_not_frames(folder: Path, shown: int = 3) -> list[str]:
+    """Up to ``shown`` names in ``folder`` that are not a PNG sequence's frames (folders end in /)."""
+    others = sorted(
+        entry.name + ("/" if entry.is_dir() else "")
+        for entry in folder.iterdir()
+        if not (FRAME_NAME.fullmatch(entry.name) and entry.is_file())
+    )
+    return others[:shown] + (["..."] if len(others) > shown else [])
+
+
 def _remove(path: Path) -> None:
+    """Remove a finished recording: a file, or a folder of frames (only frames; never anything else)."""
     if path.is_dir():
-        shutil.rmtree(path)
+        for entry in path.iterdir():
+            if FRAME_NAME.fullmatch(entry.name):
+                entry.unlink()
+        try:
+            path.rmdir()
+        except OSError as err:  # something else is in it: it stays, with all of that
+            problem = f"{path} holds files that are not frames"
+            raise OutputPathError(f"{problem}: move them, or choose another folder") from err
     else:
         path.unlink(missing_ok=True)
 
