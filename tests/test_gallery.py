@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli
+from conftest import REPO, run_cli
 from helpers import non_background_mask, render
 from PIL import Image
 
 import viz3d
 from viz3d.app.state import ViewState
-from viz3d.colors import CORRECT, WRONG, class_colors, point_colors, region_colors
+from viz3d.colors import CORRECT, WRONG, class_colors, palette, point_colors, region_colors
 from viz3d.errors import PresetError
 from viz3d.presets import known_presets, load_preset
 from viz3d.train.session import session_from_preset
@@ -212,3 +212,27 @@ def test_model_data_and_probe_that_cannot_fit_are_one_line(tmp_path, text, fragm
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "misfit.toml" in lines[0]
+
+
+def test_colour_by_neuron_without_a_layer_named_colours_by_a_unit_of_the_layer_shown(tmp_path):
+    from vispy.color import get_colormap
+
+    text = (REPO / "presets" / "spirals.toml").read_text()
+    images = {}
+    for mode in ("class", "neuron"):
+        path = tmp_path / f"{mode}.toml"
+        path.write_text(text.replace("[view]\n", f'[view]\ncolor_by = "{mode}"\n'))
+        out = tmp_path / f"{mode}.png"
+        result = run_cli("render", str(path), "--out", str(out), "--steps", "30", "--size", "320x180", "--no-ui")
+        assert result.returncode == 0, result.stderr
+        images[mode] = np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3).astype(int)
+
+    def near(pixels, colors):  # pixels within 12 levels of one of the colours
+        distance = np.abs(pixels[:, None, :] - np.asarray(colors, int)[None, :, :]).max(axis=2)
+        return int((distance.min(axis=1) <= 12).sum())
+
+    viridis = (get_colormap("viridis").map(np.linspace(0, 1, 64))[:, :3] * 255).round()
+    classes = (palette()[:2, :3] * 255).round()
+    assert near(images["class"], classes) > 200
+    assert near(images["neuron"], viridis) > 200
+    assert near(images["neuron"], classes) < near(images["class"], classes) / 10

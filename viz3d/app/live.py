@@ -165,7 +165,7 @@ def run_session(
             if state.playing != asked_playing:  # only a change the user made is a command (see set_playing)
                 trainer.set_playing(state.playing)
                 asked_playing = state.playing
-            neuron = state.neuron if state.color_by == "neuron" else None
+            neuron = state.pick_neuron(shown.layer_names if shown is not None else [])
             trainer.request_view(state.axes, state.freeze_basis, state.history_step, neuron)
             if state.step_requested:
                 trainer.step_once()

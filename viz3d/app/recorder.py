@@ -110,6 +110,10 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     imgui_layer = ImGuiLayer(context) if request.ui else None
     overlay = Overlay(preset.title, preset.description, preset.look_for)
     state = ViewState.from_spec(preset.view, n_layers=n_layers)
+    state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
+    if (neuron := state.pick_neuron(projection.layer_names)) != session.neuron:
+        session.neuron = neuron
+        projection = session.reproject()
     if imgui_layer is not None:
         first_status = TrainingStatus(trainable=session.trainable)
         imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)

@@ -28,7 +28,7 @@ class ViewState:
     show_arrows: bool = True
     show_regions: bool = True
     color_by: str = "class"  # class, prediction, correct, neuron
-    neuron: tuple[str, int] | None = None  # color_by "neuron": (layer name, unit)
+    neuron: tuple[str, int] | None = None  # color_by "neuron": (layer name, unit); see `pick_neuron`
     point_size: float = 5.0  # in window pixels; multiplied by the HiDPI scale when drawn
     camera: OrbitCamera = field(default_factory=OrbitCamera)
     status_line: str = ""  # a transient message for the overlay (where a file went, say)
@@ -52,13 +52,27 @@ class ViewState:
             show_axes=spec.show_axes,
             show_regions=spec.show_regions,
             color_by=spec.color_by,
-            neuron=(spec.neuron_layer, spec.neuron_index) if spec.neuron_layer else None,
+            neuron=(spec.neuron_layer, spec.neuron_index),  # no layer named: the one shown, see pick_neuron
             camera=camera,
         )
 
     @property
     def last_layer(self) -> int:
         return max(self.n_layers - 1, 0)
+
+    def pick_neuron(self, layer_names: list[str]) -> tuple[str, int] | None:
+        """The neuron to colour points by: None unless colouring by one; else the chosen (layer, unit).
+
+        With no layer chosen (or one this model lacks) it is a unit of the layer shown now, and it stays
+        with that layer while the view moves on, so a sweep through the layers keeps one colouring.
+        """
+        if self.color_by != "neuron" or not layer_names:
+            return None
+        layer, unit = self.neuron or ("", 0)
+        if layer not in layer_names:
+            layer = layer_names[min(int(round(self.layer)), len(layer_names) - 1)]
+        self.neuron = (layer, unit)
+        return self.neuron
 
     def set_layer(self, layer: float) -> None:
         """Show ``layer`` now (a slider drag): cancels any animated move."""

@@ -51,11 +51,12 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
             raise Viz3dError(f"{preset.path}: [view] layer: {err}") from None
     else:
         layer = resolve_layer(request.layer, layer_names)
-    stats = session.train(preset.training.steps if request.steps is None else request.steps)
-    projection = session.capture()
-    state = ViewState.from_spec(preset.view, n_layers=len(projection.layer_names))
+    state = ViewState.from_spec(preset.view, n_layers=len(layer_names))
     state.set_layer(layer)
     state.playing = False
+    session.neuron = state.pick_neuron(layer_names)
+    stats = session.train(preset.training.steps if request.steps is None else request.steps)
+    projection = session.capture()
     status = TrainingStatus(
         step=session.step,
         loss=None if stats is None else stats.loss,

@@ -185,9 +185,7 @@ class Overlay:
         if state.color_by == "neuron" and projection is not None:
             shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
             here = projection.layer_names[shown]
-            if state.neuron is None or state.neuron[0] not in projection.layer_names:
-                state.neuron = (here, 0)
-            layer, unit = state.neuron  # the colouring stays with its neuron while the view moves on
+            layer, unit = state.pick_neuron(projection.layer_names)
             width = projection.widths[projection.layer_names.index(layer)]
             imgui.set_next_item_width(160)
             changed, unit = imgui.slider_int(f"unit of {layer}", min(unit, width - 1), 0, width - 1)
