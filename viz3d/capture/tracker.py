@@ -7,7 +7,7 @@ Which modules are watched:
   in eval mode). A module called twice appears twice (``name``, ``name#2``).
 - Or those matching ``layers``: module names, glob patterns or module types. In a glob, ``*`` stays
   within one dotted name part (``"layers.*"`` is each layer, not their insides) and ``**`` crosses
-  parts (``"**.fc2"`` is every ``fc2``).
+  parts (``"**.fc2"`` is every ``fc2``). A name or glob that matches no module is an error, naming it.
   The ``module.`` prefix that DataParallel and DistributedDataParallel add is ignored everywhere.
 
 How an output becomes rows: the first tensor of a tuple, list, dict or dataclass (or ``output_key``);
@@ -134,8 +134,13 @@ class LayerTracker:
         if self.layers is None:
             return [(name, module) for name, module in named if not isinstance(module, NO_OP_TYPES)]
         chosen = [(name, module) for name, module in named if _matches(name, module, self.layers)]
-        if not chosen:
+        # A name or glob that matches nothing is a typo or a stale name: refuse it rather than watch fewer
+        # layers than asked for. A type may match nothing (``[nn.Linear, nn.Conv2d]`` on an MLP).
+        unknown = [s for s in self.layers if isinstance(s, str) and not any(_matches(n, m, [s]) for n, m in named)]
+        if unknown or not chosen:
             listing = ", ".join(display_name(name) for name, _ in named)
+            if chosen:
+                raise Viz3dError(f"unknown layers {unknown}: nothing matches them; the model's modules are: {listing}")
             wanted = [s if isinstance(s, str) else s.__name__ for s in self.layers]
             raise Viz3dError(f"no layer to watch: nothing matches {wanted}; the model's modules are: {listing}")
         return chosen
