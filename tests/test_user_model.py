@@ -31,3 +31,104 @@ def test_any_layer_name_that_matches_nothing_is_an_error_naming_it():
 def test_names_globs_and_types_that_all_match_are_watched():
     tracker = viz3d.watch(mlp(), torch.randn(6, 2), layers=["0", "*4", nn.Conv2d])  # a type may match nothing
     assert tracker.snapshot().layer_names == ["input", "0", "4"]
+
+
+# --- viz3d.live: errors before the window ------------------------------------------------------------
+
+
+@pytest.fixture
+def no_window(monkeypatch):
+    """Opening a window fails the test: whatever `live` must refuse, it refuses before that."""
+    import viz3d.render.context
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("live() opened a window")
+
+    monkeypatch.setattr(viz3d.render.context, "open_window", refuse)
+
+
+def test_live_on_a_model_with_nothing_to_watch_raises_before_any_window(no_window):
+    x, y = torch.randn(20, 2), torch.zeros(20, dtype=torch.long)
+    model = nn.Sequential(nn.Identity(), nn.Dropout())
+    with pytest.raises(Viz3dError) as from_watch:
+        viz3d.watch(model, x).snapshot()
+    with pytest.raises(Viz3dError) as from_live:
+        viz3d.live(model, x, y)
+    assert str(from_live.value) == str(from_watch.value)
+    assert str(from_live.value).startswith("no layer to watch") and "\n" not in str(from_live.value)
+
+
+def test_live_with_a_probe_of_the_wrong_shape_raises_before_any_window(no_window):
+    with pytest.raises(Viz3dError, match=r"shape \(20, 3\) but the model expects \(N, 2\)"):
+        viz3d.live(mlp(), torch.randn(20, 3), torch.zeros(20, dtype=torch.long))
+
+
+# --- viz3d.live, run headless ------------------------------------------------------------------------
+
+
+class PanelText:
+    """Every line of text the overlay draws, newest frame last, to read what the panel says."""
+
+    def __init__(self, monkeypatch):
+        from imgui_bundle import imgui
+
+        self.lines: list[str] = []
+        text, text_colored = imgui.text, imgui.text_colored
+
+        def spy(line, *args, **kwargs):
+            self.lines.append(line)
+            return text(line, *args, **kwargs)
+
+        def spy_colored(color, line, *args, **kwargs):
+            self.lines.append(line)
+            return text_colored(color, line, *args, **kwargs)
+
+        monkeypatch.setattr(imgui, "text", spy)
+        monkeypatch.setattr(imgui, "text_colored", spy_colored)
+
+    def last(self, prefix: str) -> str | None:
+        return next((line for line in reversed(self.lines) if line.startswith(prefix)), None)
+
+
+@pytest.fixture
+def headless_live(monkeypatch, gl):
+    """`viz3d.live` in the test's headless context; the "window" closes when ``until(panel)`` holds or
+    after ``seconds``. Returns a function that runs live() and gives back the panel's text."""
+    import time
+
+    import viz3d.render.context
+
+    def run(model, x, y, train_step=None, until=lambda panel: False, seconds=10.0, **options):
+        panel = PanelText(monkeypatch)
+        deadline = time.perf_counter() + seconds
+
+        class Window:
+            headless = True
+            canvas = gl.canvas
+            window = gl.window
+            framebuffer_size = window_size = staticmethod(lambda: (320, 240))
+            content_scale = staticmethod(lambda: 1.0)
+            poll = swap = close = staticmethod(lambda: None)  # the session's context stays open
+
+            @staticmethod
+            def should_close():
+                time.sleep(0.002)  # leave the training thread some time
+                return until(panel) or time.perf_counter() > deadline
+
+        monkeypatch.setattr(viz3d.render.context, "open_window", lambda *_args, **_kwargs: Window())
+        viz3d.live(model, x, y, train_step=train_step, **options)
+        return panel
+
+    return run
+
+
+def test_an_error_in_a_later_training_step_pauses_training_in_the_window(headless_live):
+    def train_step(step):
+        if step == 2:
+            raise ValueError("bad batch")
+        return 1.0
+
+    x, y = torch.randn(50, 2), torch.zeros(50, dtype=torch.long)
+    panel = headless_live(mlp(), x, y, train_step, until=lambda panel: panel.last("training paused"))
+    assert panel.last("step ") == "step 2"  # live() returned normally, with training paused at the error
+    assert panel.last("training paused") == "training paused at step 2: ValueError: bad batch"

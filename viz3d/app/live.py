@@ -73,6 +73,8 @@ def live(
 
     ``inputs`` is the probe: the points drawn (and, for 2D inputs, the grid laid over them); ``labels``
     colour them. ``arrow_points``/``arrow_vectors`` add tangent arrows pushed forward through every layer.
+    A model or probe that cannot be watched raises `Viz3dError` here, before the window opens; an error
+    in a later training step pauses training and shows in the window instead.
     """
     classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
     spec = ProbeSpec()
@@ -80,6 +82,9 @@ def live(
         inputs, classes, spec.grid_lines, spec.grid_samples, spec.grid_margin, arrow_points, arrow_vectors
     )
     tracker = LayerTracker(model, probe.inputs, layers=layers, stages=stages)
+    # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
+    # window. One forward of the user's own rows, so an error names the shape they passed.
+    LayerTracker(model, probe.inputs[: probe.n_data], layers=layers, stages=stages).snapshot()
     session = TrainingSession(
         model, probe, train_step or (lambda _step: None), title=title or type(model).__name__, tracker=tracker
     )
