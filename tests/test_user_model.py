@@ -132,3 +132,80 @@ def test_an_error_in_a_later_training_step_pauses_training_in_the_window(headles
     panel = headless_live(mlp(), x, y, train_step, until=lambda panel: panel.last("training paused"))
     assert panel.last("step ") == "step 2"  # live() returned normally, with training paused at the error
     assert panel.last("training paused") == "training paused at step 2: ValueError: bad batch"
+
+
+# --- accuracy of a user's model --------------------------------------------------------------------
+
+
+def readme_example(n: int = 2000):
+    """The README's "Watching your own model" example, as it stands there."""
+    x = torch.randn(n, 8)
+    y = (x[:, 0] * x[:, 1] > 0).long()
+    model = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 16), nn.Tanh(), nn.Linear(16, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+
+    def train_step(step):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return model, x, y, train_step
+
+
+def test_readme_example_shows_its_accuracy_in_the_panel(headless_live):
+    model, x, y, train_step = readme_example()
+    panel = headless_live(model, x, y, train_step, until=lambda panel: "%" in (panel.last("loss ") or ""))
+    line = panel.last("loss ")
+    assert line is not None and line.split("accuracy ")[1].endswith("%"), line
+
+
+def test_a_user_step_that_returns_only_the_loss_gets_the_accuracy_on_the_drawn_points():
+    from viz3d.app.live import user_session
+
+    model, x, y, train_step = readme_example(300)
+    session, _ = user_session(model, x, y, train_step, capture_every=5)
+    for _ in range(5):  # the fifth step is followed by a capture: measured then, whatever the clock says
+        stats = session.train_step()
+    with torch.no_grad():
+        expected = (model(x).argmax(dim=1) == y).float().mean().item()
+    assert stats.accuracy == pytest.approx(expected)
+    assert session.n_classes == 2  # so the overlay can colour by prediction, too
+    assert session.capture().predictions is not None
+
+
+def test_a_step_that_reports_its_own_accuracy_keeps_it():
+    from viz3d.app.live import user_session
+    from viz3d.train.session import StepStats
+
+    model, x, y, _ = readme_example(50)
+    session, _ = user_session(model, x, y, lambda step: StepStats(loss=0.5, accuracy=0.25))
+    assert session.train_step().accuracy == 0.25
+
+
+@pytest.mark.parametrize(
+    ("model", "labels", "why"),
+    [
+        (mlp(), None, "n/a (no labels)"),
+        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.ones(40), "labels are not class"),
+        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.ones(40).long(), "(N, 1) is not class"),
+        (mlp(), torch.arange(40) % 3, "labels 0..2, output has 2 classes"),
+    ],
+)
+def test_the_panel_says_why_there_is_no_accuracy(model, labels, why):
+    from viz3d.app.live import user_session
+
+    session, no_accuracy = user_session(model, torch.randn(40, 2), labels, lambda step: 1.0)
+    assert why in no_accuracy and session.train_step().accuracy is None
+
+
+def test_the_reason_is_drawn_where_the_accuracy_would_be(headless_live):
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    x, y = torch.randn(40, 2), torch.ones(40, dtype=torch.long)
+
+    def train_step(step):
+        return 0.25
+
+    panel = headless_live(model, x, y, train_step, until=lambda panel: panel.last("loss 0.25"))
+    assert panel.last("loss ") == "loss 0.25    accuracy n/a (output (N, 1) is not class logits)"

@@ -57,7 +57,12 @@ def live(
     train_step: Any = None,
     **options: Any,
 ) -> None:
-    """Open the live window on your own model; ``train_step(step)`` runs one step (and may return the loss)."""
+    """Open the live window on your own model; ``train_step(step)`` runs one step (and may return the loss).
+
+    With ``labels`` and class logits (N, C) out of the model, the overlay shows the accuracy on ``inputs``;
+    otherwise it says why there is none. A model that cannot be watched raises `Viz3dError` before the
+    window opens.
+    """
     from viz3d.app.live import live as run_live
 
     run_live(model, inputs, labels, train_step=train_step, **options)

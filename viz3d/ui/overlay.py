@@ -29,10 +29,11 @@ HELP = (
 
 
 class Overlay:
-    def __init__(self, title: str, description: str = "", look_for: str = "") -> None:
+    def __init__(self, title: str, description: str = "", look_for: str = "", no_accuracy: str = "-") -> None:
         self.title = title
         self.description = description
         self.look_for = look_for
+        self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
         self.labels(state, projection)
@@ -89,7 +90,7 @@ class Overlay:
         imgui.same_line()
         imgui.text(f"step {status.step:,}")
         loss = "-" if status.loss is None else f"{status.loss:.4g}"
-        accuracy = "-" if status.accuracy is None else f"{100 * status.accuracy:.1f}%"
+        accuracy = self.no_accuracy if status.accuracy is None else f"{100 * status.accuracy:.1f}%"
         imgui.text(f"loss {loss}    accuracy {accuracy}")
         if status.error:
             imgui.push_text_wrap_pos(360)
