@@ -50,8 +50,8 @@ def test_overlay_panel_is_drawn_top_left(imgui_layer):
     right_side = non_background_mask(image[20:200, 460:620])
     assert panel.mean() > 0.5, "the panel's background should cover its corner"
     assert right_side.mean() < 0.02
-    # Text is drawn: many bright pixels inside the panel.
-    assert (image[20:200, 20:300].max(axis=-1) > 200).sum() > 300
+    # Text is drawn: many bright pixels inside the panel (12-pixel text at this height, see below).
+    assert (image[20:200, 20:300].max(axis=-1) > 200).sum() > 200
 
 
 def test_hidden_overlay_draws_nothing(imgui_layer):
@@ -64,7 +64,7 @@ def test_error_is_shown_in_red(imgui_layer):
     state = ViewState(n_layers=2, show_axes=False)
     status = TrainingStatus(step=3, error="training paused at step 3: FloatingPointError: loss became nan")
     image = draw_frame(imgui_layer, state, status).astype(int)
-    reddish = (image[..., 0] > 200) & (image[..., 1] < 150) & (image[..., 2] < 150)
+    reddish = (image[..., 0] > 140) & (image[..., 0] > image[..., 1] + 50) & (image[..., 0] > image[..., 2] + 50)
     assert reddish.sum() > 50
 
 
@@ -131,3 +131,56 @@ def test_overlay_shows_over_a_rendered_scene(imgui_layer):
     with_overlay = draw_frame(imgui_layer, state)
     assert np.array_equal(scene_only[300:, 400:], with_overlay[300:, 400:])
     assert not np.array_equal(scene_only[20:200, 20:300], with_overlay[20:200, 20:300])
+
+
+def test_camera_frames_the_scene_beside_the_panel():
+    from viz3d.render.camera import OrbitCamera
+
+    camera = OrbitCamera(azimuth=-90.0, elevation=30.0, distance=4.0)
+    corner = np.array([[0.5, 0.0, 0.3]])
+    centred = camera.to_pixels(np.vstack([np.zeros(3), corner]), 1000, 500)
+    camera.frame_left = 0.3
+    beside = camera.to_pixels(np.vstack([np.zeros(3), corner]), 1000, 500)
+    # The free part is 700 of 1000 pixels wide: its centre is at 650, and it is drawn as a 700x500
+    # window would be, same height: offsets from the centre keep their size in pixels.
+    assert beside[0] == pytest.approx([650.0, 250.0])
+    assert beside[1] - beside[0] == pytest.approx(centred[1] - centred[0])
+
+
+def test_scene_slides_beside_the_panel_and_back_when_it_is_hidden(imgui_layer):
+    from viz3d.render.renderer import FrameRenderer
+
+    state = ViewState(n_layers=2, show_axes=False, point_size=12.0)
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.zeros((2, 1, 3))))  # one point, at the origin
+
+    def point_x() -> float:
+        columns = np.nonzero(non_background_mask(render(renderer, state, SIZE)).any(axis=0))[0]
+        return columns.mean()
+
+    assert point_x() == pytest.approx(SIZE[0] / 2, abs=1.5)
+    draw_frame(imgui_layer, state)  # the panel measures itself and says where it ends
+    assert 0.3 < state.panel_right < 0.6
+    state.settle_frame()
+    assert point_x() == pytest.approx(SIZE[0] * (1 + state.panel_right) / 2, abs=1.5)
+    state.show_overlay = False  # H: the picture slides back to the middle, eased, not in one jump
+    state.advance(1 / 60)
+    assert SIZE[0] / 2 + 5 < point_x() < SIZE[0] * (1 + state.panel_right) / 2 - 5
+    for _ in range(60):
+        state.advance(1 / 60)
+    assert point_x() == pytest.approx(SIZE[0] / 2, abs=1.5)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_offscreen_panel_keeps_its_share_of_the_picture(imgui_layer, size):
+    from viz3d.render.imgui_layer import offscreen_ui_scale
+    from viz3d.ui.overlay import Overlay
+
+    state = ViewState(n_layers=2)
+    overlay = Overlay("Test title", "What to look at.")
+    status = TrainingStatus(step=12, loss=0.5, accuracy=0.75)
+    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection_of(np.zeros((2, 1, 3)))), size)
+    # At 720 pixels tall the panel is laid out 1:1; at 1080 it is drawn 1.5 times as large.
+    assert offscreen_ui_scale(size) == pytest.approx(size[1] / 720)
+    assert state.panel_right * size[0] == pytest.approx(392 * size[1] / 720, rel=0.05)

@@ -114,9 +114,11 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     if (neuron := state.pick_neuron(projection.layer_names)) != session.neuron:
         session.neuron = neuron
         projection = session.reproject()
+    state.show_overlay = imgui_layer is not None and tour_at(keyframes, 0.0, preset.view, n_layers).overlay
     if imgui_layer is not None:
         first_status = TrainingStatus(trainable=session.trainable)
         imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)
+    state.settle_frame()  # framed beside the panel from the first frame on
     progress = Progress(n_frames)
     interrupted, failure = False, None
     writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
@@ -130,6 +132,8 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
                         projection = session.capture()
                         renderer.set_projection(projection)
             state.set_layer(point.layer)
+            state.show_overlay = imgui_layer is not None and point.overlay
+            state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
             camera = state.camera
             camera.azimuth, camera.elevation, camera.distance = point.azimuth, point.elevation, point.distance
             state.playing = point.training and session.trainable

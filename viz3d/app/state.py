@@ -13,6 +13,8 @@ from viz3d.errors import Viz3dError
 from viz3d.presets import ViewSpec
 from viz3d.render.camera import OrbitCamera
 
+FRAMING_SECONDS = 0.12  # time constant of the scene sliding beside, or back from, the panel
+
 
 @dataclass
 class ViewState:
@@ -23,6 +25,7 @@ class ViewState:
     playing: bool = True
     step_requested: bool = False  # one training step asked for while paused; the loop clears it
     show_overlay: bool = True
+    panel_right: float = 0.0  # where the overlay panel ends, as a fraction of the width (0: none on the left)
     show_grid: bool = True
     show_axes: bool = True
     show_arrows: bool = True
@@ -90,8 +93,20 @@ class ViewState:
             start = round(start)
         self.go_to_layer(math.floor(start) + 1 if direction > 0 else math.ceil(start) - 1)
 
+    @property
+    def frame_left_target(self) -> float:
+        """How much of the image's width, on the left, the scene should leave to the overlay panel."""
+        return self.panel_right if self.show_overlay else 0.0
+
+    def settle_frame(self) -> None:
+        """Frame the scene beside the panel at once (a still, or a recording's first frame)."""
+        self.camera.frame_left = self.frame_left_target
+
     def advance(self, dt: float) -> None:
-        """Move the shown layer towards its target by ``dt`` seconds of animation."""
+        """Move the shown layer towards its target, and the scene's framing towards the panel's edge
+        (so hiding the panel slides the picture over rather than jumping), by ``dt`` seconds."""
+        easing = 1.0 - math.exp(-max(dt, 0.0) / FRAMING_SECONDS)
+        self.camera.frame_left += (self.frame_left_target - self.camera.frame_left) * easing
         if self.layer_target is None:
             return
         delta = self.layer_target - self.layer

@@ -23,7 +23,6 @@ from viz3d.train.session import TrainingSession, session_from_preset
 from viz3d.train.thread import TrainingStatus
 
 if TYPE_CHECKING:
-    from viz3d.render.context import GLContext
     from viz3d.ui.overlay import Overlay
 
 
@@ -80,38 +79,29 @@ def render_offscreen(
 ) -> np.ndarray:
     """Draw one frame into an offscreen framebuffer and read it back as (H, W, 3) uint8."""
     from viz3d.render.context import open_headless
+    from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer, Offscreen
 
     context = open_headless()
+    imgui_layer = ImGuiLayer(context) if overlay is not None else None
+    status = status or TrainingStatus()
+    state.show_overlay = overlay is not None
     try:
+        if imgui_layer is not None:  # the panel measures itself first: the scene is framed beside it
+            imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
+        state.settle_frame()
         renderer = FrameRenderer()
         renderer.set_probe(session.probe)
         renderer.set_projection(projection)
         target = Offscreen(size)
         with target.fbo:
             renderer.draw(state, size)
-            if overlay is not None:
-                _draw_overlay(context, overlay, state, status or TrainingStatus(), projection, size)
+            if imgui_layer is not None:
+                imgui_layer.new_frame(1 / 60, size)
+                overlay.draw(state, status, projection)
+                imgui_layer.render()
             return renderer.read_pixels(size)
     finally:
+        if imgui_layer is not None:
+            imgui_layer.shutdown()
         context.close()
-
-
-def _draw_overlay(
-    context: GLContext,
-    overlay: Overlay,
-    state: ViewState,
-    status: TrainingStatus,
-    projection: Projection,
-    size: tuple[int, int],
-) -> None:
-    from viz3d.render.imgui_layer import ImGuiLayer
-
-    layer = ImGuiLayer(context)
-    try:
-        layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
-        layer.new_frame(1 / 60, size)
-        overlay.draw(state, status, projection)
-        layer.render()
-    finally:
-        layer.shutdown()

@@ -1,5 +1,7 @@
 """Orbit camera: azimuth/elevation/distance around a centre, z up, perspective projection.
 
+The picture can be framed beside the overlay panel rather than under it (``frame_left``).
+
 Pure numpy (no GL), so the view state can hold it and tests can project points by hand. Matrices
 use vispy's row-vector convention (``clip = [x, y, z, 1] @ view_proj``), which is what a gloo
 ``mat4`` uniform expects for ``u_view_proj * vec4(p, 1)`` in GLSL.
@@ -22,6 +24,7 @@ class OrbitCamera:
     center: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
     fov: float = 35.0  # vertical field of view, degrees
     home: tuple[float, float, float] | None = None  # (azimuth, elevation, distance) that reset() restores
+    frame_left: float = 0.0  # fraction of the image's width, on the left, that the scene leaves to the panel
 
     def __post_init__(self) -> None:
         if self.home is None:
@@ -70,9 +73,18 @@ class OrbitCamera:
         return view
 
     def view_proj(self, aspect: float) -> np.ndarray:
+        """World → clip for an image of width/height ``aspect``.
+
+        With ``frame_left`` = f the scene is framed in the image's right 1 - f, as if that part were
+        the whole window (same height, narrower), and the strip on the left shows what lies beyond it.
+        """
         near = max(self.distance * 0.01, 0.01)
         far = self.distance * 10 + 10
-        return (self.view_matrix() @ perspective(self.fov, aspect, near, far)).astype(np.float32)
+        left = min(max(self.frame_left, 0.0), 0.9)
+        projection = perspective(self.fov, aspect * (1.0 - left), near, far)
+        # Clip-space x of the free part runs from 2f - 1 to 1: x' = (1 - f) x + f w.
+        projection[:, 0] = (1.0 - left) * projection[:, 0] + left * projection[:, 3]
+        return (self.view_matrix() @ projection).astype(np.float32)
 
     def to_pixels(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """Where world points land in a width×height image (x right, y down), for tests and labels."""

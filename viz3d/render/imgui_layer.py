@@ -2,7 +2,8 @@
 
 In a window, imgui-bundle's ``GlfwRenderer`` takes glfw's input callbacks; headless, the plain
 programmable-pipeline renderer draws into whatever framebuffer is bound and input comes only from
-what the caller adds to ``imgui.get_io()``. Around each ImGui draw we apply gl-notes gotcha 3: unbind
+what the caller adds to ``imgui.get_io()``; there the panel is scaled with the picture's height
+(`offscreen_ui_scale`). Around each ImGui draw we apply gl-notes gotcha 3: unbind
 the program first and make vispy forget its cached current program after.
 """
 
@@ -18,6 +19,13 @@ from OpenGL import GL
 from viz3d.render.context import GLContext
 
 FONT_SIZE = 16.0  # base font size in window pixels: readable from the back of a room
+OFFSCREEN_HEIGHT = 720  # an offscreen picture this tall lays the panel out at 1:1, like a 720p window
+
+
+def offscreen_ui_scale(size: tuple[int, int]) -> float:
+    """The panel's scale in an offscreen picture: it keeps its share of a 720-pixel-tall frame, so a
+    1080p video looks like the 720p one, sharper. Not below 0.75 (12-pixel text) nor above 3."""
+    return min(max(size[1] / OFFSCREEN_HEIGHT, 0.75), 3.0)
 
 
 class ImGuiLayer:
@@ -42,9 +50,12 @@ class ImGuiLayer:
         io = imgui.get_io()
         if isinstance(self.backend, GlfwRenderer):
             self.backend.process_inputs()
-        else:
-            io.display_size = imgui.ImVec2(*(size or self.context.framebuffer_size()))
-            io.display_framebuffer_scale = imgui.ImVec2(1.0, 1.0)
+        else:  # laid out in "window pixels" and drawn scaled up, as on a HiDPI screen
+            width, height = size or self.context.framebuffer_size()
+            scale = offscreen_ui_scale((width, height))
+            io.display_size = imgui.ImVec2(width / scale, height / scale)
+            io.display_framebuffer_scale = imgui.ImVec2(scale, scale)
+            imgui.get_style().font_scale_dpi = scale
             io.delta_time = max(dt, 1e-4)
         imgui.new_frame()
 

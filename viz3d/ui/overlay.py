@@ -16,6 +16,7 @@ ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours as ABGR
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
+MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 HELP = (
     "Space      play / pause\n"
@@ -43,8 +44,9 @@ class Overlay:
         imgui.set_next_window_size(imgui.ImVec2(380, 0), imgui.Cond_.first_use_ever)
         imgui.set_next_window_bg_alpha(0.82)
         imgui.begin("viz3d  (H hides this panel)", None, imgui.WindowFlags_.always_auto_resize)
-        imgui.text(self.title)
+        state.panel_right = _panel_right()
         imgui.push_text_wrap_pos(360)
+        imgui.text(self.title)
         if self.description:
             imgui.text_colored(MUTED, self.description)
         if self.look_for:
@@ -217,6 +219,17 @@ class Overlay:
         for (x, y), text in zip(pixels, texts, strict=True):
             if text:
                 draw.add_text(imgui.ImVec2(float(x) + 8, float(y) - 8), ARROW_TEXT, text)
+
+
+def _panel_right() -> float:
+    """The right edge of the current window as a fraction of the display width, when it is docked on
+    the left and open: the scene is then framed beside it. A panel dragged elsewhere, or collapsed, is
+    drawn over the scene instead."""
+    width = imgui.get_io().display_size.x
+    left, panel = imgui.get_window_pos().x, imgui.get_window_size().x
+    if imgui.is_window_collapsed() or width <= 0 or left > width / 3:
+        return 0.0
+    return min(max((left + panel) / width, 0.0), MAX_PANEL_FRACTION)
 
 
 def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:
