@@ -236,3 +236,18 @@ def test_colour_by_neuron_without_a_layer_named_colours_by_a_unit_of_the_layer_s
     assert near(images["class"], classes) > 200
     assert near(images["neuron"], viridis) > 200
     assert near(images["neuron"], classes) < near(images["class"], classes) / 10
+
+
+def test_a_still_reports_the_accuracy_that_train_reports(tmp_path, monkeypatch):
+    """The panel of `render` shows the model in the picture (after its last update), as `train` does."""
+    from viz3d.app import still
+
+    shown = []
+    blank = np.zeros((2, 2, 3), np.uint8)
+    monkeypatch.setattr(still, "render_offscreen", lambda *args: shown.append(args[-1]) or blank)
+    still.render_still(load_preset("disks-2d"), still.StillRequest(out=tmp_path / "x.png", steps=40))
+    session = session_from_preset(load_preset("disks-2d"))
+    session.train(40)
+    expected = session.evaluate()
+    assert shown[0].accuracy == expected.accuracy and shown[0].loss == pytest.approx(expected.loss)
+    assert session.last_stats.accuracy != expected.accuracy  # what the panel showed before

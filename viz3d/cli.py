@@ -222,7 +222,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     preset = load(args)
     session = session_from_preset(preset, device=device_of(args))
     session.train(preset.training.steps if args.steps is None else args.steps)
-    final = session.evaluate() if session.evaluate is not None else session.last_stats
+    final = session.final_stats()
     result = {
         "preset": preset.name,
         "step": session.step,

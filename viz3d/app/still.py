@@ -54,7 +54,8 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     state.set_layer(layer)
     state.playing = False
     session.neuron = state.pick_neuron(layer_names)
-    stats = session.train(preset.training.steps if request.steps is None else request.steps)
+    session.train(preset.training.steps if request.steps is None else request.steps)
+    stats = session.final_stats()  # the model the picture shows, as `viz3d train` reports it
     projection = session.capture()
     status = TrainingStatus(
         step=session.step,

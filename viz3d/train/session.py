@@ -103,6 +103,11 @@ class TrainingSession:
             self.train_step()
         return self.last_stats
 
+    def final_stats(self) -> StepStats | None:
+        """Loss and accuracy of the model as it is now: on the whole dataset when the preset can evaluate
+        it, else the last step's (which a training step measures before its own update)."""
+        return self.evaluate() if self.evaluate is not None else self.last_stats
+
     def capture(self) -> Projection:
         """Probe the live model, project it (aligned to the last picture) and store its weights."""
         if self.shared_forward is not None:
