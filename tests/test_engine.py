@@ -204,7 +204,7 @@ def test_stages_split_linear_into_wx_then_bias_then_activation():
     torch.testing.assert_close(snap.activations["0:Wx"], x @ w.T)
     torch.testing.assert_close(snap.activations["0"], x @ w.T + b)
     torch.testing.assert_close(snap.activations["1"], torch.tanh(x @ w.T + b))
-    assert snap.labels()[1] == "0:Wx · W·x"
+    assert snap.labels()[1] == "W·x (module 0)"  # not "0:Wx · W·x": a bare 0 reads as a position
 
 
 # --- bad input -------------------------------------------------------------------------------------

@@ -122,8 +122,8 @@ def test_resolve_layer():
     assert resolve_layer("input", names) == 0
     with pytest.raises(Viz3dError, match="out of range"):
         resolve_layer("4", names)
-    with pytest.raises(Viz3dError, match="unknown layer 'conv'"):
-        resolve_layer("conv", names)
+    with pytest.raises(Viz3dError, match=r"unknown layer 'conv'.*position from 0 to 3, or a name \(input\)$"):
+        resolve_layer("conv", names)  # the numbered modules are not offered as names: "1" means position 1
 
 
 def test_every_shader_file_is_one_ascii_program_with_a_header():

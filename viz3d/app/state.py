@@ -136,11 +136,20 @@ def resolve_layer(layer: str | float, layer_names: list[str]) -> float:
     except ValueError:
         if layer in layer_names:
             return float(layer_names.index(layer))
+        names = [name for name in layer_names if not _is_number(name)]  # "3" always means position 3
         raise Viz3dError(
-            f"unknown layer '{layer}': use last, a number from 0 to {last}, or one of {', '.join(layer_names)}"
+            f"unknown layer '{layer}': use last, a position from 0 to {last}, or a name ({', '.join(names)})"
         ) from None
     if not 0 <= value <= last:
         given = float(layer)
         shown = int(given) if given.is_integer() else given
         raise Viz3dError(f"layer {shown} is out of range: this model has layers 0 to {last} (or -1 to -{last + 1})")
     return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

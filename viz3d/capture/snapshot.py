@@ -25,8 +25,17 @@ class Snapshot:
         return next(iter(self.activations.values())).shape[0]
 
     def labels(self) -> list[str]:
-        """Short display labels, e.g. ``"input"``, ``"0 · Linear"``."""
-        return [
-            name if name == kind.lower() else f"{name} · {kind}"
-            for name, kind in zip(self.layer_names, self.layer_kinds, strict=True)
-        ]
+        """Short display labels, e.g. ``"input"``, ``"fc1 · Linear"``, ``"Linear (module 0)"``.
+
+        A numbered module (an nn.Sequential's child) is labelled by its kind first: beside the layer's
+        position ("layer 3"), a bare "2" would read as another position."""
+        return [_label(name, kind) for name, kind in zip(self.layer_names, self.layer_kinds, strict=True)]
+
+
+def _label(name: str, kind: str) -> str:
+    if name == kind.lower():
+        return name
+    module, _, _stage = name.partition(":")  # "0:Wx" is the W·x stage of module 0
+    if module.replace(".", "").isdigit():
+        return f"{kind} (module {module})"
+    return f"{name} · {kind}"
