@@ -184,3 +184,49 @@ def test_offscreen_panel_keeps_its_share_of_the_picture(imgui_layer, size):
     # At 720 pixels tall the panel is laid out 1:1; at 1080 it is drawn 1.5 times as large.
     assert offscreen_ui_scale(size) == pytest.approx(size[1] / 720)
     assert state.panel_right * size[0] == pytest.approx(392 * size[1] / 720, rel=0.05)
+
+
+def _panel_pixels(imgui_layer, state, projection, classes):
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+    from viz3d.ui.overlay import Overlay
+
+    size = (1280, 720)  # 1:1 layout: the swatches are 14 pixels square
+    overlay = Overlay("Legend test", classes=classes)
+    status = TrainingStatus(step=1, loss=0.5, accuracy=0.5)
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
+    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
+    with Offscreen(size).fbo:
+        renderer.draw(state, size)
+        imgui_layer.new_frame(1 / 60, size)
+        overlay.draw(state, status, projection)
+        imgui_layer.render()
+        image = renderer.read_pixels(size)
+    return image[:, : int(state.panel_right * size[0])].reshape(-1, 3).astype(int)
+
+
+def _count_near(pixels, color, tolerance=6):
+    target = (np.asarray(color[:3]) * 255).round().astype(int)
+    return int((np.abs(pixels - target).max(axis=1) <= tolerance).sum())
+
+
+def test_legend_names_what_the_colours_mean_in_each_mode(imgui_layer):
+    from dataclasses import replace
+
+    from viz3d.colors import CORRECT, WRONG, palette, viridis
+
+    projection = replace(projection_of(np.zeros((2, 4, 3))), predictions=np.array([0, 1, 2, 3]))
+    state = ViewState(n_layers=2, show_axes=False, show_grid=False)
+    pixels = _panel_pixels(imgui_layer, state, projection, classes=10)
+    for color in palette():  # every class has its 14x14 swatch
+        assert _count_near(pixels, color) >= 100, color
+    state.color_by = "correct"
+    pixels = _panel_pixels(imgui_layer, state, projection, classes=10)
+    assert _count_near(pixels, CORRECT) >= 100 and _count_near(pixels, WRONG) >= 100
+    assert _count_near(pixels, palette()[2]) < 20  # the class swatches are gone
+    state.color_by = "neuron"
+    neuron = replace(projection, neuron_values=np.arange(4.0), neuron_range=(-0.5, 2.5))
+    pixels = _panel_pixels(imgui_layer, state, neuron, classes=10)
+    assert all(_count_near(pixels, color, tolerance=10) >= 20 for color in viridis(5))  # the bar, low to high
+    assert _count_near(pixels, palette()[2]) < 20

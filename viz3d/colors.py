@@ -16,8 +16,8 @@ BACKGROUND = Color("#111318").rgba
 GRID_HORIZONTAL = Color("#9fb4d8", alpha=0.42).rgba
 GRID_VERTICAL = Color("#d8b49f", alpha=0.42).rgba
 ARROW = tuple(Color("#ff5c8a").rgba)
-CORRECT = Color("#56B4E9").rgba
-WRONG = Color("#D55E00").rgba
+CORRECT = Color("#7d8799").rgba  # a quiet slate, so that the mistakes stand out ...
+WRONG = Color("#ff4d1a").rgba  # ... in a bright vermilion; neither reads as a class colour
 REGION_ALPHA = 0.22
 COLOR_MODES = ("class", "prediction", "correct", "neuron")
 
@@ -32,11 +32,33 @@ def class_colors(labels: np.ndarray) -> np.ndarray:
     return colors[np.asarray(labels) % len(colors)]
 
 
+def legend_classes(labels: np.ndarray) -> int:
+    """How many classes a legend lists for these labels: 0 when they are not class indices."""
+    labels = np.asarray(labels)
+    if not len(labels) or labels.dtype.kind not in "iu" or labels.min() < 0:
+        return 0
+    return int(labels.max()) + 1
+
+
+def neuron_range(values: np.ndarray) -> tuple[float, float]:
+    """The values that map to the two ends of the colour scale: the 2nd and 98th percentiles."""
+    finite = values[np.isfinite(values)] if len(values) else values
+    if not len(finite):
+        return 0.0, 1.0
+    lo, hi = np.percentile(finite, [2, 98])
+    return float(lo), float(hi)
+
+
 def neuron_colors(values: np.ndarray) -> np.ndarray:
-    """(N, 4) viridis colours for values, scaled between their 2nd and 98th percentiles."""
-    lo, hi = np.percentile(values, [2, 98]) if len(values) else (0.0, 1.0)
+    """(N, 4) viridis colours for values, scaled over `neuron_range` (the legend shows the same)."""
+    lo, hi = neuron_range(values)
     scaled = np.clip((values - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(values), 0.5)
-    return get_colormap("viridis").map(scaled).astype(np.float32)
+    return get_colormap("viridis").map(np.nan_to_num(scaled, nan=0.0)).astype(np.float32)
+
+
+def viridis(stops: int) -> np.ndarray:
+    """(stops, 4) colours evenly along the neuron scale, low to high: what the legend draws."""
+    return get_colormap("viridis").map(np.linspace(0.0, 1.0, stops)).astype(np.float32)
 
 
 def color_source(

@@ -21,6 +21,7 @@ from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState, resolve_layer
 from viz3d.capture.probe import make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
+from viz3d.colors import legend_classes
 from viz3d.presets import Preset, ProbeSpec, ViewSpec
 from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
@@ -227,7 +228,7 @@ def run_session(
         renderer = FrameRenderer()
         renderer.set_probe(session.probe)
         imgui_layer = ImGuiLayer(context)
-        overlay = Overlay(title, description, look_for, no_accuracy=no_accuracy)
+        overlay = Overlay(title, description, look_for, no_accuracy, legend_classes(session.probe.labels))
         mark = RecordingMark()
         detail = DetailController()
         state = ViewState.from_spec(view)
@@ -335,4 +336,6 @@ def _capture_scene(state: ViewState, capture: ScreenCapture, renderer: FrameRend
 
 
 def _slug(title: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")[:40] or "view"
+    """A file-name stem from a title: "Two spirals, width-2" -> "two-spirals-width-2"."""
+    words = "".join(c if c.isalnum() else " " for c in title.lower()).split()
+    return "-".join(words)[:40].strip("-") or "view"

@@ -15,6 +15,7 @@ from PIL import Image
 
 from viz3d.app.output import check_output, write_atomically
 from viz3d.app.state import ViewState, resolve_layer
+from viz3d.colors import legend_classes
 from viz3d.errors import Viz3dError
 from viz3d.presets import Preset
 from viz3d.project.projection import Projection
@@ -65,7 +66,8 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     )
     from viz3d.ui.overlay import Overlay
 
-    overlay = Overlay(preset.title, preset.description, preset.look_for) if request.ui else None
+    classes = legend_classes(session.probe.labels)
+    overlay = Overlay(preset.title, preset.description, preset.look_for, classes=classes) if request.ui else None
     pixels = render_offscreen(session, projection, state, request.size, overlay, status)
     return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
 

@@ -72,6 +72,7 @@ class Projection:
     predictions: np.ndarray | None = None  # (n_data,) predicted class of each data point
     region_probs: np.ndarray | None = None  # (n_regions, C) class probabilities on the region lattice
     neuron_values: np.ndarray | None = None  # (n_data,) the chosen neuron's activation
+    neuron_range: tuple[float, float] | None = None  # its values at the two ends of the colour scale
     arrow_text: list[list[str]] | None = None  # per layer, per arrow: the pushed vector, written out
 
 

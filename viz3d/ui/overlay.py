@@ -6,9 +6,11 @@ status and edits the `ViewState`; the live loop turns state changes into trainin
 
 from __future__ import annotations
 
+import numpy as np
 from imgui_bundle import imgui
 
 from viz3d.app.state import ViewState
+from viz3d.colors import CORRECT, WRONG, class_colors, color_source, viridis
 from viz3d.project.projection import Projection
 from viz3d.train.thread import TrainingStatus
 
@@ -16,6 +18,7 @@ ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours as ABGR
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
+LEGEND_BAR_STOPS = 16  # colours along the neuron legend's bar (ImGui blends between them)
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 HELP = (
@@ -30,11 +33,14 @@ HELP = (
 
 
 class Overlay:
-    def __init__(self, title: str, description: str = "", look_for: str = "", no_accuracy: str = "-") -> None:
+    def __init__(
+        self, title: str, description: str = "", look_for: str = "", no_accuracy: str = "-", classes: int = 0
+    ) -> None:
         self.title = title
         self.description = description
         self.look_for = look_for
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
+        self.classes = classes  # how many classes the data's labels have: the legend names them
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
         self.labels(state, projection)
@@ -181,7 +187,7 @@ class Overlay:
 
     def _colors(self, state: ViewState, projection: Projection | None) -> None:
         modes = list(COLOR_LABELS)
-        imgui.set_next_item_width(160)
+        imgui.set_next_item_width(180)
         changed, index = imgui.combo("colour by", modes.index(state.color_by), list(COLOR_LABELS.values()))
         if changed:
             state.color_by = modes[index]
@@ -198,6 +204,24 @@ class Overlay:
                 state.neuron = (here, 0)
         if state.color_by in ("prediction", "correct") and projection is not None and projection.predictions is None:
             imgui.text_colored(MUTED, "no class predictions in this model: showing classes")
+        if projection is not None:
+            self._legend(color_source(state.color_by, projection.predictions, projection.neuron_values)[0], projection)
+
+    def _legend(self, mode: str, projection: Projection) -> None:
+        """What the point colours mean, in the mode that applies (after any fall-back to classes)."""
+        if mode == "neuron" and projection.neuron_range is not None:
+            lo, hi = projection.neuron_range
+            imgui.text(f"{lo:.3g}")
+            imgui.same_line()
+            _color_bar(viridis(LEGEND_BAR_STOPS), imgui.ImVec2(150, imgui.get_text_line_height()))
+            imgui.same_line()
+            imgui.text(f"{hi:.3g}")
+        elif mode == "correct":
+            _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2)
+        elif self.classes >= 2:
+            colors = class_colors(np.arange(self.classes))
+            names = [str(k) if self.classes > 2 else f"class {k}" for k in range(self.classes)]
+            _swatches(list(zip(names, colors, strict=True)), per_row=5)
 
     def labels(self, state: ViewState, projection: Projection | None) -> None:
         """Write each tangent arrow's vector beside its tip, in the layer's own coordinates."""
@@ -219,6 +243,32 @@ class Overlay:
         for (x, y), text in zip(pixels, texts, strict=True):
             if text:
                 draw.add_text(imgui.ImVec2(float(x) + 8, float(y) - 8), ARROW_TEXT, text)
+
+
+def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int) -> None:
+    """Colour squares with their names, ``per_row`` to a line."""
+    for index, (name, color) in enumerate(entries):
+        if index % per_row:
+            imgui.same_line()
+        red, green, blue = (float(c) for c in color[:3])
+        flags = imgui.ColorEditFlags_.no_tooltip | imgui.ColorEditFlags_.no_drag_drop
+        imgui.color_button(f"##legend{index}", imgui.ImVec4(red, green, blue, 1.0), flags, imgui.ImVec2(14, 14))
+        imgui.same_line()
+        imgui.text(name)
+
+
+def _color_bar(colors: np.ndarray, size: imgui.ImVec2) -> None:
+    """A horizontal bar through ``colors``, blended between neighbours, taking ``size`` in the layout."""
+    corner = imgui.get_cursor_screen_pos()
+    draw = imgui.get_window_draw_list()
+    step = size.x / (len(colors) - 1)
+    packed = [imgui.get_color_u32(imgui.ImVec4(*(float(c) for c in color[:3]), 1.0)) for color in colors]
+    for index in range(len(colors) - 1):
+        left = corner.x + index * step
+        top_left, bottom_right = imgui.ImVec2(left, corner.y), imgui.ImVec2(left + step + 0.5, corner.y + size.y)
+        low, high = packed[index], packed[index + 1]
+        draw.add_rect_filled_multi_color(top_left, bottom_right, low, high, high, low)
+    imgui.dummy(size)
 
 
 def _panel_right() -> float:
