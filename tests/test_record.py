@@ -258,3 +258,46 @@ def test_an_empty_folder_takes_frames_without_force(tmp_path):
     assert sorted(p.name for p in target.iterdir()) == ["frame-000000.png", "frame-000001.png"]
     result = run_cli("record", "spirals", "--out", f"{target}/", "--frames", "2", *SMALL)
     assert result.returncode == 2 and "earlier recording" in result.stderr and "--force" in result.stderr
+
+
+def test_screenshots_and_panel_less_videos_are_centred_not_framed_beside_the_panel(gl, tmp_path):
+    from helpers import non_background_mask, probe_of, projection_of, render
+
+    from viz3d.app.live import _capture_scene
+    from viz3d.app.screen_capture import ScreenCapture
+    from viz3d.app.state import ViewState
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+
+    size = (320, 200)
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.zeros((2, 1, 3))))  # one point, at the origin
+    state = ViewState(n_layers=2, show_axes=False, point_size=10.0, panel_right=0.4)
+    state.settle_frame()
+    capture = ScreenCapture(stem="shot", folder=tmp_path)
+
+    def point_x(image):
+        return np.nonzero(non_background_mask(image).any(axis=0))[0].mean()
+
+    target = Offscreen(size)
+    with target.fbo:
+        renderer.draw(state, size)
+        state.screenshot_requested = True
+        _capture_scene(state, capture, renderer, size)
+        on_screen = renderer.read_pixels(size)
+    shot = np.asarray(Image.open(next(tmp_path.glob("shot-*.png"))).convert("RGB"))
+    assert point_x(shot) == pytest.approx(size[0] / 2, abs=1.5)  # the screenshot: centred
+    assert point_x(on_screen) == pytest.approx(size[0] * 0.7, abs=1.5)  # the window: still beside the panel
+    assert state.camera.frame_left == pytest.approx(0.4)
+
+    state.recording, state.record_overlay = True, False  # a video without the panel: centred on screen too
+    for _ in range(60):
+        state.advance(1 / 60)
+    assert point_x(render(renderer, state, size)) == pytest.approx(size[0] / 2, abs=1.5)
+
+
+def test_recording_names_come_from_the_title_without_doubled_dashes():
+    from viz3d.app.live import _slug
+
+    assert _slug("Two spirals, width-2 tanh layers") == "two-spirals-width-2-tanh-layers"
+    assert _slug("  ***  ") == "view"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -283,7 +284,7 @@ def run_session(
             state.detail_note = detail.describe(session.probe.n_data)
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
-            _capture_scene(state, capture, renderer, fb_size)
+            _capture_scene(state, capture, renderer, fb_size, pixel_scale)
             imgui_layer.render()
             if capture.recording:
                 if state.record_overlay:
@@ -316,11 +317,18 @@ def _newest_for(
     return fresh if fresh is not None and fresh.step == state.history_step else None
 
 
-def _capture_scene(state: ViewState, capture: ScreenCapture, renderer: FrameRenderer, size: tuple[int, int]) -> None:
-    """Serve S and R with the scene just drawn (before the overlay): screenshots and panel-less video."""
+def _capture_scene(
+    state: ViewState, capture: ScreenCapture, renderer: FrameRenderer, size: tuple[int, int], pixel_scale: float = 1.0
+) -> None:
+    """Serve S and R with the scene just drawn (before the overlay): screenshots and panel-less video.
+
+    Neither shows the panel, so neither keeps the room left for it: a screenshot is drawn once more
+    with the scene in the middle, and while recording without the panel the view is centred anyway
+    (see `ViewState.frame_left_target`)."""
     if state.screenshot_requested:
         state.screenshot_requested = False
-        state.status_line = f"screenshot saved to {capture.screenshot(renderer.read_pixels(size))}"
+        shot = capture.screenshot(_scene_centred(state, renderer, size, pixel_scale))
+        state.status_line = f"screenshot saved to {shot}"
     if state.recording and not capture.recording:
         state.status_line = f"recording to {capture.start(size)}"
     elif not state.recording and capture.recording:
@@ -333,6 +341,20 @@ def _capture_scene(state: ViewState, capture: ScreenCapture, renderer: FrameRend
         state.status_line = f"window resized: recording stopped and saved to {path} ({frames} frames)"
     if capture.recording and not state.record_overlay:
         capture.add(renderer.read_pixels(size))
+
+
+def _scene_centred(state: ViewState, renderer: FrameRenderer, size: tuple[int, int], pixel_scale: float) -> np.ndarray:
+    """The scene as drawn, or drawn again without the room left for the panel; the screen is left as it was."""
+    framed = state.camera.frame_left
+    if framed == 0.0:
+        return renderer.read_pixels(size)
+    state.camera.frame_left = 0.0
+    try:
+        renderer.draw(state, size, pixel_scale=pixel_scale)
+        return renderer.read_pixels(size)
+    finally:
+        state.camera.frame_left = framed
+        renderer.draw(state, size, pixel_scale=pixel_scale)  # the window's frame again, under the panel
 
 
 def _slug(title: str) -> str:

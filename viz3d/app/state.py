@@ -95,8 +95,10 @@ class ViewState:
 
     @property
     def frame_left_target(self) -> float:
-        """How much of the image's width, on the left, the scene should leave to the overlay panel."""
-        return self.panel_right if self.show_overlay else 0.0
+        """How much of the image's width, on the left, the scene should leave to the overlay panel:
+        none while it is hidden, or while a recording leaves it out (the video is then centred)."""
+        panel_in_picture = self.show_overlay and (self.record_overlay or not self.recording)
+        return self.panel_right if panel_in_picture else 0.0
 
     def settle_frame(self) -> None:
         """Frame the scene beside the panel at once (a still, or a recording's first frame)."""
