@@ -181,3 +181,11 @@ def test_device_option_is_checked():
     if not torch.cuda.is_available():
         result = run_cli("train", "spirals", "--steps", "1", "--device", "cuda")
         one_line_error(result, "--device cuda", "--device cpu")
+
+
+def test_a_picture_too_small_for_the_panel_is_drawn_without_it_and_says_so(tmp_path):
+    out = tmp_path / "small.png"
+    result = run_cli("render", "spirals", "--out", str(out), "--steps", "0", "--size", "320x180")
+    assert result.returncode == 0 and "320x180 has no room for the panel" in result.stderr
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert (image[10:60, 10:150].max(axis=-1) > 200).sum() < 20  # no panel text in its corner

@@ -30,11 +30,13 @@ def test_every_preset_loads_and_renders_a_small_frame(name, tmp_path):
     preset = load_preset(name)
     assert preset.description and preset.look_for and preset.accuracy
     out = tmp_path / f"{name}.png"
-    result = run_cli("render", name, "--out", str(out), "--steps", "3", "--size", "320x180")
+    result = run_cli("render", name, "--out", str(out), "--steps", "3", "--size", "640x360")  # with a panel
     assert result.returncode == 0, result.stderr
     image = np.asarray(Image.open(out).convert("RGB"))
-    assert image.shape == (180, 320, 3)
-    assert non_background_mask(image[:, 200:]).mean() > 0.01  # the scene, right of the panel, is not empty
+    assert image.shape == (360, 640, 3)
+    assert non_background_mask(image[:, 400:]).mean() > 0.01  # the scene, right of the panel, is not empty
+    title_bar = np.abs(image[8:22, 10:250].astype(int) - [41, 74, 122]).max(axis=-1) <= 8  # ImGui's active title
+    assert title_bar.mean() > 0.6
 
 
 def test_presets_command_lists_every_preset_with_its_description():

@@ -141,3 +141,29 @@ def test_every_shader_file_is_one_ascii_program_with_a_header():
 def test_unknown_shader_names_the_known_ones():
     with pytest.raises(FileNotFoundError, match="known programs are .*points"):
         shader_source("sparkles")
+
+
+@pytest.mark.parametrize("frame_left", [0.0, 0.35])
+def test_distance_to_fit_puts_the_outermost_point_on_the_margin(frame_left):
+    from viz3d.render.camera import OrbitCamera
+
+    points = np.random.default_rng(0).normal(size=(500, 3))
+    camera = OrbitCamera(azimuth=-60.0, elevation=40.0, distance=2.0, frame_left=frame_left)
+    camera.center = np.array([0.1, -0.2, 0.05], np.float32)
+    camera.distance = camera.distance_to_fit(points, 16 / 9, margin=0.05)
+    pixels = camera.to_pixels(points, 1600, 900)
+    ndc_x, ndc_y = pixels[:, 0] / 800 - 1, 1 - pixels[:, 1] / 450
+    free_x = (ndc_x - frame_left) / (1 - frame_left)  # -1..1 across the part beside the panel
+    reach = np.maximum(np.abs(free_x), np.abs(ndc_y))
+    assert reach.max() == pytest.approx(0.95, abs=1e-6)  # in the picture, and no farther away than that
+
+
+def test_the_view_backs_off_to_show_a_layer_but_never_comes_closer():
+    state = ViewState(n_layers=2)
+    state.camera.distance = 4.0
+    small = np.zeros((2, 10, 3))
+    small[:, :, 0] = np.linspace(-0.1, 0.1, 10)
+    assert state.distance_to_show(small, 16 / 9) == 4.0
+    wide = small * 40  # x from -4 to 4, across the picture: 4 * focal_x / (1 - margin)
+    focal_x = 1 / np.tan(np.radians(state.camera.fov / 2)) / (16 / 9)
+    assert state.distance_to_show(wide, 16 / 9) == pytest.approx(4 * focal_x / 0.95)

@@ -11,6 +11,7 @@ rendered, as a playable file under the target name.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from viz3d.app.output import check_output
 from viz3d.app.progress import Progress
 from viz3d.app.state import ViewState
+from viz3d.app.still import overlay_fits
 from viz3d.app.tour import default_tour, tour_at
 from viz3d.app.video import FrameWriter, files_not_frames, output_kind, warn
 from viz3d.colors import legend_classes
@@ -28,6 +30,7 @@ from viz3d.train.session import session_from_preset
 from viz3d.train.thread import TrainingStatus
 
 DEFAULT_SECONDS = 10.0
+FIT_SECONDS = 0.5  # time constant of the camera backing off (or coming back) to keep every layer in view
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     renderer.set_probe(session.probe)
     renderer.set_projection(projection)
     target = MultisampleTarget(request.size)
-    imgui_layer = ImGuiLayer(context) if request.ui else None
+    imgui_layer = ImGuiLayer(context) if request.ui and overlay_fits(request.size) else None
     overlay = Overlay(preset.title, preset.description, preset.look_for, classes=legend_classes(session.probe.labels))
     state = ViewState.from_spec(preset.view, n_layers=n_layers)
     state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
@@ -121,6 +124,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
         imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)
     state.settle_frame()  # framed beside the panel from the first frame on
     progress = Progress(n_frames)
+    aspect, fitted = request.size[0] / request.size[1], 0.0
     interrupted, failure = False, None
     writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
     try:
@@ -137,6 +141,10 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
             state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
             camera = state.camera
             camera.azimuth, camera.elevation, camera.distance = point.azimuth, point.elevation, point.distance
+            # Back off, smoothly, as far as it takes for no layer to run off the picture (never closer).
+            fit = state.distance_to_show(projection.positions, aspect, every_layer=True)
+            fitted = fit if index == 0 else fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
+            camera.distance = max(point.distance, fitted)
             state.playing = point.training and session.trainable
             target.bind()
             renderer.draw(state, request.size)

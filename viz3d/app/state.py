@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from viz3d.errors import Viz3dError
 from viz3d.presets import ViewSpec
 from viz3d.render.camera import OrbitCamera
 
 FRAMING_SECONDS = 0.12  # time constant of the scene sliding beside, or back from, the panel
+FIT_ROWS = 20_000  # rows per layer sampled when fitting the view to a layer (enough for the outline)
 
 
 @dataclass
@@ -76,6 +79,15 @@ class ViewState:
             layer = layer_names[min(int(round(self.layer)), len(layer_names) - 1)]
         self.neuron = (layer, unit)
         return self.neuron
+
+    def distance_to_show(self, positions: np.ndarray, aspect: float, every_layer: bool = False) -> float:
+        """The camera distance, no nearer than now, at which the layer shown (the two a morph is between),
+        or every layer, fits the picture: points, grid and all, but for the farthest-out 0.5%."""
+        lower = min(int(self.layer), len(positions) - 1)
+        layers = positions if every_layer else positions[[lower, min(lower + 1, len(positions) - 1)]]
+        rows = layers[:, :: max(1, layers.shape[1] // FIT_ROWS)].reshape(-1, 3)
+        finite = rows[np.isfinite(rows).all(axis=1)]
+        return max(self.camera.distance, self.camera.distance_to_fit(finite, aspect, keep=0.995))
 
     def set_layer(self, layer: float) -> None:
         """Show ``layer`` now (a slider drag): cancels any animated move."""

@@ -6,6 +6,7 @@ draws the scene (and the overlay unless ``ui=False``) into a framebuffer object 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,21 @@ class StillRequest:
     device: str = "cpu"
 
 
+PANEL_MIN_SIZE = (640, 360)  # smaller pictures leave the panel out: it would cover the scene
+
+
+def overlay_fits(size: tuple[int, int]) -> bool:
+    """Whether a picture of ``size`` has room for the panel beside the scene; says so when it has not."""
+    if size[0] >= PANEL_MIN_SIZE[0] and size[1] >= PANEL_MIN_SIZE[1]:
+        return True
+    smallest = f"{PANEL_MIN_SIZE[0]}x{PANEL_MIN_SIZE[1]}"
+    print(
+        f"viz3d: note: {size[0]}x{size[1]} has no room for the panel: drawn without it ({smallest} or more has)",
+        file=sys.stderr,
+    )
+    return False
+
+
 def render_still(preset: Preset, request: StillRequest) -> Path:
     """Train, capture and render one PNG as ``request`` says; returns the written path."""
     out = check_output(request.out, request.force, suffixes=(".png",))
@@ -67,7 +83,8 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     from viz3d.ui.overlay import Overlay
 
     classes = legend_classes(session.probe.labels)
-    overlay = Overlay(preset.title, preset.description, preset.look_for, classes=classes) if request.ui else None
+    ui = request.ui and overlay_fits(request.size)
+    overlay = Overlay(preset.title, preset.description, preset.look_for, classes=classes) if ui else None
     pixels = render_offscreen(session, projection, state, request.size, overlay, status)
     return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
 
@@ -93,6 +110,7 @@ def render_offscreen(
         if imgui_layer is not None:  # the panel measures itself first: the scene is framed beside it
             imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
         state.settle_frame()
+        state.camera.distance = state.distance_to_show(projection.positions, size[0] / size[1])  # nothing cut off
         renderer = FrameRenderer()
         renderer.set_probe(session.probe)
         renderer.set_projection(projection)

@@ -86,6 +86,25 @@ class OrbitCamera:
         projection[:, 0] = (1.0 - left) * projection[:, 0] + left * projection[:, 3]
         return (self.view_matrix() @ projection).astype(np.float32)
 
+    def distance_to_fit(self, points: np.ndarray, aspect: float, margin: float = 0.05, keep: float = 1.0) -> float:
+        """The distance from the centre, looking as now, at which the points lie inside the picture (the
+        part beside the panel), with ``margin`` of its half-width and half-height to spare; with
+        ``keep`` < 1, all but the farthest-out 1 - keep of them (so one outlier does not shrink the rest).
+
+        Moving along the view direction changes only each point's depth, so the bound is exact:
+        |ndc| <= 1 - margin needs distance >= (q . back) + focal * |q . axis| / (1 - margin)."""
+        if not len(points):
+            return self.distance
+        right, up, forward = self._basis()
+        offsets = np.asarray(points, np.float64) - self.center
+        left = min(max(self.frame_left, 0.0), 0.9)
+        focal_y = 1.0 / math.tan(math.radians(self.fov) / 2)
+        focal_x = focal_y / (aspect * (1.0 - left))  # the free part is framed as a window of its own shape
+        needed_y = np.abs(offsets @ up) * focal_y / (1.0 - margin)
+        needed_x = np.abs(offsets @ right) * focal_x / (1.0 - margin)
+        depth_offset = offsets @ -forward  # how far towards the eye each point sits
+        return float(np.quantile(depth_offset + np.maximum(needed_x, needed_y), keep))
+
     def to_pixels(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """Where world points land in a width×height image (x right, y down), for tests and labels."""
         homo = np.c_[points, np.ones(len(points))] @ self.view_proj(width / height)
