@@ -17,7 +17,7 @@ from viz3d.train.datasets import make_dataset
 from viz3d.train.session import session_from_preset
 
 
-def test_points_option_generates_resamples_or_jitters():
+def test_points_option_generates_resamples_or_fills_in_between():
     spirals = with_points(load_preset("spirals"), 20_000)
     assert session_from_preset(spirals).probe.n_data == 20_000  # generated directly
     assert spirals.probe.grid_lines > load_preset("spirals").probe.grid_lines  # a denser grid to match
@@ -27,9 +27,26 @@ def test_points_option_generates_resamples_or_jitters():
     real = make_dataset(load_preset("digits").dataset).x
     drawn = digits.inputs[: digits.n_data]
     assert torch.equal(drawn[: len(real)], real)
-    nearest = torch.cdist(drawn[len(real) : len(real) + 200], real).min(dim=1).values
-    assert (nearest > 0).all() and (nearest < 0.5).all()  # near a real digit, not on top of one
+    labels = make_dataset(load_preset("digits").dataset).y
+    made = drawn[len(real) : len(real) + 500]
+    distances = torch.cdist(made, real)
+    assert (distances.min(dim=1).values > 0).all()  # new points, not copies drawn on top of the old
+    nearest_class = labels[distances.argmin(dim=1)]
+    made_class = torch.as_tensor(digits.labels[len(real) : len(real) + 500])
+    assert (nearest_class == made_class).float().mean() > 0.95  # among the digits of their own class
+    typical = torch.cdist(real[:500], real).topk(2, largest=False).values[:, 1].median()
+    assert distances.min(dim=1).values.median() < typical  # closer to the data than its points are to each other
     assert session_from_preset(with_points(load_preset("digits"), 500)).probe.n_data == 500
+
+
+def test_more_points_keep_the_picture_of_the_real_ones():
+    """Axes are fitted on the preset's own number of rows, so the real digits land where they did."""
+    plain = session_from_preset(load_preset("digits"))
+    dense = session_from_preset(with_points(load_preset("digits"), 5_000))
+    plain.train(20)
+    dense.train(20)
+    real = plain.probe.n_data
+    np.testing.assert_allclose(dense.capture().positions[:, :real], plain.capture().positions[:, :real], atol=1e-5)
 
 
 def test_more_points_are_drawn_but_training_is_the_presets():

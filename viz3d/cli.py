@@ -43,8 +43,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 POINTS_HELP = (
-    "draw this many data points, with a denser grid to match (a fresh sample, or jittered copies of real "
-    "digits); the model still trains on the preset's own data"
+    "draw this many data points, with a denser grid to match (a fresh sample, or real digits and new points "
+    "between near digits of a class); the model still trains on the preset's own data"
 )
 DEVICE_HELP = "where the model trains: cpu (default), cuda, cuda:1, ... (capture and PCA run there too)"
 

@@ -176,7 +176,7 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 }
 
 
-REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are jittered copies
+REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are made between near ones
 
 
 def with_points(preset: Preset, points: int) -> Preset:
@@ -185,7 +185,7 @@ def with_points(preset: Preset, points: int) -> Preset:
     points show the same distribution more densely, they do not make each step slower.
 
     Fewer points than the dataset draws the first ones; more draws a fresh sample of that many
-    (generated datasets) or the real samples followed by jittered copies of them (digits, mnist).
+    (generated datasets) or the real samples followed by points between near samples of a class (digits, mnist).
     """
     have = preset.dataset.points
     scale = (points / max(have, 1)) ** 0.25
@@ -194,7 +194,7 @@ def with_points(preset: Preset, points: int) -> Preset:
     if points < have:
         drawn = f"Drawing {points:,} of its {have:,} points."
     elif points > have:
-        extra = "real ones and jittered copies" if preset.dataset.kind in REAL_DATASETS else "a fresh sample"
+        extra = "real ones and more between them" if preset.dataset.kind in REAL_DATASETS else "a fresh sample"
         drawn = f"Drawing {points:,} points ({extra}); training uses the {have:,}."
     else:
         drawn = ""

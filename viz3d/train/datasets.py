@@ -121,10 +121,13 @@ def square_points(points: int, extent: float, seed: int) -> torch.Tensor:
 
 
 def _limited(dataset: Dataset, limit: int, seed: int = 0) -> Dataset:
-    """The first ``limit`` samples; or, asked for more than there are, jittered copies to make up the count.
+    """The first ``limit`` samples; or, asked for more than there are, all of them and then new points
+    between samples and their near neighbours, to make up the count.
 
-    Copies move each point by 1% of the data's spread per feature, so a million-point cloud looks like a
-    denser version of the data rather than the same points drawn on top of each other.
+    Each new point lies a random fraction of the way from a sample to one of its `NEIGHBOURS` nearest of
+    the same class, so it stays where that class's data lies and a million-point cloud is the data,
+    denser. (Gaussian jitter of 1% per feature, used before, left the copies on top of their originals
+    in every layer: in 784 pixels, noise mostly points away from the directions the data varies in.)
     """
     count = len(dataset.x)
     if not limit or limit == count:
@@ -133,9 +136,31 @@ def _limited(dataset: Dataset, limit: int, seed: int = 0) -> Dataset:
         return Dataset(x=dataset.x[:limit], y=dataset.y[:limit], class_names=dataset.class_names)
     gen = torch.Generator().manual_seed(seed)
     extra = torch.randint(0, count, (limit - count,), generator=gen)
-    jitter = 0.01 * dataset.x.std(dim=0) * torch.randn(len(extra), dataset.x.shape[1], generator=gen)
-    x = torch.cat([dataset.x, dataset.x[extra] + jitter])
+    neighbours = _same_class_neighbours(dataset.x, dataset.y)
+    partner = neighbours[extra, torch.randint(0, neighbours.shape[1], (len(extra),), generator=gen)]
+    fraction = torch.rand(len(extra), 1, generator=gen)
+    between = dataset.x[extra] + fraction * (dataset.x[partner] - dataset.x[extra])
+    x = torch.cat([dataset.x, between])
     return Dataset(x=x, y=torch.cat([dataset.y, dataset.y[extra]]), class_names=dataset.class_names)
+
+
+NEIGHBOURS = 8  # new points are made between a sample and one of this many nearest of its class
+
+
+def _same_class_neighbours(x: torch.Tensor, y: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    """(N, k) indices of each sample's nearest samples of the same class (itself when its class has no other)."""
+    count = len(x)
+    k = min(NEIGHBOURS, count - 1) if count > 1 else 1
+    found = []
+    for start in range(0, count, chunk):
+        rows = slice(start, min(start + chunk, count))
+        distances = torch.cdist(x[rows], x)
+        distances[y[rows, None] != y[None, :]] = float("inf")
+        distances[torch.arange(distances.shape[0]), torch.arange(rows.start, rows.stop)] = float("inf")
+        nearest = distances.topk(k, largest=False)
+        alone = torch.isinf(nearest.values)  # fewer than k others in the class: stay on the sample itself
+        found.append(torch.where(alone, torch.arange(rows.start, rows.stop)[:, None], nearest.indices))
+    return torch.cat(found)
 
 
 def make_dataset(spec: DatasetSpec) -> Dataset:

@@ -228,6 +228,9 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         shared_forward=shared,
     )
     session.projector.shared_scale = preset.view.shared_scale
+    # Axes are fitted on as many rows as the preset's own data has (the real samples, where --points made
+    # more from them), so drawing more points shows the same picture, denser.
+    session.projector.fit_rows = slice(0, min(shown, len(x)))
     if preset.view.color_by == "neuron" and preset.view.neuron_layer:
         session.neuron = (preset.view.neuron_layer, preset.view.neuron_index)
     return session
