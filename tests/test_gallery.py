@@ -253,3 +253,14 @@ def test_a_still_reports_the_accuracy_that_train_reports(tmp_path, monkeypatch):
     expected = session.evaluate()
     assert shown[0].accuracy == expected.accuracy and shown[0].loss == pytest.approx(expected.loss)
     assert session.last_stats.accuracy != expected.accuracy  # what the panel showed before
+
+
+def test_legend_names_come_from_the_data_else_the_class_numbers():
+    from viz3d.colors import legend_names
+
+    assert legend_names(np.array([0, 1, 1]), ("disk", "ring")) == ["disk", "ring"]
+    assert legend_names(np.array([0, 1, 1])) == ["class 0", "class 1"]
+    assert legend_names(np.arange(10)) == [str(k) for k in range(10)]
+    assert legend_names(np.zeros(5, int), ("points",)) == []  # one class: nothing to tell apart
+    assert legend_names(np.array([0.5, 1.5])) == []  # regression targets are not classes
+    assert session_from_preset(load_preset("spirals")).class_names == ("spiral A", "spiral B")

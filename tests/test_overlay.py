@@ -191,7 +191,7 @@ def _panel_pixels(imgui_layer, state, projection, classes):
     from viz3d.ui.overlay import Overlay
 
     size = (1280, 720)  # 1:1 layout: the swatches are 14 pixels square
-    overlay = Overlay("Legend test", classes=classes)
+    overlay = Overlay("Legend test", class_names=[str(k) for k in range(classes)])
     status = TrainingStatus(step=1, loss=0.5, accuracy=0.5)
     renderer = FrameRenderer()
     renderer.set_probe(probe_of([0]))

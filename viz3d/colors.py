@@ -32,12 +32,18 @@ def class_colors(labels: np.ndarray) -> np.ndarray:
     return colors[np.asarray(labels) % len(colors)]
 
 
-def legend_classes(labels: np.ndarray) -> int:
-    """How many classes a legend lists for these labels: 0 when they are not class indices."""
+def legend_names(labels: np.ndarray, names: tuple[str, ...] = ()) -> list[str]:
+    """The legend's name for each class colour, in class order: the dataset's own names where it has one
+    for every class, else the class numbers; none when the labels are not classes, or there is one class."""
     labels = np.asarray(labels)
     if not len(labels) or labels.dtype.kind not in "iu" or labels.min() < 0:
-        return 0
-    return int(labels.max()) + 1
+        return []
+    count = int(labels.max()) + 1
+    if count < 2:
+        return []
+    if len(names) >= count:
+        return list(names[:count])
+    return [str(k) for k in range(count)] if count > 2 else ["class 0", "class 1"]
 
 
 def neuron_range(values: np.ndarray) -> tuple[float, float]:

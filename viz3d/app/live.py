@@ -22,7 +22,7 @@ from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState, resolve_layer
 from viz3d.capture.probe import make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
-from viz3d.colors import legend_classes
+from viz3d.colors import legend_names
 from viz3d.presets import Preset, ProbeSpec, ViewSpec
 from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
@@ -229,7 +229,8 @@ def run_session(
         renderer = FrameRenderer()
         renderer.set_probe(session.probe)
         imgui_layer = ImGuiLayer(context)
-        overlay = Overlay(title, description, look_for, no_accuracy, legend_classes(session.probe.labels))
+        legend = legend_names(session.probe.labels, session.class_names)
+        overlay = Overlay(title, description, look_for, no_accuracy, class_names=legend)
         mark = RecordingMark()
         detail = DetailController()
         state = ViewState.from_spec(view)

@@ -22,7 +22,7 @@ from viz3d.app.state import ViewState
 from viz3d.app.still import overlay_fits
 from viz3d.app.tour import default_tour, tour_at
 from viz3d.app.video import FrameWriter, files_not_frames, output_kind, warn
-from viz3d.colors import legend_classes
+from viz3d.colors import legend_names
 from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
 from viz3d.render.platform import use_headless
@@ -112,7 +112,8 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     renderer.set_projection(projection)
     target = MultisampleTarget(request.size)
     imgui_layer = ImGuiLayer(context) if request.ui and overlay_fits(request.size) else None
-    overlay = Overlay(preset.title, preset.description, preset.look_for, classes=legend_classes(session.probe.labels))
+    classes = legend_names(session.probe.labels, session.class_names)
+    overlay = Overlay(preset.title, preset.description, preset.look_for, class_names=classes)
     state = ViewState.from_spec(preset.view, n_layers=n_layers)
     state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
     if (neuron := state.pick_neuron(projection.layer_names)) != session.neuron:

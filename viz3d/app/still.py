@@ -16,7 +16,7 @@ from PIL import Image
 
 from viz3d.app.output import check_output, write_atomically
 from viz3d.app.state import ViewState, resolve_layer
-from viz3d.colors import legend_classes
+from viz3d.colors import legend_names
 from viz3d.errors import Viz3dError
 from viz3d.presets import Preset
 from viz3d.project.projection import Projection
@@ -82,9 +82,9 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     )
     from viz3d.ui.overlay import Overlay
 
-    classes = legend_classes(session.probe.labels)
+    classes = legend_names(session.probe.labels, session.class_names)
     ui = request.ui and overlay_fits(request.size)
-    overlay = Overlay(preset.title, preset.description, preset.look_for, classes=classes) if ui else None
+    overlay = Overlay(preset.title, preset.description, preset.look_for, class_names=classes) if ui else None
     pixels = render_offscreen(session, projection, state, request.size, overlay, status)
     return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
 

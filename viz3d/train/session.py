@@ -71,6 +71,7 @@ class TrainingSession:
         self.evaluate = evaluate  # loss and accuracy on the whole dataset, in eval mode
         self.shared_forward = shared_forward  # captures hand their probe forward to the next step
         self.neuron: tuple[str, int] | None = None  # colour points by this (layer, unit)'s activation
+        self.class_names: tuple[str, ...] = ()  # the data's name for each class, where it has them
         self.step = 0
         self.last_stats: StepStats | None = None
         self.last_snapshot: Snapshot | None = None
@@ -228,6 +229,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         shared_forward=shared,
     )
     session.projector.shared_scale = preset.view.shared_scale
+    session.class_names = () if dataset.is_regression else dataset.class_names
     # Axes are fitted on as many rows as the preset's own data has (the real samples, where --points made
     # more from them), so drawing more points shows the same picture, denser.
     session.projector.fit_rows = slice(0, min(shown, len(x)))

@@ -6,6 +6,8 @@ status and edits the `ViewState`; the live loop turns state changes into trainin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from imgui_bundle import imgui
 
@@ -34,13 +36,18 @@ HELP = (
 
 class Overlay:
     def __init__(
-        self, title: str, description: str = "", look_for: str = "", no_accuracy: str = "-", classes: int = 0
+        self,
+        title: str,
+        description: str = "",
+        look_for: str = "",
+        no_accuracy: str = "-",
+        class_names: Sequence[str] = (),
     ) -> None:
         self.title = title
         self.description = description
         self.look_for = look_for
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
-        self.classes = classes  # how many classes the data's labels have: the legend names them
+        self.class_names = list(class_names)  # the legend's name for each class colour, in class order
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
         self.labels(state, projection)
@@ -218,10 +225,10 @@ class Overlay:
             imgui.text(f"{hi:.3g}")
         elif mode == "correct":
             _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2)
-        elif self.classes >= 2:
-            colors = class_colors(np.arange(self.classes))
-            names = [str(k) if self.classes > 2 else f"class {k}" for k in range(self.classes)]
-            _swatches(list(zip(names, colors, strict=True)), per_row=5)
+        elif self.class_names:
+            colors = class_colors(np.arange(len(self.class_names)))
+            per_row = 5 if max(len(name) for name in self.class_names) <= 3 else 2
+            _swatches(list(zip(self.class_names, colors, strict=True)), per_row=per_row)
 
     def labels(self, state: ViewState, projection: Projection | None) -> None:
         """Write each tangent arrow's vector beside its tip, in the layer's own coordinates."""
