@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +191,19 @@ def test_a_picture_too_small_for_the_panel_is_drawn_without_it_and_says_so(tmp_p
     assert result.returncode == 0 and "320x180 has no room for the panel" in result.stderr
     image = np.asarray(Image.open(out).convert("RGB"))
     assert (image[10:60, 10:150].max(axis=-1) > 200).sum() < 20  # no panel text in its corner
+
+
+def test_presets_lists_names_in_one_column_and_stops_quietly_into_head():
+    names = [line.split()[0] for line in run_cli("presets").stdout.splitlines()]
+    descriptions_start = {line.index(line.split()[1]) for line in run_cli("presets").stdout.splitlines()}
+    assert "change-of-basis-learned" in names and len(descriptions_start) == 1  # one column, even for the longest
+    piped = subprocess.run(
+        f"{sys.executable} -m viz3d.cli presets | head -1", shell=True, capture_output=True, text=True, check=True
+    )
+    assert piped.stderr == "" and piped.stdout.count("\n") == 1
+
+
+def test_points_below_two_get_one_message():
+    for value in ("0", "-5"):
+        result = run_cli("render", "spirals", "--out", "x.png", "--points", value)
+        assert result.returncode == 2 and f"expected 2 points or more, found {value}" in result.stderr

@@ -74,7 +74,10 @@ def load(args: argparse.Namespace):  # -> Preset
 
 
 def point_count(text: str) -> int:
-    value = positive_int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
     if value < 2:
         raise argparse.ArgumentTypeError(f"expected 2 points or more, found {value}")
     return value
@@ -147,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Viz3dError as err:
         print(f"viz3d: error: {err}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # `viz3d presets | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush stays quiet
+        return 0
     except FloatingPointError as err:  # a diverging loss, NaN activations
         print(f"viz3d: error: training diverged: {err}", file=sys.stderr)
         return 1
@@ -236,9 +242,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_presets(_args: argparse.Namespace) -> int:
     from viz3d.presets import known_presets, load_preset
 
-    for name in known_presets():
-        preset = load_preset(name)
-        print(f"{name:<22} {preset.description}")
+    names = known_presets()
+    width = max(map(len, names), default=0) + 2
+    for name in names:
+        print(f"{name:<{width}}{load_preset(name).description}")
     return 0
 
 

@@ -26,7 +26,7 @@ from viz3d.colors import legend_names
 from viz3d.presets import Preset, ProbeSpec, ViewSpec
 from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
-from viz3d.train.session import StepStats, TrainingSession, TrainStep, _evaluate, session_from_preset
+from viz3d.train.session import StepStats, TrainingSession, TrainStep, evaluate_model, session_from_preset
 from viz3d.train.thread import TrainingThread
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def user_session(
     targets = labels.to(data.device, torch.long) if n_classes and labels is not None else None
 
     def evaluate() -> StepStats:  # loss and accuracy on the drawn points, as `viz3d train` measures presets
-        return _evaluate(model, data, targets, regression=False)
+        return evaluate_model(model, data, targets, regression=False)
 
     session = UserSession(
         model,

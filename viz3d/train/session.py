@@ -225,7 +225,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         title=preset.title,
         tracker=tracker,
         n_classes=0 if dataset.is_regression else dataset.n_classes,
-        evaluate=(lambda: _evaluate(model, x, y, regression=dataset.is_regression)) if train_step else None,
+        evaluate=(lambda: evaluate_model(model, x, y, regression=dataset.is_regression)) if train_step else None,
         shared_forward=shared,
     )
     session.projector.shared_scale = preset.view.shared_scale
@@ -265,7 +265,8 @@ def check_fit(preset: Preset, features: int, n_out: int, regression: bool) -> No
         raise Viz3dError(f"{where} [dataset] matrix: map-samples points are 2D, so each row needs 2 numbers")
 
 
-def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regression: bool) -> StepStats:
+def evaluate_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regression: bool) -> StepStats:
+    """Loss (and accuracy, for classes) of ``model`` on ``x``, in eval mode; its training mode is kept."""
     was_training = model.training
     model.eval()
     try:
