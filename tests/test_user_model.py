@@ -176,8 +176,8 @@ def test_a_user_step_that_returns_only_the_loss_gets_the_accuracy_on_the_drawn_p
 
 
 def test_a_step_that_reports_its_own_accuracy_keeps_it():
+    from viz3d import StepStats  # public: a train_step may report its own accuracy
     from viz3d.app.live import user_session
-    from viz3d.train.session import StepStats
 
     model, x, y, _ = readme_example(50)
     session, _ = user_session(model, x, y, lambda step: StepStats(loss=0.5, accuracy=0.25))

@@ -7,6 +7,7 @@ The public API (importing it loads no GL; only `live` opens a window)::
     proj = viz3d.project(snap, axes=(0, 1, 2))      # Projection: positions (L, N, 3), explained variance
     tangents = viz3d.pushforward(model, points, vectors)   # {layer name: (N, D)} Jacobian-vector products
     viz3d.live(model, inputs, labels, train_step=fn)       # the live window; fn(step) trains one step
+                                                           # and returns its loss, or viz3d.StepStats
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
 from viz3d.errors import Viz3dError
 from viz3d.project.projection import LayerMap, Projection, project
 from viz3d.project.pushforward import pushforward
+from viz3d.train.session import StepStats
 
 __all__ = [
     "LayerMap",
     "LayerTracker",
     "Projection",
     "Snapshot",
+    "StepStats",
     "Viz3dError",
     "live",
     "project",
