@@ -165,6 +165,7 @@ def test_colour_modes():
     np.testing.assert_allclose(correct[1], WRONG)
     neuron = point_colors("neuron", labels, neuron_values=np.array([0.0, 1.0, 2.0, 3.0]))
     assert not np.allclose(neuron[0], neuron[-1])  # a continuous map, low to high
+    assert neuron[0, :3].max() > 0.45  # even the lowest value stands out from the near-black background
     np.testing.assert_array_equal(point_colors("prediction", labels, None), class_colors(labels))  # no predictions
 
 

@@ -19,6 +19,7 @@ ARROW = tuple(Color("#ff5c8a").rgba)
 CORRECT = Color("#7d8799").rgba  # a quiet slate, so that the mistakes stand out ...
 WRONG = Color("#ff4d1a").rgba  # ... in a bright vermilion; neither reads as a class colour
 REGION_ALPHA = 0.22
+VIRIDIS_LOW = 0.2  # where the neuron scale starts along viridis (#414487, not the near-black #440154)
 COLOR_MODES = ("class", "prediction", "correct", "neuron")
 
 
@@ -59,12 +60,17 @@ def neuron_colors(values: np.ndarray) -> np.ndarray:
     """(N, 4) viridis colours for values, scaled over `neuron_range` (the legend shows the same)."""
     lo, hi = neuron_range(values)
     scaled = np.clip((values - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(values), 0.5)
-    return get_colormap("viridis").map(np.nan_to_num(scaled, nan=0.0)).astype(np.float32)
+    return _viridis_on_dark(np.nan_to_num(scaled, nan=0.0))
 
 
 def viridis(stops: int) -> np.ndarray:
     """(stops, 4) colours evenly along the neuron scale, low to high: what the legend draws."""
-    return get_colormap("viridis").map(np.linspace(0.0, 1.0, stops)).astype(np.float32)
+    return _viridis_on_dark(np.linspace(0.0, 1.0, stops))
+
+
+def _viridis_on_dark(scaled: np.ndarray) -> np.ndarray:
+    """Viridis from `VIRIDIS_LOW` up: its darkest purples vanish on our near-black background."""
+    return get_colormap("viridis").map(VIRIDIS_LOW + (1.0 - VIRIDIS_LOW) * scaled).astype(np.float32)
 
 
 def color_source(

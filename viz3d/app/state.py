@@ -82,12 +82,13 @@ class ViewState:
 
     def distance_to_show(self, positions: np.ndarray, aspect: float, every_layer: bool = False) -> float:
         """The camera distance, no nearer than now, at which the layer shown (the two a morph is between),
-        or every layer, fits the picture: points, grid and all, but for the farthest-out 0.5%."""
+        or every layer, fits the picture: points, grid and all (the display scale keeps data layers
+        comparable in size, so this does not chase outliers)."""
         lower = min(int(self.layer), len(positions) - 1)
         layers = positions if every_layer else positions[[lower, min(lower + 1, len(positions) - 1)]]
         rows = layers[:, :: max(1, layers.shape[1] // FIT_ROWS)].reshape(-1, 3)
         finite = rows[np.isfinite(rows).all(axis=1)]
-        return max(self.camera.distance, self.camera.distance_to_fit(finite, aspect, keep=0.995))
+        return max(self.camera.distance, self.camera.distance_to_fit(finite, aspect))
 
     def set_layer(self, layer: float) -> None:
         """Show ``layer`` now (a slider drag): cancels any animated move."""
