@@ -207,3 +207,20 @@ def test_points_below_two_get_one_message():
     for value in ("0", "-5"):
         result = run_cli("render", "spirals", "--out", "x.png", "--points", value)
         assert result.returncode == 2 and f"expected 2 points or more, found {value}" in result.stderr
+
+
+@pytest.mark.skipif(not has_xvfb(), reason="xvfb-run is not installed")
+def test_ctrl_c_closes_the_live_window_cleanly():
+    """Ctrl-C in the terminal ends the window between frames: exit 130, no traceback from a GL call."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYOPENGL_PLATFORM", "EGL_PLATFORM")}
+    script = (
+        f"{sys.executable} -m viz3d.cli run spirals --size 640x360 & pid=$!; "
+        "sleep 8; kill -INT $pid; wait $pid; echo exit=$?"
+    )
+    command = ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", "sh", "-c", script]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert "exit=130" in result.stdout, result.stderr
+    assert "viz3d: interrupted" in result.stderr and "Traceback" not in result.stderr

@@ -301,3 +301,17 @@ def test_recording_names_come_from_the_title_without_doubled_dashes():
 
     assert _slug("Two spirals, width-2 tanh layers") == "two-spirals-width-2-tanh-layers"
     assert _slug("  ***  ") == "view"
+
+
+def test_first_ctrl_c_is_a_request_to_stop_the_second_interrupts():
+    """Inside a GL call a KeyboardInterrupt surfaced as ctypes.ArgumentError, ending a recording in a
+    traceback; while recording, the first Ctrl-C only asks the loop to stop between frames."""
+    from viz3d.app.interrupt import StopRequest
+
+    before = signal.getsignal(signal.SIGINT)
+    with StopRequest() as stop:
+        signal.raise_signal(signal.SIGINT)
+        assert stop.requested
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from viz3d.app.detail import DetailController
+from viz3d.app.interrupt import StopRequest
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState, resolve_layer
 from viz3d.capture.probe import make_probe
@@ -225,6 +226,7 @@ def run_session(
     trainer: TrainingThread | None = None
     imgui_layer: ImGuiLayer | None = None
     capture = ScreenCapture(stem=f"viz3d-{_slug(title)}")
+    stop = StopRequest().install()  # Ctrl-C in the terminal closes the window between frames
     try:
         renderer = FrameRenderer()
         renderer.set_probe(session.probe)
@@ -250,7 +252,7 @@ def run_session(
         asked_playing = state.playing
         frames = 0
         last_time = time.perf_counter()
-        while not context.should_close() and (max_frames is None or frames < max_frames):
+        while not context.should_close() and not stop.requested and (max_frames is None or frames < max_frames):
             frames += 1
             context.poll()
             now = time.perf_counter()
@@ -298,11 +300,14 @@ def run_session(
                 path, frames, dropped = capture.stop()
                 print(f"viz3d: recording saved to {path} ({frames} frames, {dropped} dropped)")
         finally:
+            stop.restore()
             if trainer is not None:
                 trainer.stop()
             if imgui_layer is not None:
                 imgui_layer.shutdown()
             context.close()
+    if stop.requested:
+        raise KeyboardInterrupt  # after a clean shutdown: the caller sees Ctrl-C as Ctrl-C (viz3d exits 130)
 
 
 def _newest_for(

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
 from viz3d.app.progress import Progress
 from viz3d.app.state import ViewState
@@ -128,54 +129,58 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     aspect, fitted = request.size[0] / request.size[1], 0.0
     interrupted, failure = False, None
     writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
-    try:
-        for index in range(n_frames):
-            point = tour_at(keyframes, index / fps, preset.view, n_layers)
-            if point.training and session.trainable:
-                for _ in range(steps_per_frame):
-                    session.train_step()
-                    if session.step % capture_every == 0:
-                        projection = session.capture()
-                        renderer.set_projection(projection)
-            state.set_layer(point.layer)
-            state.show_overlay = imgui_layer is not None and point.overlay
-            state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
-            camera = state.camera
-            camera.azimuth, camera.elevation, camera.distance = point.azimuth, point.elevation, point.distance
-            # Back off, smoothly, as far as it takes for no layer to run off the picture (never closer).
-            fit = state.distance_to_show(projection.positions, aspect, every_layer=True)
-            fitted = fit if index == 0 else fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
-            camera.distance = max(point.distance, fitted)
-            state.playing = point.training and session.trainable
-            target.bind()
-            renderer.draw(state, request.size)
-            if imgui_layer is not None and point.overlay:
-                stats = session.last_stats
-                status = TrainingStatus(
-                    step=session.step,
-                    loss=None if stats is None else stats.loss,
-                    accuracy=None if stats is None else stats.accuracy,
-                    playing=state.playing,
-                    trainable=session.trainable,
-                )
-                imgui_layer.new_frame(1 / fps, request.size)
-                overlay.draw(state, status, projection)
-                imgui_layer.render()
-            writer.write(target.read())
-            progress.update(index + 1)
-    except KeyboardInterrupt:
-        interrupted = True
-    except (FloatingPointError, Viz3dError) as err:
-        failure = err
-    finally:
-        progress.finish()
+    with StopRequest() as stop:  # Ctrl-C ends the recording between frames
         try:
-            path = writer.close()
+            for index in range(n_frames):
+                if stop.requested:
+                    interrupted = True
+                    break
+                point = tour_at(keyframes, index / fps, preset.view, n_layers)
+                if point.training and session.trainable:
+                    for _ in range(steps_per_frame):
+                        session.train_step()
+                        if session.step % capture_every == 0:
+                            projection = session.capture()
+                            renderer.set_projection(projection)
+                state.set_layer(point.layer)
+                state.show_overlay = imgui_layer is not None and point.overlay
+                state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
+                camera = state.camera
+                camera.azimuth, camera.elevation, camera.distance = point.azimuth, point.elevation, point.distance
+                # Back off, smoothly, as far as it takes for no layer to run off the picture (never closer).
+                fit = state.distance_to_show(projection.positions, aspect, every_layer=True)
+                fitted = fit if index == 0 else fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
+                camera.distance = max(point.distance, fitted)
+                state.playing = point.training and session.trainable
+                target.bind()
+                renderer.draw(state, request.size)
+                if imgui_layer is not None and point.overlay:
+                    stats = session.last_stats
+                    status = TrainingStatus(
+                        step=session.step,
+                        loss=None if stats is None else stats.loss,
+                        accuracy=None if stats is None else stats.accuracy,
+                        playing=state.playing,
+                        trainable=session.trainable,
+                    )
+                    imgui_layer.new_frame(1 / fps, request.size)
+                    overlay.draw(state, status, projection)
+                    imgui_layer.render()
+                writer.write(target.read())
+                progress.update(index + 1)
+        except KeyboardInterrupt:
+            interrupted = True
+        except (FloatingPointError, Viz3dError) as err:
+            failure = err
         finally:
-            target.release()
-            if imgui_layer is not None:
-                imgui_layer.shutdown()
-            context.close()
+            progress.finish()
+            try:
+                path = writer.close()
+            finally:
+                target.release()
+                if imgui_layer is not None:
+                    imgui_layer.shutdown()
+                context.close()
     if writer.note:
         warn(writer.note)
     kept = f"kept the {writer.frames} frames rendered so far in {path}" if path else "nothing was written"
