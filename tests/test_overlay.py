@@ -172,18 +172,35 @@ def test_scene_slides_beside_the_panel_and_back_when_it_is_hidden(imgui_layer):
     assert point_x() == pytest.approx(SIZE[0] / 2, abs=1.5)
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
-def test_offscreen_panel_keeps_its_share_of_the_picture(imgui_layer, size):
-    from viz3d.render.imgui_layer import offscreen_ui_scale
+def test_offscreen_panel_keeps_its_share_of_the_picture(imgui_layer):
+    """Drawn at 720 and 1080 pixels tall, the panel covers the same share of the picture (measured on
+    the drawn frames: its title bar's width and its text's height), and says where it ends."""
+    from viz3d.render.renderer import FrameRenderer, Offscreen
     from viz3d.ui.overlay import Overlay
 
-    state = ViewState(n_layers=2)
-    overlay = Overlay("Test title", "What to look at.")
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    projection = projection_of(np.zeros((2, 1, 3)))
+    renderer.set_projection(projection)
     status = TrainingStatus(step=12, loss=0.5, accuracy=0.75)
-    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection_of(np.zeros((2, 1, 3)))), size)
-    # At 720 pixels tall the panel is laid out 1:1; at 1080 it is drawn 1.5 times as large.
-    assert offscreen_ui_scale(size) == pytest.approx(size[1] / 720)
-    assert state.panel_right * size[0] == pytest.approx(392 * size[1] / 720, rel=0.05)
+    shares = []
+    for size in ((1280, 720), (1920, 1080)):
+        state = ViewState(n_layers=2, show_axes=False)
+        overlay = Overlay("Digits: clusters form layer by layer", "Each layer seen through its top PCs, 64-32-16-10.")
+        imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)  # noqa: B023
+        laid_out = state.panel_right  # what the scene is framed by, before the frame that is kept
+        with Offscreen(size).fbo:
+            renderer.draw(state, size)
+            imgui_layer.new_frame(1 / 60, size)
+            overlay.draw(state, status, projection)
+            imgui_layer.render()
+            image = renderer.read_pixels(size).astype(int)
+        title_bar = (np.abs(image - [41, 74, 122]).max(axis=-1) <= 8).sum(axis=1)  # ImGui's active title
+        title_rows = np.nonzero(title_bar > size[0] * 0.1)[0]
+        panel_width = title_bar[title_rows].max()
+        shares.append((panel_width / size[0], len(title_rows) / size[1]))
+        assert laid_out == pytest.approx((panel_width + 12 * size[1] / 720) / size[0], abs=0.005)
+    assert shares[1] == pytest.approx(shares[0], rel=0.05)
 
 
 def _panel_pixels(imgui_layer, state, projection, classes):

@@ -26,6 +26,7 @@ from viz3d.app.video import FrameWriter, files_not_frames, output_kind, warn
 from viz3d.colors import legend_names
 from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
+from viz3d.render.picture_scale import picture_scale
 from viz3d.render.platform import use_headless
 from viz3d.train.session import session_from_preset
 from viz3d.train.thread import TrainingStatus
@@ -153,7 +154,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
                 camera.distance = max(point.distance, fitted)
                 state.playing = point.training and session.trainable
                 target.bind()
-                renderer.draw(state, request.size)
+                renderer.draw(state, request.size, pixel_scale=picture_scale(request.size))
                 if imgui_layer is not None and point.overlay:
                     stats = session.last_stats
                     status = TrainingStatus(

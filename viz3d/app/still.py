@@ -20,6 +20,7 @@ from viz3d.colors import legend_names
 from viz3d.errors import Viz3dError
 from viz3d.presets import Preset
 from viz3d.project.projection import Projection
+from viz3d.render.picture_scale import picture_scale
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
 from viz3d.train.thread import TrainingStatus
@@ -116,7 +117,7 @@ def render_offscreen(
         renderer.set_projection(projection)
         target = Offscreen(size)
         with target.fbo:
-            renderer.draw(state, size)
+            renderer.draw(state, size, pixel_scale=picture_scale(size))
             if imgui_layer is not None:
                 imgui_layer.new_frame(1 / 60, size)
                 overlay.draw(state, status, projection)

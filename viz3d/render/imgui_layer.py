@@ -3,7 +3,7 @@
 In a window, imgui-bundle's ``GlfwRenderer`` takes glfw's input callbacks; headless, the plain
 programmable-pipeline renderer draws into whatever framebuffer is bound and input comes only from
 what the caller adds to ``imgui.get_io()``; there the panel is scaled with the picture's height
-(`offscreen_ui_scale`). Around each ImGui draw we apply gl-notes gotcha 3: unbind
+(`picture_scale`). Around each ImGui draw we apply gl-notes gotcha 3: unbind
 the program first and make vispy forget its cached current program after.
 """
 
@@ -17,15 +17,9 @@ from imgui_bundle.python_backends.opengl_backend_programmable import Programmabl
 from OpenGL import GL
 
 from viz3d.render.context import GLContext
+from viz3d.render.picture_scale import picture_scale
 
 FONT_SIZE = 16.0  # base font size in window pixels: readable from the back of a room
-OFFSCREEN_HEIGHT = 720  # an offscreen picture this tall lays the panel out at 1:1, like a 720p window
-
-
-def offscreen_ui_scale(size: tuple[int, int]) -> float:
-    """The panel's scale in an offscreen picture: it keeps its share of a 720-pixel-tall frame, so a
-    1080p video looks like the 720p one, sharper. Not below 0.75 (12-pixel text) nor above 3."""
-    return min(max(size[1] / OFFSCREEN_HEIGHT, 0.75), 3.0)
 
 
 class ImGuiLayer:
@@ -52,19 +46,20 @@ class ImGuiLayer:
             self.backend.process_inputs()
         else:  # laid out in "window pixels" and drawn scaled up, as on a HiDPI screen
             width, height = size or self.context.framebuffer_size()
-            scale = offscreen_ui_scale((width, height))
+            scale = picture_scale((width, height))
             io.display_size = imgui.ImVec2(width / scale, height / scale)
-            io.display_framebuffer_scale = imgui.ImVec2(scale, scale)
-            imgui.get_style().font_scale_dpi = scale
+            io.display_framebuffer_scale = imgui.ImVec2(scale, scale)  # ImGui 1.92 rasterises fonts at this scale
             io.delta_time = max(dt, 1e-4)
         imgui.new_frame()
 
     def layout_frame(self, draw: Callable[[], None], size: tuple[int, int], dt: float = 1 / 60) -> None:
-        """Run ``draw`` for one frame that is never shown: auto-sized windows measure themselves on
-        their first frame, so an offscreen picture lays out once before the frame it keeps."""
-        self.new_frame(dt, size)
-        draw()
-        imgui.render()
+        """Run ``draw`` for frames that are never shown: an auto-sized window measures its content on
+        its first frame and takes that size on its second, so an offscreen picture lays out twice before
+        the frame it keeps (and the panel's edge read on the second is the one that will be drawn)."""
+        for _ in range(2):
+            self.new_frame(dt, size)
+            draw()
+            imgui.render()
 
     def render(self) -> None:
         """Finish the frame and draw it over what is in the bound framebuffer."""
