@@ -132,3 +132,14 @@ def test_render_draws_the_points_asked_for(name, tmp_path):
     assert result.returncode == 0, result.stderr
     image = np.asarray(Image.open(out).convert("RGB"))
     assert image.shape == (180, 320, 3) and non_background_mask(image).mean() > 0.05
+
+
+def test_more_generated_points_keep_the_display_scale():
+    """A fresh sample lists one class, then the other: axes and scale are fitted on all of it."""
+    plain = session_from_preset(load_preset("disks-2d")).capture()
+    dense_session = session_from_preset(with_points(load_preset("disks-2d"), 8_000))
+    dense = dense_session.capture()
+    n_plain, n_dense = 1000, dense_session.probe.n_data
+    for layer in range(len(plain.layer_names)):
+        extent = np.quantile(np.abs(plain.positions[layer, :n_plain]), 0.99)
+        assert np.quantile(np.abs(dense.positions[layer, :n_dense]), 0.99) == pytest.approx(extent, rel=0.1)

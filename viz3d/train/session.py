@@ -23,7 +23,7 @@ from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerTracker
 from viz3d.colors import neuron_range
 from viz3d.errors import Viz3dError
-from viz3d.presets import Preset
+from viz3d.presets import REAL_DATASETS, Preset
 from viz3d.project.arrows import arrow_rows, arrow_text, with_arrows
 from viz3d.project.projection import Projection
 from viz3d.project.projector import Projector
@@ -230,9 +230,11 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     )
     session.projector.shared_scale = preset.view.shared_scale
     session.class_names = () if dataset.is_regression else dataset.class_names
-    # Axes are fitted on as many rows as the preset's own data has (the real samples, where --points made
-    # more from them), so drawing more points shows the same picture, denser.
-    session.projector.fit_rows = slice(0, min(shown, len(x)))
+    if preset.dataset.kind in REAL_DATASETS:
+        # Axes are fitted on the real samples, not on the points --points made between them, so drawing
+        # more shows the same picture, denser. (A generated sample is all new and lists its classes in
+        # turn: its first rows would be one class, so there every drawn row counts.)
+        session.projector.fit_rows = slice(0, min(shown, len(x)))
     if preset.view.color_by == "neuron" and preset.view.neuron_layer:
         session.neuron = (preset.view.neuron_layer, preset.view.neuron_index)
     return session
