@@ -315,3 +315,26 @@ def test_first_ctrl_c_is_a_request_to_stop_the_second_interrupts():
         with pytest.raises(KeyboardInterrupt):
             signal.raise_signal(signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_recording_coloured_by_a_neuron_shows_it_from_the_first_frame(tmp_path):
+    from vispy.color import get_colormap
+
+    from viz3d.colors import palette
+
+    preset = tmp_path / "neuron.toml"
+    preset.write_text(
+        (REPO / "presets" / "spirals.toml").read_text().replace("[view]\n", '[view]\ncolor_by = "neuron"\n')
+    )
+    out = tmp_path / "neuron.mp4"
+    result = run_cli("record", str(preset), "--out", str(out), "--frames", "2", "--size", "320x180", "--no-ui")
+    assert result.returncode == 0, result.stderr
+    first = decode(out)[0].reshape(-1, 3).astype(int)
+
+    def near(colors):
+        distance = np.abs(first[:, None, :] - np.asarray(colors, int)[None, :, :]).max(axis=2)
+        return int((distance.min(axis=1) <= 20).sum())
+
+    viridis = (get_colormap("viridis").map(np.linspace(0.2, 1, 48))[:, :3] * 255).round()
+    classes = (palette()[:2, :3] * 255).round()
+    assert near(viridis) > 3 * near(classes)  # the first frame is in the neuron's colours, not the classes'

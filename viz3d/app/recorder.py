@@ -19,7 +19,7 @@ from pathlib import Path
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
 from viz3d.app.progress import Progress
-from viz3d.app.state import ViewState
+from viz3d.app.state import ViewState, fit_rows
 from viz3d.app.still import overlay_fits
 from viz3d.app.tour import default_tour, tour_at
 from viz3d.app.video import FrameWriter, files_not_frames, output_kind, warn
@@ -111,7 +111,6 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     context = open_headless()
     renderer = FrameRenderer()
     renderer.set_probe(session.probe)
-    renderer.set_projection(projection)
     target = MultisampleTarget(request.size)
     imgui_layer = ImGuiLayer(context) if request.ui and overlay_fits(request.size) else None
     classes = legend_names(session.probe.labels, session.class_names)
@@ -121,6 +120,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     if (neuron := state.pick_neuron(projection.layer_names)) != session.neuron:
         session.neuron = neuron
         projection = session.reproject()
+    renderer.set_projection(projection)  # after the neuron is known: the first frames show its colours
     state.show_overlay = imgui_layer is not None and tour_at(keyframes, 0.0, preset.view, n_layers).overlay
     if imgui_layer is not None:
         first_status = TrainingStatus(trainable=session.trainable)
@@ -147,9 +147,10 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
                 state.show_overlay = imgui_layer is not None and point.overlay
                 state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
                 camera = state.camera
-                camera.azimuth, camera.elevation, camera.distance = point.azimuth, point.elevation, point.distance
-                # Back off, smoothly, as far as it takes for no layer to run off the picture (never closer).
-                fit = state.distance_to_show(projection.positions, aspect, every_layer=True)
+                camera.azimuth, camera.elevation = point.azimuth, point.elevation
+                # Back off, smoothly, as far as it takes for no layer to run off the picture; the tour's own
+                # distance is followed exactly whenever everything fits there.
+                fit = camera.distance_to_fit(fit_rows(projection.positions), aspect)
                 fitted = fit if index == 0 else fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
                 camera.distance = max(point.distance, fitted)
                 state.playing = point.training and session.trainable

@@ -80,15 +80,12 @@ class ViewState:
         self.neuron = (layer, unit)
         return self.neuron
 
-    def distance_to_show(self, positions: np.ndarray, aspect: float, every_layer: bool = False) -> float:
-        """The camera distance, no nearer than now, at which the layer shown (the two a morph is between),
-        or every layer, fits the picture: points, grid and all (the display scale keeps data layers
-        comparable in size, so this does not chase outliers)."""
+    def distance_to_show(self, positions: np.ndarray, aspect: float) -> float:
+        """The camera distance, no nearer than now, at which the layer shown (the two a morph is between)
+        fits the picture: points, grid and all."""
         lower = min(int(self.layer), len(positions) - 1)
-        layers = positions if every_layer else positions[[lower, min(lower + 1, len(positions) - 1)]]
-        rows = layers[:, :: max(1, layers.shape[1] // FIT_ROWS)].reshape(-1, 3)
-        finite = rows[np.isfinite(rows).all(axis=1)]
-        return max(self.camera.distance, self.camera.distance_to_fit(finite, aspect))
+        shown = positions[[lower, min(lower + 1, len(positions) - 1)]]
+        return max(self.camera.distance, self.camera.distance_to_fit(fit_rows(shown), aspect))
 
     def set_layer(self, layer: float) -> None:
         """Show ``layer`` now (a slider drag): cancels any animated move."""
@@ -137,6 +134,13 @@ class ViewState:
             self.set_layer(self.layer)
         else:
             self.go_to_layer(self.layer_target)
+
+
+def fit_rows(positions: np.ndarray) -> np.ndarray:
+    """An even sample of the finite rows of (L, M, 3) layer positions, to fit a view to (the display scale
+    keeps data layers comparable in size, so the whole outline counts, not a trimmed one)."""
+    rows = positions[:, :: max(1, positions.shape[1] // FIT_ROWS)].reshape(-1, 3)
+    return rows[np.isfinite(rows).all(axis=1)]
 
 
 def resolve_layer(layer: str | float, layer_names: list[str]) -> float:
