@@ -265,3 +265,14 @@ def test_legend_names_come_from_the_data_else_the_class_numbers():
     assert legend_names(np.zeros(5, int), ("points",)) == []  # one class: nothing to tell apart
     assert legend_names(np.array([0.5, 1.5])) == []  # regression targets are not classes
     assert session_from_preset(load_preset("spirals")).class_names == ("spiral A", "spiral B")
+
+
+def test_a_neuron_layer_the_model_lacks_is_one_line_naming_the_key(tmp_path):
+    path = tmp_path / "typo.toml"
+    text = (REPO / "presets" / "spirals.toml").read_text()
+    path.write_text(text.replace("[view]\n", '[view]\ncolor_by = "neuron"\nneuron_layer = "inptu"\n'))
+    for command in (("render", "--out", str(tmp_path / "t.png")), ("record", "--out", str(tmp_path / "t.mp4"))):
+        result = run_cli(command[0], str(path), *command[1:], "--steps" if command[0] == "render" else "--frames", "2")
+        assert result.returncode == 2, result.stderr
+        assert "[view] neuron_layer: unknown layer 'inptu': use one of input, 0" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -263,6 +263,7 @@ def run_session(
                 if shown is None:  # the first picture: open on the layer the preset names
                     state.set_n_layers(len(incoming.layer_names))
                     state.set_layer(resolve_layer(view.layer, incoming.layer_names))
+                    state.pick_neuron(incoming.layer_names)  # a bad neuron_layer: one line now, not mid-frame
                 state.set_n_layers(len(incoming.layer_names))
                 shown = incoming
             fb_size = context.framebuffer_size()
@@ -337,6 +338,9 @@ def _capture_scene(
         state.status_line = f"screenshot saved to {shot}"
     if state.recording and not capture.recording:
         state.status_line = f"recording to {capture.start(size)}"
+        if not state.record_overlay and state.camera.frame_left != state.frame_left_target:
+            state.settle_frame()  # a video without the panel starts centred, not sliding over
+            renderer.draw(state, size, pixel_scale=pixel_scale)
     elif not state.recording and capture.recording:
         path, frames, dropped = capture.stop()
         lost = f", {dropped} dropped: the encoder could not keep up" if dropped else ""

@@ -108,19 +108,24 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     keyframes = preset.tour.keyframes or default_tour(n_frames / fps, preset.view, n_layers).keyframes
     steps_per_frame, capture_every = preset.training.steps_per_frame, preset.training.capture_every
 
+    state = ViewState.from_spec(preset.view, n_layers=n_layers)
+    state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
+    try:
+        neuron = state.pick_neuron(projection.layer_names)
+    except Viz3dError as err:
+        raise Viz3dError(f"{preset.path}: [view] {err}") from None
+    if neuron != session.neuron:
+        session.neuron = neuron
+        projection = session.reproject()
+
     context = open_headless()
     renderer = FrameRenderer()
     renderer.set_probe(session.probe)
+    renderer.set_projection(projection)  # after the neuron is known: the first frames show its colours
     target = MultisampleTarget(request.size)
     imgui_layer = ImGuiLayer(context) if request.ui and overlay_fits(request.size) else None
     classes = legend_names(session.probe.labels, session.class_names)
     overlay = Overlay(preset.title, preset.description, preset.look_for, class_names=classes)
-    state = ViewState.from_spec(preset.view, n_layers=n_layers)
-    state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
-    if (neuron := state.pick_neuron(projection.layer_names)) != session.neuron:
-        session.neuron = neuron
-        projection = session.reproject()
-    renderer.set_projection(projection)  # after the neuron is known: the first frames show its colours
     state.show_overlay = imgui_layer is not None and tour_at(keyframes, 0.0, preset.view, n_layers).overlay
     if imgui_layer is not None:
         first_status = TrainingStatus(trainable=session.trainable)

@@ -69,13 +69,16 @@ class ViewState:
     def pick_neuron(self, layer_names: list[str]) -> tuple[str, int] | None:
         """The neuron to colour points by: None unless colouring by one; else the chosen (layer, unit).
 
-        With no layer chosen (or one this model lacks) it is a unit of the layer shown now, and it stays
-        with that layer while the view moves on, so a sweep through the layers keeps one colouring.
+        With no layer chosen it is a unit of the layer shown now, and it stays with that layer while the
+        view moves on, so a sweep through the layers keeps one colouring. A layer the model lacks (a typo
+        in a preset's ``neuron_layer``) is an error, not a silent swap.
         """
         if self.color_by != "neuron" or not layer_names:
             return None
         layer, unit = self.neuron or ("", 0)
-        if layer not in layer_names:
+        if layer and layer not in layer_names:
+            raise Viz3dError(f"neuron_layer: unknown layer '{layer}': use one of {', '.join(layer_names)}")
+        if not layer:
             layer = layer_names[min(int(round(self.layer)), len(layer_names) - 1)]
         self.neuron = (layer, unit)
         return self.neuron

@@ -71,7 +71,10 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     state = ViewState.from_spec(preset.view, n_layers=len(layer_names))
     state.set_layer(layer)
     state.playing = False
-    session.neuron = state.pick_neuron(layer_names)
+    try:
+        session.neuron = state.pick_neuron(layer_names)
+    except Viz3dError as err:
+        raise Viz3dError(f"{preset.path}: [view] {err}") from None
     session.train(preset.training.steps if request.steps is None else request.steps)
     stats = session.final_stats()  # the model the picture shows, as `viz3d train` reports it
     projection = session.capture()
