@@ -341,3 +341,23 @@ def test_a_recording_coloured_by_a_neuron_shows_it_from_the_first_frame(tmp_path
     viridis = (get_colormap("viridis").map(np.linspace(0.2, 1, 48))[:, :3] * 255).round()
     classes = (palette()[:2, :3] * 255).round()
     assert near(viridis) > 3 * near(classes)  # the first frame is in the neuron's colours, not the classes'
+
+
+def test_frames_go_into_the_current_folder_and_leave_a_file_managers_notes(tmp_path, monkeypatch):
+    from viz3d.app.recorder import check_record_output
+    from viz3d.app.video import FrameWriter
+
+    frame = np.zeros((16, 16, 3), np.uint8)
+    here = tmp_path / "shots"
+    here.mkdir()
+    (here / ".DS_Store").write_bytes(b"finder")
+    monkeypatch.chdir(here)
+    check_record_output("./", lossless=False, force=False)  # empty but for the notes: no --force needed
+    with FrameWriter("./", (16, 16), 30) as writer:
+        writer.write(frame)
+        writer.write(frame)
+    assert sorted(p.name for p in here.iterdir()) == [".DS_Store", "frame-000000.png", "frame-000001.png"]
+    with FrameWriter("./", (16, 16), 30, force=True) as writer:  # again: the old frames give way
+        writer.write(frame)
+    assert sorted(p.name for p in here.iterdir()) == [".DS_Store", "frame-000000.png"]
+    assert (here / ".DS_Store").read_bytes() == b"finder" and not list(tmp_path.glob(".*partial*"))

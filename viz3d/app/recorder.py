@@ -22,7 +22,7 @@ from viz3d.app.progress import Progress
 from viz3d.app.state import ViewState, fit_rows
 from viz3d.app.still import overlay_fits
 from viz3d.app.tour import default_tour, tour_at
-from viz3d.app.video import FrameWriter, files_not_frames, output_kind, warn
+from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
 from viz3d.colors import legend_names
 from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
@@ -73,10 +73,10 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
     if folder.is_dir() and (others := files_not_frames(folder)):
         listed = ", ".join(others)
         raise OutputPathError(f"{folder} holds {listed}, which are not frames: choose a new or empty folder for PNGs")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
+    if folder.is_dir() and any(FRAME_NAME.fullmatch(entry.name) for entry in folder.iterdir()) and not force:
         problem = f"{folder} holds an earlier recording"
         raise OutputPathError(f"{problem}: pass --force to replace it, or choose another folder")
-    check_output(folder.parent / ".viz3d-probe", force=True)  # the parent must exist and be writable
+    check_output(folder.resolve().parent / ".viz3d-probe", force=True)  # the frames are written beside it first
     return folder
 
 

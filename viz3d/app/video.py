@@ -4,8 +4,9 @@ Frames are encoded on a thread of their own and go to a temporary name beside th
 (``.name.partial.mp4``), which is renamed onto the target when `close` runs, also after Ctrl-C,
 so what was rendered is never lost and a file at the target name is always complete. H.264 needs
 even sizes for 4:2:0 colour; an odd size is encoded as 4:4:4 instead (same pixels, no resizing),
-and the writer says so. A PNG sequence replaces only a folder that holds frames and nothing else:
-``--force`` deletes ``frame-NNNNNN.png`` files, never anything the user put there.
+and the writer says so. A PNG sequence goes into a new folder, or into an existing one that holds
+frames and nothing else: ``--force`` deletes its ``frame-NNNNNN.png`` files and moves the new ones in,
+and never touches anything the user put there, nor the folder itself.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from viz3d.errors import OutputPathError
 H264_CRF = 18  # visually lossless on a projector
 H264_PRESET = "fast"
 FRAME_NAME = re.compile(r"frame-\d{6}\.png")  # the files of a PNG sequence, frame-000000.png ...
+FILE_MANAGER_NOTES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # never ours to count or delete
 
 
 def output_kind(out: str, lossless: bool) -> str:
@@ -73,7 +75,8 @@ class FrameWriter:
         self.dropped = 0  # frames `offer` let go because the encoder was behind
         self.note = ""
         suffix = "" if self.kind == "png" else self.target.suffix
-        self.partial = self.target.with_name(f".{self.target.name}.partial{suffix}")
+        named = self.target.resolve()  # "./" or "." has no name of its own to put .partial beside
+        self.partial = named.with_name(f".{named.name}.partial{suffix}")
         if self.kind == "png":
             if self.partial.exists():  # left by an earlier run that could not finish
                 _remove(self.partial)
@@ -129,19 +132,33 @@ class FrameWriter:
         if self.frames == 0:
             _remove(self.partial)
             return None
-        empty_folder = self.kind == "png" and self.target.is_dir() and not any(self.target.iterdir())
-        if self.target.exists() and not empty_folder:
-            if not self.force:
-                raise OutputPathError(f"{self.target} appeared while recording: the frames are in {self.partial}")
-            if self.kind == "png" and (others := files_not_frames(self.target)):
-                raise OutputPathError(
-                    f"{self.target} now holds {', '.join(others)}, which are not frames: "
-                    f"it was left alone, and the frames are in {self.partial}"
-                )
+        if self.kind == "png" and self.target.is_dir():
+            self._frames_into_folder()
+            return self.target
         if self.target.exists():
-            _remove(self.target)
-        os.replace(self.partial, self.target)
+            if not self.force:
+                raise OutputPathError(f"{self.target} appeared while recording: what was written is in {self.partial}")
+            self.target.unlink()
+        try:
+            os.replace(self.partial, self.target)
+        except OSError as err:
+            raise OutputPathError(f"cannot write {self.target} ({err}); what was written is in {self.partial}") from err
         return self.target
+
+    def _frames_into_folder(self) -> None:
+        """Move the new frames into the existing target folder, deleting its old frames (with --force)
+        and nothing else: the folder itself, and what else is in it, stay as they are."""
+        kept = f"it was left alone, and the new frames are in {self.partial}"
+        if others := files_not_frames(self.target):
+            raise OutputPathError(f"{self.target} now holds {', '.join(others)}, which are not frames: {kept}")
+        old = [entry for entry in self.target.iterdir() if FRAME_NAME.fullmatch(entry.name)]
+        if old and not self.force:
+            raise OutputPathError(f"{self.target} got frames of another recording meanwhile: {kept}")
+        for entry in old:
+            entry.unlink()
+        for frame in sorted(self.partial.iterdir()):
+            os.replace(frame, self.target / frame.name)
+        self.partial.rmdir()
 
     def __enter__(self) -> FrameWriter:
         return self
@@ -200,17 +217,18 @@ def frame_name(index: int) -> str:
 
 
 def files_not_frames(folder: Path, shown: int = 3) -> list[str]:
-    """Up to ``shown`` names in ``folder`` that are not a PNG sequence's frames (folders end in /)."""
+    """Up to ``shown`` names in ``folder`` that are neither a PNG sequence's frames nor a file manager's
+    own notes (.DS_Store, Thumbs.db, which are left where they are); folders end in /."""
     others = sorted(
         entry.name + ("/" if entry.is_dir() else "")
         for entry in folder.iterdir()
-        if not (FRAME_NAME.fullmatch(entry.name) and entry.is_file())
+        if entry.name not in FILE_MANAGER_NOTES and not (FRAME_NAME.fullmatch(entry.name) and entry.is_file())
     )
     return others[:shown] + (["..."] if len(others) > shown else [])
 
 
 def _remove(path: Path) -> None:
-    """Remove a finished recording: a file, or a folder of frames (only frames; never anything else)."""
+    """Remove what a recording that wrote nothing left: a file, or an empty partial folder."""
     if path.is_dir():
         for entry in path.iterdir():
             if FRAME_NAME.fullmatch(entry.name):
