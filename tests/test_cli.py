@@ -191,6 +191,7 @@ def test_a_picture_too_small_for_the_panel_is_drawn_without_it_and_says_so(tmp_p
     assert result.returncode == 0 and "320x180 has no room for the panel" in result.stderr
     image = np.asarray(Image.open(out).convert("RGB"))
     assert (image[10:60, 10:150].max(axis=-1) > 200).sum() < 20  # no panel text in its corner
+    assert non_background_mask(image).mean() > 0.03  # but the scene is there
 
 
 def test_presets_lists_names_in_one_column_and_stops_quietly_into_head():

@@ -247,3 +247,14 @@ def test_legend_names_what_the_colours_mean_in_each_mode(imgui_layer):
     pixels = _panel_pixels(imgui_layer, state, neuron, classes=10)
     assert all(_count_near(pixels, color, tolerance=10) >= 20 for color in viridis(5))  # the bar, low to high
     assert _count_near(pixels, palette()[2]) < 20
+
+
+def test_legend_of_many_classes_stops_where_the_colours_repeat(imgui_layer):
+    from viz3d.colors import palette
+
+    state = ViewState(n_layers=2, show_axes=False, show_grid=False)
+    projection = projection_of(np.zeros((2, 4, 3)))
+    few = _panel_pixels(imgui_layer, state, projection, classes=10)
+    many = _panel_pixels(imgui_layer, state, projection, classes=40)
+    first = palette()[0]
+    assert _count_near(many, first) == pytest.approx(_count_near(few, first), rel=0.1)  # one swatch, not four

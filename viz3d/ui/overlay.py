@@ -12,7 +12,7 @@ import numpy as np
 from imgui_bundle import imgui
 
 from viz3d.app.state import ViewState
-from viz3d.colors import CORRECT, WRONG, class_colors, color_source, viridis
+from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, viridis
 from viz3d.project.projection import Projection
 from viz3d.train.thread import TrainingStatus
 
@@ -226,9 +226,11 @@ class Overlay:
         elif mode == "correct":
             _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2)
         elif self.class_names:
-            colors = class_colors(np.arange(len(self.class_names)))
-            per_row = 5 if max(len(name) for name in self.class_names) <= 3 else 2
-            _swatches(list(zip(self.class_names, colors, strict=True)), per_row=per_row)
+            names = self.class_names[: len(palette())]  # past the palette the colours repeat
+            per_row = 5 if max(len(name) for name in names) <= 3 else 2
+            _swatches(list(zip(names, class_colors(np.arange(len(names))), strict=True)), per_row=per_row)
+            if len(self.class_names) > len(names):
+                imgui.text_colored(MUTED, f"{len(self.class_names)} classes: colours repeat every {len(names)}")
 
     def labels(self, state: ViewState, projection: Projection | None) -> None:
         """Write each tangent arrow's vector beside its tip, in the layer's own coordinates."""
