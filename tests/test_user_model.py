@@ -162,7 +162,7 @@ def test_readme_example_shows_its_accuracy_in_the_panel(headless_live):
 
 
 def test_a_user_step_that_returns_only_the_loss_gets_the_accuracy_on_the_drawn_points():
-    from viz3d.app.live import user_session
+    from viz3d.train.user_session import user_session
 
     model, x, y, train_step = readme_example(300)
     session, _ = user_session(model, x, y, train_step, capture_every=5)
@@ -177,7 +177,7 @@ def test_a_user_step_that_returns_only_the_loss_gets_the_accuracy_on_the_drawn_p
 
 def test_a_step_that_reports_its_own_accuracy_keeps_it():
     from viz3d import StepStats  # public: a train_step may report its own accuracy
-    from viz3d.app.live import user_session
+    from viz3d.train.user_session import user_session
 
     model, x, y, _ = readme_example(50)
     session, _ = user_session(model, x, y, lambda step: StepStats(loss=0.5, accuracy=0.25))
@@ -194,7 +194,7 @@ def test_a_step_that_reports_its_own_accuracy_keeps_it():
     ],
 )
 def test_the_panel_says_why_there_is_no_accuracy(model, labels, why):
-    from viz3d.app.live import user_session
+    from viz3d.train.user_session import user_session
 
     session, no_accuracy = user_session(model, torch.randn(40, 2), labels, lambda step: 1.0)
     assert why in no_accuracy and session.train_step().accuracy is None

@@ -1,0 +1,125 @@
+"""A training session around a user's own model and ``train_step``, for `viz3d.live`.
+
+It checks up front that the model can be watched (one forward of the user's rows, so errors name the
+shape they passed), decides whether the output is class logits for the labels, and measures accuracy
+on the drawn points when the user's step reports only its loss.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import torch
+from torch import nn
+
+from viz3d.capture.probe import make_probe
+from viz3d.capture.tracker import LayerSelector, LayerTracker
+from viz3d.presets import ProbeSpec
+from viz3d.train.session import StepStats, TrainingSession, TrainStep, evaluate_model
+
+ACCURACY_SECONDS = 0.5  # accuracy is measured at each capture and at least this often ...
+ACCURACY_SHARE = 0.1  # ... but never for more than about this share of the training time
+
+
+def user_session(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    train_step: TrainStep | None = None,
+    layers: Sequence[LayerSelector] | None = None,
+    stages: bool = False,
+    capture_every: int = 10,
+    arrow_points: torch.Tensor | None = None,
+    arrow_vectors: torch.Tensor | None = None,
+    title: str | None = None,
+) -> tuple[TrainingSession, str]:
+    """`live`'s session around the user's model, and what the overlay shows while there is no accuracy."""
+    classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
+    spec = ProbeSpec()
+    probe = make_probe(
+        inputs, classes, spec.grid_lines, spec.grid_samples, spec.grid_margin, arrow_points, arrow_vectors
+    )
+    tracker = LayerTracker(model, probe.inputs, layers=layers, stages=stages)
+    # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
+    # window. One forward of the user's own rows, so an error names the shape they passed.
+    data = probe.inputs[: probe.n_data]
+    LayerTracker(model, data, layers=layers, stages=stages).snapshot()
+    n_classes, why_not = _class_logits(model, data, labels)
+    targets = labels.to(data.device, torch.long) if n_classes and labels is not None else None
+
+    def evaluate() -> StepStats:  # loss and accuracy on the drawn points, as `viz3d train` measures presets
+        return evaluate_model(model, data, targets, regression=False)
+
+    session = UserSession(
+        model,
+        probe,
+        train_step or (lambda _step: None),
+        title=title or type(model).__name__,
+        tracker=tracker,
+        n_classes=n_classes,
+        evaluate=evaluate if targets is not None else None,
+        capture_every=capture_every,
+    )
+    return session, why_not or "-"
+
+
+class UserSession(TrainingSession):
+    """A session around a user's ``train_step``, which reports the loss but rarely the accuracy.
+
+    The presets take their accuracy from each step's own outputs; a user's step keeps its outputs to
+    itself, so when it returns no accuracy, the accuracy shown is measured on the drawn points
+    (``inputs``, ``labels``) in eval mode by the session's ``evaluate``, as `viz3d train` measures the
+    presets: after every step that a capture follows, and between captures at least every
+    `ACCURACY_SECONDS` (single steps while paused) but within `ACCURACY_SHARE` of the time.
+    """
+
+    def __init__(self, *args: Any, capture_every: int = 10, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.capture_every = max(1, capture_every)
+        self._accuracy: float | None = None
+        self._measured_at = -math.inf
+        self._measure_seconds = 0.0
+
+    def train_step(self) -> StepStats:
+        stats = super().train_step()
+        if stats.accuracy is not None or self.evaluate is None:
+            return stats  # the step reported its own accuracy, or there is none to measure
+        now = time.perf_counter()
+        every = max(ACCURACY_SECONDS, self._measure_seconds / ACCURACY_SHARE)
+        if self.step % self.capture_every == 0 or now - self._measured_at >= every:
+            self._accuracy = self.evaluate().accuracy
+            self._measured_at = time.perf_counter()
+            self._measure_seconds = self._measured_at - now
+        self.last_stats = replace(stats, accuracy=self._accuracy)
+        return self.last_stats
+
+
+def _class_logits(model: nn.Module, data: torch.Tensor, labels: torch.Tensor | None) -> tuple[int, str | None]:
+    """(C, None) when the model's output on ``data`` is class logits (N, C) for ``labels``; else (0, why
+    accuracy is not defined), short enough for the overlay's line."""
+    if labels is None:
+        return 0, "n/a (no labels)"
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        return 0, "n/a (labels are not class indices)"
+    if labels.shape != (len(data),):
+        return 0, f"n/a (labels {tuple(labels.shape)}, not one per input)"
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            output = model(data)
+    finally:
+        model.train(was_training)
+    if not isinstance(output, torch.Tensor):
+        return 0, f"n/a (the model returns a {type(output).__name__})"
+    if output.ndim != 2 or output.shape[1] < 2:
+        shape = ", ".join(["N", *map(str, output.shape[1:])])
+        return 0, f"n/a (output ({shape}) is not class logits)"
+    n_classes = output.shape[1]
+    if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
+        return 0, f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)"
+    return n_classes, None
