@@ -218,7 +218,7 @@ def test_ctrl_c_closes_the_live_window_cleanly():
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYOPENGL_PLATFORM", "EGL_PLATFORM")}
     script = (
-        f"{sys.executable} -m viz3d.cli run spirals --size 640x360 & pid=$!; "
+        f"timeout -k 5 60 {sys.executable} -m viz3d.cli run spirals --size 640x360 & pid=$!; "  # never left behind
         "sleep 8; kill -INT $pid; wait $pid; echo exit=$?"
     )
     command = ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", "sh", "-c", script]
