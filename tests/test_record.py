@@ -317,7 +317,31 @@ def test_first_ctrl_c_is_a_request_to_stop_the_second_interrupts():
         assert stop.requested
         with pytest.raises(KeyboardInterrupt):
             signal.raise_signal(signal.SIGINT)
+        stop.finishing = True  # saving what was recorded: Ctrl-C must not cut the file short
+        signal.raise_signal(signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_two_quick_ctrl_cs_still_leave_a_playable_file(tmp_path):
+    out = tmp_path / "twice.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000",
+         "--size", "1280x720", "--no-ui"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    partial = tmp_path / ".twice.mp4.partial.mp4"
+    deadline = time.time() + 60
+    while time.time() < deadline and not partial.exists():
+        time.sleep(0.1)
+    time.sleep(3.0)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)  # the encoder is flushing x264's look-ahead frames by now
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    # 130, or killed by the second SIGINT when it lands after the file was finished and viz3d let go
+    assert process.returncode in (130, -signal.SIGINT), stderr
+    assert len(decode(out)) > 5 and not partial.exists()
 
 
 def test_a_recording_coloured_by_a_neuron_shows_it_from_the_first_frame(tmp_path):

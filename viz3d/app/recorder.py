@@ -180,6 +180,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
         except (FloatingPointError, Viz3dError) as err:
             failure = err
         finally:
+            stop.finishing = True  # a Ctrl-C now would cut the file short: it waits instead
             progress.finish()
             try:
                 path = writer.close()
