@@ -258,3 +258,18 @@ def test_legend_of_many_classes_stops_where_the_colours_repeat(imgui_layer):
     many = _panel_pixels(imgui_layer, state, projection, classes=40)
     first = palette()[0]
     assert _count_near(many, first) == pytest.approx(_count_near(few, first), rel=0.1)  # one swatch, not four
+
+
+def test_arrow_labels_never_overlap_and_stay_on_screen():
+    from viz3d.ui.labels import place_labels
+
+    anchors = [(300.0, 200.0), (303.0, 202.0), (301.0, 199.0), (630.0, 5.0)]  # three tips together, one in a corner
+    sizes = [(80.0, 18.0)] * 4
+    corners = place_labels(anchors, sizes, (640.0, 360.0))
+    boxes = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes, strict=True)]
+    for i, a in enumerate(boxes):
+        for b in boxes[:i]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+        assert a[0] >= 0 and a[2] <= 640 and a[1] >= 0 and a[3] <= 360
+    for (x, y), box in zip(anchors, boxes, strict=True):  # each label sits by its own point
+        assert min(abs(box[0] - x), abs(box[2] - x)) <= 10 and min(abs(box[1] - y), abs(box[3] - y)) <= 10

@@ -15,6 +15,7 @@ from viz3d.app.state import ViewState
 from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, viridis
 from viz3d.project.projection import Projection
 from viz3d.train.thread import TrainingStatus
+from viz3d.ui.labels import draw_labels
 
 ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours as ABGR
@@ -248,10 +249,7 @@ class Overlay:
         tips = (1 - eased) * rows[lower, 1::2] + eased * rows[upper, 1::2]
         size = imgui.get_io().display_size  # window coordinates: the same picture as the framebuffer
         pixels = state.camera.to_pixels(tips, int(size.x), int(size.y))
-        draw = imgui.get_background_draw_list()
-        for (x, y), text in zip(pixels, texts, strict=True):
-            if text:
-                draw.add_text(imgui.ImVec2(float(x) + 8, float(y) - 8), ARROW_TEXT, text)
+        draw_labels([(float(x), float(y)) for x, y in pixels], texts, ARROW_TEXT)
 
 
 def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int) -> None:

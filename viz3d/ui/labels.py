@@ -1,0 +1,62 @@
+"""Text labels beside points on screen (the tangent arrows' vectors): placed so they never overlap.
+
+`place_labels` is plain geometry, so it can be tested without a window: each label tries the four
+corners around its point, in a fixed order, and takes the first that overlaps no label placed before
+it and stays on screen. `draw_labels` draws them on a dark backing, readable over the grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from imgui_bundle import imgui
+
+GAP = 8.0  # pixels between a point and its label
+PAD = 3.0  # backing around the text
+BACKING = 0xB4_18_13_11  # IM_COL32(17, 19, 24, 180): the background colour, mostly opaque (ABGR)
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def place_labels(
+    anchors: Sequence[tuple[float, float]], sizes: Sequence[tuple[float, float]], screen: tuple[float, float]
+) -> list[tuple[float, float]]:
+    """Top-left corners for labels of ``sizes`` (w, h) beside ``anchors`` (x, y) on a ``screen`` (w, h)."""
+    placed: list[Box] = []
+    corners = []
+    for (x, y), (width, height) in zip(anchors, sizes, strict=True):
+        options = [
+            (x + GAP, y - GAP - height),  # above right, where a reader looks first
+            (x + GAP, y + GAP),  # below right
+            (x - GAP - width, y - GAP - height),  # above left
+            (x - GAP - width, y + GAP),  # below left
+        ]
+        boxes = [(left, top, left + width, top + height) for left, top in options]
+        free = [box for box in boxes if not any(_overlap(box, other) for other in placed)]
+        inside = [box for box in free if _inside(box, screen)]
+        box = (inside or free or boxes)[0]
+        placed.append(box)
+        corners.append((box[0], box[1]))
+    return corners
+
+
+def draw_labels(anchors: Sequence[tuple[float, float]], texts: Sequence[str], color: int) -> None:
+    """Draw ``texts`` beside ``anchors`` (window pixels) on ImGui's background layer."""
+    shown = [(anchor, text) for anchor, text in zip(anchors, texts, strict=True) if text]
+    if not shown:
+        return
+    sizes = [(size.x + 2 * PAD, size.y + 2 * PAD) for size in (imgui.calc_text_size(text) for _, text in shown)]
+    screen = imgui.get_io().display_size
+    corners = place_labels([anchor for anchor, _ in shown], sizes, (screen.x, screen.y))
+    draw = imgui.get_background_draw_list()
+    for (left, top), (width, height), (_, text) in zip(corners, sizes, shown, strict=True):
+        draw.add_rect_filled(imgui.ImVec2(left, top), imgui.ImVec2(left + width, top + height), BACKING, PAD)
+        draw.add_text(imgui.ImVec2(left + PAD, top + PAD), color, text)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _inside(box: Box, screen: tuple[float, float]) -> bool:
+    return box[0] >= 0 and box[1] >= 0 and box[2] <= screen[0] and box[3] <= screen[1]
