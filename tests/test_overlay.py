@@ -34,6 +34,7 @@ def draw_frame(imgui_layer, state, status=None, projection=None):
     projection = projection or projection_of(np.zeros((2, 1, 3)))
     status = status or TrainingStatus(step=12, loss=0.5, accuracy=0.75)
     imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), SIZE)
+    state.settle_frame()  # as render does: the scene framed beside the panel, the panel fully drawn
     target = Offscreen(SIZE)
     with target.fbo:
         renderer.draw(state, SIZE)
@@ -127,6 +128,7 @@ def test_overlay_shows_over_a_rendered_scene(imgui_layer):
     renderer = FrameRenderer()
     renderer.set_probe(probe_of([0]))
     renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
+    draw_frame(imgui_layer, state)  # lays the panel out and frames the scene beside it
     scene_only = render(renderer, state, SIZE)
     with_overlay = draw_frame(imgui_layer, state)
     assert np.array_equal(scene_only[300:, 400:], with_overlay[300:, 400:])
@@ -189,6 +191,7 @@ def test_offscreen_panel_keeps_its_share_of_the_picture(imgui_layer):
         overlay = Overlay("Digits: clusters form layer by layer", "Each layer seen through its top PCs, 64-32-16-10.")
         imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)  # noqa: B023
         laid_out = state.panel_right  # what the scene is framed by, before the frame that is kept
+        state.settle_frame()
         with Offscreen(size).fbo:
             renderer.draw(state, size)
             imgui_layer.new_frame(1 / 60, size)
@@ -214,6 +217,7 @@ def _panel_pixels(imgui_layer, state, projection, classes):
     renderer.set_probe(probe_of([0]))
     renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
     imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
+    state.settle_frame()
     with Offscreen(size).fbo:
         renderer.draw(state, size)
         imgui_layer.new_frame(1 / 60, size)
@@ -273,3 +277,39 @@ def test_arrow_labels_never_overlap_and_stay_on_screen():
         assert a[0] >= 0 and a[2] <= 640 and a[1] >= 0 and a[3] <= 360
     for (x, y), box in zip(anchors, boxes, strict=True):  # each label sits by its own point
         assert min(abs(box[0] - x), abs(box[2] - x)) <= 10 and min(abs(box[1] - y), abs(box[3] - y)) <= 10
+
+
+def test_panel_fades_in_as_the_scene_makes_room_for_it():
+    state = ViewState(n_layers=2, panel_right=0.3)
+    assert state.panel_alpha == 0.0  # just shown: the scene has not moved yet
+    state.advance(0.12)  # one time constant of the slide
+    assert 0.55 < state.panel_alpha < 0.7
+    state.settle_frame()
+    assert state.panel_alpha == 1.0
+    state.recording, state.record_overlay = True, False  # recording without it: shown as it is
+    assert state.panel_alpha == 1.0
+
+
+def test_a_small_picture_gets_a_compact_panel_that_fits(imgui_layer):
+    from viz3d.ui.overlay import Overlay
+
+    long_text = "A sentence that wraps over a few lines of the panel, as preset descriptions do. " * 3
+    overlay = Overlay("Title", long_text, long_text, class_names=[str(k) for k in range(10)])
+    state = ViewState(n_layers=2, show_axes=False, show_grid=False)
+    projection = projection_of(np.zeros((2, 1, 3)))
+    status = TrainingStatus(step=12, loss=0.5, accuracy=0.75)
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection)
+    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), SIZE)
+    state.settle_frame()
+    with Offscreen(SIZE).fbo:
+        renderer.draw(state, SIZE)
+        imgui_layer.new_frame(1 / 60, SIZE)
+        overlay.draw(state, status, projection)
+        imgui_layer.render()
+        image = renderer.read_pixels(SIZE)  # 640 x 360: laid out as 853 x 480
+    panel_rows = np.nonzero(non_background_mask(image[:, 14:20]).any(axis=1))[0]
+    assert 150 < panel_rows.max() < SIZE[1] - 8  # the whole panel is in the picture, with its border

@@ -113,6 +113,15 @@ class ViewState:
         panel_in_picture = self.show_overlay and (self.record_overlay or not self.recording)
         return self.panel_right if panel_in_picture else 0.0
 
+    @property
+    def panel_alpha(self) -> float:
+        """How opaque to draw the panel: it fades in as the scene slides over to make room for it (a
+        tour or H showing it), rather than appearing over the data; otherwise fully."""
+        target = self.frame_left_target
+        if target <= 0.0:
+            return 1.0
+        return min(max(self.camera.frame_left / target, 0.0), 1.0)
+
     def settle_frame(self) -> None:
         """Frame the scene beside the panel at once (a still, or a recording's first frame)."""
         self.camera.frame_left = self.frame_left_target

@@ -22,6 +22,7 @@ ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours 
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
 LEGEND_BAR_STOPS = 16  # colours along the neuron legend's bar (ImGui blends between them)
+COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 HELP = (
@@ -57,13 +58,15 @@ class Overlay:
         imgui.set_next_window_pos(imgui.ImVec2(12, 12), imgui.Cond_.first_use_ever)
         imgui.set_next_window_size(imgui.ImVec2(380, 0), imgui.Cond_.first_use_ever)
         imgui.set_next_window_bg_alpha(0.82)
+        imgui.push_style_var(imgui.StyleVar_.alpha, state.panel_alpha)
         imgui.begin("viz3d  (H hides this panel)", None, imgui.WindowFlags_.always_auto_resize)
         state.panel_right = _panel_right()
+        compact = imgui.get_io().display_size.y < COMPACT_BELOW  # a small picture: the essentials only
         imgui.push_text_wrap_pos(360)
         imgui.text(self.title)
-        if self.description:
+        if self.description and not compact:
             imgui.text_colored(MUTED, self.description)
-        if self.look_for:
+        if self.look_for and not compact:
             imgui.text_colored(LOOK_FOR, self.look_for)
         imgui.pop_text_wrap_pos()
         imgui.separator()
@@ -87,10 +90,11 @@ class Overlay:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(MUTED, state.status_line)
             imgui.pop_text_wrap_pos()
-        if imgui.tree_node("keys and mouse"):
+        if not compact and imgui.tree_node("keys and mouse"):
             imgui.text_colored(MUTED, HELP)
             imgui.tree_pop()
         imgui.end()
+        imgui.pop_style_var()
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
         if not status.trainable:
@@ -203,12 +207,13 @@ class Overlay:
             shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
             here = projection.layer_names[shown]
             layer, unit = state.pick_neuron(projection.layer_names)
-            width = projection.widths[projection.layer_names.index(layer)]
+            index = projection.layer_names.index(layer)
+            width = projection.widths[index]
             imgui.set_next_item_width(160)
-            changed, unit = imgui.slider_int(f"unit of {layer}", min(unit, width - 1), 0, width - 1)
+            changed, unit = imgui.slider_int(f"unit of layer {index}", min(unit, width - 1), 0, width - 1)
             if changed:
                 state.neuron = (layer, unit)
-            if layer != here and imgui.button(f"pick a unit of {here} instead"):
+            if layer != here and imgui.button(f"use layer {shown}'s units instead"):
                 state.neuron = (here, 0)
         if state.color_by in ("prediction", "correct") and projection is not None and projection.predictions is None:
             imgui.text_colored(MUTED, "no class predictions in this model: showing classes")
