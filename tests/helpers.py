@@ -65,3 +65,15 @@ def is_background(pixel: np.ndarray, tolerance: int = 12) -> bool:
 
 def non_background_mask(image: np.ndarray, tolerance: int = 12) -> np.ndarray:
     return np.any(np.abs(image.astype(int) - BACKGROUND_RGB) > tolerance, axis=-1)
+
+
+def preset_with_view(name: str, **view: str) -> str:
+    """A shipped preset's TOML with these [view] keys set (replacing any it has), for a test's own file."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "presets" / f"{name}.toml").read_text()
+    for key in view:
+        text = re.sub(rf"^{key} = .*\n", "", text, flags=re.MULTILINE)
+    lines = "".join(f'{key} = "{value}"\n' for key, value in view.items())
+    return text.replace("[view]\n", f"[view]\n{lines}")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO, run_cli
-from helpers import non_background_mask, render
+from helpers import non_background_mask, preset_with_view, render
 from PIL import Image
 
 import viz3d
@@ -220,11 +220,10 @@ def test_model_data_and_probe_that_cannot_fit_are_one_line(tmp_path, text, fragm
 def test_colour_by_neuron_without_a_layer_named_colours_by_a_unit_of_the_layer_shown(tmp_path):
     from vispy.color import get_colormap
 
-    text = (REPO / "presets" / "spirals.toml").read_text()
     images = {}
     for mode in ("class", "neuron"):
         path = tmp_path / f"{mode}.toml"
-        path.write_text(text.replace("[view]\n", f'[view]\ncolor_by = "{mode}"\n'))
+        path.write_text(preset_with_view("spirals", color_by=mode))
         out = tmp_path / f"{mode}.png"
         result = run_cli("render", str(path), "--out", str(out), "--steps", "30", "--size", "320x180", "--no-ui")
         assert result.returncode == 0, result.stderr
@@ -269,10 +268,18 @@ def test_legend_names_come_from_the_data_else_the_class_numbers():
 
 def test_a_neuron_layer_the_model_lacks_is_one_line_naming_the_key(tmp_path):
     path = tmp_path / "typo.toml"
-    text = (REPO / "presets" / "spirals.toml").read_text()
-    path.write_text(text.replace("[view]\n", '[view]\ncolor_by = "neuron"\nneuron_layer = "inptu"\n'))
+    path.write_text(preset_with_view("spirals", color_by="neuron", neuron_layer="inptu"))
     for command in (("render", "--out", str(tmp_path / "t.png")), ("record", "--out", str(tmp_path / "t.mp4"))):
         result = run_cli(command[0], str(path), *command[1:], "--steps" if command[0] == "render" else "--frames", "2")
         assert result.returncode == 2, result.stderr
         assert "[view] neuron_layer: unknown layer 'inptu': use one of input, 0" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_neuron_index_past_the_layer_is_one_line_and_regression_says_why_no_accuracy(tmp_path):
+    path = tmp_path / "unit.toml"
+    path.write_text((REPO / "presets" / "jacobian.toml").read_text().replace("neuron_index = 0", "neuron_index = 5"))
+    result = run_cli("render", str(path), "--out", str(tmp_path / "u.png"))
+    assert result.returncode == 2 and "[view] neuron_index: layer input has units 0 to 1, not 5" in result.stderr
+    assert session_from_preset(load_preset("change-of-basis-learned")).accuracy_note == "n/a (regression)"
+    assert session_from_preset(load_preset("spirals")).accuracy_note == "-"

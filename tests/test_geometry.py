@@ -120,7 +120,7 @@ def test_resolve_layer():
     assert resolve_layer(-2, names) == 2
     assert resolve_layer("1.5", names) == 1.5
     assert resolve_layer("input", names) == 0
-    with pytest.raises(Viz3dError, match="out of range"):
+    with pytest.raises(Viz3dError, match=r"out of range: this model has layers 0 to 3 \(or -4 to -1\)"):
         resolve_layer("4", names)
     with pytest.raises(Viz3dError, match=r"unknown layer 'conv'.*position from 0 to 3, or a name \(input\)$"):
         resolve_layer("conv", names)  # the numbered modules are not offered as names: "1" means position 1

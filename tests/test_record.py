@@ -12,6 +12,7 @@ import av
 import numpy as np
 import pytest
 from conftest import REPO, run_cli
+from helpers import preset_with_view
 from PIL import Image
 
 from viz3d.app.tour import default_tour, tour_at
@@ -244,7 +245,7 @@ def test_force_on_a_folder_replaces_frames_and_never_other_files(tmp_path):
     writer = FrameWriter(f"{earlier}/", (16, 16), 30, force=True)  # a user's file lands there meanwhile
     writer.write(frame)
     (earlier / "notes.txt").write_text("mine")
-    with pytest.raises(OutputPathError, match="notes.txt, which are not frames"):
+    with pytest.raises(OutputPathError, match=r"not frames \(notes.txt\)"):
         writer.close()
     assert (earlier / "notes.txt").read_text() == "mine" and (earlier / "frame-000000.png").exists()
     assert (tmp_path / ".earlier.partial" / "frame-000000.png").exists()
@@ -350,9 +351,7 @@ def test_a_recording_coloured_by_a_neuron_shows_it_from_the_first_frame(tmp_path
     from viz3d.colors import palette
 
     preset = tmp_path / "neuron.toml"
-    preset.write_text(
-        (REPO / "presets" / "spirals.toml").read_text().replace("[view]\n", '[view]\ncolor_by = "neuron"\n')
-    )
+    preset.write_text(preset_with_view("spirals", color_by="neuron"))
     out = tmp_path / "neuron.mp4"
     result = run_cli("record", str(preset), "--out", str(out), "--frames", "2", "--size", "320x180", "--no-ui")
     assert result.returncode == 0, result.stderr

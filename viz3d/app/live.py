@@ -55,7 +55,7 @@ def run_preset(
         capture_every=preset.training.capture_every,
         steps_per_second=preset.training.steps_per_frame * FRAME_RATE,
         max_frames=max_frames,
-        no_accuracy="-" if session.n_classes else "n/a (regression)",
+        no_accuracy=session.accuracy_note,
     )
 
 
@@ -159,7 +159,7 @@ def run_session(
                 if shown is None:  # the first picture: open on the layer the preset names
                     state.set_n_layers(len(incoming.layer_names))
                     state.set_layer(resolve_layer(view.layer, incoming.layer_names))
-                    state.pick_neuron(incoming.layer_names)  # a bad neuron_layer: one line now, not mid-frame
+                    state.pick_neuron(incoming.layer_names, incoming.widths)  # a bad neuron: one line now
                 state.set_n_layers(len(incoming.layer_names))
                 shown = incoming
             fb_size = context.framebuffer_size()

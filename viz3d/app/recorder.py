@@ -72,7 +72,7 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
         raise OutputPathError(f"{folder} is a file: a PNG sequence needs a folder name (ending in /)")
     if folder.is_dir() and (others := files_not_frames(folder)):
         listed = ", ".join(others)
-        raise OutputPathError(f"{folder} holds {listed}, which are not frames: choose a new or empty folder for PNGs")
+        raise OutputPathError(f"{folder}/ holds files that are not frames ({listed}): choose a new or empty folder")
     if folder.is_dir() and any(FRAME_NAME.fullmatch(entry.name) for entry in folder.iterdir()) and not force:
         problem = f"{folder} holds an earlier recording"
         raise OutputPathError(f"{problem}: pass --force to replace it, or choose another folder")
@@ -111,7 +111,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     state = ViewState.from_spec(preset.view, n_layers=n_layers)
     state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
     try:
-        neuron = state.pick_neuron(projection.layer_names)
+        neuron = state.pick_neuron(projection.layer_names, projection.widths)
     except Viz3dError as err:
         raise Viz3dError(f"{preset.path}: [view] {err}") from None
     if neuron != session.neuron:
@@ -125,7 +125,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     target = MultisampleTarget(request.size)
     imgui_layer = ImGuiLayer(context) if request.ui and overlay_fits(request.size) else None
     classes = legend_names(session.probe.labels, session.class_names)
-    overlay = Overlay(preset.title, preset.description, preset.look_for, class_names=classes)
+    overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes)
     state.show_overlay = imgui_layer is not None and tour_at(keyframes, 0.0, preset.view, n_layers).overlay
     if imgui_layer is not None:
         first_status = TrainingStatus(trainable=session.trainable)

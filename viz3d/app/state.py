@@ -66,7 +66,7 @@ class ViewState:
     def last_layer(self) -> int:
         return max(self.n_layers - 1, 0)
 
-    def pick_neuron(self, layer_names: list[str]) -> tuple[str, int] | None:
+    def pick_neuron(self, layer_names: list[str], widths: list[int] | None = None) -> tuple[str, int] | None:
         """The neuron to colour points by: None unless colouring by one; else the chosen (layer, unit).
 
         With no layer chosen it is a unit of the layer shown now, and it stays with that layer while the
@@ -80,6 +80,8 @@ class ViewState:
             raise Viz3dError(f"neuron_layer: unknown layer '{layer}': use one of {', '.join(layer_names)}")
         if not layer:
             layer = layer_names[min(int(round(self.layer)), len(layer_names) - 1)]
+        if widths and not 0 <= unit < (width := widths[layer_names.index(layer)]):
+            raise Viz3dError(f"neuron_index: layer {layer} has units 0 to {width - 1}, not {unit}")
         self.neuron = (layer, unit)
         return self.neuron
 
@@ -174,7 +176,7 @@ def resolve_layer(layer: str | float, layer_names: list[str]) -> float:
     if not 0 <= value <= last:
         given = float(layer)
         shown = int(given) if given.is_integer() else given
-        raise Viz3dError(f"layer {shown} is out of range: this model has layers 0 to {last} (or -1 to -{last + 1})")
+        raise Viz3dError(f"layer {shown} is out of range: this model has layers 0 to {last} (or -{last + 1} to -1)")
     return value
 
 

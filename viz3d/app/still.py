@@ -60,7 +60,9 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     out = check_output(request.out, request.force, suffixes=(".png",))
     use_headless()
     session = session_from_preset(preset, device=request.device)
-    layer_names = session.tracker.snapshot().layer_names  # one probe forward: check the layer before training
+    snapshot = session.tracker.snapshot()  # one probe forward: check the layer and neuron before training
+    layer_names = snapshot.layer_names
+    widths = [snapshot.activations[name].shape[1] for name in layer_names]
     if request.layer is None:
         try:
             layer = resolve_layer(preset.view.layer, layer_names)
@@ -72,7 +74,7 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     state.set_layer(layer)
     state.playing = False
     try:
-        session.neuron = state.pick_neuron(layer_names)
+        session.neuron = state.pick_neuron(layer_names, widths)
     except Viz3dError as err:
         raise Viz3dError(f"{preset.path}: [view] {err}") from None
     session.train(preset.training.steps if request.steps is None else request.steps)
@@ -88,7 +90,7 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
 
     classes = legend_names(session.probe.labels, session.class_names)
     ui = request.ui and overlay_fits(request.size)
-    overlay = Overlay(preset.title, preset.description, preset.look_for, class_names=classes) if ui else None
+    overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes) if ui else None
     pixels = render_offscreen(session, projection, state, request.size, overlay, status)
     return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
 

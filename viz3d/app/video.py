@@ -150,7 +150,7 @@ class FrameWriter:
         and nothing else: the folder itself, and what else is in it, stay as they are."""
         kept = f"it was left alone, and the new frames are in {self.partial}"
         if others := files_not_frames(self.target):
-            raise OutputPathError(f"{self.target} now holds {', '.join(others)}, which are not frames: {kept}")
+            raise OutputPathError(f"{self.target}/ now holds files that are not frames ({', '.join(others)}): {kept}")
         old = [entry for entry in self.target.iterdir() if FRAME_NAME.fullmatch(entry.name)]
         if old and not self.force:
             raise OutputPathError(f"{self.target} got frames of another recording meanwhile: {kept}")

@@ -72,6 +72,7 @@ class TrainingSession:
         self.shared_forward = shared_forward  # captures hand their probe forward to the next step
         self.neuron: tuple[str, int] | None = None  # colour points by this (layer, unit)'s activation
         self.class_names: tuple[str, ...] = ()  # the data's name for each class, where it has them
+        self.accuracy_note = "-"  # what the panel shows while there is no accuracy: "-", or why there is none
         self.step = 0
         self.last_stats: StepStats | None = None
         self.last_snapshot: Snapshot | None = None
@@ -230,6 +231,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     )
     session.projector.shared_scale = preset.view.shared_scale
     session.class_names = () if dataset.is_regression else dataset.class_names
+    session.accuracy_note = "n/a (regression)" if dataset.is_regression else "-"
     if preset.dataset.kind in REAL_DATASETS:
         # Axes are fitted on the real samples, not on the points --points made between them, so drawing
         # more shows the same picture, denser. (A generated sample is all new and lists its classes in

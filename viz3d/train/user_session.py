@@ -64,7 +64,8 @@ def user_session(
         evaluate=evaluate if targets is not None else None,
         capture_every=capture_every,
     )
-    return session, why_not or "-"
+    session.accuracy_note = why_not or "-"
+    return session, session.accuracy_note
 
 
 class UserSession(TrainingSession):
