@@ -384,3 +384,16 @@ def test_frames_go_into_the_current_folder_and_leave_a_file_managers_notes(tmp_p
         writer.write(frame)
     assert sorted(p.name for p in here.iterdir()) == [".DS_Store", "frame-000000.png"]
     assert (here / ".DS_Store").read_bytes() == b"finder" and not list(tmp_path.glob(".*partial*"))
+
+
+def test_a_recording_captures_after_every_frame_that_trained(tmp_path, monkeypatch):
+    """Every 10 steps at one step a frame made the shape jump 6 times a second in a 60 fps video."""
+    from viz3d.app.recorder import RecordRequest, record
+    from viz3d.presets import load_preset
+    from viz3d.train.session import TrainingSession
+
+    captured = []
+    original = TrainingSession.capture
+    monkeypatch.setattr(TrainingSession, "capture", lambda self: captured.append(self.step) or original(self))
+    record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "s.mp4"), size=(96, 64), fps=30, frames=12))
+    assert captured == list(range(7))  # the first picture, then after each of the 6 frames that trained

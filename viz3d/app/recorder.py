@@ -1,8 +1,10 @@
 """Deterministic offscreen recording: a fixed-step clock drives training, the tour and the frames.
 
 Frame i is at time i / fps. Before drawing it, training advances ``steps_per_frame`` steps if the
-tour says training is on, capturing every K steps exactly as the live view does, but in lockstep, on
-this thread: no timing decides anything, so the same command gives the same frames. Each frame is
+tour says training is on, in lockstep, on this thread: no timing decides anything, so the same command
+gives the same frames. A video has time the live view lacks, so it captures after every frame that
+trained (smooth motion: every 10 steps was a jump 6 times a second) while the probe is small enough
+(`SMOOTH_CAPTURE_ROWS`); past that, every K steps as the live view does. Each frame is
 drawn into a 4× multisampled framebuffer (with the overlay unless ``ui=False``) and handed to a
 `FrameWriter`. Ctrl-C, or a training step that fails, ends the recording early and keeps what was
 rendered, as a playable file under the target name.
@@ -32,6 +34,7 @@ from viz3d.train.session import session_from_preset
 from viz3d.train.thread import TrainingStatus
 
 DEFAULT_SECONDS = 10.0
+SMOOTH_CAPTURE_ROWS = 100_000  # probes up to this many rows are captured after every frame (~5-20 ms each)
 FIT_SECONDS = 0.5  # time constant of the camera backing off (or coming back) to keep every layer in view
 
 
@@ -106,7 +109,9 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     n_layers = len(projection.layer_names)
     n_frames, fps = request.n_frames, request.fps
     keyframes = preset.tour.keyframes or default_tour(n_frames / fps, preset.view, n_layers).keyframes
-    steps_per_frame, capture_every = preset.training.steps_per_frame, preset.training.capture_every
+    steps_per_frame = preset.training.steps_per_frame
+    smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
+    capture_every = min(steps_per_frame, preset.training.capture_every) if smooth else preset.training.capture_every
 
     state = ViewState.from_spec(preset.view, n_layers=n_layers)
     state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
