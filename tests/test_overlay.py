@@ -21,8 +21,8 @@ def imgui_layer(gl):
     layer.shutdown()
 
 
-def draw_frame(imgui_layer, state, status=None, projection=None):
-    """Scene plus overlay into an FBO, after one layout frame; returns the pixels."""
+def draw_frame(imgui_layer, state, status=None, projection=None, overlay=None, size=SIZE):
+    """Scene plus overlay into an FBO after the layout frames, as render does; returns the pixels."""
 
     from viz3d.render.renderer import FrameRenderer, Offscreen
     from viz3d.ui.overlay import Overlay
@@ -30,18 +30,17 @@ def draw_frame(imgui_layer, state, status=None, projection=None):
     renderer = FrameRenderer()
     renderer.set_probe(probe_of([0]))
     renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
-    overlay = Overlay("Test title", "What to look at.")
+    overlay = overlay or Overlay("Test title", "What to look at.")
     projection = projection or projection_of(np.zeros((2, 1, 3)))
     status = status or TrainingStatus(step=12, loss=0.5, accuracy=0.75)
-    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), SIZE)
-    state.settle_frame()  # as render does: the scene framed beside the panel, the panel fully drawn
-    target = Offscreen(SIZE)
-    with target.fbo:
-        renderer.draw(state, SIZE)
-        imgui_layer.new_frame(1 / 60, SIZE)
+    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
+    state.settle_frame()  # the scene framed beside the panel, the panel fully drawn
+    with Offscreen(size).fbo:
+        renderer.draw(state, size)
+        imgui_layer.new_frame(1 / 60, size)
         overlay.draw(state, status, projection)
         imgui_layer.render()
-        return renderer.read_pixels(SIZE)
+        return renderer.read_pixels(size)
 
 
 def test_overlay_panel_is_drawn_top_left(imgui_layer):
@@ -177,27 +176,14 @@ def test_scene_slides_beside_the_panel_and_back_when_it_is_hidden(imgui_layer):
 def test_offscreen_panel_keeps_its_share_of_the_picture(imgui_layer):
     """Drawn at 720 and 1080 pixels tall, the panel covers the same share of the picture (measured on
     the drawn frames: its title bar's width and its text's height), and says where it ends."""
-    from viz3d.render.renderer import FrameRenderer, Offscreen
     from viz3d.ui.overlay import Overlay
 
-    renderer = FrameRenderer()
-    renderer.set_probe(probe_of([0]))
-    projection = projection_of(np.zeros((2, 1, 3)))
-    renderer.set_projection(projection)
-    status = TrainingStatus(step=12, loss=0.5, accuracy=0.75)
     shares = []
     for size in ((1280, 720), (1920, 1080)):
         state = ViewState(n_layers=2, show_axes=False)
         overlay = Overlay("Digits: clusters form layer by layer", "Each layer seen through its top PCs, 64-32-16-10.")
-        imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)  # noqa: B023
-        laid_out = state.panel_right  # what the scene is framed by, before the frame that is kept
-        state.settle_frame()
-        with Offscreen(size).fbo:
-            renderer.draw(state, size)
-            imgui_layer.new_frame(1 / 60, size)
-            overlay.draw(state, status, projection)
-            imgui_layer.render()
-            image = renderer.read_pixels(size).astype(int)
+        image = draw_frame(imgui_layer, state, overlay=overlay, size=size).astype(int)
+        laid_out = state.camera.frame_left  # the panel's edge as laid out, before the frame that is kept
         title_bar = (np.abs(image - [41, 74, 122]).max(axis=-1) <= 8).sum(axis=1)  # ImGui's active title
         title_rows = np.nonzero(title_bar > size[0] * 0.1)[0]
         panel_width = title_bar[title_rows].max()
@@ -207,23 +193,11 @@ def test_offscreen_panel_keeps_its_share_of_the_picture(imgui_layer):
 
 
 def _panel_pixels(imgui_layer, state, projection, classes):
-    from viz3d.render.renderer import FrameRenderer, Offscreen
     from viz3d.ui.overlay import Overlay
 
     size = (1280, 720)  # 1:1 layout: the swatches are 14 pixels square
     overlay = Overlay("Legend test", class_names=[str(k) for k in range(classes)])
-    status = TrainingStatus(step=1, loss=0.5, accuracy=0.5)
-    renderer = FrameRenderer()
-    renderer.set_probe(probe_of([0]))
-    renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
-    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
-    state.settle_frame()
-    with Offscreen(size).fbo:
-        renderer.draw(state, size)
-        imgui_layer.new_frame(1 / 60, size)
-        overlay.draw(state, status, projection)
-        imgui_layer.render()
-        image = renderer.read_pixels(size)
+    image = draw_frame(imgui_layer, state, projection=projection, overlay=overlay, size=size)
     return image[:, : int(state.panel_right * size[0])].reshape(-1, 3).astype(int)
 
 
@@ -296,20 +270,6 @@ def test_a_small_picture_gets_a_compact_panel_that_fits(imgui_layer):
     long_text = "A sentence that wraps over a few lines of the panel, as preset descriptions do. " * 3
     overlay = Overlay("Title", long_text, long_text, class_names=[str(k) for k in range(10)])
     state = ViewState(n_layers=2, show_axes=False, show_grid=False)
-    projection = projection_of(np.zeros((2, 1, 3)))
-    status = TrainingStatus(step=12, loss=0.5, accuracy=0.75)
-    from viz3d.render.renderer import FrameRenderer, Offscreen
-
-    renderer = FrameRenderer()
-    renderer.set_probe(probe_of([0]))
-    renderer.set_projection(projection)
-    imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), SIZE)
-    state.settle_frame()
-    with Offscreen(SIZE).fbo:
-        renderer.draw(state, SIZE)
-        imgui_layer.new_frame(1 / 60, SIZE)
-        overlay.draw(state, status, projection)
-        imgui_layer.render()
-        image = renderer.read_pixels(SIZE)  # 640 x 360: laid out as 853 x 480
+    image = draw_frame(imgui_layer, state, overlay=overlay)  # 640 x 360: laid out as 853 x 480
     panel_rows = np.nonzero(non_background_mask(image[:, 14:20]).any(axis=1))[0]
     assert 150 < panel_rows.max() < SIZE[1] - 8  # the whole panel is in the picture, with its border
