@@ -143,3 +143,17 @@ def test_more_generated_points_keep_the_display_scale():
     for layer in range(len(plain.layer_names)):
         extent = np.quantile(np.abs(plain.positions[layer, :n_plain]), 0.99)
         assert np.quantile(np.abs(dense.positions[layer, :n_dense]), 0.99) == pytest.approx(extent, rel=0.1)
+
+
+def test_same_class_neighbours_match_a_brute_force_search():
+    from viz3d.train.datasets import NEIGHBOURS, _same_class_neighbours
+
+    rng = np.random.default_rng(3)
+    x = torch.from_numpy(rng.normal(size=(60, 4)).astype(np.float32))
+    y = torch.from_numpy(np.r_[np.zeros(40, int), np.ones(16, int), np.full(3, 2), [3]])  # 3 has one sample
+    rows = torch.tensor([0, 5, 41, 57, 59, 56])
+    found = _same_class_neighbours(x, y, rows, chunk=4)
+    for row, neighbours in zip(rows.tolist(), found.tolist(), strict=True):
+        same = [j for j in range(len(x)) if y[j] == y[row] and j != row]
+        by_distance = sorted(same, key=lambda j: float(((x[j] - x[row]) ** 2).sum()))[:NEIGHBOURS]
+        assert neighbours == by_distance + [row] * (NEIGHBOURS - len(by_distance))
