@@ -114,7 +114,8 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     capture_every = min(steps_per_frame, preset.training.capture_every) if smooth else preset.training.capture_every
 
     state = ViewState.from_spec(preset.view, n_layers=n_layers)
-    state.set_layer(tour_at(keyframes, 0.0, preset.view, n_layers).layer)
+    start = tour_at(keyframes, 0.0, preset.view, n_layers)
+    state.set_layer(start.layer)
     try:
         neuron = state.pick_neuron(projection.layer_names, projection.widths)
     except Viz3dError as err:
@@ -131,7 +132,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     imgui_layer = ImGuiLayer(context) if request.ui and overlay_fits(request.size) else None
     classes = legend_names(session.probe.labels, session.class_names)
     overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes)
-    state.show_overlay = imgui_layer is not None and tour_at(keyframes, 0.0, preset.view, n_layers).overlay
+    state.show_overlay = imgui_layer is not None and start.overlay
     if imgui_layer is not None:
         first_status = TrainingStatus(trainable=session.trainable)
         imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)
