@@ -6,7 +6,6 @@ draws the scene (and the overlay unless ``ui=False``) into a framebuffer object 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from PIL import Image
 
 from viz3d.app.output import check_output, write_atomically
 from viz3d.app.state import ViewState, resolve_layer
+from viz3d.app.video import warn
 from viz3d.colors import legend_names
 from viz3d.errors import Viz3dError
 from viz3d.presets import Preset
@@ -48,10 +48,7 @@ def overlay_fits(size: tuple[int, int]) -> bool:
     if size[0] >= PANEL_MIN_SIZE[0] and size[1] >= PANEL_MIN_SIZE[1]:
         return True
     smallest = f"{PANEL_MIN_SIZE[0]}x{PANEL_MIN_SIZE[1]}"
-    print(
-        f"viz3d: note: {size[0]}x{size[1]} has no room for the panel: drawn without it ({smallest} or more has)",
-        file=sys.stderr,
-    )
+    warn(f"{size[0]}x{size[1]} has no room for the panel: drawn without it ({smallest} or more has)")
     return False
 
 

@@ -80,16 +80,15 @@ class OrbitCamera:
         """
         near = max(self.distance * 0.01, 0.01)
         far = self.distance * 10 + 10
-        left = min(max(self.frame_left, 0.0), 0.9)
+        left = self._left()
         projection = perspective(self.fov, aspect * (1.0 - left), near, far)
         # Clip-space x of the free part runs from 2f - 1 to 1: x' = (1 - f) x + f w.
         projection[:, 0] = (1.0 - left) * projection[:, 0] + left * projection[:, 3]
         return (self.view_matrix() @ projection).astype(np.float32)
 
-    def distance_to_fit(self, points: np.ndarray, aspect: float, margin: float = 0.05, keep: float = 1.0) -> float:
+    def distance_to_fit(self, points: np.ndarray, aspect: float, margin: float = 0.05) -> float:
         """The distance from the centre, looking as now, at which the points lie inside the picture (the
-        part beside the panel), with ``margin`` of its half-width and half-height to spare; with
-        ``keep`` < 1, all but the farthest-out 1 - keep of them (so one outlier does not shrink the rest).
+        part beside the panel), with ``margin`` of its half-width and half-height to spare.
 
         Moving along the view direction changes only each point's depth, so the bound is exact:
         |ndc| <= 1 - margin needs distance >= (q . back) + focal * |q . axis| / (1 - margin)."""
@@ -97,13 +96,17 @@ class OrbitCamera:
             return self.distance
         right, up, forward = self._basis()
         offsets = np.asarray(points, np.float64) - self.center
-        left = min(max(self.frame_left, 0.0), 0.9)
+        left = self._left()
         focal_y = 1.0 / math.tan(math.radians(self.fov) / 2)
         focal_x = focal_y / (aspect * (1.0 - left))  # the free part is framed as a window of its own shape
         needed_y = np.abs(offsets @ up) * focal_y / (1.0 - margin)
         needed_x = np.abs(offsets @ right) * focal_x / (1.0 - margin)
         depth_offset = offsets @ -forward  # how far towards the eye each point sits
-        return float(np.quantile(depth_offset + np.maximum(needed_x, needed_y), keep))
+        return float(np.max(depth_offset + np.maximum(needed_x, needed_y)))
+
+    def _left(self) -> float:
+        """`frame_left`, kept to where a picture is still left beside the panel."""
+        return min(max(self.frame_left, 0.0), 0.9)
 
     def to_pixels(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """Where world points land in a width×height image (x right, y down), for tests and labels."""
