@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import REPO, has_xvfb, run_cli
 from helpers import non_background_mask
 from PIL import Image
@@ -225,3 +226,46 @@ def test_ctrl_c_closes_the_live_window_cleanly():
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert "exit=130" in result.stdout, result.stderr
     assert "viz3d: interrupted" in result.stderr and "Traceback" not in result.stderr
+
+
+def raising(error_from):
+    """A COMMANDS entry that fails the way ``error_from`` does."""
+
+    def command(args):
+        error_from()
+
+    return command
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (lambda: torch.nn.Linear(2, 8)(torch.zeros(4, 3)), "torch/nn/modules/linear.py"),
+        (lambda: int("twelve"), "test_cli.py"),
+    ],
+    ids=["inside torch", "inside our code"],
+)
+def test_an_unforeseen_error_is_one_line_naming_where_it_was_raised(monkeypatch, capsys, failure, expected):
+    import viz3d.cli
+
+    monkeypatch.delenv("VIZ3D_DEBUG", raising=False)
+    monkeypatch.setitem(viz3d.cli.COMMANDS, "presets", raising(failure))
+    assert viz3d.cli.main(["presets"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("viz3d: error: ")
+    assert "VIZ3D_DEBUG=1" in err and "[model], [dataset] and [probe]" in err
+    where = err.split(" at ", 1)[1].split(":", 1)[0]  # the file the error was raised in, as a reader finds it
+    assert expected in where, err
+
+
+def test_running_out_of_memory_says_to_draw_less(monkeypatch, capsys):
+    import viz3d.cli
+
+    def out_of_memory():
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")
+
+    monkeypatch.setitem(viz3d.cli.COMMANDS, "presets", raising(out_of_memory))
+    assert viz3d.cli.main(["presets"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "out of memory" in err and "fewer --points" in err and "Tried to allocate 2.00 GiB" in err

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from viz3d.errors import Viz3dError
+from viz3d.errors import Viz3dError, unexpected_error_line
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -156,15 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FloatingPointError as err:  # a diverging loss, NaN activations
         print(f"viz3d: error: training diverged: {err}", file=sys.stderr)
         return 1
-    except (RuntimeError, ValueError, IndexError) as err:
+    except (RuntimeError, ValueError, IndexError, MemoryError) as err:
         if os.environ.get("VIZ3D_DEBUG"):
             raise
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(
-            f"viz3d: error: the model, data and probe do not fit together ({type(err).__name__}: {first}); "
-            "check the preset's [model], [dataset] and [probe] (VIZ3D_DEBUG=1 shows the traceback)",
-            file=sys.stderr,
-        )
+        print(f"viz3d: error: {unexpected_error_line(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("viz3d: interrupted", file=sys.stderr)

@@ -6,6 +6,8 @@ exception and can show ``str(err)`` as it is.
 
 from __future__ import annotations
 
+import os
+
 
 class Viz3dError(Exception):
     """A problem the user can fix: bad input, a missing file, a refused overwrite."""
@@ -25,3 +27,31 @@ class GLContextError(Viz3dError):
 
 class OutputPathError(Viz3dError):
     """An output file that cannot be written, or exists and may not be overwritten."""
+
+
+def unexpected_error_line(err: BaseException) -> str:
+    """One line for an error no check foresaw: what it says, where it was raised, and what to do.
+
+    Running out of memory has a fix of its own. Anything else is either a preset whose model, data
+    and probe do not fit together in a way the checks missed, or a bug: the line names the file and
+    line it came from, so the reader can tell which, and says how to see the whole traceback.
+    """
+    first = str(err).strip().splitlines()[0] if str(err).strip() else "(no message)"
+    if "out of memory" in first.lower() or isinstance(err, MemoryError):
+        return f"out of memory ({first}): draw fewer --points, or use a smaller [probe] or model"
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = ""
+    if tb is not None:
+        where_file = tb.tb_frame.f_code.co_filename
+        parts = where_file.replace("\\", "/").split("/")
+        if "site-packages" in parts:  # torch/nn/functional.py, viz3d/... when installed
+            where_file = "/".join(parts[len(parts) - parts[::-1].index("site-packages") :])
+        elif os.path.isabs(where_file) and where_file.startswith(os.getcwd() + os.sep):
+            where_file = os.path.relpath(where_file)
+        where = f" at {where_file}:{tb.tb_lineno}"
+    return (
+        f"{type(err).__name__}{where}: {first}. If you edited the preset, check that its [model], [dataset] and "
+        "[probe] fit together; otherwise this is a viz3d bug, please report it (VIZ3D_DEBUG=1 shows the traceback)"
+    )
