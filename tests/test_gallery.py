@@ -269,10 +269,15 @@ def test_legend_names_come_from_the_data_else_the_class_numbers():
 def test_a_neuron_layer_the_model_lacks_is_one_line_naming_the_key(tmp_path):
     path = tmp_path / "typo.toml"
     path.write_text(preset_with_view("spirals", color_by="neuron", neuron_layer="inptu"))
-    for command in (("render", "--out", str(tmp_path / "t.png")), ("record", "--out", str(tmp_path / "t.mp4"))):
-        result = run_cli(command[0], str(path), *command[1:], "--steps" if command[0] == "render" else "--frames", "2")
+    commands = {
+        "render": ("--out", str(tmp_path / "t.png"), "--steps", "2"),
+        "record": ("--out", str(tmp_path / "t.mp4"), "--frames", "2"),
+        "run": (),  # before the window: here, with no display, before the "no display" error
+    }
+    for command, options in commands.items():
+        result = run_cli(command, str(path), *options)
         assert result.returncode == 2, result.stderr
-        assert "[view] neuron_layer: unknown layer 'inptu': use one of input, 0" in result.stderr
+        assert "typo.toml: [view] neuron_layer: unknown layer 'inptu': use one of input, 0" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -18,7 +18,7 @@ from torch import nn
 from viz3d.app.detail import DetailController
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.screen_capture import ScreenCapture
-from viz3d.app.state import ViewState, resolve_layer
+from viz3d.app.state import ViewState, preset_view_state, resolve_layer
 from viz3d.capture.tracker import LayerSelector
 from viz3d.colors import legend_names
 from viz3d.presets import Preset, ViewSpec
@@ -44,6 +44,8 @@ def run_preset(
 ) -> None:
     """Open a window and train ``preset`` live until the window is closed (or ``max_frames`` are shown)."""
     session = session_from_preset(preset, device=device)
+    snapshot = session.tracker.snapshot()  # one probe forward: the [view]'s layer and neuron, before the window
+    preset_view_state(preset, snapshot.layer_names, snapshot.widths)
     run_session(
         session,
         preset.view,
@@ -135,6 +137,8 @@ def run_session(
         state.playing = playing and session.trainable
         mailbox: Mailbox[Projection] = Mailbox()
         history: Mailbox[Projection] = Mailbox()
+        if state.color_by == "neuron" and state.neuron and state.neuron[0]:
+            session.neuron = state.neuron  # so the first capture is coloured by it; checked on the first picture
         trainer = TrainingThread(
             session,
             mailbox,

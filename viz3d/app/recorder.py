@@ -21,7 +21,7 @@ from pathlib import Path
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
 from viz3d.app.progress import Progress
-from viz3d.app.state import ViewState, fit_rows
+from viz3d.app.state import fit_rows, preset_view_state
 from viz3d.app.still import overlay_fits
 from viz3d.app.tour import default_tour, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
@@ -113,13 +113,9 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
     capture_every = min(steps_per_frame, preset.training.capture_every) if smooth else preset.training.capture_every
 
-    state = ViewState.from_spec(preset.view, n_layers=n_layers)
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
-    state.set_layer(start.layer)
-    try:
-        neuron = state.pick_neuron(projection.layer_names, projection.widths)
-    except Viz3dError as err:
-        raise Viz3dError(f"{preset.path}: [view] {err}") from None
+    state = preset_view_state(preset, projection.layer_names, projection.widths, layer=start.layer)
+    neuron = state.pick_neuron(projection.layer_names, projection.widths)  # as chosen above
     if neuron != session.neuron:
         session.neuron = neuron
         projection = session.reproject()

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from viz3d.errors import Viz3dError
-from viz3d.presets import ViewSpec
+from viz3d.errors import PresetError, Viz3dError
+from viz3d.presets import Preset, ViewSpec
 from viz3d.render.camera import OrbitCamera
 
 FRAMING_SECONDS = 0.12  # time constant of the scene sliding beside, or back from, the panel
@@ -155,6 +155,32 @@ def fit_rows(positions: np.ndarray) -> np.ndarray:
     keeps data layers comparable in size, so the whole outline counts, not a trimmed one)."""
     rows = positions[:, :: max(1, positions.shape[1] // FIT_ROWS)].reshape(-1, 3)
     return rows[np.isfinite(rows).all(axis=1)]
+
+
+def preset_view_state(
+    preset: Preset, layer_names: list[str], widths: list[int], layer: str | float | None = None
+) -> ViewState:
+    """The preset's [view] on a model with these layers (and units), on its own layer or on ``layer``.
+
+    A layer or neuron the model does not have is one line naming the preset file and the key, the same
+    for `run`, `render` and `record`, and before any training. ``layer`` (`render --layer`, a tour's
+    start) is checked too, but is not the preset's, so its error does not name the file.
+    """
+    state = ViewState.from_spec(preset.view, n_layers=len(layer_names))
+    try:
+        try:
+            state.set_layer(resolve_layer(preset.view.layer, layer_names))
+        except Viz3dError as err:
+            raise Viz3dError(f"layer: {err}") from None
+    except Viz3dError as err:
+        raise PresetError(f"{preset.path}: [view] {err}") from None
+    if layer is not None:
+        state.set_layer(resolve_layer(layer, layer_names))
+    try:  # a neuron_layer left out means a unit of the layer shown first
+        state.pick_neuron(layer_names, widths)
+    except Viz3dError as err:
+        raise PresetError(f"{preset.path}: [view] {err}") from None
+    return state
 
 
 def resolve_layer(layer: str | float, layer_names: list[str]) -> float:

@@ -14,10 +14,9 @@ import numpy as np
 from PIL import Image
 
 from viz3d.app.output import check_output, write_atomically
-from viz3d.app.state import ViewState, resolve_layer
+from viz3d.app.state import ViewState, preset_view_state
 from viz3d.app.video import warn
 from viz3d.colors import legend_names
-from viz3d.errors import Viz3dError
 from viz3d.presets import Preset
 from viz3d.project.projection import Projection
 from viz3d.render.picture_scale import picture_scale
@@ -59,21 +58,10 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     session = session_from_preset(preset, device=request.device)
     snapshot = session.tracker.snapshot()  # one probe forward: check the layer and neuron before training
     layer_names = snapshot.layer_names
-    widths = [snapshot.activations[name].shape[1] for name in layer_names]
-    if request.layer is None:
-        try:
-            layer = resolve_layer(preset.view.layer, layer_names)
-        except Viz3dError as err:
-            raise Viz3dError(f"{preset.path}: [view] layer: {err}") from None
-    else:
-        layer = resolve_layer(request.layer, layer_names)
-    state = ViewState.from_spec(preset.view, n_layers=len(layer_names))
-    state.set_layer(layer)
+    widths = snapshot.widths
+    state = preset_view_state(preset, layer_names, widths, layer=request.layer)
     state.playing = False
-    try:
-        session.neuron = state.pick_neuron(layer_names, widths)
-    except Viz3dError as err:
-        raise Viz3dError(f"{preset.path}: [view] {err}") from None
+    session.neuron = state.pick_neuron(layer_names, widths)  # as chosen above
     session.train(preset.training.steps if request.steps is None else request.steps)
     stats = session.final_stats()  # the model the picture shows, as `viz3d train` reports it
     projection = session.capture()

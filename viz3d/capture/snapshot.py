@@ -24,6 +24,11 @@ class Snapshot:
     def n_samples(self) -> int:
         return next(iter(self.activations.values())).shape[0]
 
+    @property
+    def widths(self) -> list[int]:
+        """Each layer's number of units, in ``layer_names`` order."""
+        return [self.activations[name].shape[1] for name in self.layer_names]
+
     def labels(self) -> list[str]:
         """Short display labels, e.g. ``"input"``, ``"fc1 · Linear"``, ``"Linear (module 0)"``.
 

@@ -237,8 +237,6 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         # more shows the same picture, denser. (A generated sample is all new and lists its classes in
         # turn: its first rows would be one class, so there every drawn row counts.)
         session.projector.fit_rows = slice(0, min(shown, len(x)))
-    if preset.view.color_by == "neuron" and preset.view.neuron_layer:
-        session.neuron = (preset.view.neuron_layer, preset.view.neuron_index)
     return session
 
 
