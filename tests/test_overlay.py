@@ -227,6 +227,24 @@ def test_legend_names_what_the_colours_mean_in_each_mode(imgui_layer):
     assert _count_near(pixels, palette()[2]) < 20
 
 
+def test_the_region_tint_has_its_own_legend_where_points_are_not_in_class_colours(imgui_layer):
+    from dataclasses import replace
+
+    from viz3d.colors import palette
+
+    tinted = replace(
+        projection_of(np.zeros((2, 4, 3))),
+        neuron_values=np.arange(4.0),
+        neuron_range=(0.0, 3.0),
+        region_probs=np.full((3, 10), 0.1, np.float32),
+    )
+    state = ViewState(n_layers=2, show_axes=False, show_grid=False, color_by="neuron")
+    pixels = _panel_pixels(imgui_layer, state, tinted, classes=10)
+    assert all(_count_near(pixels, color) >= 100 for color in palette())  # the tint's classes, named
+    state.show_regions = False  # no tint drawn: nothing to explain
+    assert _count_near(_panel_pixels(imgui_layer, state, tinted, classes=10), palette()[2]) < 20
+
+
 def test_legend_of_many_classes_stops_where_the_colours_repeat(imgui_layer):
     from viz3d.colors import palette
 

@@ -218,7 +218,12 @@ class Overlay:
         if state.color_by in ("prediction", "correct") and projection is not None and projection.predictions is None:
             imgui.text_colored(MUTED, "no class predictions in this model: showing classes")
         if projection is not None:
-            self._legend(color_source(state.color_by, projection.predictions, projection.neuron_values)[0], projection)
+            mode = color_source(state.color_by, projection.predictions, projection.neuron_values)[0]
+            self._legend(mode, projection)
+            tinted = projection.region_probs is not None and state.show_regions
+            if tinted and mode in ("correct", "neuron") and self.class_names:  # the tint is not in those colours
+                imgui.text_colored(MUTED, "tint: the class the model predicts there")
+                self._class_swatches(key="tint")
 
     def _legend(self, mode: str, projection: Projection) -> None:
         """What the point colours mean, in the mode that applies (after any fall-back to classes)."""
@@ -230,13 +235,17 @@ class Overlay:
             imgui.same_line()
             imgui.text(f"{hi:.3g}")
         elif mode == "correct":
-            _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2)
+            _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2, key="correct")
         elif self.class_names:
-            names = self.class_names[: len(palette())]  # past the palette the colours repeat
-            per_row = 5 if max(len(name) for name in names) <= 3 else 2
-            _swatches(list(zip(names, class_colors(np.arange(len(names))), strict=True)), per_row=per_row)
-            if len(self.class_names) > len(names):
-                imgui.text_colored(MUTED, f"{len(self.class_names)} classes: colours repeat every {len(names)}")
+            self._class_swatches(key="points")
+
+    def _class_swatches(self, key: str) -> None:
+        """A swatch per class colour, named; ``key`` keeps ImGui's ids apart where two lists are shown."""
+        names = self.class_names[: len(palette())]  # past the palette the colours repeat
+        per_row = 5 if max(len(name) for name in names) <= 3 else 2
+        _swatches(list(zip(names, class_colors(np.arange(len(names))), strict=True)), per_row=per_row, key=key)
+        if len(self.class_names) > len(names):
+            imgui.text_colored(MUTED, f"{len(self.class_names)} classes: colours repeat every {len(names)}")
 
     def labels(self, state: ViewState, projection: Projection | None) -> None:
         """Write each tangent arrow's vector beside its tip, in the layer's own coordinates."""
@@ -257,14 +266,14 @@ class Overlay:
         draw_labels([(float(x), float(y)) for x, y in pixels], texts, ARROW_TEXT)
 
 
-def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int) -> None:
-    """Colour squares with their names, ``per_row`` to a line."""
+def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int, key: str) -> None:
+    """Colour squares with their names, ``per_row`` to a line; ``key`` makes their ImGui ids unique."""
     for index, (name, color) in enumerate(entries):
         if index % per_row:
             imgui.same_line()
         red, green, blue = (float(c) for c in color[:3])
         flags = imgui.ColorEditFlags_.no_tooltip | imgui.ColorEditFlags_.no_drag_drop
-        imgui.color_button(f"##legend{index}", imgui.ImVec4(red, green, blue, 1.0), flags, imgui.ImVec2(14, 14))
+        imgui.color_button(f"##{key}{index}", imgui.ImVec4(red, green, blue, 1.0), flags, imgui.ImVec2(14, 14))
         imgui.same_line()
         imgui.text(name)
 
