@@ -139,6 +139,26 @@ def test_tour_eases_between_keyframes_and_holds_outside():
     assert negative.layer == 4.0
 
 
+def test_the_shipped_tour_example_keeps_the_panel_until_the_keyframe_that_hides_it(tmp_path):
+    import re
+
+    from viz3d.presets import load_preset
+
+    example = re.sub(
+        r"^# (\[\[tour|time|layer|training|azimuth|overlay)", r"\1", (REPO / "presets" / "spirals.toml").read_text(),
+        flags=re.MULTILINE,
+    )  # fmt: skip
+    path = tmp_path / "toured.toml"
+    path.write_text(example)
+    preset = load_preset(str(path))
+    keys = preset.tour.keyframes
+    assert [k.time for k in keys] == [0.0, 6.0]
+    points = {t: tour_at(keys, t, preset.view, n_layers=10) for t in (0.0, 5.9, 6.0, 9.0)}
+    assert points[0.0].overlay and points[5.9].overlay  # nothing turned it off yet
+    assert not points[6.0].overlay and not points[9.0].overlay
+    assert all(point.training for point in points.values())  # only ever turned on
+
+
 def test_default_tour_trains_then_sweeps_the_layers():
     view = ViewSpec(layer=2)
     tour = default_tour(10.0, view, n_layers=6)

@@ -2,8 +2,8 @@
 
 Numbers ease between the keyframes that set them (smoothstep, so motion starts and stops at rest) and
 hold their first and last values outside them; switches (training, overlay) take the value of the
-latest keyframe at or before the time. A preset without a tour gets `default_tour`: train while
-orbiting, then sweep through the layers while the orbit goes on.
+latest keyframe at or before the time, and are on until a keyframe turns them off. A preset without
+a tour gets `default_tour`: train while orbiting, then sweep through the layers while the orbit goes on.
 """
 
 from __future__ import annotations
@@ -58,10 +58,8 @@ def tour_at(keyframes: tuple[Keyframe, ...], time: float, view: ViewSpec, n_laye
     for name in SWITCHES:
         keyed = [(k.time, getattr(k, name)) for k in keyframes if getattr(k, name) is not None]
         earlier = [v for t, v in keyed if t <= time]
-        if earlier:
+        if earlier:  # before the first keyframe that sets it, a switch is on
             values[name] = earlier[-1]
-        elif keyed:
-            values[name] = keyed[0][1]
     return TourPoint(**values)  # type: ignore[arg-type]
 
 
