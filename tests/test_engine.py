@@ -244,6 +244,16 @@ def test_huge_but_finite_narrow_layer_is_drawn_not_marked_bad():
     assert proj.bad_layers == []
 
 
+def test_a_layer_too_large_for_its_covariance_is_marked_bad_not_fatal():
+    """A diverging model: every value finite, but the covariance overflows and the eigensolver fails."""
+    model = nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16))
+    with torch.no_grad():
+        model[1].weight.normal_(0, 1e30, generator=torch.Generator().manual_seed(0))
+    proj = viz3d.project(viz3d.watch(model, torch.randn(50, 2, generator=torch.Generator().manual_seed(1))).snapshot())
+    assert proj.bad_layers == ["1"]
+    assert np.isfinite(proj.positions).all()
+
+
 # --- projection: linear maps, axes, stability ------------------------------------------------------
 
 

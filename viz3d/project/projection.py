@@ -177,7 +177,10 @@ def _fit_map(
     fit = acts[rows]
     if not torch.isfinite(fit.sum()) and not torch.isfinite(fit).all():  # keep NaN out of the eigensolver
         return None  # (a NaN or Inf anywhere makes the sum one; the full check runs only then)
-    pcs = principal_components(fit, k=N_COMPONENTS)
+    try:
+        pcs = principal_components(fit, k=N_COMPONENTS)
+    except torch.linalg.LinAlgError:  # finite, but so large that the covariance overflows (a diverging model)
+        return None
     ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
     ratio[: len(pcs.explained_variance_ratio)] = pcs.explained_variance_ratio
     if frozen_map is not None and frozen_map.matrix.shape[0] == width:
