@@ -63,6 +63,7 @@ def test_users_own_preset_file(tmp_path):
         (lambda t: "colour = 3\n" + t, ["unknown key 'colour'", "expected one of"]),
         (lambda t: t.replace("hidden = [3, 3]", "hidden = [3, 0]"), ["[model] hidden", "widths of 1 or more"]),
         (lambda t: t.replace("points = 200", "points = 200\nnoise = -1.0"), ["[dataset] noise", "zero or more"]),
+        (lambda t: t.replace("lr = 0.01", "lr = 1e300"), ["[optimizer] lr", "at most 3.4e38", "1e+300"]),
     ],
     ids=[
         "type",
@@ -76,6 +77,7 @@ def test_users_own_preset_file(tmp_path):
         "top-key",
         "zero-width",
         "negative",
+        "float32-lr",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

@@ -176,6 +176,7 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 }
 
 
+FLOAT32_MAX = 3.4028234663852886e38
 REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are made between near ones
 
 
@@ -311,6 +312,8 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
             raise PresetError(f"{where}: {label}: expected a positive number, found {value!r}")
         if (section, key) in NON_NEGATIVE and values[key] < 0:
             raise PresetError(f"{where}: {label}: expected zero or more, found {value!r}")
+        if (section, key) == ("optimizer", "lr") and values[key] > FLOAT32_MAX:  # torch steps in float32
+            raise PresetError(f"{where}: {label}: expected at most 3.4e38 (float32's largest number), found {value!r}")
         if (section, key) == ("model", "hidden") and any(width < 1 for width in values[key]):
             raise PresetError(f"{where}: {label}: expected layer widths of 1 or more, found {value!r}")
     return spec_type(**values)
