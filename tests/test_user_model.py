@@ -63,6 +63,96 @@ def test_live_with_a_probe_of_the_wrong_shape_raises_before_any_window(no_window
         viz3d.live(mlp(), torch.randn(20, 3), torch.zeros(20, dtype=torch.long))
 
 
+# --- bad inputs and labels: one line naming the fix, from live() and watch() alike ------------------
+
+
+def readme_model() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 16), nn.Tanh(), nn.Linear(16, 2))
+
+
+def refused(inputs, labels=None) -> str:
+    """The message live() gives before any window (through its session), checked to be watch()'s too."""
+    from viz3d.train.user_session import user_session
+
+    with pytest.raises(Viz3dError) as from_live:
+        user_session(readme_model(), inputs, labels)
+    with pytest.raises(Viz3dError) as from_watch:
+        viz3d.watch(readme_model(), inputs, labels).snapshot()
+    assert str(from_live.value) == str(from_watch.value) and "\n" not in str(from_live.value)
+    return str(from_live.value)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_nan_or_inf_input_row_is_named_not_a_pca_failure_or_every_layer_bad(bad):
+    x = torch.randn(2000, 8)
+    x[3, 2] = bad
+    expected = "inputs: row 3 has NaN or Inf values (1 of 2000 rows): drop or fill them before watching"
+    assert refused(x, (x[:, 0] > 0).long()) == expected
+    x[1500:] = bad
+    assert refused(x).startswith("inputs: row 3 has NaN or Inf values (501 of 2000 rows)")
+
+
+def test_live_refuses_a_nan_input_before_any_window(no_window):
+    x = torch.randn(2000, 8)
+    x[3, 2] = float("nan")
+    with pytest.raises(Viz3dError, match=r"^inputs: row 3 has NaN or Inf values"):
+        viz3d.live(readme_model(), x, (x[:, 0] > 0).long())
+
+
+def test_labels_of_another_length_are_refused():
+    x = torch.randn(2000, 8)
+    y = (x[:, 0] > 0).long()
+    expected = "labels: 5 labels for 2000 inputs: give one label per input row"
+    assert refused(x, y[:5]) == expected
+    with pytest.raises(Viz3dError, match="^labels: 5 labels for 2000 inputs"):
+        viz3d.watch(readme_model(), x, torch.zeros(5))  # at watch(), not at the first snapshot
+
+
+def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
+    x = torch.randn(40, 8)
+    y = (x[:, 0] > 0).long()
+    one_hot = nn.functional.one_hot(y, 2)
+    assert refused(x, one_hot) == (
+        "labels: shape (40, 2) is not one label per input: pass class indices of shape (40,), "
+        "e.g. y.argmax(1) if y is one-hot"
+    )
+    assert refused(x, y[:, None]).endswith("e.g. y.squeeze(1)")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        (torch.randn(8), "inputs: shape (8,) has no batch dimension: pass (N, features), e.g. x.unsqueeze(0)"),
+        (torch.tensor(1.0), "inputs: shape () has no batch dimension"),
+        (torch.randn(0, 8), "inputs: shape (0, 8) has no rows: pass at least one input row"),
+    ],
+)
+def test_inputs_without_a_batch_dimension_or_rows_are_named_as_such(inputs, expected):
+    assert refused(inputs).startswith(expected)
+
+
+def test_inputs_of_the_wrong_dtype_are_told_from_the_wrong_shape():
+    tracker = viz3d.watch(readme_model(), torch.randint(0, 5, (100, 8)))
+    with pytest.raises(Viz3dError) as caught:
+        tracker.snapshot()
+    message = str(caught.value)
+    assert message.startswith(
+        "the probe inputs have dtype torch.int64 but the model's weights are torch.float32: convert them, "
+        "e.g. x.float() ("
+    )
+    assert "shape" not in message.split("(")[0] and "\n" not in message
+    conv = viz3d.watch(nn.Sequential(nn.Conv2d(1, 2, 3)), torch.randint(0, 5, (4, 1, 8, 8)))
+    with pytest.raises(Viz3dError, match=r"^the probe inputs have dtype torch\.int64 .* e\.g\. x\.float\(\)"):
+        conv.snapshot()
+    double = viz3d.watch(readme_model().double(), torch.randn(10, 8))
+    with pytest.raises(
+        Viz3dError, match=r"dtype torch\.float32 but the model's weights are torch\.float64: .* x\.to\("
+    ):
+        double.snapshot()
+    with pytest.raises(Viz3dError, match=r"^the probe inputs have shape \(10, 3\) but the model expects \(N, 8\)"):
+        viz3d.watch(readme_model(), torch.randn(10, 3)).snapshot()  # a wrong shape is still a wrong shape
+
+
 # --- viz3d.live, run headless ------------------------------------------------------------------------
 
 

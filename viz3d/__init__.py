@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from viz3d.capture.probe import check_inputs
 from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
 from viz3d.errors import Viz3dError
@@ -49,7 +50,12 @@ def watch(
     token: Token = "last",
     stages: bool = False,
 ) -> LayerTracker:
-    """Watch ``model`` on the probe batch ``inputs``; ``layers`` picks modules by name, glob or type."""
+    """Watch ``model`` on the probe batch ``inputs``; ``layers`` picks modules by name, glob or type.
+
+    Inputs without a batch dimension or with NaN/Inf rows, and labels that are not one per row, raise
+    `Viz3dError` here, as `live` does.
+    """
+    check_inputs(inputs, labels)
     return LayerTracker(model, inputs, labels, layers, output_key=output_key, token=token, stages=stages)
 
 

@@ -5,6 +5,10 @@ rest are grid samples, joined into line segments by ``grid_segments``. For 2D in
 the input plane; for wider inputs it is the plane of the data's top two principal components through
 the mean, mapped back into input space, so the picture shows how the network warps that slice.
 Arrow seeds (points and vectors in input space) are pushed forward separately (see `pushforward`).
+
+`check_inputs` refuses, in one line naming the fix, user inputs and labels that cannot be watched
+(no batch dimension, NaN or Inf rows, labels that are not one per row); `viz3d.watch` and
+`viz3d.live` call it before anything else.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from viz3d.errors import Viz3dError
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,43 @@ class ProbeSet:
     @property
     def n_grid(self) -> int:
         return len(self.grid_coords)
+
+
+def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> None:
+    """Raise `Viz3dError` for ``inputs`` (N, ...) and ``labels`` (N,) that cannot be watched, naming the fix.
+
+    Checked up front because each would otherwise fail later and far from its cause: a 1-D tensor as
+    "no layer to watch", a NaN row as a PCA that does not converge (or every layer marked bad), labels
+    of another length as a few coloured points.
+    """
+    for name, value in (("inputs", inputs), ("labels", labels)):
+        if value is not None and not isinstance(value, torch.Tensor):
+            raise Viz3dError(f"{name}: a {type(value).__name__}, not a torch.Tensor: pass torch.as_tensor({name})")
+    shape = tuple(inputs.shape)
+    if inputs.ndim < 2:
+        raise Viz3dError(
+            f"inputs: shape {shape} has no batch dimension: pass (N, features), "
+            "e.g. x.unsqueeze(0) for one sample or x.unsqueeze(1) for N numbers"
+        )
+    n = len(inputs)
+    if n == 0:
+        raise Viz3dError(f"inputs: shape {shape} has no rows: pass at least one input row")
+    bad = (~torch.isfinite(inputs.detach().flatten(1))).any(dim=1).nonzero().flatten()
+    if len(bad):
+        raise Viz3dError(
+            f"inputs: row {int(bad[0])} has NaN or Inf values ({len(bad)} of {n} rows): "
+            "drop or fill them before watching"
+        )
+    if labels is None:
+        return
+    if labels.ndim != 1:
+        hint = "y.squeeze(1)" if tuple(labels.shape) == (n, 1) else "y.argmax(1) if y is one-hot"
+        raise Viz3dError(
+            f"labels: shape {tuple(labels.shape)} is not one label per input: pass class indices of shape ({n},), "
+            f"e.g. {hint}"
+        )
+    if len(labels) != n:
+        raise Viz3dError(f"labels: {len(labels)} labels for {n} inputs: give one label per input row")
 
 
 def grid_lattice(lo: np.ndarray, hi: np.ndarray, lines: int, samples: int) -> tuple[np.ndarray, np.ndarray]:

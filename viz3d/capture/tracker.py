@@ -229,6 +229,16 @@ class LayerTracker:
         return kept
 
     def _shape_message(self, inputs: torch.Tensor, err: RuntimeError) -> str:
+        """The line for a probe forward that failed: inputs of the wrong dtype, else of the wrong shape."""
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        weights = next((p.dtype for p in self.model.parameters() if p.is_floating_point()), None)
+        # torch: "mat1 and mat2 must have the same dtype", "Input type (long int) and bias type (float) ..."
+        if weights is not None and inputs.dtype != weights and re.search(r"dtype|type \(|scalar type", detail):
+            convert = "x.float()" if weights == torch.float32 else f"x.to({weights})"
+            return (
+                f"the probe inputs have dtype {inputs.dtype} but the model's weights are {weights}: "
+                f"convert them, e.g. {convert} ({detail})"
+            )
         shape = tuple(inputs.shape)
         first = next(
             (m for _, m in self.model.named_modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))), None
@@ -239,7 +249,6 @@ class LayerTracker:
             expected = f"(N, {first.in_channels}, ...)"
         else:
             expected = "another shape"
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return f"the probe inputs have shape {shape} but the model expects {expected}: reshape the inputs ({detail})"
 
 

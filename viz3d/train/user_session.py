@@ -1,8 +1,9 @@
 """A training session around a user's own model and ``train_step``, for `viz3d.live`.
 
-It checks up front that the model can be watched (one forward of the user's rows, so errors name the
-shape they passed), decides whether the output is class logits for the labels, and measures accuracy
-on the drawn points when the user's step reports only its loss.
+It checks up front that the inputs and labels can be watched (`check_inputs`) and that the model can
+(one forward of the user's rows, so errors name the shape they passed), decides whether the output is
+class logits for the labels, and measures accuracy on the drawn points when the user's step reports
+only its loss.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.probe import make_probe
+from viz3d.capture.probe import check_inputs, make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
 from viz3d.presets import ProbeSpec
 from viz3d.train.session import StepStats, TrainingSession, TrainStep, evaluate_model
@@ -38,6 +39,7 @@ def user_session(
     title: str | None = None,
 ) -> tuple[TrainingSession, str]:
     """`live`'s session around the user's model, and what the overlay shows while there is no accuracy."""
+    check_inputs(inputs, labels)
     classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
     spec = ProbeSpec()
     probe = make_probe(
@@ -106,8 +108,6 @@ def _class_logits(model: nn.Module, data: torch.Tensor, labels: torch.Tensor | N
         return 0, "n/a (no labels)"
     if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
         return 0, "n/a (labels are not class indices)"
-    if labels.shape != (len(data),):
-        return 0, f"n/a (labels {tuple(labels.shape)}, not one per input)"
     was_training = model.training
     model.eval()
     try:
