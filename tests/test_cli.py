@@ -269,3 +269,16 @@ def test_running_out_of_memory_says_to_draw_less(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "out of memory" in err and "fewer --points" in err and "Tried to allocate 2.00 GiB" in err
+
+
+def test_seed_draws_other_data_and_weights_in_every_preset_command():
+    import json
+
+    def loss(*seed):
+        result = run_cli("train", "spirals", "--steps", "3", *seed)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["loss"]
+
+    assert loss("--seed", "7") == loss("--seed", "7") != loss()
+    for command in ("run", "render", "record"):
+        assert "--seed" in run_cli(command, "--help").stdout

@@ -409,11 +409,32 @@ def test_frames_go_into_the_current_folder_and_leave_a_file_managers_notes(tmp_p
 def test_a_recording_captures_after_every_frame_that_trained(tmp_path, monkeypatch):
     """Every 10 steps at one step a frame made the shape jump 6 times a second in a 60 fps video."""
     from viz3d.app.recorder import RecordRequest, record
+    from viz3d.app.state import ViewState
+    from viz3d.presets import load_preset
+    from viz3d.train.session import TrainingSession
+
+    captured, layers = [], []
+    original = TrainingSession.capture
+    monkeypatch.setattr(TrainingSession, "capture", lambda self: captured.append(self.step) or original(self))
+    set_layer = ViewState.set_layer
+    monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
+    record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "s.mp4"), size=(96, 64), fps=30, frames=12))
+    assert layers[-1] == 9.0  # the default tour's sweep ends on the output layer, on the last frame drawn
+    # The first picture, then one after each of the 6 frames that trained. The default tour trains the
+    # preset's 3,000 steps in those frames, so its sweep through the layers shows the trained model.
+    assert captured == [0, 500, 1000, 1500, 2000, 2500, 3000]
+
+
+def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest(tmp_path, monkeypatch):
+    from viz3d.app.recorder import RecordRequest, record, steps_to_finish
     from viz3d.presets import load_preset
     from viz3d.train.session import TrainingSession
 
     captured = []
     original = TrainingSession.capture
     monkeypatch.setattr(TrainingSession, "capture", lambda self: captured.append(self.step) or original(self))
-    record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "s.mp4"), size=(96, 64), fps=30, frames=12))
-    assert captured == list(range(7))  # the first picture, then after each of the 6 frames that trained
+    out = str(tmp_path / "s.mp4")
+    record(load_preset("spirals"), RecordRequest(out=out, size=(96, 64), fps=30, frames=12, steps=2400))
+    assert captured == [0, 2400, 2500, 2600, 2700, 2800, 2900, 3000]  # the check, then trained, then the tour
+    assert steps_to_finish(0, 6, at_least=1) == 1  # trained already: the preset's own rate
+    assert steps_to_finish(10, 300, at_least=2) == 2  # never slower than the preset's rate

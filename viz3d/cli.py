@@ -65,10 +65,10 @@ def device_of(args: argparse.Namespace) -> str:
 
 
 def load(args: argparse.Namespace):  # -> Preset
-    """The preset the command names, with --points applied."""
-    from viz3d.presets import load_preset, with_points
+    """The preset the command names, with --seed and --points applied."""
+    from viz3d.presets import load_preset, with_points, with_seed
 
-    preset = load_preset(args.preset)
+    preset = with_seed(load_preset(args.preset), args.seed)
     points = getattr(args, "points", None)  # `train` draws nothing, so it has no --points
     return with_points(preset, points) if points is not None else preset
 
@@ -92,6 +92,7 @@ def preset_command(
     if draws:
         command.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     command.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    command.add_argument("--seed", type=positive_int, default=None, help="override the preset's data and model seeds")
     return command
 
 
@@ -129,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--frames", type=positive_int, default=None, help="exact number of frames")
     rec.add_argument("--lossless", action="store_true", help="FFV1 .mkv instead of H.264 .mp4")
     rec.add_argument("--no-ui", action="store_true", help="leave the overlay out of the video")
-    rec.add_argument("--seed", type=positive_int, default=None, help="override the preset's data and model seeds")
+    rec.add_argument(
+        "--steps",
+        type=positive_int,
+        default=0,
+        help="training steps before the first frame (default 0: it shows training)",
+    )
     rec.add_argument(
         "--force", action="store_true", help="overwrite --out if it exists (in a folder, only its frame-*.png files)"
     )
@@ -205,7 +211,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         frames=args.frames,
         lossless=args.lossless,
         ui=not args.no_ui,
-        seed=args.seed,
+        steps=args.steps,
         force=args.force,
         device=device_of(args),
     )

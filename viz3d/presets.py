@@ -180,6 +180,17 @@ FLOAT32_MAX = 3.4028234663852886e38
 REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are made between near ones
 
 
+def with_seed(preset: Preset, seed: int | None) -> Preset:
+    """The preset with ``seed`` for both its data and its model's initial weights (None: as it is)."""
+    if seed is None:
+        return preset
+    return dataclasses.replace(
+        preset,
+        dataset=dataclasses.replace(preset.dataset, seed=seed),
+        model=dataclasses.replace(preset.model, seed=seed),
+    )
+
+
 def with_points(preset: Preset, points: int) -> Preset:
     """The preset drawing ``points`` data points, with a grid that grows denser with them (lines grow with
     the fourth root of the count, at most 101). The model still trains on the preset's own data: more

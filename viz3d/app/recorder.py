@@ -2,17 +2,17 @@
 
 Frame i is at time i / fps. Before drawing it, training advances ``steps_per_frame`` steps if the
 tour says training is on, in lockstep, on this thread: no timing decides anything, so the same command
-gives the same frames. A video has time the live view lacks, so it captures after every frame that
-trained (smooth motion: every 10 steps was a jump 6 times a second) while the probe is small enough
-(`SMOOTH_CAPTURE_ROWS`); past that, every K steps as the live view does. Each frame is
-drawn into a 4× multisampled framebuffer (with the overlay unless ``ui=False``) and handed to a
-`FrameWriter`. Ctrl-C, or a training step that fails, ends the recording early and keeps what was
-rendered, as a playable file under the target name.
+gives the same frames. The default tour trains faster where it must to finish the preset's ``steps``
+while it trains (`steps_to_finish`), so its sweep through the layers shows the trained model. A video
+has time the live view lacks, so it captures after every frame that trained (smooth motion: every 10
+steps was a jump 6 times a second) while the probe is small enough (`SMOOTH_CAPTURE_ROWS`); past that,
+every K steps as the live view does. Each frame is drawn into a 4× multisampled framebuffer (with the
+overlay unless ``ui=False``) and handed to a `FrameWriter`. Ctrl-C, or a training step that fails,
+ends the recording early and keeps what was rendered, as a playable file under the target name.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -47,7 +47,7 @@ class RecordRequest:
     frames: int | None = None  # an exact number of frames
     lossless: bool = False
     ui: bool = True
-    seed: int | None = None
+    steps: int = 0  # training steps before the first frame
     force: bool = False
     device: str = "cpu"
 
@@ -83,14 +83,13 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
     return folder
 
 
-def with_seed(preset: Preset, seed: int | None) -> Preset:
-    if seed is None:
-        return preset
-    return dataclasses.replace(
-        preset,
-        dataset=dataclasses.replace(preset.dataset, seed=seed),
-        model=dataclasses.replace(preset.model, seed=seed),
-    )
+def steps_to_finish(remaining: int, training_frames: int, at_least: int) -> int:
+    """Training steps per frame for the default tour: enough that the preset's training is done by the
+    time the tour stops training (so the sweep through the layers shows the trained model), and never
+    fewer than the preset's own ``steps_per_frame``."""
+    if remaining <= 0 or training_frames <= 0:
+        return at_least
+    return max(at_least, math.ceil(remaining / training_frames))
 
 
 def record(preset: Preset, request: RecordRequest) -> RecordResult:
@@ -103,22 +102,28 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     from viz3d.render.renderer import FrameRenderer
     from viz3d.ui.overlay import Overlay
 
-    preset = with_seed(preset, request.seed)
     session = session_from_preset(preset, device=request.device)
-    projection = session.capture()
+    projection = session.capture()  # one probe forward: the layers, to check the [view] before any training
     n_layers = len(projection.layer_names)
     n_frames, fps = request.n_frames, request.fps
-    keyframes = preset.tour.keyframes or default_tour(n_frames / fps, preset.view, n_layers).keyframes
-    steps_per_frame = preset.training.steps_per_frame
-    smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
-    capture_every = min(steps_per_frame, preset.training.capture_every) if smooth else preset.training.capture_every
-
+    last_frame_time = max(n_frames - 1, 1) / fps  # the default tour ends on the last frame drawn
+    keyframes = preset.tour.keyframes or default_tour(last_frame_time, preset.view, n_layers).keyframes
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
     state = preset_view_state(preset, projection.layer_names, projection.widths, layer=start.layer)
     neuron = state.pick_neuron(projection.layer_names, projection.widths)  # as chosen above
-    if neuron != session.neuron:
+    if request.steps:
+        session.neuron = neuron
+        session.train(request.steps)
+        projection = session.capture()
+    elif neuron != session.neuron:
         session.neuron = neuron
         projection = session.reproject()
+    steps_per_frame = preset.training.steps_per_frame
+    if not preset.tour.keyframes:
+        training_frames = sum(tour_at(keyframes, i / fps, preset.view, n_layers).training for i in range(n_frames))
+        steps_per_frame = steps_to_finish(preset.training.steps - session.step, training_frames, steps_per_frame)
+    smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
+    capture_every = 1 if smooth else preset.training.capture_every  # 1: after every frame that trained
 
     context = open_headless()
     renderer = FrameRenderer()
@@ -145,11 +150,12 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
                     break
                 point = tour_at(keyframes, index / fps, preset.view, n_layers)
                 if point.training and session.trainable:
+                    before = session.step
                     for _ in range(steps_per_frame):
                         session.train_step()
-                        if session.step % capture_every == 0:
-                            projection = session.capture()
-                            renderer.set_projection(projection)
+                    if session.step // capture_every != before // capture_every:  # one capture, after the steps
+                        projection = session.capture()
+                        renderer.set_projection(projection)
                 state.set_layer(point.layer)
                 state.show_overlay = imgui_layer is not None and point.overlay
                 state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
