@@ -246,7 +246,7 @@ def test_a_still_reports_the_accuracy_that_train_reports(tmp_path, monkeypatch):
 
     shown = []
     blank = np.zeros((2, 2, 3), np.uint8)
-    monkeypatch.setattr(still, "render_offscreen", lambda *args: shown.append(args[-1]) or blank)
+    monkeypatch.setattr(still, "render_offscreen", lambda *args, **_: shown.append(args[-1]) or blank)
     still.render_still(load_preset("disks-2d"), still.StillRequest(out=tmp_path / "x.png", steps=40))
     session = session_from_preset(load_preset("disks-2d"))
     session.train(40)
@@ -288,3 +288,16 @@ def test_a_neuron_index_past_the_layer_is_one_line_and_regression_says_why_no_ac
     assert result.returncode == 2 and "[view] neuron_index: layer input has units 0 to 1, not 5" in result.stderr
     assert session_from_preset(load_preset("change-of-basis-learned")).accuracy_note == "n/a (regression)"
     assert session_from_preset(load_preset("spirals")).accuracy_note == "-"
+
+
+def test_arrow_labels_belong_to_the_scene_and_stay_without_the_panel(tmp_path):
+    """`--no-ui` leaves out the panel, not the vectors written beside the arrows: they are the point of
+    the jacobian and change-of-basis pictures."""
+    still, frames = tmp_path / "bare.png", tmp_path / "bare"
+    for command in (("render", "--out", str(still)), ("record", "--out", f"{frames}/", "--frames", "1")):
+        result = run_cli(command[0], "jacobian", "--no-ui", *command[1:], "--size", "960x540")
+        assert result.returncode == 0, result.stderr
+    for picture in (still, frames / "frame-000000.png"):
+        image = np.asarray(Image.open(picture).convert("RGB")).astype(int)
+        label_text = (np.abs(image - [255, 158, 191]).max(axis=-1) <= 60).sum()  # ARROW_TEXT, antialiased
+        assert label_text > 10, picture  # none at all before

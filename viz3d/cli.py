@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="layer to show: last, an index (negative counts from the end), a fraction, or a name; "
         "default: the preset's",
     )
-    render.add_argument("--no-ui", action="store_true", help="leave the overlay out of the image")
+    render.add_argument("--no-ui", action="store_true", help="leave the panel out of the image (arrow labels stay)")
     render.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
     rec = preset_command(commands, "record", "record a preset's tour to video (or PNG frames), offscreen")
@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--duration", type=float, default=None, help="seconds to record (default 10)")
     length.add_argument("--frames", type=positive_int, default=None, help="exact number of frames")
     rec.add_argument("--lossless", action="store_true", help="FFV1 .mkv instead of H.264 .mp4")
-    rec.add_argument("--no-ui", action="store_true", help="leave the overlay out of the video")
+    rec.add_argument("--no-ui", action="store_true", help="leave the panel out of the video (arrow labels stay)")
     rec.add_argument(
         "--steps",
         type=positive_int,

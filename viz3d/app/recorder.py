@@ -130,11 +130,12 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     renderer.set_probe(session.probe)
     renderer.set_projection(projection)  # after the neuron is known: the first frames show its colours
     target = MultisampleTarget(request.size)
-    imgui_layer = ImGuiLayer(context) if request.ui and overlay_fits(request.size) else None
+    imgui_layer = ImGuiLayer(context)  # the arrows' labels belong to the scene: drawn with or without the panel
+    panel = request.ui and overlay_fits(request.size)
     classes = legend_names(session.probe.labels, session.class_names)
     overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes)
-    state.show_overlay = imgui_layer is not None and start.overlay
-    if imgui_layer is not None:
+    state.show_overlay = panel and start.overlay
+    if state.show_overlay:
         first_status = TrainingStatus(trainable=session.trainable)
         imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)
     state.settle_frame()  # framed beside the panel from the first frame on
@@ -157,7 +158,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
                         projection = session.capture()
                         renderer.set_projection(projection)
                 state.set_layer(point.layer)
-                state.show_overlay = imgui_layer is not None and point.overlay
+                state.show_overlay = panel and point.overlay
                 state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
                 camera = state.camera
                 camera.azimuth, camera.elevation = point.azimuth, point.elevation
@@ -169,18 +170,18 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
                 state.playing = point.training and session.trainable
                 target.bind()
                 renderer.draw(state, request.size, pixel_scale=picture_scale(request.size))
-                if imgui_layer is not None and point.overlay:
-                    stats = session.last_stats
-                    status = TrainingStatus(
-                        step=session.step,
-                        loss=None if stats is None else stats.loss,
-                        accuracy=None if stats is None else stats.accuracy,
-                        playing=state.playing,
-                        trainable=session.trainable,
-                    )
-                    imgui_layer.new_frame(1 / fps, request.size)
-                    overlay.draw(state, status, projection)
-                    imgui_layer.render()
+                # the panel, if shown, and the arrows' labels
+                stats = session.last_stats
+                status = TrainingStatus(
+                    step=session.step,
+                    loss=None if stats is None else stats.loss,
+                    accuracy=None if stats is None else stats.accuracy,
+                    playing=state.playing,
+                    trainable=session.trainable,
+                )
+                imgui_layer.new_frame(1 / fps, request.size)
+                overlay.draw(state, status, projection)
+                imgui_layer.render()
                 writer.write(target.read())
                 progress.update(index + 1)
         except KeyboardInterrupt:
@@ -194,8 +195,7 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
                 path = writer.close()
             finally:
                 target.release()
-                if imgui_layer is not None:
-                    imgui_layer.shutdown()
+                imgui_layer.shutdown()
                 context.close()
     if writer.note:
         warn(writer.note)

@@ -74,9 +74,9 @@ def render_still(preset: Preset, request: StillRequest) -> Path:
     from viz3d.ui.overlay import Overlay
 
     classes = legend_names(session.probe.labels, session.class_names)
-    ui = request.ui and overlay_fits(request.size)
-    overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes) if ui else None
-    pixels = render_offscreen(session, projection, state, request.size, overlay, status)
+    panel = request.ui and overlay_fits(request.size)
+    overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes)
+    pixels = render_offscreen(session, projection, state, request.size, overlay, status, panel=panel)
     return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
 
 
@@ -87,8 +87,12 @@ def render_offscreen(
     size: tuple[int, int],
     overlay: Overlay | None = None,
     status: TrainingStatus | None = None,
+    panel: bool = True,
 ) -> np.ndarray:
-    """Draw one frame into an offscreen framebuffer and read it back as (H, W, 3) uint8."""
+    """Draw one frame into an offscreen framebuffer and read it back as (H, W, 3) uint8.
+
+    ``overlay`` draws the tangent arrows' labels, which belong to the scene, and the panel if ``panel``.
+    """
     from viz3d.render.context import open_headless
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer, Offscreen
@@ -96,9 +100,11 @@ def render_offscreen(
     context = open_headless()
     imgui_layer = ImGuiLayer(context) if overlay is not None else None
     status = status or TrainingStatus()
-    state.show_overlay = overlay is not None
+    state.show_overlay = overlay is not None and panel
     try:
-        if imgui_layer is not None:  # the panel measures itself first: the scene is framed beside it
+        if (
+            imgui_layer is not None and state.show_overlay
+        ):  # the panel measures itself first: the scene is framed beside it
             imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
         state.settle_frame()
         state.camera.distance = state.distance_to_show(projection.positions, size[0] / size[1])  # nothing cut off
