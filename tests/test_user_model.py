@@ -299,3 +299,71 @@ def test_the_reason_is_drawn_where_the_accuracy_would_be(headless_live):
 
     panel = headless_live(model, x, y, train_step, until=lambda panel: panel.last("loss 0.25"))
     assert panel.last("loss ") == "loss 0.25    accuracy n/a (output (N, 1) is not class logits)"
+
+
+# --- viz3d.picture and viz3d.video: the user's model, headless ----------------------------------------
+
+
+def xor_data(rows: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.randn(rows, 2, generator=torch.Generator().manual_seed(0))
+    return x, (x[:, 0] * x[:, 1] > 0).long()
+
+
+def test_picture_renders_the_model_as_it_is_with_its_accuracy(tmp_path):
+    import numpy as np
+    from helpers import non_background_mask
+    from PIL import Image
+
+    from viz3d.errors import OutputPathError
+
+    x, y = xor_data()
+    model = mlp()
+    out = viz3d.picture(model, x, y, tmp_path / "net.png", size=(640, 360), layer=0, title="My XOR net")
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert out == tmp_path / "net.png" and image.shape == (360, 640, 3)
+    assert non_background_mask(image).mean() > 0.03
+    with pytest.raises(OutputPathError, match=r"force=True"):  # never overwritten unasked
+        viz3d.picture(model, x, y, out)
+    bare = viz3d.picture(model, x, y, tmp_path / "bare.png", size=(640, 360), layer=0, panel=False)
+    panel_corner = (slice(0, 120), slice(0, 200))
+    assert non_background_mask(np.asarray(Image.open(bare).convert("RGB"))[panel_corner]).mean() < 0.2
+    assert non_background_mask(image[panel_corner]).mean() > 0.5
+
+
+def test_picture_options_are_checked_as_a_preset_view_is():
+    x, y = xor_data(50)
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.picture(mlp(), x, y, "never.png", colr_by="neuron")
+    message = str(caught.value)
+    assert message.startswith("viz3d.picture(): [view] unknown key 'colr_by'") and "color_by" in message
+    with pytest.raises(Viz3dError, match=r"viz3d.picture\(\): \[view\] neuron_layer: unknown layer 'nine'"):
+        viz3d.picture(mlp(), x, y, "never.png", color_by="neuron", neuron_layer="nine")
+
+
+def test_video_trains_the_steps_asked_then_sweeps_to_the_output_layer(tmp_path, monkeypatch):
+    import av
+
+    from viz3d.app.state import ViewState
+
+    x, y = xor_data()
+    model = mlp()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    steps = []
+
+    def train_step(step):
+        steps.append(step)
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    layers = []
+    set_layer = ViewState.set_layer
+    monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
+    out = viz3d.video(model, x, y, tmp_path / "net.mp4", train_step=train_step, steps=60, frames=8, size=(160, 96))
+    with av.open(str(out)) as container:
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    assert len(frames) == 8 and frames[0].shape == (96, 160, 3)
+    assert steps == list(range(60))  # the steps asked, in the first half, and no more
+    assert layers[-1] == 5.0  # the last frame shows the output layer

@@ -1,6 +1,7 @@
 """viz3d: watch what a neural network does to space while it trains, live in 3D.
 
-The public API (importing it loads no GL; only `live` opens a window)::
+The public API (importing it loads no GL; only `live` opens a window; `picture` and `video` draw
+headless, through EGL)::
 
     tracker = viz3d.watch(model, inputs)            # forward hooks on the model's stages
     snap = tracker.snapshot(step=0)                 # Snapshot: layer_names, activations
@@ -8,11 +9,14 @@ The public API (importing it loads no GL; only `live` opens a window)::
     tangents = viz3d.pushforward(model, points, vectors)   # {layer name: (N, D)} Jacobian-vector products
     viz3d.live(model, inputs, labels, train_step=fn)       # the live window; fn(step) trains one step
                                                            # and returns its loss, or viz3d.StepStats
+    viz3d.picture(model, inputs, labels, "net.png")        # a PNG of the model as it is now
+    viz3d.video(model, inputs, labels, "net.mp4", train_step=fn, steps=500)  # train, then sweep the layers
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -36,6 +40,8 @@ __all__ = [
     "live",
     "project",
     "pushforward",
+    "picture",
+    "video",
     "watch",
 ]
 __version__ = "0.1.0"
@@ -75,3 +81,42 @@ def live(
     from viz3d.app.live import live as run_live
 
     run_live(model, inputs, labels, train_step=train_step, **options)
+
+
+def picture(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    out: str | Path = "viz3d.png",
+    **options: Any,
+) -> Path:
+    """Render your model as it is now to a PNG, headless, as `viz3d render` renders a preset.
+
+    Options: ``size``, ``panel`` (False leaves the panel out), ``force`` (overwrite ``out``),
+    ``title``, ``description``, ``layers``, ``arrow_points``/``arrow_vectors``, and a preset's [view]
+    keys: ``layer`` (negative counts from the end), ``azimuth``, ``elevation``, ``distance``,
+    ``color_by``, ``neuron_layer``, ``neuron_index``, ``point_size``, ``stages``, ... Returns the path.
+    """
+    from viz3d.app.model_pictures import render_model
+
+    return render_model(model, inputs, labels, out, **options)
+
+
+def video(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    out: str | Path = "viz3d.mp4",
+    **options: Any,
+) -> Path:
+    """Record a video of your model, headless, as `viz3d record` records a preset; returns the path.
+
+    With ``train_step``, the default tour trains ``steps`` steps in its first half (at least one a
+    frame) while orbiting, then sweeps from the input to the output layer. Options as `picture`'s, plus
+    ``duration`` (seconds, default 10) or ``frames``, ``fps``, ``lossless`` (.mkv), and ``tour`` (a
+    list of keyframe dicts, as a preset's [[tour.keyframes]]). Ctrl-C keeps what was recorded, then
+    raises KeyboardInterrupt.
+    """
+    from viz3d.app.model_pictures import record_model
+
+    return record_model(model, inputs, labels, out, **options)

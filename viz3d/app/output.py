@@ -22,7 +22,9 @@ def check_output(path: str | os.PathLike[str], force: bool = False, suffixes: tu
     if out.is_dir():
         raise OutputPathError(f"cannot write {out}: it is a folder; name a file inside it")
     if out.exists() and not force:
-        raise OutputPathError(f"{out} already exists: pass --force to overwrite it, or choose another name")
+        raise OutputPathError(
+            f"{out} already exists: pass --force (force=True from Python) to overwrite it, or choose another name"
+        )
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise OutputPathError(f"cannot write {out}: folder {folder} does not exist; create it first")

@@ -30,7 +30,7 @@ from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
 from viz3d.render.picture_scale import picture_scale
 from viz3d.render.platform import use_headless
-from viz3d.train.session import session_from_preset
+from viz3d.train.session import TrainingSession, session_from_preset
 from viz3d.train.thread import TrainingStatus
 
 DEFAULT_SECONDS = 10.0
@@ -78,7 +78,7 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
         raise OutputPathError(f"{folder}/ holds files that are not frames ({listed}): choose a new or empty folder")
     if folder.is_dir() and any(FRAME_NAME.fullmatch(entry.name) for entry in folder.iterdir()) and not force:
         problem = f"{folder} holds an earlier recording"
-        raise OutputPathError(f"{problem}: pass --force to replace it, or choose another folder")
+        raise OutputPathError(f"{problem}: pass --force (force=True from Python) to replace it, or choose another one")
     check_output(folder.resolve().parent / ".viz3d-probe", force=True)  # the frames are written beside it first
     return folder
 
@@ -94,6 +94,14 @@ def steps_to_finish(remaining: int, training_frames: int, at_least: int) -> int:
 
 def record(preset: Preset, request: RecordRequest) -> RecordResult:
     """Render ``request.n_frames`` frames of ``preset`` and write them; see the module docstring."""
+    check_record_output(request.out, request.lossless, request.force)  # before building the session
+    use_headless()
+    return record_session(session_from_preset(preset, device=request.device), preset, request)
+
+
+def record_session(session: TrainingSession, preset: Preset, request: RecordRequest) -> RecordResult:
+    """Record ``session`` as ``request`` says, shown as ``preset`` says (its view, tour, training steps
+    and texts): the session's own preset, or the one `viz3d.video` makes for a user's model."""
     check_record_output(request.out, request.lossless, request.force)
     use_headless()
     from viz3d.render.context import open_headless
@@ -102,7 +110,6 @@ def record(preset: Preset, request: RecordRequest) -> RecordResult:
     from viz3d.render.renderer import FrameRenderer
     from viz3d.ui.overlay import Overlay
 
-    session = session_from_preset(preset, device=request.device)
     projection = session.capture()  # one probe forward: the layers, to check the [view] before any training
     n_layers = len(projection.layer_names)
     n_frames, fps = request.n_frames, request.fps

@@ -53,9 +53,16 @@ def overlay_fits(size: tuple[int, int]) -> bool:
 
 def render_still(preset: Preset, request: StillRequest) -> Path:
     """Train, capture and render one PNG as ``request`` says; returns the written path."""
+    check_output(request.out, request.force, suffixes=(".png",))  # before the work of building the session
+    use_headless()
+    return render_session(session_from_preset(preset, device=request.device), preset, request)
+
+
+def render_session(session: TrainingSession, preset: Preset, request: StillRequest) -> Path:
+    """Train ``session`` as ``request`` says and render one PNG of it, shown as ``preset`` says (its view,
+    training steps and texts): the session's own preset, or the one `viz3d.picture` makes for a user's model."""
     out = check_output(request.out, request.force, suffixes=(".png",))
     use_headless()
-    session = session_from_preset(preset, device=request.device)
     snapshot = session.tracker.snapshot()  # one probe forward: check the layer and neuron before training
     layer_names = snapshot.layer_names
     widths = snapshot.widths

@@ -59,7 +59,7 @@ def user_session(
     session = UserSession(
         model,
         probe,
-        train_step or (lambda _step: None),
+        train_step,  # None: a model to look at, not to train
         title=title or type(model).__name__,
         tracker=tracker,
         n_classes=n_classes,

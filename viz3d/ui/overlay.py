@@ -98,7 +98,10 @@ class Overlay:
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
         if not status.trainable:
-            imgui.text_colored(MUTED, "a fixed map: nothing to train")
+            if status.loss is None and status.accuracy is None:
+                imgui.text_colored(MUTED, "a fixed map: nothing to train")
+            else:  # a model shown as it is (viz3d.picture): how well it does, without training controls
+                imgui.text(f"{self._scores(status)}    (not training)")
             return
         if imgui.button("Pause" if state.playing else "Play", imgui.ImVec2(70, 0)):
             state.playing = not state.playing
@@ -109,9 +112,7 @@ class Overlay:
         imgui.end_disabled()
         imgui.same_line()
         imgui.text(f"step {status.step:,}")
-        loss = "-" if status.loss is None else f"{status.loss:.4g}"
-        accuracy = self.no_accuracy if status.accuracy is None else f"{100 * status.accuracy:.1f}%"
-        imgui.text(f"loss {loss}    accuracy {accuracy}")
+        imgui.text(self._scores(status))
         if status.error:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(ERROR_RED, status.error)
@@ -119,6 +120,11 @@ class Overlay:
             if status.error_detail and imgui.tree_node("traceback"):
                 imgui.text_unformatted(status.error_detail)
                 imgui.tree_pop()
+
+    def _scores(self, status: TrainingStatus) -> str:
+        loss = "-" if status.loss is None else f"{status.loss:.4g}"
+        accuracy = self.no_accuracy if status.accuracy is None else f"{100 * status.accuracy:.1f}%"
+        return f"loss {loss}    accuracy {accuracy}"
 
     def _timeline(self, state: ViewState, status: TrainingStatus) -> None:
         steps = status.stored_steps
