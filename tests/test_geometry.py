@@ -122,8 +122,13 @@ def test_resolve_layer():
     assert resolve_layer("input", names) == 0
     with pytest.raises(Viz3dError, match=r"out of range: this model has layers 0 to 3 \(or -4 to -1\)"):
         resolve_layer("4", names)
-    with pytest.raises(Viz3dError, match=r"unknown layer 'conv'.*position from 0 to 3, or a name \(input\)$"):
+    with pytest.raises(Viz3dError, match=r"unknown layer 'conv'.*position from 0 to 3, a name \(input\)$"):
         resolve_layer("conv", names)  # the numbered modules are not offered as names: "1" means position 1
+    labels = ["input", "Linear (module 0)", "Tanh (module 1)", "Linear (module 2)"]
+    assert resolve_layer("Tanh (module 1)", names, labels) == 2  # as the panel shows it
+    assert resolve_layer("tanh (module 1)", names, labels) == 2
+    with pytest.raises(Viz3dError, match=r"a name \(input\), or a label as the panel shows it, such as 'Linear"):
+        resolve_layer("conv", names, labels)
 
 
 def test_every_shader_file_is_one_ascii_program_with_a_header():

@@ -158,13 +158,18 @@ def fit_rows(positions: np.ndarray) -> np.ndarray:
 
 
 def preset_view_state(
-    preset: Preset, layer_names: list[str], widths: list[int], layer: str | float | None = None
+    preset: Preset,
+    layer_names: list[str],
+    widths: list[int],
+    layer: str | float | None = None,
+    labels: list[str] | None = None,
 ) -> ViewState:
     """The preset's [view] on a model with these layers (and units), on its own layer or on ``layer``.
 
     A layer or neuron the model does not have is one line naming the preset file and the key, the same
     for `run`, `render` and `record`, and before any training. ``layer`` (`render --layer`, a tour's
-    start) is checked too, but is not the preset's, so its error does not name the file.
+    start) is checked too, but is not the preset's, so its error does not name the file; it may also be
+    one of the layers' ``labels``, as the panel shows them.
     """
     state = ViewState.from_spec(preset.view, n_layers=len(layer_names))
     try:
@@ -175,7 +180,7 @@ def preset_view_state(
     except Viz3dError as err:
         raise PresetError(f"{preset.path}: [view] {err}") from None
     if layer is not None:
-        state.set_layer(resolve_layer(layer, layer_names))
+        state.set_layer(resolve_layer(layer, layer_names, labels))
     try:  # a neuron_layer left out means a unit of the layer shown first
         state.pick_neuron(layer_names, widths)
     except Viz3dError as err:
@@ -183,8 +188,9 @@ def preset_view_state(
     return state
 
 
-def resolve_layer(layer: str | float, layer_names: list[str]) -> float:
-    """Turn ``last``, an index or fraction (negative counts from the end), or a layer name into a position."""
+def resolve_layer(layer: str | float, layer_names: list[str], labels: list[str] | None = None) -> float:
+    """Turn ``last``, an index or fraction (negative counts from the end), a layer name, or a layer's
+    label as the panel shows it (``labels``, e.g. "Tanh (module 1)") into a position."""
     last = len(layer_names) - 1
     if layer == "last":
         return float(last)
@@ -195,9 +201,14 @@ def resolve_layer(layer: str | float, layer_names: list[str]) -> float:
     except ValueError:
         if layer in layer_names:
             return float(layer_names.index(layer))
+        folded = [label.casefold() for label in labels or []]
+        if str(layer).casefold() in folded:
+            return float(folded.index(str(layer).casefold()))
         names = [name for name in layer_names if not _is_number(name)]  # "3" always means position 3
+        numbered = [label for name, label in zip(layer_names, labels or [], strict=False) if _is_number(name)]
+        example = f", or a label as the panel shows it, such as '{numbered[0]}'" if numbered else ""
         raise Viz3dError(
-            f"unknown layer '{layer}': use last, a position from 0 to {last}, or a name ({', '.join(names)})"
+            f"unknown layer '{layer}': use last, a position from 0 to {last}, a name ({', '.join(names)}){example}"
         ) from None
     if not 0 <= value <= last:
         given = float(layer)

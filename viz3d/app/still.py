@@ -66,7 +66,7 @@ def render_session(session: TrainingSession, preset: Preset, request: StillReque
     snapshot = session.tracker.snapshot()  # one probe forward: check the layer and neuron before training
     layer_names = snapshot.layer_names
     widths = snapshot.widths
-    state = preset_view_state(preset, layer_names, widths, layer=request.layer)
+    state = preset_view_state(preset, layer_names, widths, layer=request.layer, labels=snapshot.labels())
     state.playing = False
     session.neuron = state.pick_neuron(layer_names, widths)  # as chosen above
     session.train(preset.training.steps if request.steps is None else request.steps)
