@@ -64,6 +64,23 @@ def test_users_own_preset_file(tmp_path):
         (lambda t: t.replace("hidden = [3, 3]", "hidden = [3, 0]"), ["[model] hidden", "widths of 1 or more"]),
         (lambda t: t.replace("points = 200", "points = 200\nnoise = -1.0"), ["[dataset] noise", "zero or more"]),
         (lambda t: t.replace("lr = 0.01", "lr = 1e300"), ["[optimizer] lr", "at most 3.4e38", "1e+300"]),
+        (
+            lambda t: t + "[view]\npointsize = 3.0\n",
+            ["[view] unknown key 'pointsize' (did you mean 'point_size'?): expected one of azimuth"],
+        ),
+        (
+            lambda t: t + '[view]\ncolor_by = "neurons"\n',
+            ["[view] color_by: expected one of class", "found 'neurons' (did you mean 'neuron'?)"],
+        ),
+        (lambda t: "titel = 'x'\n" + t, ["unknown key 'titel' (did you mean 'title'?)"]),
+        (
+            lambda t: t.replace("lr = 0.01", "lr = 0.01\nlr = 0.02"),
+            ["a key or table appears twice (at line 13, column 10): remove one of them"],
+        ),
+        (
+            lambda t: t + "[model]\nseed = 1\n",
+            ["table [model] appears twice (at line 13, column 7): remove one of them or merge their keys"],
+        ),
     ],
     ids=[
         "type",
@@ -78,6 +95,11 @@ def test_users_own_preset_file(tmp_path):
         "zero-width",
         "negative",
         "float32-lr",
+        "key-typo",
+        "choice-typo",
+        "top-key-typo",
+        "duplicate-key",
+        "duplicate-table",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):
@@ -93,7 +115,9 @@ def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments
 
 def test_unknown_name_and_missing_file(tmp_path):
     with pytest.raises(PresetError, match="unknown preset 'nope': known presets are .*spirals"):
-        load_preset("nope")
+        load_preset("nope")  # nothing close: no guess
+    with pytest.raises(PresetError, match=r"unknown preset 'spiral' \(did you mean 'spirals'\?\): known presets are"):
+        load_preset("spiral")
     with pytest.raises(PresetError, match="does not exist"):
         load_preset(str(tmp_path / "gone.toml"))
     with pytest.raises(PresetError, match="is a folder"):

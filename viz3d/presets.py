@@ -10,7 +10,9 @@ what was found, e.g.::
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import re
 import sys
 import types
 import typing
@@ -234,8 +236,9 @@ def resolve_preset_path(name_or_path: str) -> Path:
     shipped = preset_dir() / f"{name_or_path}.toml"
     if shipped.is_file():
         return shipped
+    names = known_presets()
     raise PresetError(
-        f"unknown preset '{name_or_path}': known presets are {', '.join(known_presets())}"
+        f"unknown preset '{name_or_path}'{did_you_mean(name_or_path, names)}: known presets are {', '.join(names)}"
         " (or pass the path to your own .toml file)"
     )
 
@@ -247,7 +250,7 @@ def load_preset(name_or_path: str) -> Preset:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise PresetError(f"{where}: malformed TOML: {err}") from None
+        raise PresetError(f"{where}: {_toml_problem(err)}") from None
     except OSError as err:
         raise PresetError(f"{where}: cannot read the file: {err.strerror}") from None
     return parse_preset(raw, path)
@@ -259,7 +262,10 @@ def parse_preset(raw: dict[str, Any], path: Path) -> Preset:
     top_level = {"schema_version", *TEXT_KEYS, *SECTIONS, "tour"}
     for key in raw:
         if key not in top_level:
-            raise PresetError(f"{where}: unknown key '{key}': expected one of {', '.join(sorted(top_level))}")
+            known = sorted(top_level)
+            raise PresetError(
+                f"{where}: unknown key '{key}'{did_you_mean(key, known)}: expected one of {', '.join(known)}"
+            )
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         hint = " (add schema_version = 1 at the top)" if version is None else ""
@@ -281,7 +287,9 @@ def _parse_tour(where: str, table: Any) -> TourSpec:
         raise PresetError(f"{where}: [tour]: expected a table, found {_describe(table)}")
     for key in table:
         if key != "keyframes":
-            raise PresetError(f"{where}: [tour] unknown key '{key}': expected keyframes")
+            raise PresetError(
+                f"{where}: [tour] unknown key '{key}'{did_you_mean(key, ['keyframes'])}: expected keyframes"
+            )
     frames = table.get("keyframes", [])
     if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
         raise PresetError(f"{where}: [tour] keyframes: expected [[tour.keyframes]] tables, found {_describe(frames)}")
@@ -311,12 +319,14 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in hints:
-            raise PresetError(f"{where}: [{section}] unknown key '{key}': expected one of {', '.join(names)}")
+            hint = did_you_mean(key, names)
+            raise PresetError(f"{where}: [{section}] unknown key '{key}'{hint}: expected one of {', '.join(names)}")
         label = f"[{section}] {key}"
         values[key] = _coerce(where, label, hints[key], value)
         allowed = CHOICES.get((section, key))
         if allowed and values[key] not in allowed:
-            raise PresetError(f"{where}: {label}: expected one of {', '.join(allowed)}, found {value!r}")
+            hint = did_you_mean(value, allowed)
+            raise PresetError(f"{where}: {label}: expected one of {', '.join(allowed)}, found {value!r}{hint}")
         if (section, key) == ("dataset", "points") and values[key] < 2:
             raise PresetError(f"{where}: {label}: expected 2 points or more, found {value!r}")
         if (section, key) in POSITIVE and values[key] <= 0:
@@ -328,6 +338,32 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
         if (section, key) == ("model", "hidden") and any(width < 1 for width in values[key]):
             raise PresetError(f"{where}: {label}: expected layer widths of 1 or more, found {value!r}")
     return spec_type(**values)
+
+
+def did_you_mean(word: str, options: typing.Iterable[str]) -> str:
+    """A hint naming the one or two ``options`` closest to a mistyped ``word``, as `` (did you mean 'x'?)``;
+    empty when none is close."""
+    close = difflib.get_close_matches(word, list(options), n=2, cutoff=0.7)
+    return f" (did you mean {' or '.join(repr(option) for option in close)}?)" if close else ""
+
+
+TOML_DUPLICATE = re.compile(
+    r"Cannot overwrite a value|Cannot declare \((?P<table>.*)\) twice|Duplicate inline table key"
+)
+TOML_WHERE = re.compile(r" \((?P<at>at line \d+, column \d+|at end of document)\)$")
+
+
+def _toml_problem(err: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message, in plain words where a key or table is set twice; its line and column kept."""
+    text = str(err)
+    duplicate, where = TOML_DUPLICATE.match(text), TOML_WHERE.search(text)
+    if duplicate is None or where is None:
+        return f"malformed TOML: {text}"
+    table = duplicate["table"]
+    if table is not None:  # "('view',)" or "('tour', 'keyframes')": a table header
+        name = ".".join(part.strip(" '\"") for part in table.split(",") if part.strip())
+        return f"table [{name}] appears twice ({where['at']}): remove one of them or merge their keys"
+    return f"a key or table appears twice ({where['at']}): remove one of them"
 
 
 def _coerce(where: str, label: str, hint: Any, value: Any) -> Any:
