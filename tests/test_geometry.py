@@ -172,3 +172,31 @@ def test_the_view_backs_off_to_show_a_layer_but_never_comes_closer():
     wide = small * 40  # x from -4 to 4, across the picture: 4 * focal_x / (1 - margin)
     focal_x = 1 / np.tan(np.radians(state.camera.fov / 2)) / (16 / 9)
     assert state.distance_to_show(wide, 16 / 9) == pytest.approx(4 * focal_x / 0.95)
+
+
+def test_the_live_view_backs_off_to_keep_the_layer_shown_in_the_window_until_the_user_zooms():
+    from viz3d.app.fit import FollowFit
+
+    rng = np.random.default_rng(0)
+    small = rng.uniform(-0.5, 0.5, size=(2000, 3))
+    positions = np.stack([small, small * 6.0, small]).astype(np.float32)  # layer 1 is six times larger
+    state, fit = ViewState(n_layers=3), FollowFit()
+    home = state.camera.distance
+
+    def settle(layer: float) -> None:
+        state.set_layer(layer)
+        for _ in range(240):  # four seconds at 60 fps
+            fit.update(state, positions, 16 / 9, 1 / 60)
+
+    settle(0)
+    assert state.camera.distance == pytest.approx(home)  # it fits: the preset's distance stays
+    settle(1)
+    pixels = state.camera.to_pixels(positions[1], 1600, 900)
+    assert state.camera.distance > home * 2
+    assert (pixels >= 0).all() and (pixels[:, 0] <= 1600).all() and (pixels[:, 1] <= 900).all()  # all in view
+    settle(2)
+    assert state.camera.distance == pytest.approx(home, rel=1e-3)  # and comes back
+    state.fit_distance = False  # the user zoomed: the distance is theirs
+    state.camera.distance = 2.0
+    settle(1)
+    assert state.camera.distance == 2.0

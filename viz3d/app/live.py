@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from viz3d.app.detail import DetailController
+from viz3d.app.fit import FollowFit
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState, preset_view_state, resolve_layer
@@ -133,6 +134,7 @@ def run_session(
         overlay = Overlay(title, description, look_for, no_accuracy, class_names=legend)
         mark = RecordingMark()
         detail = DetailController()
+        fit = FollowFit()
         state = ViewState.from_spec(view)
         state.playing = playing and session.trainable
         mailbox: Mailbox[Projection] = Mailbox()
@@ -183,6 +185,8 @@ def run_session(
                 trainer.step_once()
                 state.step_requested = False
             state.advance(dt)
+            if shown is not None:  # back off, smoothly, wherever the layer shown would run off the window
+                fit.update(state, shown.positions, fb_size[0] / max(fb_size[1], 1), dt)
             detail.enabled = state.adaptive_detail
             state.lod_stride = detail.update(dt, session.probe.n_data)
             state.detail_note = detail.describe(session.probe.n_data)

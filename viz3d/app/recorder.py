@@ -21,7 +21,7 @@ from pathlib import Path
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
 from viz3d.app.progress import Progress
-from viz3d.app.state import fit_rows, preset_view_state
+from viz3d.app.state import FIT_SECONDS, fit_rows, preset_view_state
 from viz3d.app.still import overlay_fits
 from viz3d.app.tour import default_tour, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
@@ -35,7 +35,6 @@ from viz3d.train.thread import TrainingStatus
 
 DEFAULT_SECONDS = 10.0
 SMOOTH_CAPTURE_ROWS = 100_000  # probes up to this many rows are captured after every frame (~5-20 ms each)
-FIT_SECONDS = 0.5  # time constant of the camera backing off (or coming back) to keep every layer in view
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from viz3d.render.camera import OrbitCamera
 
 FRAMING_SECONDS = 0.12  # time constant of the scene sliding beside, or back from, the panel
 FIT_ROWS = 20_000  # rows per layer sampled when fitting the view to a layer (enough for the outline)
+FIT_SECONDS = 0.5  # time constant of the camera backing off (or coming back) to keep a layer in view
 
 
 @dataclass
@@ -47,6 +48,8 @@ class ViewState:
     lod_stride: int = 1  # adaptive level of detail: draw every n-th point while frames are too slow
     adaptive_detail: bool = True  # let the live loop raise lod_stride when frames get slow
     detail_note: str = ""  # what the level of detail is doing, for the overlay
+    fit_distance: bool = True  # the live view backs off so the layer shown fits; a zoom hands the distance to
+    # the user, a reset (double-click) hands it back
 
     @classmethod
     def from_spec(cls, spec: ViewSpec, n_layers: int = 1) -> ViewState:
@@ -88,9 +91,14 @@ class ViewState:
     def distance_to_show(self, positions: np.ndarray, aspect: float) -> float:
         """The camera distance, no nearer than now, at which the layer shown (the two a morph is between)
         fits the picture: points, grid and all."""
-        lower = min(int(self.layer), len(positions) - 1)
-        shown = positions[[lower, min(lower + 1, len(positions) - 1)]]
+        shown = positions[self.layers_shown(len(positions))]
         return max(self.camera.distance, self.camera.distance_to_fit(fit_rows(shown), aspect))
+
+    def layers_shown(self, n_layers: int) -> slice:
+        """The layers on screen: the one shown, or the two a morph is between."""
+        lower = min(max(int(self.layer), 0), n_layers - 1)
+        upper = min(lower + 1, n_layers - 1) if self.layer > lower else lower
+        return slice(lower, upper + 1)
 
     def set_layer(self, layer: float) -> None:
         """Show ``layer`` now (a slider drag): cancels any animated move."""

@@ -42,6 +42,7 @@ def handle_camera(state: ViewState, viewport_height: int) -> None:
     dx, dy = io.mouse_delta.x, io.mouse_delta.y
     if imgui.is_mouse_double_clicked(imgui.MouseButton_.left):
         camera.reset()
+        state.fit_distance = True  # the view backs off again wherever a layer would not fit
     elif imgui.is_mouse_down(imgui.MouseButton_.left) and (dx or dy):
         if io.key_shift:
             camera.pan(dx, dy, viewport_height)
@@ -51,3 +52,4 @@ def handle_camera(state: ViewState, viewport_height: int) -> None:
         camera.pan(dx, dy, viewport_height)
     if io.mouse_wheel:
         camera.zoom(io.mouse_wheel)
+        state.fit_distance = False  # the user's distance now, until a reset

@@ -1,0 +1,45 @@
+"""`FollowFit`: the live view's camera backs off, smoothly, wherever the layer shown would run off the window.
+
+`viz3d render` and `record` fit their camera to the layers they show (`ViewState.distance_to_show`,
+the recorder's eased fit); this does it for the live loop, at a frame's budget: the sampled rows of
+the layers shown are kept until the projection or the layer changes, the fit is recomputed every
+`REFIT_SECONDS`, and the distance eases towards it every frame. It never comes nearer than the
+camera's home distance, and does nothing while the user holds the zoom (``ViewState.fit_distance``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from viz3d.app.state import FIT_SECONDS, ViewState, fit_rows
+
+REFIT_SECONDS = 0.1  # how often the fit is recomputed as the camera turns (40,000 rows take ~2 ms)
+
+
+class FollowFit:
+    def __init__(self) -> None:
+        self._positions: np.ndarray | None = None  # the projection's positions the rows were sampled from
+        self._shown = slice(0)  # ... and the layers they cover
+        self._rows = np.zeros((0, 3), np.float32)
+        self._target: float | None = None
+        self._since_fit = math.inf
+
+    def update(self, state: ViewState, positions: np.ndarray, aspect: float, dt: float) -> None:
+        """Ease ``state.camera.distance`` towards the fit of the layer shown (both ends of a morph)."""
+        if not state.fit_distance or not len(positions):
+            return
+        shown = state.layers_shown(len(positions))
+        if positions is not self._positions or shown != self._shown:
+            self._positions, self._shown = positions, shown
+            self._rows = fit_rows(positions[shown])  # views until the sample: no copy of all rows
+            self._since_fit = math.inf
+        self._since_fit += max(dt, 0.0)
+        camera = state.camera
+        if self._since_fit >= REFIT_SECONDS:
+            home = camera.home[2] if camera.home else camera.distance
+            self._target = max(home, camera.distance_to_fit(self._rows, aspect))
+            self._since_fit = 0.0
+        if self._target is not None:
+            camera.distance += (self._target - camera.distance) * (1.0 - math.exp(-max(dt, 0.0) / FIT_SECONDS))
