@@ -271,6 +271,22 @@ def test_arrow_labels_never_overlap_and_stay_on_screen():
         assert min(abs(box[0] - x), abs(box[2] - x)) <= 10 and min(abs(box[1] - y), abs(box[3] - y)) <= 10
 
 
+def test_arrow_labels_sit_where_their_arrow_points_off_its_own_shaft():
+    """Given the arrow's base, a label takes the corner the arrow points to: beyond its tip, clear of
+    its shaft (the fixed order put "(5.0, -1.0)" over its own arrow in change-of-basis-learned)."""
+    from viz3d.ui.labels import place_labels
+
+    tip, size = np.array([320.0, 180.0]), (90.0, 18.0)
+    for direction in ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0.2), (-0.2, -1)):
+        base = tip - 120 * np.array(direction)
+        ((left, top),) = place_labels([tuple(tip)], [size], (640.0, 360.0), bases=[tuple(base)])
+        right, bottom = left + size[0], top + size[1]
+        shaft = base + np.linspace(0, 1, 200)[:, None] * (tip - base)
+        covered = (shaft[:, 0] >= left) & (shaft[:, 0] <= right) & (shaft[:, 1] >= top) & (shaft[:, 1] <= bottom)
+        assert not covered.any(), (direction, (left, top))
+        assert min(abs(left - tip[0]), abs(right - tip[0])) <= 10 and min(abs(top - tip[1]), abs(bottom - tip[1])) <= 10
+
+
 def test_panel_fades_in_as_the_scene_makes_room_for_it():
     state = ViewState(n_layers=2, panel_right=0.3)
     assert state.panel_alpha == 0.0  # just shown: the scene has not moved yet
@@ -291,3 +307,27 @@ def test_a_small_picture_gets_a_compact_panel_that_fits(imgui_layer):
     image = draw_frame(imgui_layer, state, overlay=overlay)  # 640 x 360: laid out as 853 x 480
     panel_rows = np.nonzero(non_background_mask(image[:, 14:20]).any(axis=1))[0]
     assert 150 < panel_rows.max() < SIZE[1] - 8  # the whole panel is in the picture, with its border
+
+
+def test_colouring_a_model_without_classes_by_prediction_says_so_within_the_panel(imgui_layer):
+    """A regression model has no class predictions and no classes: "correct" cannot colour its points.
+    The panel says that there are none (not that it shows classes), wrapped at the panel's text width:
+    the note once widened the panel by a quarter."""
+    from dataclasses import replace
+
+    from viz3d.ui.overlay import MUTED, Overlay
+
+    projection = projection_of(np.zeros((2, 4, 3)))  # no predictions
+    state = ViewState(n_layers=2, show_axes=False, show_grid=False)
+    plain = _panel_pixels(imgui_layer, state, projection, classes=0)
+    width = state.panel_right
+    state.color_by = "correct"
+    noted = _panel_pixels(imgui_layer, state, projection, classes=0)
+    muted = (MUTED.x, MUTED.y, MUTED.z)
+    assert _count_near(noted, muted) > _count_near(plain, muted) + 50  # the note is drawn ...
+    assert state.panel_right == pytest.approx(width, abs=0.002)  # ... and the panel keeps its width
+    regression, classifier = Overlay("Regression"), Overlay("Spirals", class_names=["spiral A", "spiral B"])
+    assert regression.fallback_note("correct", projection) == "no classes here: one colour for all"
+    assert classifier.fallback_note("prediction", projection).endswith("showing classes")
+    assert regression.fallback_note("class", projection) == ""
+    assert classifier.fallback_note("correct", replace(projection, predictions=np.zeros(4, int))) == ""

@@ -1,8 +1,10 @@
 """Text labels beside points on screen (the tangent arrows' vectors): placed so they never overlap.
 
 `place_labels` is plain geometry, so it can be tested without a window: each label tries the four
-corners around its point, in a fixed order, and takes the first that overlaps no label placed before
-it and stays on screen. `draw_labels` draws them on a dark backing, readable over the grid.
+corners around its point and takes the first that overlaps no label placed before it and stays on
+screen. Corners are tried in a fixed order, or, for a point at the tip of an arrow whose base is given,
+those pointing on along the arrow first: the label then sits beyond the tip, off its own shaft.
+`draw_labels` draws them on a dark backing, readable over the grid.
 """
 
 from __future__ import annotations
@@ -19,19 +21,28 @@ Box = tuple[float, float, float, float]  # left, top, right, bottom
 
 
 def place_labels(
-    anchors: Sequence[tuple[float, float]], sizes: Sequence[tuple[float, float]], screen: tuple[float, float]
+    anchors: Sequence[tuple[float, float]],
+    sizes: Sequence[tuple[float, float]],
+    screen: tuple[float, float],
+    bases: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[float, float]]:
-    """Top-left corners for labels of ``sizes`` (w, h) beside ``anchors`` (x, y) on a ``screen`` (w, h)."""
+    """Top-left corners for labels of ``sizes`` (w, h) beside ``anchors`` (x, y) on a ``screen`` (w, h).
+
+    ``bases`` (x, y), one per anchor, are where the arrows ending at the anchors start: each label then
+    prefers the corners in the arrow's direction, away from its shaft."""
     placed: list[Box] = []
     corners = []
-    for (x, y), (width, height) in zip(anchors, sizes, strict=True):
-        options = [
-            (x + GAP, y - GAP - height),  # above right, where a reader looks first
-            (x + GAP, y + GAP),  # below right
-            (x - GAP - width, y - GAP - height),  # above left
-            (x - GAP - width, y + GAP),  # below left
+    for index, ((x, y), (width, height)) in enumerate(zip(anchors, sizes, strict=True)):
+        options = [  # (left, top), and the corner's direction from the anchor
+            ((x + GAP, y - GAP - height), (1, -1)),  # above right, where a reader looks first
+            ((x + GAP, y + GAP), (1, 1)),  # below right
+            ((x - GAP - width, y - GAP - height), (-1, -1)),  # above left
+            ((x - GAP - width, y + GAP), (-1, 1)),  # below left
         ]
-        boxes = [(left, top, left + width, top + height) for left, top in options]
+        if bases is not None:  # along the arrow first; a stable sort keeps the fixed order between ties
+            dx, dy = x - bases[index][0], y - bases[index][1]
+            options.sort(key=lambda option: -(option[1][0] * dx + option[1][1] * dy))
+        boxes = [(left, top, left + width, top + height) for (left, top), _ in options]
         free = [box for box in boxes if not any(_overlap(box, other) for other in placed)]
         inside = [box for box in free if _inside(box, screen)]
         box = (inside or free or boxes)[0]
@@ -40,16 +51,23 @@ def place_labels(
     return corners
 
 
-def draw_labels(anchors: Sequence[tuple[float, float]], texts: Sequence[str], color: int) -> None:
-    """Draw ``texts`` beside ``anchors`` (window pixels) on ImGui's background layer."""
-    shown = [(anchor, text) for anchor, text in zip(anchors, texts, strict=True) if text]
+def draw_labels(
+    anchors: Sequence[tuple[float, float]],
+    texts: Sequence[str],
+    color: int,
+    bases: Sequence[tuple[float, float]] | None = None,
+) -> None:
+    """Draw ``texts`` beside ``anchors`` (window pixels) on ImGui's background layer; ``bases``: see
+    `place_labels`."""
+    ends = anchors if bases is None else bases  # no arrow: a base on its tip leaves the fixed order
+    shown = [(anchor, base, text) for anchor, base, text in zip(anchors, ends, texts, strict=True) if text]
     if not shown:
         return
-    sizes = [(size.x + 2 * PAD, size.y + 2 * PAD) for size in (imgui.calc_text_size(text) for _, text in shown)]
+    sizes = [(size.x + 2 * PAD, size.y + 2 * PAD) for size in (imgui.calc_text_size(text) for *_, text in shown)]
     screen = imgui.get_io().display_size
-    corners = place_labels([anchor for anchor, _ in shown], sizes, (screen.x, screen.y))
+    corners = place_labels([a for a, _, _ in shown], sizes, (screen.x, screen.y), [b for _, b, _ in shown])
     draw = imgui.get_background_draw_list()
-    for (left, top), (width, height), (_, text) in zip(corners, sizes, shown, strict=True):
+    for (left, top), (width, height), (*_, text) in zip(corners, sizes, shown, strict=True):
         draw.add_rect_filled(imgui.ImVec2(left, top), imgui.ImVec2(left + width, top + height), BACKING, PAD)
         draw.add_text(imgui.ImVec2(left + PAD, top + PAD), color, text)
 

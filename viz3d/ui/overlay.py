@@ -221,8 +221,10 @@ class Overlay:
                 state.neuron = (layer, unit)
             if layer != here and imgui.button(f"use layer {shown}'s units instead"):
                 state.neuron = (here, 0)
-        if state.color_by in ("prediction", "correct") and projection is not None and projection.predictions is None:
-            imgui.text_colored(MUTED, "no class predictions in this model: showing classes")
+        if projection is not None and (note := self.fallback_note(state.color_by, projection)):
+            imgui.push_text_wrap_pos(360)
+            imgui.text_colored(MUTED, note)
+            imgui.pop_text_wrap_pos()
         if projection is not None:
             mode = color_source(state.color_by, projection.predictions, projection.neuron_values)[0]
             self._legend(mode, projection)
@@ -230,6 +232,15 @@ class Overlay:
             if tinted and mode in ("correct", "neuron") and self.class_names:  # the tint is not in those colours
                 imgui.text_colored(MUTED, "tint: the class the model predicts there")
                 self._class_swatches(key="tint")
+
+    def fallback_note(self, mode: str, projection: Projection) -> str:
+        """Why the points are not in ``mode``'s colours, where the model gives no class predictions ("" when
+        they are). Without classes (a regression model, one class, no labels) the legend is empty too."""
+        if mode not in ("prediction", "correct") or projection.predictions is not None:
+            return ""
+        if not self.class_names:
+            return "no classes here: one colour for all"
+        return "no class predictions in this model: showing classes"
 
     def _legend(self, mode: str, projection: Projection) -> None:
         """What the point colours mean, in the mode that applies (after any fall-back to classes)."""
@@ -266,10 +277,10 @@ class Overlay:
         t = layer - lower
         eased = t * t * (3 - 2 * t)  # the same smoothstep as the shaders
         rows = projection.positions[:, -2 * count :]
-        tips = (1 - eased) * rows[lower, 1::2] + eased * rows[upper, 1::2]
+        ends = (1 - eased) * rows[lower] + eased * rows[upper]  # each arrow's base, then its tip
         size = imgui.get_io().display_size  # window coordinates: the same picture as the framebuffer
-        pixels = state.camera.to_pixels(tips, int(size.x), int(size.y))
-        draw_labels([(float(x), float(y)) for x, y in pixels], texts, ARROW_TEXT)
+        pixels = [(float(x), float(y)) for x, y in state.camera.to_pixels(ends, int(size.x), int(size.y))]
+        draw_labels(pixels[1::2], texts, ARROW_TEXT, bases=pixels[0::2])  # beyond the tips, off the shafts
 
 
 def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int, key: str) -> None:
