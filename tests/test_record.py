@@ -438,3 +438,25 @@ def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest
     assert captured == [0, 2400, 2500, 2600, 2700, 2800, 2900, 3000]  # the check, then trained, then the tour
     assert steps_to_finish(0, 6, at_least=1) == 1  # trained already: the preset's own rate
     assert steps_to_finish(10, 300, at_least=2) == 2  # never slower than the preset's rate
+
+
+def test_view_and_tour_layers_may_be_last_or_a_name(tmp_path):
+    from viz3d.app.state import with_layer_positions
+    from viz3d.errors import PresetError
+    from viz3d.presets import load_preset
+
+    text = (REPO / "presets" / "spirals.toml").read_text().replace("layer = 2  #", 'layer = "last"  #')
+    tour = '\n[[tour.keyframes]]\ntime = 0.0\nlayer = "input"\n\n[[tour.keyframes]]\ntime = 1.0\nlayer = "last"\n'
+    path = tmp_path / "named.toml"
+    path.write_text(text + tour)
+    preset = with_layer_positions(load_preset(str(path)), ["input", "0", "1", "2"])
+    assert preset.view.layer == 3.0 and [k.layer for k in preset.tour.keyframes] == [0.0, 3.0]
+    assert tour_at(preset.tour.keyframes, 0.5, preset.view, n_layers=4).layer == pytest.approx(1.5)
+    result = run_cli("record", str(path), "--out", str(tmp_path / "n.mp4"), "--frames", "2", "--size", "96x64")
+    assert result.returncode == 0, result.stderr
+    path.write_text(text + tour.replace('"last"', '"fc9"'))
+    with pytest.raises(PresetError, match=r"named.toml: \[tour\] keyframe 2 layer: unknown layer 'fc9'"):
+        with_layer_positions(load_preset(str(path)), ["input", "0"])
+    path.write_text(text.replace('layer = "last"  #', "layer = true  #"))
+    with pytest.raises(PresetError, match=r"\[view\] layer: expected a finite number or a string, found True"):
+        load_preset(str(path))

@@ -91,7 +91,7 @@ class ViewSpec:
     show_grid: bool = True
     show_axes: bool = True
     show_regions: bool = True
-    layer: float = -1.0  # the layer shown first; negative counts from the end (-1 is the last)
+    layer: float | str = -1.0  # the layer shown first: a position (negative counts from the end), last, a name
     stages: bool = False  # split Linear + activation into W·x, +b, activation
     shared_scale: bool = False  # one display scale for all layers (else each layer fills the view)
     color_by: str = "class"  # class, prediction, correct, neuron
@@ -102,7 +102,7 @@ class ViewSpec:
 @dataclass(frozen=True)
 class Keyframe:
     time: float = 0.0  # seconds from the start of the recording
-    layer: float | None = None  # negative counts from the end
+    layer: float | str | None = None  # a position (negative counts from the end), last, or a layer name
     azimuth: float | None = None
     elevation: float | None = None
     distance: float | None = None
@@ -377,9 +377,10 @@ def _coerce(where: str, label: str, hint: Any, value: Any) -> Any:
 def _convert(hint: Any, value: Any) -> tuple[Any, str | None]:
     """(converted value, None) when ``value`` fits ``hint``; (None, what was expected) when not."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):  # X | None
-        inner = next(a for a in args if a is not type(None))
-        return _convert(inner, value)
+    if origin in (typing.Union, types.UnionType):  # X | None, X | Y: the first that fits
+        tried = [_convert(member, value) for member in args if member is not type(None)]
+        fitting = [converted for converted, expected in tried if expected is None]
+        return (fitting[0], None) if fitting else (None, " or ".join(str(expected) for _, expected in tried))
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is bool:
         return (value, None) if isinstance(value, bool) else (None, "true or false")

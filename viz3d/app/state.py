@@ -7,7 +7,7 @@ No GL lives here. Layer moves requested by keys are animated: `go_to_layer` sets
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -163,6 +163,27 @@ def fit_rows(positions: np.ndarray) -> np.ndarray:
     keeps data layers comparable in size, so the whole outline counts, not a trimmed one)."""
     rows = positions[:, :: max(1, positions.shape[1] // FIT_ROWS)].reshape(-1, 3)
     return rows[np.isfinite(rows).all(axis=1)]
+
+
+def with_layer_positions(preset: Preset, layer_names: list[str]) -> Preset:
+    """The preset with its [view] layer and its tour keyframes' layers as positions on this model: a
+    name or ``last`` resolved (numbers stay as they are: the tour counts negatives from the end). A
+    layer the model lacks is one line naming the file and the key."""
+
+    def position(layer: float | str | None, key: str) -> float | None:
+        if not isinstance(layer, str):
+            return layer
+        try:
+            return resolve_layer(layer, layer_names)
+        except Viz3dError as err:
+            raise PresetError(f"{preset.path}: {key}: {err}") from None
+
+    view = replace(preset.view, layer=position(preset.view.layer, "[view] layer"))
+    keyframes = tuple(
+        replace(keyframe, layer=position(keyframe.layer, f"[tour] keyframe {number} layer"))
+        for number, keyframe in enumerate(preset.tour.keyframes, start=1)
+    )
+    return replace(preset, view=view, tour=replace(preset.tour, keyframes=keyframes))
 
 
 def preset_view_state(

@@ -36,6 +36,7 @@ def tour_at(keyframes: tuple[Keyframe, ...], time: float, view: ViewSpec, n_laye
     """The tour's state at ``time`` seconds; anything no keyframe sets comes from ``view``.
 
     Negative layers count from the end (-1 is the last of ``n_layers``); the result is always 0 or more.
+    Layers are positions here: names and ``last`` are resolved first (`with_layer_positions`).
     """
 
     def absolute(layer: float) -> float:
