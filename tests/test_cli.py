@@ -271,14 +271,15 @@ def test_running_out_of_memory_says_to_draw_less(monkeypatch, capsys):
     assert "out of memory" in err and "fewer --points" in err and "Tried to allocate 2.00 GiB" in err
 
 
-def test_seed_draws_other_data_and_weights_in_every_preset_command():
+def test_seed_draws_other_data_and_weights_in_every_preset_command(capsys):
     import json
 
+    from viz3d.cli import build_parser, main
+
     def loss(*seed):
-        result = run_cli("train", "spirals", "--steps", "3", *seed)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)["loss"]
+        assert main(["train", "spirals", "--steps", "3", *seed]) == 0
+        return json.loads(capsys.readouterr().out)["loss"]
 
     assert loss("--seed", "7") == loss("--seed", "7") != loss()
-    for command in ("run", "render", "record"):
-        assert "--seed" in run_cli(command, "--help").stdout
+    for command, *options in (["run"], ["render", "--out", "x.png"], ["record", "--out", "x.mp4"], ["train"]):
+        assert build_parser().parse_args([command, "spirals", *options, "--seed", "3"]).seed == 3
