@@ -3,6 +3,8 @@ view's accuracy, and errors that reach the terminal before any window opens."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch import nn
@@ -190,6 +192,7 @@ def headless_live(monkeypatch, gl):
 
     def run(model, x, y, train_step=None, until=lambda panel: False, seconds=10.0, **options):
         panel = PanelText(monkeypatch)
+        panel.titles = titles = []  # what the window's title was set to, in turn
         deadline = time.perf_counter() + seconds
 
         class Window:
@@ -199,6 +202,7 @@ def headless_live(monkeypatch, gl):
             framebuffer_size = window_size = staticmethod(lambda: (320, 240))
             content_scale = staticmethod(lambda: 1.0)
             poll = swap = close = staticmethod(lambda: None)  # the session's context stays open
+            set_title = staticmethod(titles.append)
 
             @staticmethod
             def should_close():
@@ -242,6 +246,25 @@ def readme_example(n: int = 2000):
         return loss.item()
 
     return model, x, y, train_step
+
+
+def test_while_recording_the_title_says_where_the_video_goes_and_the_panel_does_not(
+    headless_live, monkeypatch, tmp_path
+):
+    """The panel can be in the video: a presenter's recording must not show 'recording to ...'."""
+    from viz3d.app.state import ViewState
+
+    monkeypatch.chdir(tmp_path)  # recordings/ is made here
+    from_spec = ViewState.from_spec
+    monkeypatch.setattr(
+        ViewState, "from_spec", classmethod(lambda cls, *a, **k: replace(from_spec(*a, **k), recording=True))
+    )
+    x, y = torch.randn(50, 2), torch.zeros(50, dtype=torch.long)
+    panel = headless_live(mlp(), x, y, seconds=1.5, title="talk")
+    assert panel.titles[0].startswith("viz3d — talk — ● REC to recordings/viz3d-talk-")
+    assert panel.titles[0].endswith(".mp4 (R stops)")
+    assert not [line for line in panel.lines if "recording" in line]
+    assert len(list((tmp_path / "recordings").glob("*.mp4"))) == 1  # and the video was written
 
 
 def test_readme_example_shows_its_accuracy_in_the_panel(headless_live):

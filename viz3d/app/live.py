@@ -152,6 +152,7 @@ def run_session(
         trainer.start()
         shown: Projection | None = None
         asked_playing = state.playing
+        titled_recording = False  # whether the window's title says a recording is under way
         frames = 0
         last_time = time.perf_counter()
         while not context.should_close() and not stop.requested and (max_frames is None or frames < max_frames):
@@ -193,6 +194,10 @@ def run_session(
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)
+            if capture.recording != titled_recording:
+                titled_recording = capture.recording
+                recording_to = f" — ● REC to {capture.path} (R stops)" if capture.recording else ""
+                context.set_title(f"viz3d — {title}{recording_to}")
             imgui_layer.render()
             if capture.recording:
                 if state.record_overlay:
@@ -241,7 +246,8 @@ def _capture_scene(
         shot = capture.screenshot(_scene_centred(state, renderer, size, pixel_scale))
         state.status_line = f"screenshot saved to {shot}"
     if state.recording and not capture.recording:
-        state.status_line = f"recording to {capture.start(size)}"
+        capture.start(size)
+        state.status_line = ""  # the panel may be in the video: where it goes is in the window's title
         if not state.record_overlay and state.camera.frame_left != state.frame_left_target:
             state.settle_frame()  # a video without the panel starts centred, not sliding over
             renderer.draw(state, size, pixel_scale=pixel_scale)

@@ -45,6 +45,9 @@ class GLContext:
     def swap(self) -> None:
         glfw.swap_buffers(self.window)
 
+    def set_title(self, title: str) -> None:
+        glfw.set_window_title(self.window, title)
+
     def make_current(self) -> None:
         glfw.make_context_current(self.window)
 

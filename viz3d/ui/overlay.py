@@ -82,10 +82,8 @@ class Overlay:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(LOOK_FOR, state.detail_note)
             imgui.pop_text_wrap_pos()
+        # While recording, the window's title and the red dot say so: neither is in the video, this panel can be
         _, state.record_overlay = imgui.checkbox("record with this panel", state.record_overlay)
-        if state.recording:
-            imgui.same_line()
-            imgui.text_colored(ERROR_RED, "recording (R stops)")
         if state.status_line:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(MUTED, state.status_line)
