@@ -200,3 +200,13 @@ def test_the_live_view_backs_off_to_keep_the_layer_shown_in_the_window_until_the
     state.camera.distance = 2.0
     settle(1)
     assert state.camera.distance == 2.0
+
+
+def test_pictures_scale_from_a_720p_layout_and_portrait_ones_by_their_width():
+    from viz3d.render.picture_scale import picture_scale
+
+    assert picture_scale((1280, 720)) == 1.0
+    assert picture_scale((1920, 1080)) == 1.5 and picture_scale((3840, 2160)) == 3.0
+    assert picture_scale((640, 360)) == 0.75  # text stays legible
+    assert picture_scale((1080, 1920)) == pytest.approx(1.125)  # a portrait clip: the panel keeps to ~40% of it
+    assert picture_scale((720, 1280)) == 0.75

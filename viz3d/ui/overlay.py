@@ -311,9 +311,11 @@ def _panel_right() -> float:
     """The right edge of the current window as a fraction of the display width, when it is docked on
     the left and open: the scene is then framed beside it. A panel dragged elsewhere, or collapsed, is
     drawn over the scene instead."""
-    width = imgui.get_io().display_size.x
+    width, height = imgui.get_io().display_size.x, imgui.get_io().display_size.y
     left, panel = imgui.get_window_pos().x, imgui.get_window_size().x
     if imgui.is_window_collapsed() or width <= 0 or left > width / 3:
+        return 0.0
+    if height > width:  # a portrait picture: the panel sits above the scene, which keeps the whole width
         return 0.0
     return min(max((left + panel) / width, 0.0), MAX_PANEL_FRACTION)
 
