@@ -7,7 +7,8 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from viz3d.app.state import ViewState, resolve_layer
+from viz3d.app.preset_view import resolve_layer
+from viz3d.app.state import ViewState
 from viz3d.capture.probe import grid_lattice
 from viz3d.capture.snapshot import Snapshot
 from viz3d.errors import Viz3dError

@@ -441,7 +441,7 @@ def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest
 
 
 def test_view_and_tour_layers_may_be_last_or_a_name(tmp_path):
-    from viz3d.app.state import with_layer_positions
+    from viz3d.app.preset_view import with_layer_positions
     from viz3d.errors import PresetError
     from viz3d.presets import load_preset
 
@@ -452,6 +452,10 @@ def test_view_and_tour_layers_may_be_last_or_a_name(tmp_path):
     preset = with_layer_positions(load_preset(str(path)), ["input", "0", "1", "2"])
     assert preset.view.layer == 3.0 and [k.layer for k in preset.tour.keyframes] == [0.0, 3.0]
     assert tour_at(preset.tour.keyframes, 0.5, preset.view, n_layers=4).layer == pytest.approx(1.5)
+    path.write_text(text.replace('layer = "last"  #', 'layer = "tanh (module 1)"  #'))  # as the panel labels it
+    labels = ["input", "Linear (module 0)", "Tanh (module 1)", "Linear (module 2)"]
+    assert with_layer_positions(load_preset(str(path)), ["input", "0", "1", "2"], labels).view.layer == 2.0
+    path.write_text(text + tour)
     result = run_cli("record", str(path), "--out", str(tmp_path / "n.mp4"), "--frames", "2", "--size", "96x64")
     assert result.returncode == 0, result.stderr
     path.write_text(text + tour.replace('"last"', '"fc9"'))

@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--layer",
         default=None,
-        help="layer to show: last, an index (negative counts from the end), a fraction, or a name; "
+        help="layer to show: last, an index (negative counts from the end), a fraction, a name, or the panel's label; "
         "default: the preset's",
     )
     render.add_argument("--no-ui", action="store_true", help="leave the panel out of the image (arrow labels stay)")

@@ -18,8 +18,9 @@ from torch import nn
 from viz3d.app.detail import DetailController
 from viz3d.app.fit import FollowFit
 from viz3d.app.interrupt import StopRequest
+from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
-from viz3d.app.state import ViewState, preset_view_state, resolve_layer
+from viz3d.app.state import ViewState
 from viz3d.capture.tracker import LayerSelector
 from viz3d.colors import legend_names
 from viz3d.presets import Preset, ViewSpec
@@ -46,7 +47,7 @@ def run_preset(
     """Open a window and train ``preset`` live until the window is closed (or ``max_frames`` are shown)."""
     session = session_from_preset(preset, device=device)
     snapshot = session.tracker.snapshot()  # one probe forward: the [view]'s layer and neuron, before the window
-    preset_view_state(preset, snapshot.layer_names, snapshot.widths)
+    preset_view_state(preset, snapshot.layer_names, snapshot.widths, labels=snapshot.labels())
     run_session(
         session,
         preset.view,
@@ -165,7 +166,7 @@ def run_session(
                 renderer.set_projection(incoming)
                 if shown is None:  # the first picture: open on the layer the preset names
                     state.set_n_layers(len(incoming.layer_names))
-                    state.set_layer(resolve_layer(view.layer, incoming.layer_names))
+                    state.set_layer(resolve_layer(view.layer, incoming.layer_names, incoming.layer_labels))
                     state.pick_neuron(incoming.layer_names, incoming.widths)  # a bad neuron: one line now
                 state.set_n_layers(len(incoming.layer_names))
                 shown = incoming

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
+from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
-from viz3d.app.state import FIT_SECONDS, fit_rows, preset_view_state, with_layer_positions
+from viz3d.app.state import FIT_SECONDS, fit_rows
 from viz3d.app.still import overlay_fits
 from viz3d.app.tour import default_tour, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
@@ -110,13 +111,14 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     from viz3d.ui.overlay import Overlay
 
     projection = session.capture()  # one probe forward: the layers, to check the [view] before any training
-    preset = with_layer_positions(preset, projection.layer_names)  # layer names and "last" in the tour
+    preset = with_layer_positions(preset, projection.layer_names, projection.layer_labels)  # names, "last", labels
     n_layers = len(projection.layer_names)
     n_frames, fps = request.n_frames, request.fps
     last_frame_time = max(n_frames - 1, 1) / fps  # the default tour ends on the last frame drawn
     keyframes = preset.tour.keyframes or default_tour(last_frame_time, preset.view, n_layers).keyframes
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
-    state = preset_view_state(preset, projection.layer_names, projection.widths, layer=start.layer)
+    names, labels = projection.layer_names, projection.layer_labels
+    state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)
     neuron = state.pick_neuron(projection.layer_names, projection.widths)  # as chosen above
     if request.steps:
         session.neuron = neuron

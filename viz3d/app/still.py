@@ -14,7 +14,8 @@ import numpy as np
 from PIL import Image
 
 from viz3d.app.output import check_output, write_atomically
-from viz3d.app.state import ViewState, preset_view_state
+from viz3d.app.preset_view import preset_view_state
+from viz3d.app.state import ViewState
 from viz3d.app.video import warn
 from viz3d.colors import legend_names
 from viz3d.presets import Preset

@@ -1,0 +1,104 @@
+"""A preset's [view] and tour against a model's layers: positions, names, panel labels and the neuron.
+
+`viz3d run`, `render` and `record` (and `viz3d.picture`/`video`, whose options become a preset) all
+check the preset's layers and neuron here, before any training, so a layer the model lacks is one
+line naming the file and the key. A layer is given as a position (negative counts from the end, a
+fraction is a morph in progress), ``last``, a layer's name, or its label as the panel shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from viz3d.app.state import ViewState
+from viz3d.errors import PresetError, Viz3dError
+from viz3d.presets import Preset
+
+
+def with_layer_positions(preset: Preset, layer_names: list[str], labels: list[str] | None = None) -> Preset:
+    """The preset with its [view] layer and its tour keyframes' layers as positions on this model: a
+    name or ``last`` resolved (numbers stay as they are: the tour counts negatives from the end). A
+    layer the model lacks is one line naming the file and the key."""
+
+    def position(layer: float | str | None, key: str) -> float | None:
+        if not isinstance(layer, str):
+            return layer
+        try:
+            return resolve_layer(layer, layer_names, labels)
+        except Viz3dError as err:
+            raise PresetError(f"{preset.path}: {key}: {err}") from None
+
+    view = replace(preset.view, layer=position(preset.view.layer, "[view] layer"))
+    keyframes = tuple(
+        replace(keyframe, layer=position(keyframe.layer, f"[tour] keyframe {number} layer"))
+        for number, keyframe in enumerate(preset.tour.keyframes, start=1)
+    )
+    return replace(preset, view=view, tour=replace(preset.tour, keyframes=keyframes))
+
+
+def preset_view_state(
+    preset: Preset,
+    layer_names: list[str],
+    widths: list[int],
+    layer: str | float | None = None,
+    labels: list[str] | None = None,
+) -> ViewState:
+    """The preset's [view] on a model with these layers (and units), on its own layer or on ``layer``.
+
+    A layer or neuron the model does not have is one line naming the preset file and the key, the same
+    for `run`, `render` and `record`, and before any training. ``layer`` (`render --layer`, a tour's
+    start) is checked too, but is not the preset's, so its error does not name the file; it may also be
+    one of the layers' ``labels``, as the panel shows them.
+    """
+    state = ViewState.from_spec(preset.view, n_layers=len(layer_names))
+    try:
+        try:
+            state.set_layer(resolve_layer(preset.view.layer, layer_names, labels))
+        except Viz3dError as err:
+            raise Viz3dError(f"layer: {err}") from None
+    except Viz3dError as err:
+        raise PresetError(f"{preset.path}: [view] {err}") from None
+    if layer is not None:
+        state.set_layer(resolve_layer(layer, layer_names, labels))
+    try:  # a neuron_layer left out means a unit of the layer shown first
+        state.pick_neuron(layer_names, widths)
+    except Viz3dError as err:
+        raise PresetError(f"{preset.path}: [view] {err}") from None
+    return state
+
+
+def resolve_layer(layer: str | float, layer_names: list[str], labels: list[str] | None = None) -> float:
+    """Turn ``last``, an index or fraction (negative counts from the end), a layer name, or a layer's
+    label as the panel shows it (``labels``, e.g. "Tanh (module 1)") into a position."""
+    last = len(layer_names) - 1
+    if layer == "last":
+        return float(last)
+    try:
+        value = float(layer)
+        if value < 0:
+            value += len(layer_names)
+    except ValueError:
+        if layer in layer_names:
+            return float(layer_names.index(layer))
+        folded = [label.casefold() for label in labels or []]
+        if str(layer).casefold() in folded:
+            return float(folded.index(str(layer).casefold()))
+        names = [name for name in layer_names if not _is_number(name)]  # "3" always means position 3
+        numbered = [label for name, label in zip(layer_names, labels or [], strict=False) if _is_number(name)]
+        example = f", or a label as the panel shows it, such as '{numbered[0]}'" if numbered else ""
+        raise Viz3dError(
+            f"unknown layer '{layer}': use last, a position from 0 to {last}, a name ({', '.join(names)}){example}"
+        ) from None
+    if not 0 <= value <= last:
+        given = float(layer)
+        shown = int(given) if given.is_integer() else given
+        raise Viz3dError(f"layer {shown} is out of range: this model has layers 0 to {last} (or -{last + 1} to -1)")
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
