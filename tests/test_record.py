@@ -418,15 +418,16 @@ def test_a_recording_captures_after_every_frame_that_trained(tmp_path, monkeypat
     monkeypatch.setattr(TrainingSession, "capture", lambda self: captured.append(self.step) or original(self))
     set_layer = ViewState.set_layer
     monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
-    record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "s.mp4"), size=(96, 64), fps=30, frames=12))
+    record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "s.mp4"), size=(96, 64), fps=30, frames=16))
     assert layers[-1] == 9.0  # the default tour's sweep ends on the output layer, on the last frame drawn
-    # The first picture, then one after each of the 6 frames that trained. The default tour trains the
-    # preset's 3,000 steps in those frames, so its sweep through the layers shows the trained model.
-    assert captured == [0, 500, 1000, 1500, 2000, 2500, 3000]
+    # Frame 0 shows the untrained model; then one capture after each of the 7 frames that trained. The
+    # default tour trains exactly the preset's 3,000 steps in even shares, so its sweep through the
+    # layers shows the trained model.
+    assert captured == [0, 428, 857, 1285, 1714, 2142, 2571, 3000]
 
 
 def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest(tmp_path, monkeypatch):
-    from viz3d.app.recorder import RecordRequest, record, steps_to_finish
+    from viz3d.app.recorder import RecordRequest, record, steps_to_train
     from viz3d.presets import load_preset
     from viz3d.train.session import TrainingSession
 
@@ -435,9 +436,10 @@ def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest
     monkeypatch.setattr(TrainingSession, "capture", lambda self: captured.append(self.step) or original(self))
     out = str(tmp_path / "s.mp4")
     record(load_preset("spirals"), RecordRequest(out=out, size=(96, 64), fps=30, frames=12, steps=2400))
-    assert captured == [0, 2400, 2500, 2600, 2700, 2800, 2900, 3000]  # the check, then trained, then the tour
-    assert steps_to_finish(0, 6, at_least=1) == 1  # trained already: the preset's own rate
-    assert steps_to_finish(10, 300, at_least=2) == 2  # never slower than the preset's rate
+    assert captured == [0, 2400, 2520, 2640, 2760, 2880, 3000]  # the check, trained, then 5 frames of the tour
+    assert steps_to_train(6, per_frame=1, preset_remaining=0) == 6  # trained already: the preset's own rate
+    assert steps_to_train(300, per_frame=2, preset_remaining=10) == 600  # never slower than the preset's rate
+    assert steps_to_train(300, per_frame=2, preset_remaining=10, exactly=7) == 7  # viz3d.video(steps=7)
 
 
 def test_view_and_tour_layers_may_be_last_or_a_name(tmp_path):

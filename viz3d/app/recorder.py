@@ -1,14 +1,16 @@
 """Deterministic offscreen recording: a fixed-step clock drives training, the tour and the frames.
 
-Frame i is at time i / fps. Before drawing it, training advances ``steps_per_frame`` steps if the
-tour says training is on, in lockstep, on this thread: no timing decides anything, so the same command
-gives the same frames. The default tour trains faster where it must to finish the preset's ``steps``
-while it trains (`steps_to_finish`), so its sweep through the layers shows the trained model. A video
-has time the live view lacks, so it captures after every frame that trained (smooth motion: every 10
-steps was a jump 6 times a second) while the probe is small enough (`SMOOTH_CAPTURE_ROWS`); past that,
-every K steps as the live view does. Each frame is drawn into a 4× multisampled framebuffer (with the
-overlay unless ``ui=False``) and handed to a `FrameWriter`. Ctrl-C, or a training step that fails,
-ends the recording early and keeps what was rendered, as a playable file under the target name.
+Frame i is at time i / fps. Before drawing it, training advances if the tour says training is on, in
+lockstep, on this thread: no timing decides anything, so the same command gives the same frames.
+Frame 0 shows the model as the recording starts; the steps are spread evenly over the frames that
+train, and the default tour trains faster where it must to finish the preset's ``steps`` while it
+trains (`steps_to_train`), so its sweep through the layers shows the trained model. A video has time
+the live view lacks, so it captures after every frame that trained (smooth motion: every 10 steps was
+a jump 6 times a second) while the probe is small enough (`SMOOTH_CAPTURE_ROWS`); past that, once in
+a frame whose steps cross a multiple of the preset's ``capture_every``. Each frame is drawn into a 4×
+multisampled framebuffer (with the overlay unless ``ui=False``) and handed to a `FrameWriter`.
+Ctrl-C, or a training step that fails, ends the recording early and keeps what was rendered, as a
+playable file under the target name.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class RecordRequest:
     lossless: bool = False
     ui: bool = True
     steps: int = 0  # training steps before the first frame
+    train_steps: int | None = None  # exactly this many while recording (None: the preset's, see steps_to_train)
     force: bool = False
     device: str = "cpu"
 
@@ -83,13 +86,16 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
     return folder
 
 
-def steps_to_finish(remaining: int, training_frames: int, at_least: int) -> int:
-    """Training steps per frame for the default tour: enough that the preset's training is done by the
-    time the tour stops training (so the sweep through the layers shows the trained model), and never
-    fewer than the preset's own ``steps_per_frame``."""
-    if remaining <= 0 or training_frames <= 0:
-        return at_least
-    return max(at_least, math.ceil(remaining / training_frames))
+def steps_to_train(
+    frames_that_train: int, per_frame: int, preset_remaining: int | None, exactly: int | None = None
+) -> int:
+    """How many steps the recording trains, spread evenly over the frames that train: ``exactly`` if
+    given (`viz3d.video`'s ``steps``); on the default tour, what is left of the preset's training
+    (``preset_remaining``), so its sweep through the layers shows the trained model; never fewer than
+    ``per_frame`` a frame but where ``exactly`` says so."""
+    if exactly is not None:
+        return exactly
+    return max(preset_remaining or 0, per_frame * frames_that_train)
 
 
 def record(preset: Preset, request: RecordRequest) -> RecordResult:
@@ -120,17 +126,21 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     names, labels = projection.layer_names, projection.layer_labels
     state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)
     neuron = state.pick_neuron(projection.layer_names, projection.widths)  # as chosen above
-    if request.steps:
+    if request.steps and not session.trainable:
+        warn(f"{preset.name} is a fixed map, with nothing to train: --steps {request.steps} changes nothing")
+    if request.steps and session.trainable:
         session.neuron = neuron
         session.train(request.steps)
         projection = session.capture()
     elif neuron != session.neuron:
         session.neuron = neuron
         projection = session.reproject()
-    steps_per_frame = preset.training.steps_per_frame
-    if not preset.tour.keyframes:
-        training_frames = sum(tour_at(keyframes, i / fps, preset.view, n_layers).training for i in range(n_frames))
-        steps_per_frame = steps_to_finish(preset.training.steps - session.step, training_frames, steps_per_frame)
+    # Frame 0 shows the model as the recording starts; training runs between frames, in even shares.
+    training = [tour_at(keyframes, i / fps, preset.view, n_layers).training for i in range(n_frames)]
+    frames_that_train = sum(training[1:])
+    remaining = None if preset.tour.keyframes else preset.training.steps - session.step
+    total = steps_to_train(frames_that_train, preset.training.steps_per_frame, remaining, request.train_steps)
+    first_step, trained_frames = session.step, 0
     smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
     capture_every = 1 if smooth else preset.training.capture_every  # 1: after every frame that trained
 
@@ -159,9 +169,11 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     interrupted = True
                     break
                 point = tour_at(keyframes, index / fps, preset.view, n_layers)
-                if point.training and session.trainable:
+                if index > 0 and point.training and session.trainable:
                     before = session.step
-                    for _ in range(steps_per_frame):
+                    trained_frames += 1
+                    due = first_step + total * trained_frames // max(frames_that_train, 1)
+                    for _ in range(due - session.step):
                         session.train_step()
                     if session.step // capture_every != before // capture_every:  # one capture, after the steps
                         projection = session.capture()

@@ -67,6 +67,9 @@ class TrainingThread:
         self._wanted = ViewRequest()
         self._served = ViewRequest()
         self._status = TrainingStatus(playing=playing and session.trainable, trainable=session.trainable)
+        if session.last_stats is not None:  # a model shown as it is comes with its scores already
+            stats = session.last_stats
+            self._status = replace(self._status, step=session.step, loss=stats.loss, accuracy=stats.accuracy)
         self._thread = threading.Thread(target=self._run, name="viz3d-training", daemon=True)
 
     # --- controls (called from the render thread) -------------------------------------------

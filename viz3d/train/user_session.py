@@ -67,6 +67,8 @@ def user_session(
         capture_every=capture_every,
     )
     session.accuracy_note = why_not or "-"
+    if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once
+        session.last_stats = session.evaluate()
     return session, session.accuracy_note
 
 

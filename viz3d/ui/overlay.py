@@ -96,10 +96,12 @@ class Overlay:
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
         if not status.trainable:
-            if status.loss is None and status.accuracy is None:
+            if status.loss is None and status.accuracy is None and self.no_accuracy == "-":
                 imgui.text_colored(MUTED, "a fixed map: nothing to train")
-            else:  # a model shown as it is (viz3d.picture): how well it does, without training controls
+            else:  # a model shown as it is (viz3d.picture): how well it does, or why that is not known
+                imgui.push_text_wrap_pos(360)
                 imgui.text(f"{self._scores(status)}    (not training)")
+                imgui.pop_text_wrap_pos()
             return
         if imgui.button("Pause" if state.playing else "Play", imgui.ImVec2(70, 0)):
             state.playing = not state.playing
