@@ -242,8 +242,10 @@ def raising(error_from):
     [
         (lambda: torch.nn.Linear(2, 8)(torch.zeros(4, 3)), "torch/nn/modules/linear.py"),
         (lambda: int("twelve"), "test_cli.py"),
+        (lambda: {}["missing"], "test_cli.py"),
+        (lambda: None.shape, "test_cli.py"),
     ],
-    ids=["inside torch", "inside our code"],
+    ids=["inside torch", "inside our code", "a KeyError", "an AttributeError"],
 )
 def test_an_unforeseen_error_is_one_line_naming_where_it_was_raised(monkeypatch, capsys, failure, expected):
     import viz3d.cli
@@ -269,6 +271,10 @@ def test_running_out_of_memory_says_to_draw_less(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "out of memory" in err and "fewer --points" in err and "Tried to allocate 2.00 GiB" in err
+    from viz3d.errors import unexpected_error_line
+
+    assert unexpected_error_line(MemoryError()).startswith("out of memory: draw fewer")  # no "(())"
+    assert ".. " not in unexpected_error_line(ValueError("ends with a full stop."))
 
 
 def test_seed_draws_other_data_and_weights_in_every_preset_command(capsys):

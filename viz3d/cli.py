@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FloatingPointError as err:  # a diverging loss, NaN activations
         print(f"viz3d: error: training diverged: {err}", file=sys.stderr)
         return 1
-    except (RuntimeError, ValueError, IndexError, MemoryError) as err:
+    except (RuntimeError, ValueError, IndexError, MemoryError, TypeError, KeyError, AttributeError) as err:
         if os.environ.get("VIZ3D_DEBUG"):
             raise
         print(f"viz3d: error: {unexpected_error_line(err)}", file=sys.stderr)

@@ -36,9 +36,11 @@ def unexpected_error_line(err: BaseException) -> str:
     and probe do not fit together in a way the checks missed, or a bug: the line names the file and
     line it came from, so the reader can tell which, and says how to see the whole traceback.
     """
-    first = str(err).strip().splitlines()[0] if str(err).strip() else "(no message)"
+    first = str(err).strip().splitlines()[0].rstrip(".") if str(err).strip() else ""
     if "out of memory" in first.lower() or isinstance(err, MemoryError):
-        return f"out of memory ({first}): draw fewer --points, or use a smaller [probe] or model"
+        said = f" ({first})" if first else ""
+        return f"out of memory{said}: draw fewer --points, or use a smaller [probe] or model"
+    first = first or "(no message)"
     tb = err.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
