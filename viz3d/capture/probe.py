@@ -71,7 +71,9 @@ def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> No
     n = len(inputs)
     if n == 0:
         raise Viz3dError(f"inputs: shape {shape} has no rows: pass at least one input row")
-    bad = (~torch.isfinite(inputs.detach().flatten(1))).any(dim=1).nonzero().flatten()
+    values = inputs.detach()
+    finite_sum = not values.is_floating_point() or bool(torch.isfinite(values.sum()))  # no full-size temporary
+    bad = [] if finite_sum else (~torch.isfinite(values.flatten(1))).any(dim=1).nonzero().flatten()
     if len(bad):
         raise Viz3dError(
             f"inputs: row {int(bad[0])} has NaN or Inf values ({len(bad)} of {n} rows): "
