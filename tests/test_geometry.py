@@ -211,3 +211,17 @@ def test_pictures_scale_from_a_720p_layout_and_portrait_ones_by_their_width():
     assert picture_scale((640, 360)) == 0.75  # text stays legible
     assert picture_scale((1080, 1920)) == pytest.approx(1.125)  # a portrait clip: the panel keeps to ~40% of it
     assert picture_scale((720, 1280)) == 0.75
+
+
+def test_a_scene_framed_below_the_panel_is_centred_and_fitted_in_the_part_left_to_it():
+    from viz3d.render.camera import OrbitCamera
+
+    camera = OrbitCamera(frame_top=0.4)
+    width, height = 720, 1280
+    centre = camera.to_pixels(np.zeros((1, 3)), width, height)[0]
+    assert centre == pytest.approx([width / 2, height * (1 + 0.4) / 2], abs=0.5)  # the middle of the free part
+    points = np.random.default_rng(0).uniform(-1.5, 1.5, size=(500, 3))
+    camera.distance = camera.distance_to_fit(points, width / height)
+    pixels = camera.to_pixels(points, width, height)
+    assert pixels[:, 1].min() >= 0.4 * height - 0.5  # nothing under the panel
+    assert pixels[:, 1].max() <= height + 0.5 and pixels[:, 0].min() >= 0 and pixels[:, 0].max() <= width

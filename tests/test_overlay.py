@@ -333,13 +333,14 @@ def test_colouring_a_model_without_classes_by_prediction_says_so_within_the_pane
     assert classifier.fallback_note("correct", replace(projection, predictions=np.zeros(4, int))) == ""
 
 
-def test_a_portrait_picture_keeps_its_whole_width_for_the_scene(imgui_layer):
+def test_a_portrait_picture_frames_the_scene_below_the_panel(imgui_layer):
     """In a 720x1280 clip the panel sits above the scene: framing the scene beside it squeezed the data
     into the right half, under the panel's edge."""
     state = ViewState(n_layers=2, show_axes=False)
     image = draw_frame(imgui_layer, state, size=(720, 1280))
     assert state.panel_right == 0.0 and state.camera.frame_left == 0.0
+    assert 0.15 < state.panel_bottom < 0.6 and state.camera.frame_top == state.panel_bottom
     assert non_background_mask(image[20:200, 20:300]).mean() > 0.5  # the panel is still drawn, top left
     landscape = ViewState(n_layers=2, show_axes=False)
     draw_frame(imgui_layer, landscape, size=(1280, 720))
-    assert landscape.camera.frame_left > 0.2
+    assert landscape.camera.frame_left > 0.2 and landscape.camera.frame_top == 0.0

@@ -249,7 +249,7 @@ def _capture_scene(
     if state.recording and not capture.recording:
         capture.start(size)
         state.status_line = ""  # the panel may be in the video: where it goes is in the window's title
-        if not state.record_overlay and state.camera.frame_left != state.frame_left_target:
+        if not state.record_overlay and not state.framed:
             state.settle_frame()  # a video without the panel starts centred, not sliding over
             renderer.draw(state, size, pixel_scale=pixel_scale)
     elif not state.recording and capture.recording:
@@ -266,15 +266,15 @@ def _capture_scene(
 
 def _scene_centred(state: ViewState, renderer: FrameRenderer, size: tuple[int, int], pixel_scale: float) -> np.ndarray:
     """The scene as drawn, or drawn again without the room left for the panel; the screen is left as it was."""
-    framed = state.camera.frame_left
-    if framed == 0.0:
+    framed = state.camera.frame_left, state.camera.frame_top
+    if framed == (0.0, 0.0):
         return renderer.read_pixels(size)
-    state.camera.frame_left = 0.0
+    state.camera.frame_left = state.camera.frame_top = 0.0
     try:
         renderer.draw(state, size, pixel_scale=pixel_scale)
         return renderer.read_pixels(size)
     finally:
-        state.camera.frame_left = framed
+        state.camera.frame_left, state.camera.frame_top = framed
         renderer.draw(state, size, pixel_scale=pixel_scale)  # the window's frame again, under the panel
 
 

@@ -30,6 +30,7 @@ class ViewState:
     step_requested: bool = False  # one training step asked for while paused; the loop clears it
     show_overlay: bool = True
     panel_right: float = 0.0  # where the overlay panel ends, as a fraction of the width (0: none on the left)
+    panel_bottom: float = 0.0  # ... or of the height, where it sits above the scene (a portrait picture)
     show_grid: bool = True
     show_axes: bool = True
     show_arrows: bool = True
@@ -117,30 +118,48 @@ class ViewState:
         self.go_to_layer(math.floor(start) + 1 if direction > 0 else math.ceil(start) - 1)
 
     @property
+    def panel_in_picture(self) -> bool:
+        """Whether the scene leaves room for the panel: not while it is hidden, or while a recording
+        leaves it out (the video is then centred)."""
+        return self.show_overlay and (self.record_overlay or not self.recording)
+
+    @property
     def frame_left_target(self) -> float:
-        """How much of the image's width, on the left, the scene should leave to the overlay panel:
-        none while it is hidden, or while a recording leaves it out (the video is then centred)."""
-        panel_in_picture = self.show_overlay and (self.record_overlay or not self.recording)
-        return self.panel_right if panel_in_picture else 0.0
+        """How much of the image's width, on the left, the scene should leave to the overlay panel."""
+        return self.panel_right if self.panel_in_picture else 0.0
+
+    @property
+    def frame_top_target(self) -> float:
+        """How much of the image's height, at the top, the scene should leave to the panel above it."""
+        return self.panel_bottom if self.panel_in_picture else 0.0
 
     @property
     def panel_alpha(self) -> float:
         """How opaque to draw the panel: it fades in as the scene slides over to make room for it (a
         tour or H showing it), rather than appearing over the data; otherwise fully."""
-        target = self.frame_left_target
-        if target <= 0.0:
-            return 1.0
-        return min(max(self.camera.frame_left / target, 0.0), 1.0)
+        if self.frame_left_target > 0.0:
+            return min(max(self.camera.frame_left / self.frame_left_target, 0.0), 1.0)
+        if self.frame_top_target > 0.0:
+            return min(max(self.camera.frame_top / self.frame_top_target, 0.0), 1.0)
+        return 1.0
+
+    @property
+    def framed(self) -> bool:
+        """Whether the scene has reached the room the panel leaves it."""
+        camera = self.camera
+        return camera.frame_left == self.frame_left_target and camera.frame_top == self.frame_top_target
 
     def settle_frame(self) -> None:
-        """Frame the scene beside the panel at once (a still, or a recording's first frame)."""
+        """Frame the scene beside (or below) the panel at once (a still, or a recording's first frame)."""
         self.camera.frame_left = self.frame_left_target
+        self.camera.frame_top = self.frame_top_target
 
     def advance(self, dt: float) -> None:
         """Move the shown layer towards its target, and the scene's framing towards the panel's edge
         (so hiding the panel slides the picture over rather than jumping), by ``dt`` seconds."""
         easing = 1.0 - math.exp(-max(dt, 0.0) / FRAMING_SECONDS)
         self.camera.frame_left += (self.frame_left_target - self.camera.frame_left) * easing
+        self.camera.frame_top += (self.frame_top_target - self.camera.frame_top) * easing
         if self.layer_target is None:
             return
         delta = self.layer_target - self.layer

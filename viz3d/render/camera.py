@@ -1,6 +1,7 @@
 """Orbit camera: azimuth/elevation/distance around a centre, z up, perspective projection.
 
-The picture can be framed beside the overlay panel rather than under it (``frame_left``).
+The picture can be framed beside the overlay panel rather than under it (``frame_left``), or below
+it in a portrait picture (``frame_top``).
 
 Pure numpy (no GL), so the view state can hold it and tests can project points by hand. Matrices
 use vispy's row-vector convention (``clip = [x, y, z, 1] @ view_proj``), which is what a gloo
@@ -25,6 +26,7 @@ class OrbitCamera:
     fov: float = 35.0  # vertical field of view, degrees
     home: tuple[float, float, float] | None = None  # (azimuth, elevation, distance) that reset() restores
     frame_left: float = 0.0  # fraction of the image's width, on the left, that the scene leaves to the panel
+    frame_top: float = 0.0  # ... or of its height, at the top (a portrait picture, the panel above the scene)
 
     def __post_init__(self) -> None:
         if self.home is None:
@@ -76,14 +78,16 @@ class OrbitCamera:
         """World → clip for an image of width/height ``aspect``.
 
         With ``frame_left`` = f the scene is framed in the image's right 1 - f, as if that part were
-        the whole window (same height, narrower), and the strip on the left shows what lies beyond it.
+        the whole window (same height, narrower), and the strip on the left shows what lies beyond it;
+        ``frame_top`` = t frames it in the bottom 1 - t the same way (same width, shorter).
         """
         near = max(self.distance * 0.01, 0.01)
         far = self.distance * 10 + 10
-        left = self._left()
-        projection = perspective(self.fov, aspect * (1.0 - left), near, far)
-        # Clip-space x of the free part runs from 2f - 1 to 1: x' = (1 - f) x + f w.
+        left, top = self._left(), self._top()
+        projection = perspective(self.fov, self._free_aspect(aspect), near, far)
+        # Clip-space x of the free part runs from 2f - 1 to 1: x' = (1 - f) x + f w; y from -1 to 1 - 2t.
         projection[:, 0] = (1.0 - left) * projection[:, 0] + left * projection[:, 3]
+        projection[:, 1] = (1.0 - top) * projection[:, 1] - top * projection[:, 3]
         return (self.view_matrix() @ projection).astype(np.float32)
 
     def distance_to_fit(self, points: np.ndarray, aspect: float, margin: float = 0.05) -> float:
@@ -96,9 +100,8 @@ class OrbitCamera:
             return self.distance
         right, up, forward = self._basis()
         offsets = np.asarray(points, np.float64) - self.center
-        left = self._left()
         focal_y = 1.0 / math.tan(math.radians(self.fov) / 2)
-        focal_x = focal_y / (aspect * (1.0 - left))  # the free part is framed as a window of its own shape
+        focal_x = focal_y / self._free_aspect(aspect)  # the free part is framed as a window of its own shape
         needed_y = np.abs(offsets @ up) * focal_y / (1.0 - margin)
         needed_x = np.abs(offsets @ right) * focal_x / (1.0 - margin)
         depth_offset = offsets @ -forward  # how far towards the eye each point sits
@@ -107,6 +110,13 @@ class OrbitCamera:
     def _left(self) -> float:
         """`frame_left`, kept to where a picture is still left beside the panel."""
         return min(max(self.frame_left, 0.0), 0.9)
+
+    def _top(self) -> float:
+        return min(max(self.frame_top, 0.0), 0.9)
+
+    def _free_aspect(self, aspect: float) -> float:
+        """Width over height of the part of the picture the scene is framed in."""
+        return aspect * (1.0 - self._left()) / (1.0 - self._top())
 
     def to_pixels(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """Where world points land in a width×height image (x right, y down), for tests and labels."""

@@ -23,7 +23,7 @@ MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
 LEGEND_BAR_STOPS = 16  # colours along the neuron legend's bar (ImGui blends between them)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
-MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside the panel
+MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 HELP = (
     "Space      play / pause\n"
@@ -60,7 +60,7 @@ class Overlay:
         imgui.set_next_window_bg_alpha(0.82)
         imgui.push_style_var(imgui.StyleVar_.alpha, state.panel_alpha)
         imgui.begin("viz3d  (H hides this panel)", None, imgui.WindowFlags_.always_auto_resize)
-        state.panel_right = _panel_right()
+        state.panel_right, state.panel_bottom = _panel_room()
         compact = imgui.get_io().display_size.y < COMPACT_BELOW  # a small picture: the essentials only
         imgui.push_text_wrap_pos(360)
         imgui.text(self.title)
@@ -82,8 +82,10 @@ class Overlay:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(LOOK_FOR, state.detail_note)
             imgui.pop_text_wrap_pos()
-        # While recording, the window's title and the red dot say so: neither is in the video, this panel can be
         _, state.record_overlay = imgui.checkbox("record with this panel", state.record_overlay)
+        if state.recording and not state.record_overlay:  # with the panel in the video, the title bar says it
+            imgui.same_line()
+            imgui.text_colored(ERROR_RED, "recording (R stops)")
         if state.status_line:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(MUTED, state.status_line)
@@ -309,17 +311,18 @@ def _color_bar(colors: np.ndarray, size: imgui.ImVec2) -> None:
     imgui.dummy(size)
 
 
-def _panel_right() -> float:
-    """The right edge of the current window as a fraction of the display width, when it is docked on
-    the left and open: the scene is then framed beside it. A panel dragged elsewhere, or collapsed, is
-    drawn over the scene instead."""
-    width, height = imgui.get_io().display_size.x, imgui.get_io().display_size.y
-    left, panel = imgui.get_window_pos().x, imgui.get_window_size().x
-    if imgui.is_window_collapsed() or width <= 0 or left > width / 3:
-        return 0.0
-    if height > width:  # a portrait picture: the panel sits above the scene, which keeps the whole width
-        return 0.0
-    return min(max((left + panel) / width, 0.0), MAX_PANEL_FRACTION)
+def _panel_room() -> tuple[float, float]:
+    """The room the scene leaves to the panel, docked top left and open: its right edge as a fraction
+    of the width (the scene framed beside it) or its bottom edge as a fraction of the height (framed
+    below it, as in a portrait or square picture), whichever leaves the scene more. A panel dragged
+    elsewhere, or collapsed, leaves none: it is drawn over the scene."""
+    size, corner, panel = imgui.get_io().display_size, imgui.get_window_pos(), imgui.get_window_size()
+    if imgui.is_window_collapsed() or size.x <= 0 or size.y <= 0 or corner.x > size.x / 3:
+        return 0.0, 0.0
+    right, bottom = (corner.x + panel.x) / size.x, (corner.y + panel.y) / size.y
+    if bottom < right:
+        return 0.0, min(max(bottom, 0.0), MAX_PANEL_FRACTION)
+    return min(max(right, 0.0), MAX_PANEL_FRACTION), 0.0
 
 
 def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:
