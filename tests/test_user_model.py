@@ -358,7 +358,8 @@ def test_picture_options_are_checked_as_a_preset_view_is():
     with pytest.raises(Viz3dError) as caught:
         viz3d.picture(mlp(), x, y, "never.png", colr_by="neuron")
     message = str(caught.value)
-    assert message.startswith("viz3d.picture(): [view] unknown key 'colr_by'") and "color_by" in message
+    assert message.startswith("viz3d.picture(): unknown option 'colr_by' (did you mean 'color_by'?): it takes ")
+    assert "size, panel, force" in message and "[view] keys (azimuth," in message and "\n" not in message
     with pytest.raises(Viz3dError, match=r"viz3d.picture\(\): \[view\] neuron_layer: unknown layer 'nine'"):
         viz3d.picture(mlp(), x, y, "never.png", color_by="neuron", neuron_layer="nine")
 
@@ -390,3 +391,84 @@ def test_video_trains_the_steps_asked_then_sweeps_to_the_output_layer(tmp_path, 
     assert len(frames) == 8 and frames[0].shape == (96, 160, 3)
     assert steps == list(range(60))  # the steps asked, in the first half, and no more
     assert layers[-1] == 5.0  # the last frame shows the output layer
+
+
+@pytest.mark.parametrize(
+    ("function", "option", "hint"),
+    [
+        ("picture", {"forse": True}, "force"),
+        ("picture", {"sizes": (640, 360)}, "size"),
+        ("picture", {"label": None}, "labels"),
+        ("video", {"frame": 3}, "frames"),
+        ("video", {"train_stp": None}, "train_step"),
+    ],
+)
+def test_a_typo_in_an_option_of_their_own_is_named_as_one(function, option, hint):
+    x, y = xor_data(50)
+    with pytest.raises(Viz3dError) as caught:
+        getattr(viz3d, function)(mlp(), x, y, "never", **option)
+    (typo,) = option
+    assert str(caught.value).startswith(f"viz3d.{function}(): unknown option '{typo}' (did you mean '{hint}'?)")
+
+
+@pytest.mark.parametrize(
+    ("function", "options", "message"),
+    [
+        ("video", {"frames": 0}, "frames=0: pass a whole number of frames, above zero, e.g. frames=600"),
+        ("video", {"fps": 0}, "fps=0: pass a whole number of frames a second, above zero, e.g. fps=30"),
+        ("video", {"fps": 29.97}, "fps=29.97: pass a whole number of frames a second"),
+        ("video", {"duration": -1}, "duration=-1: pass seconds above zero and under a day, e.g. duration=10"),
+        ("video", {"duration": 1e6}, "duration=1000000.0: pass seconds above zero and under a day"),
+        ("video", {"duration": 2, "frames": 3}, "frames=3 and duration=2: pass one of them, not both"),
+        ("video", {"size": (320, 8)}, "size=(320, 8): pass (width, height), each a whole number of pixels from 16"),
+        ("picture", {"size": (0, 0)}, "size=(0, 0): pass (width, height), each a whole number of pixels from 16"),
+        ("picture", {"size": 640}, "size=640: pass (width, height)"),
+        ("video", {"tour": [0, 1]}, "tour[0]: expected a keyframe dict, got int: pass e.g. tour=[{'time': 0, "),
+        ("video", {"tour": {"time": 0}}, "tour: expected a list of keyframe dicts, got dict"),
+        ("video", {"steps": -5}, "steps=-5: pass a whole number of training steps, 0 or more, e.g. steps=500"),
+        ("video", {"steps": 500}, "steps=500 needs a train_step to run: pass train_step=fn, where fn(step) trains"),
+    ],
+)
+def test_their_own_options_are_checked_before_any_work(tmp_path, function, options, message):
+    x, y = xor_data(50)
+    with pytest.raises(Viz3dError) as caught:
+        getattr(viz3d, function)(mlp(), x, y, tmp_path / f"never.{'mp4' if function == 'video' else 'png'}", **options)
+    assert str(caught.value).startswith(f"viz3d.{function}(): {message}") and "\n" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # not even a .partial file
+
+
+@pytest.mark.parametrize("function", ["picture", "video"])
+def test_the_output_file_passed_where_the_labels_go_is_named_as_such(tmp_path, function):
+    x, _ = xor_data(50)
+    out = tmp_path / "net.png"
+    with pytest.raises(Viz3dError) as caught:
+        getattr(viz3d, function)(mlp(), x, out)
+    expected = f"viz3d.{function}(): labels: '{out}' looks like the output file: pass it as out='{out}' (the third"
+    assert str(caught.value).startswith(expected)
+
+
+def test_video_writes_pngs_into_an_existing_folder_given_as_a_path(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    x, y = xor_data(50)
+    folder = tmp_path / "frames"
+    folder.mkdir()  # a Path drops a trailing /: an existing folder is a folder of PNGs all the same
+    out = viz3d.video(mlp(), x, y, folder, frames=2, size=[64, 48])  # a list is a size too
+    frames = sorted(out.iterdir())
+    assert out == folder and len(frames) == 2 and all(frame.suffix == ".png" for frame in frames)
+    assert np.asarray(Image.open(frames[0])).shape[:2] == (48, 64)
+
+
+def test_video_raises_keyboard_interrupt_only_when_interrupted(tmp_path, monkeypatch):
+    from viz3d.app import recorder
+    from viz3d.app.recorder import RecordResult
+
+    x, y = xor_data(50)
+    kept = tmp_path / "net.mp4"
+    monkeypatch.setattr(recorder, "record_session", lambda *_: RecordResult(path=kept, frames=3, interrupted=True))
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C: the frames are kept, and the script stops
+        viz3d.video(mlp(), x, y, kept)
+    monkeypatch.setattr(recorder, "record_session", lambda *_: RecordResult(path=None, frames=0, interrupted=False))
+    with pytest.raises(Viz3dError, match=r"^viz3d.video\(\): no frame was recorded, so nothing was written$"):
+        viz3d.video(mlp(), x, y, kept)

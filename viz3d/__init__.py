@@ -96,6 +96,7 @@ def picture(
     ``title``, ``description``, ``layers``, ``arrow_points``/``arrow_vectors``, and a preset's [view]
     keys: ``layer`` (negative counts from the end), ``azimuth``, ``elevation``, ``distance``,
     ``color_by``, ``neuron_layer``, ``neuron_index``, ``point_size``, ``stages``, ... Returns the path.
+    An option it does not take, or one out of range, raises `Viz3dError` naming it before any work.
     """
     from viz3d.app.model_pictures import render_model
 
@@ -114,8 +115,9 @@ def video(
     With ``train_step``, the default tour trains ``steps`` steps in its first half (at least one a
     frame) while orbiting, then sweeps from the input to the output layer. Options as `picture`'s, plus
     ``duration`` (seconds, default 10) or ``frames``, ``fps``, ``lossless`` (.mkv), and ``tour`` (a
-    list of keyframe dicts, as a preset's [[tour.keyframes]]). Ctrl-C keeps what was recorded, then
-    raises KeyboardInterrupt.
+    list of keyframe dicts, as a preset's [[tour.keyframes]]). ``out`` is an .mp4, an .mkv, or a folder
+    of PNGs: a str ending in / or an existing folder. Ctrl-C keeps what was recorded, then raises
+    KeyboardInterrupt.
     """
     from viz3d.app.model_pictures import record_model
 

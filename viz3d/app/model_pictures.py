@@ -3,12 +3,17 @@
 They make of a model what `viz3d render` and `viz3d record` make of a preset, through the same code
 (`render_session`, `record_session`): the model is wrapped in a session as `viz3d.live` wraps it, and
 the keyword options become a preset's [view], [tour] and training steps, checked as a preset file is,
-so a typo is one line naming the option.
+so a typo is one line naming the option. The functions' own options (size, fps, frames, ...) are
+checked here first, as the CLI checks its flags, each error naming the keyword.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import inspect
+import numbers
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +21,15 @@ import torch
 from torch import nn
 
 from viz3d.capture.tracker import LayerSelector
-from viz3d.presets import SCHEMA_VERSION, Preset, parse_preset
+from viz3d.errors import Viz3dError
+from viz3d.presets import SCHEMA_VERSION, Preset, ViewSpec, did_you_mean, parse_preset
 from viz3d.train.session import TrainingSession, TrainStep
 from viz3d.train.user_session import user_session
+
+PICTURE, VIDEO = "viz3d.picture()", "viz3d.video()"
+SIDES = (16, 16384)  # pixels, each side of a picture or a frame, as the CLI's --size takes it
+DAY = 86400.0  # seconds: a longer video is a typo
+TOUR_EXAMPLE = "tour=[{'time': 0, 'layer': 0}, {'time': 5, 'layer': -1}]"
 
 
 def render_model(
@@ -41,7 +52,10 @@ def render_model(
     [view] keys (layer, azimuth, elevation, distance, color_by, neuron_layer, point_size, stages, ...)."""
     from viz3d.app.still import StillRequest, render_session
 
-    preset = _user_preset("viz3d.picture()", title or type(model).__name__, description, view)
+    _check_options(PICTURE, view, render_model)
+    _check_labels(PICTURE, labels)
+    size = _check_size(PICTURE, size)
+    preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
     session = _session(model, inputs, labels, None, layers, arrow_points, arrow_vectors, preset)
     return render_session(session, preset, StillRequest(out=Path(out), size=size, steps=0, ui=panel, force=force))
 
@@ -75,19 +89,131 @@ def record_model(
     The default tour runs ``steps`` training steps in its first half (at least one a frame); ``tour``
     takes keyframes as a preset's [[tour.keyframes]] (time, layer, azimuth, ..., training, overlay),
     and then ``train_step`` runs once a frame while a keyframe says training is on. ``out`` ending in
-    .mp4 (H.264), .mkv (``lossless``, FFV1) or / (a folder of PNGs). Ctrl-C keeps what was recorded.
+    .mp4 (H.264), .mkv (``lossless``, FFV1) or / (a folder of PNGs; an existing folder may be a Path).
+    Ctrl-C keeps what was recorded, then raises KeyboardInterrupt.
     """
     from viz3d.app.recorder import RecordRequest, record_session
 
-    preset = _user_preset("viz3d.video()", title or type(model).__name__, description, view, tour, steps)
+    _check_options(VIDEO, view, record_model)
+    _check_labels(VIDEO, labels)
+    size = _check_size(VIDEO, size)
+    fps, frames, duration = _check_length(fps, frames, duration)
+    steps = _count("steps", steps, 0, "training steps", 500)
+    if steps and train_step is None:
+        raise Viz3dError(
+            f"{VIDEO}: steps={steps} needs a train_step to run: pass train_step=fn, where fn(step) trains "
+            "one step, or leave steps out"
+        )
+    _check_tour(tour)
+    preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps)
     session = _session(model, inputs, labels, train_step, layers, arrow_points, arrow_vectors, preset)
     request = RecordRequest(
-        out=str(out), size=size, fps=fps, duration=duration, frames=frames, lossless=lossless, ui=panel, force=force
+        out=_video_out(out),
+        size=size,
+        fps=fps,
+        duration=duration,
+        frames=frames,
+        lossless=lossless,
+        ui=panel,
+        force=force,
     )
     result = record_session(session, preset, request)
-    if result.interrupted or result.path is None:  # Ctrl-C: what was recorded is kept, and the script stops
+    if result.interrupted:  # Ctrl-C: what was recorded is kept (the recorder said where), and the script stops
         raise KeyboardInterrupt
+    if result.path is None:
+        raise Viz3dError(f"{VIDEO}: no frame was recorded, so nothing was written")
     return result.path
+
+
+def _check_options(caller: str, view: Mapping[str, Any], function: Callable[..., Any]) -> None:
+    """Every key of ``view`` must be a [view] key: a typo in one of ``function``'s own keywords
+    (``forse``) is named as an unknown option, with the keyword it is closest to."""
+    view_keys = [spec.name for spec in fields(ViewSpec)]
+    own = [
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY
+    ]
+    for key in view:
+        if key not in view_keys:
+            hint = did_you_mean(key, [*own, "labels", "out", *view_keys])
+            raise Viz3dError(
+                f"{caller}: unknown option {key!r}{hint}: it takes {', '.join(own)}, "
+                f"and a preset's [view] keys ({', '.join(view_keys)})"
+            )
+
+
+def _check_labels(caller: str, labels: object) -> None:
+    """The output file passed third, where ``labels`` goes, is named as such (rather than as labels that
+    are not a tensor)."""
+    if isinstance(labels, (str, Path)):
+        raise Viz3dError(
+            f"{caller}: labels: {str(labels)!r} looks like the output file: pass it as out={str(labels)!r} "
+            "(the third argument is labels)"
+        )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_size(caller: str, size: object) -> tuple[int, int]:
+    """``size`` as a (width, height) tuple of ints, each side within `SIDES`."""
+    low, high = SIDES
+    if isinstance(size, Sequence) and not isinstance(size, str) and len(size) == 2 and all(map(_is_int, size)):
+        width, height = int(size[0]), int(size[1])
+        if low <= width <= high and low <= height <= high:
+            return width, height
+    raise Viz3dError(
+        f"{caller}: size={size!r}: pass (width, height), each a whole number of pixels from {low} to {high}, "
+        "e.g. size=(1280, 720)"
+    )
+
+
+def _count(name: str, value: object, least: int, what: str, example: int) -> int:
+    """``value`` as an int of at least ``least`` (0 or 1); else an error naming the keyword ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        bound = "0 or more" if least == 0 else "above zero"
+        raise Viz3dError(f"{VIDEO}: {name}={value!r}: pass a whole number of {what}, {bound}, e.g. {name}={example}")
+    return int(value)
+
+
+def _check_length(fps: object, frames: object, duration: object) -> tuple[int, int | None, float | None]:
+    """``fps``, and ``frames`` or ``duration`` (or neither: the default length), checked as `viz3d record`
+    checks its flags."""
+    fps = _count("fps", fps, 1, "frames a second", 30)
+    if frames is not None:
+        frames = _count("frames", frames, 1, "frames", 600)
+    if duration is not None:
+        if not isinstance(duration, numbers.Real) or isinstance(duration, bool) or not 0 < duration < DAY:
+            raise Viz3dError(
+                f"{VIDEO}: duration={duration!r}: pass seconds above zero and under a day, e.g. duration=10"
+            )
+        duration = float(duration)
+    if frames is not None and duration is not None:
+        raise Viz3dError(f"{VIDEO}: frames={frames} and duration={duration:g}: pass one of them, not both")
+    return fps, frames, duration
+
+
+def _check_tour(tour: object) -> None:
+    """``tour`` must be a list of keyframe dicts (their keys are checked as a preset's are)."""
+    if isinstance(tour, (str, bytes, Mapping)) or not isinstance(tour, Sequence):
+        raise Viz3dError(
+            f"{VIDEO}: tour: expected a list of keyframe dicts, got {type(tour).__name__}: pass e.g. {TOUR_EXAMPLE}"
+        )
+    for index, keyframe in enumerate(tour):
+        if not isinstance(keyframe, Mapping):
+            kind = type(keyframe).__name__
+            raise Viz3dError(f"{VIDEO}: tour[{index}]: expected a keyframe dict, got {kind}: pass e.g. {TOUR_EXAMPLE}")
+
+
+def _video_out(out: str | Path) -> str:
+    """``out`` as the recorder takes it: an existing folder ends in / (``str(Path("frames/"))`` drops it),
+    so that it is written as a folder of PNGs."""
+    text = str(out)
+    if Path(text).is_dir() and not text.endswith(("/", os.sep)):
+        return text + "/"
+    return text
 
 
 def _user_preset(
