@@ -70,6 +70,7 @@ _glfw_error.last = ""
 
 
 def _core_profile_hints() -> None:
+    glfw.default_window_hints()  # hints outlive a window: a hidden one must not hide the next
     glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 3)
     glfw.window_hint(glfw.CONTEXT_VERSION_MINOR, 3)
     glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
@@ -84,6 +85,7 @@ def open_window(width: int, height: int, title: str) -> GLContext:
             "or start under Xvfb (xvfb-run -a viz3d run ...)"
         )
     glfw.set_error_callback(_glfw_error)
+    glfw.init_hint(glfw.PLATFORM, glfw.ANY_PLATFORM)  # a picture drawn earlier in this process chose Null
     if not glfw.init():
         raise GLContextError(f"glfw could not start ({_glfw_error.last}): check DISPLAY and the X server")
     _core_profile_hints()
@@ -107,7 +109,13 @@ def open_window(width: int, height: int, title: str) -> GLContext:
 
 
 def open_headless(width: int = 64, height: int = 64) -> GLContext:
-    """An offscreen OpenGL 3.3 core context through EGL; draw into framebuffer objects."""
+    """An offscreen OpenGL 3.3 core context through EGL; draw into framebuffer objects.
+
+    If OpenGL was set up for windows earlier in this process (`viz3d.live` ran first), it is a hidden
+    window's context instead, on the display (see `use_headless`).
+    """
+    if not is_headless() and has_display():
+        return _hidden_window(width, height)
     if not is_headless():
         raise GLContextError(
             "headless rendering needs PYOPENGL_PLATFORM=egl before GL is imported: "
@@ -128,6 +136,24 @@ def open_headless(width: int = 64, height: int = 64) -> GLContext:
             f"no headless OpenGL 3.3 context through EGL ({_glfw_error.last or 'no EGL device'}): "
             f"install `apt-get install {GL_PACKAGES}` (or an NVIDIA driver with EGL)"
         )
+    glfw.make_context_current(window)
+    _open_windows.add(id(window))
+    return GLContext(window=window, canvas=_attach_gloo(), headless=True)
+
+
+def _hidden_window(width: int, height: int) -> GLContext:
+    """An offscreen context where GL already serves windows: an invisible window on the display."""
+    glfw.set_error_callback(_glfw_error)
+    glfw.init_hint(glfw.PLATFORM, glfw.ANY_PLATFORM)
+    if not glfw.init():
+        raise GLContextError(f"glfw could not start ({_glfw_error.last}): check DISPLAY and the X server")
+    _core_profile_hints()
+    glfw.window_hint(glfw.VISIBLE, False)
+    window = glfw.create_window(width, height, "viz3d (offscreen)", None, None)
+    if not window:
+        if not _open_windows:
+            glfw.terminate()
+        raise GLContextError(f"could not make an offscreen OpenGL 3.3 context ({_glfw_error.last})")
     glfw.make_context_current(window)
     _open_windows.add(id(window))
     return GLContext(window=window, canvas=_attach_gloo(), headless=True)

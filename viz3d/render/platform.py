@@ -1,8 +1,9 @@
 """Chooses between a window and headless EGL before any GL library is imported.
 
 PyOpenGL and vispy read ``PYOPENGL_PLATFORM`` when they are first imported, so the choice has to be
-made first: `use_headless` sets the variables for glfw's Null platform with EGL, and refuses (with a
-one-line reason) if OpenGL was already imported for another platform.
+made first: `use_headless` sets the variables for glfw's Null platform with EGL. If OpenGL was already
+imported for a window, pictures use a hidden window while there is a display, and it refuses (with a
+one-line reason) where there is none.
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ def has_display() -> bool:
 
 
 def use_headless() -> None:
-    """Select EGL without a display for everything GL imported from now on."""
+    """Select EGL without a display for everything GL imported from now on.
+
+    Where OpenGL was already imported for a window (`viz3d.live` ran first in this process) and the
+    display is still there, offscreen pictures are drawn in a hidden window instead (`open_headless`).
+    """
     if "OpenGL.GL" in sys.modules and os.environ.get("PYOPENGL_PLATFORM") != "egl":
+        if has_display():
+            return
         raise GLContextError(
             "OpenGL was imported for a window before headless rendering was chosen: "
             "call viz3d.render.platform.use_headless() before importing OpenGL or vispy.gloo"
