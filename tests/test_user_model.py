@@ -265,6 +265,13 @@ def test_while_recording_the_title_says_where_the_video_goes_and_the_panel_does_
     assert panel.titles[0].endswith(".mp4 (R stops)")
     assert not [line for line in panel.lines if "recording" in line]
     assert len(list((tmp_path / "recordings").glob("*.mp4"))) == 1  # and the video was written
+    monkeypatch.setattr(  # recording without the panel: it is not in the video, so it can say so
+        ViewState,
+        "from_spec",
+        classmethod(lambda cls, *a, **k: replace(from_spec(*a, **k), recording=True, record_overlay=False)),
+    )
+    panel = headless_live(mlp(), x, y, seconds=1.0, title="talk")
+    assert panel.last("recording") == "recording (R stops)"
 
 
 def test_readme_example_shows_its_accuracy_in_the_panel(headless_live):
@@ -385,11 +392,11 @@ def test_video_trains_the_steps_asked_then_sweeps_to_the_output_layer(tmp_path, 
     layers = []
     set_layer = ViewState.set_layer
     monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
-    out = viz3d.video(model, x, y, tmp_path / "net.mp4", train_step=train_step, steps=60, frames=8, size=(160, 96))
+    out = viz3d.video(model, x, y, tmp_path / "net.mp4", train_step=train_step, steps=61, frames=8, size=(160, 96))
     with av.open(str(out)) as container:
         frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
     assert len(frames) == 8 and frames[0].shape == (96, 160, 3)
-    assert steps == list(range(60))  # the steps asked, in the first half, and no more
+    assert steps == list(range(61))  # the steps asked, over 3 frames (frame 0 shows the model as it was): no more
     assert layers[-1] == 5.0  # the last frame shows the output layer
 
 
@@ -472,3 +479,55 @@ def test_video_raises_keyboard_interrupt_only_when_interrupted(tmp_path, monkeyp
     monkeypatch.setattr(recorder, "record_session", lambda *_: RecordResult(path=None, frames=0, interrupted=False))
     with pytest.raises(Viz3dError, match=r"^viz3d.video\(\): no frame was recorded, so nothing was written$"):
         viz3d.video(mlp(), x, y, kept)
+
+
+def test_a_model_shown_as_it_is_shows_its_scores_or_why_there_are_none(tmp_path, monkeypatch):
+    """Not 'a fixed map: nothing to train', which is what the panel said of any model without train_step."""
+    x, y = xor_data(100)
+    panel = PanelText(monkeypatch)
+    viz3d.picture(mlp(), x, y, tmp_path / "labelled.png", size=(640, 360))
+    assert panel.last("loss ").startswith("loss ") and "%" in panel.last("loss ")
+    assert panel.last("loss ").endswith("(not training)") and panel.last("a fixed map") is None
+    viz3d.picture(mlp(), x, None, tmp_path / "unlabelled.png", size=(640, 360))
+    assert panel.last("loss ") == "loss -    accuracy n/a (no labels)    (not training)"
+    panel.lines.clear()
+    viz3d.video(mlp(), x, y, tmp_path / "still.mp4", frames=2, size=(640, 360))  # no train_step
+    assert "%" in panel.last("loss ") and panel.last("a fixed map") is None
+
+
+def test_picture_and_live_share_one_process_in_either_order(tmp_path):
+    """picture() left glfw on its Null platform, so live() after it opened no window; live() first made
+    picture() fail, as OpenGL was set up for windows."""
+    import subprocess
+    import sys
+
+    from conftest import has_xvfb
+
+    if not has_xvfb():
+        pytest.skip("needs xvfb-run")
+    script = tmp_path / "both.py"
+    script.write_text(
+        "import sys, glfw, torch, viz3d\n"
+        "from torch import nn\n"
+        "x = torch.randn(100, 2); y = (x[:, 0] > 0).long()\n"
+        "model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))\n"
+        "def live():\n"
+        "    import viz3d.render.context as context\n"
+        "    opened = context.open_window\n"
+        "    def check(*args, **kwargs):\n"
+        "        window = opened(*args, **kwargs)\n"
+        "        shown = glfw.get_window_attrib(window.window, glfw.VISIBLE)\n"
+        "        print('x11 window', glfw.get_platform() == glfw.PLATFORM_X11, shown)\n"
+        "        return window\n"
+        "    context.open_window = check\n"
+        "    viz3d.live(model, x, y, max_frames=3)\n"
+        "def picture(name):\n"
+        "    print(viz3d.picture(model, x, y, sys.argv[1] + name, size=(320, 180)))\n"
+        "picture('/first.png'); live(); picture('/again.png')\n"
+    )
+    result = subprocess.run(
+        ["xvfb-run", "-a", sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "x11 window True 1" in result.stdout  # a real, visible window after a picture
+    assert (tmp_path / "first.png").exists() and (tmp_path / "again.png").exists()

@@ -86,9 +86,10 @@ def record_model(
     """Record a video of the model (default 10 s): training it with ``train_step`` while the camera
     orbits, then sweeping through its layers, as `viz3d record` does for a preset; returns the path.
 
-    The default tour runs ``steps`` training steps in its first half (at least one a frame); ``tour``
-    takes keyframes as a preset's [[tour.keyframes]] (time, layer, azimuth, ..., training, overlay),
-    and then ``train_step`` runs once a frame while a keyframe says training is on. ``out`` ending in
+    The default tour runs exactly ``steps`` training steps in its first half, spread evenly over its
+    frames (without ``steps``, one a frame); ``tour`` takes keyframes as a preset's [[tour.keyframes]]
+    (time, layer, azimuth, ..., training, overlay), and the steps are spread over the frames where a
+    keyframe says training is on. Frame 0 shows the model as it is when called. ``out`` ending in
     .mp4 (H.264), .mkv (``lossless``, FFV1) or / (a folder of PNGs; an existing folder may be a Path).
     Ctrl-C keeps what was recorded, then raises KeyboardInterrupt.
     """
@@ -116,6 +117,7 @@ def record_model(
         lossless=lossless,
         ui=panel,
         force=force,
+        train_steps=steps or None,  # exactly these, spread over the frames that train (None: one a frame)
     )
     result = record_session(session, preset, request)
     if result.interrupted:  # Ctrl-C: what was recorded is kept (the recorder said where), and the script stops

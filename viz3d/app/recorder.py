@@ -155,7 +155,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes)
     state.show_overlay = panel and start.overlay
     if state.show_overlay:
-        first_status = TrainingStatus(trainable=session.trainable)
+        first_status = _status(session, playing=start.training and session.trainable)
         imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)
     state.settle_frame()  # framed beside the panel from the first frame on
     progress = Progress(n_frames)
@@ -192,14 +192,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                 target.bind()
                 renderer.draw(state, request.size, pixel_scale=picture_scale(request.size))
                 # the panel, if shown, and the arrows' labels
-                stats = session.last_stats
-                status = TrainingStatus(
-                    step=session.step,
-                    loss=None if stats is None else stats.loss,
-                    accuracy=None if stats is None else stats.accuracy,
-                    playing=state.playing,
-                    trainable=session.trainable,
-                )
+                status = _status(session, playing=state.playing)
                 imgui_layer.new_frame(1 / fps, request.size)
                 overlay.draw(state, status, projection)
                 imgui_layer.render()
@@ -226,3 +219,15 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     if failure is not None:
         raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); {kept}")
     return RecordResult(path=path, frames=writer.frames, interrupted=interrupted)
+
+
+def _status(session: TrainingSession, playing: bool) -> TrainingStatus:
+    """What the panel shows of the session: its step and its last scores."""
+    stats = session.last_stats
+    return TrainingStatus(
+        step=session.step,
+        loss=None if stats is None else stats.loss,
+        accuracy=None if stats is None else stats.accuracy,
+        playing=playing,
+        trainable=session.trainable,
+    )
