@@ -114,7 +114,9 @@ class Overlay:
         imgui.end_disabled()
         imgui.same_line()
         imgui.text(f"step {status.step:,}")
+        imgui.push_text_wrap_pos(360)  # a long reason for no accuracy wraps rather than widening the panel
         imgui.text(self._scores(status))
+        imgui.pop_text_wrap_pos()
         if status.error:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(ERROR_RED, status.error)
