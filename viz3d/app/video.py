@@ -38,10 +38,14 @@ def output_kind(out: str, lossless: bool) -> str:
     suffix = Path(out).suffix.lower()
     if lossless:
         if suffix != ".mkv":
-            raise OutputPathError("--lossless writes FFV1 video: name the file .mkv (or a folder ending in / for PNGs)")
+            raise OutputPathError(
+                "--lossless (lossless=True) writes FFV1 video: name the file .mkv (or a folder ending in / for PNGs)"
+            )
         return "mkv"
     if suffix != ".mp4":
-        raise OutputPathError(f"cannot write {out}: name an .mp4 file (or use --lossless with .mkv, or a folder/)")
+        raise OutputPathError(
+            f"cannot write {out}: name an .mp4 file (or an .mkv with --lossless / lossless=True, or a folder/)"
+        )
     return "mp4"
 
 
