@@ -466,3 +466,17 @@ def test_view_and_tour_layers_may_be_last_or_a_name(tmp_path):
     path.write_text(text.replace('layer = "last"  #', "layer = true  #"))
     with pytest.raises(PresetError, match=r"\[view\] layer: expected a finite number or a string, found True"):
         load_preset(str(path))
+
+
+def test_frame_zero_shows_the_untrained_models_scores(tmp_path, monkeypatch):
+    """A presenter wants the 'before' numbers: frame 0 said 'loss - accuracy -' until the first step."""
+    from imgui_bundle import imgui
+
+    from viz3d.app.recorder import RecordRequest, record
+    from viz3d.presets import load_preset
+
+    lines, text = [], imgui.text
+    monkeypatch.setattr(imgui, "text", lambda line, *args, **kwargs: lines.append(line) or text(line, *args, **kwargs))
+    record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "s.mp4"), size=(640, 360), fps=30, frames=2))
+    first = next(line for line in lines if line.startswith("loss "))
+    assert "%" in first and "accuracy -" not in first, first

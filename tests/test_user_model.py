@@ -531,3 +531,16 @@ def test_picture_and_live_share_one_process_in_either_order(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "x11 window True 1" in result.stdout  # a real, visible window after a picture
     assert (tmp_path / "first.png").exists() and (tmp_path / "again.png").exists()
+
+
+def test_switches_are_true_or_false_and_train_step_a_function(tmp_path):
+    """force="no" is truthy: it overwrote a file."""
+    x, y = xor_data(50)
+    existing = tmp_path / "mine.png"
+    existing.write_bytes(b"the user's own")
+    for switch in ({"force": "no"}, {"panel": 0}):
+        with pytest.raises(Viz3dError, match=r"viz3d.picture\(\): (force='no'|panel=0): pass True or False"):
+            viz3d.picture(mlp(), x, y, existing, **switch)
+    assert existing.read_bytes() == b"the user's own"
+    with pytest.raises(Viz3dError, match="train_step: a int, not a function"):
+        viz3d.video(mlp(), x, y, tmp_path / "v.mp4", train_step=5, frames=2)

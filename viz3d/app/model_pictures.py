@@ -54,6 +54,7 @@ def render_model(
 
     _check_options(PICTURE, view, render_model)
     _check_labels(PICTURE, labels)
+    _check_switches(PICTURE, panel=panel, force=force)
     size = _check_size(PICTURE, size)
     preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
     session = _session(model, inputs, labels, None, layers, arrow_points, arrow_vectors, preset)
@@ -97,6 +98,7 @@ def record_model(
 
     _check_options(VIDEO, view, record_model)
     _check_labels(VIDEO, labels)
+    _check_switches(VIDEO, panel=panel, force=force, lossless=lossless)
     size = _check_size(VIDEO, size)
     fps, frames, duration = _check_length(fps, frames, duration)
     steps = _count("steps", steps, 0, "training steps", 500)
@@ -153,6 +155,13 @@ def _check_labels(caller: str, labels: object) -> None:
             f"{caller}: labels: {str(labels)!r} looks like the output file: pass it as out={str(labels)!r} "
             "(the third argument is labels)"
         )
+
+
+def _check_switches(caller: str, **switches: object) -> None:
+    """True or False only: force="no" is truthy, and overwrote a file."""
+    for name, value in switches.items():
+        if not isinstance(value, bool):
+            raise Viz3dError(f"{caller}: {name}={value!r}: pass True or False")
 
 
 def _is_int(value: object) -> bool:

@@ -141,6 +141,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     remaining = None if preset.tour.keyframes else preset.training.steps - session.step
     total = steps_to_train(frames_that_train, preset.training.steps_per_frame, remaining, request.train_steps)
     first_step, trained_frames = session.step, 0
+    if session.last_stats is None:  # frame 0's panel shows the model's scores before it trains, too
+        session.last_stats = session.final_stats()
     smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
     capture_every = 1 if smooth else preset.training.capture_every  # 1: after every frame that trained
 
@@ -183,10 +185,13 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                 state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
                 camera = state.camera
                 camera.azimuth, camera.elevation = point.azimuth, point.elevation
-                # Back off, smoothly, as far as it takes for no layer to run off the picture; the tour's own
-                # distance is followed exactly whenever everything fits there.
-                fit = camera.distance_to_fit(fit_rows(projection.positions), aspect)
-                fitted = fit if index == 0 else fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
+                # Back off at once as far as it takes for the layer shown (both ends of a morph) to stay in
+                # the picture, and come back, smoothly, when it is smaller: the subject keeps its size, and
+                # the tour's own distance is followed exactly whenever the layer fits there.
+                shown = projection.positions[state.layers_shown(len(projection.positions))]
+                fit = camera.distance_to_fit(fit_rows(shown), aspect)
+                eased = fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
+                fitted = fit if index == 0 else max(fit, eased)
                 camera.distance = max(point.distance, fitted)
                 state.playing = point.training and session.trainable
                 target.bind()

@@ -81,7 +81,7 @@ def default_tour(duration: float, view: ViewSpec, n_layers: int) -> TourSpec:
     return TourSpec(
         keyframes=(
             Keyframe(time=0.0, layer=start, azimuth=view.azimuth, training=True),
-            Keyframe(time=half * 0.9, layer=start),
+            Keyframe(time=half * 0.75, layer=start),  # then back to the input, slowly enough to follow
             Keyframe(time=half, layer=0.0, training=False),
             Keyframe(time=duration, layer=last, azimuth=view.azimuth + 120.0),
         )

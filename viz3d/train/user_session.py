@@ -19,6 +19,7 @@ from torch import nn
 
 from viz3d.capture.probe import check_inputs, make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
+from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
 from viz3d.train.session import StepStats, TrainingSession, TrainStep, evaluate_model
 
@@ -40,6 +41,10 @@ def user_session(
 ) -> tuple[TrainingSession, str]:
     """`live`'s session around the user's model, and what the overlay shows while there is no accuracy."""
     check_inputs(inputs, labels)
+    if train_step is not None and not callable(train_step):
+        raise Viz3dError(
+            f"train_step: a {type(train_step).__name__}, not a function: pass fn, where fn(step) trains one step"
+        )
     classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
     spec = ProbeSpec()
     probe = make_probe(
