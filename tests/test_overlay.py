@@ -344,3 +344,29 @@ def test_a_portrait_picture_frames_the_scene_below_the_panel(imgui_layer):
     landscape = ViewState(n_layers=2, show_axes=False)
     draw_frame(imgui_layer, landscape, size=(1280, 720))
     assert landscape.camera.frame_left > 0.2 and landscape.camera.frame_top == 0.0
+
+
+def test_a_picture_or_video_panel_leaves_out_the_live_windows_controls(imgui_layer, monkeypatch):
+    """Play/Step, the view switches, recording and the help were baked into every still and video."""
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import Overlay
+
+    controls = []
+    for name in ("button", "checkbox", "tree_node"):
+        original = getattr(imgui, name)
+        monkeypatch.setattr(
+            imgui,
+            name,
+            lambda label, *args, _original=original, **kwargs: (
+                controls.append(label) or _original(label, *args, **kwargs)
+            ),
+        )
+    projection = projection_of(np.zeros((2, 4, 3)))
+    status = TrainingStatus(step=12, loss=0.5, accuracy=0.75, trainable=True, playing=True)
+    draw_frame(imgui_layer, ViewState(n_layers=2), status, projection, Overlay("Live", "", ""))
+    live_controls = set(controls)
+    assert {"Pause", "Step", "grid", "adaptive detail", "record with this panel"} <= live_controls
+    controls.clear()
+    draw_frame(imgui_layer, ViewState(n_layers=2), status, projection, Overlay("Talk", "", "", interactive=False))
+    assert not [label for label in controls if not label.startswith("##")], controls  # arrows' ids only, if any

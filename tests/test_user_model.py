@@ -486,13 +486,12 @@ def test_a_model_shown_as_it_is_shows_its_scores_or_why_there_are_none(tmp_path,
     x, y = xor_data(100)
     panel = PanelText(monkeypatch)
     viz3d.picture(mlp(), x, y, tmp_path / "labelled.png", size=(640, 360))
-    assert panel.last("loss ").startswith("loss ") and "%" in panel.last("loss ")
-    assert panel.last("loss ").endswith("(not training)") and panel.last("a fixed map") is None
+    assert "%" in panel.last("not training:  loss ") and panel.last("a fixed map") is None
     viz3d.picture(mlp(), x, None, tmp_path / "unlabelled.png", size=(640, 360))
-    assert panel.last("loss ") == "loss -    accuracy n/a (no labels)    (not training)"
+    assert panel.last("not training:  loss ") == "not training:  loss -    accuracy n/a (no labels)"
     panel.lines.clear()
     viz3d.video(mlp(), x, y, tmp_path / "still.mp4", frames=2, size=(640, 360))  # no train_step
-    assert "%" in panel.last("loss ") and panel.last("a fixed map") is None
+    assert "%" in panel.last("not training:  loss ") and panel.last("a fixed map") is None
 
 
 def test_picture_and_live_share_one_process_in_either_order(tmp_path):

@@ -25,10 +25,9 @@ from viz3d.app.output import check_output
 from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
 from viz3d.app.state import FIT_SECONDS, fit_rows
-from viz3d.app.still import overlay_fits
+from viz3d.app.still import overlay_fits, picture_overlay
 from viz3d.app.tour import default_tour, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
-from viz3d.colors import legend_names
 from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
 from viz3d.render.picture_scale import picture_scale
@@ -114,7 +113,6 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.multisample import MultisampleTarget
     from viz3d.render.renderer import FrameRenderer
-    from viz3d.ui.overlay import Overlay
 
     projection = session.capture()  # one probe forward: the layers, to check the [view] before any training
     preset = with_layer_positions(preset, projection.layer_names, projection.layer_labels)  # names, "last", labels
@@ -153,8 +151,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     target = MultisampleTarget(request.size)
     imgui_layer = ImGuiLayer(context)  # the arrows' labels belong to the scene: drawn with or without the panel
     panel = request.ui and overlay_fits(request.size)
-    classes = legend_names(session.probe.labels, session.class_names)
-    overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes)
+    overlay = picture_overlay(preset, session)
     state.show_overlay = panel and start.overlay
     if state.show_overlay:
         first_status = _status(session, playing=start.training and session.trainable)

@@ -79,13 +79,19 @@ def render_session(session: TrainingSession, preset: Preset, request: StillReque
         accuracy=None if stats is None else stats.accuracy,
         trainable=session.trainable,
     )
+
+    panel = request.ui and overlay_fits(request.size)
+    overlay = picture_overlay(preset, session)
+    pixels = render_offscreen(session, projection, state, request.size, overlay, status, panel=panel)
+    return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
+
+
+def picture_overlay(preset: Preset, session: TrainingSession) -> Overlay:
+    """The panel of a picture or video: the preset's texts and legend, without the live window's controls."""
     from viz3d.ui.overlay import Overlay
 
     classes = legend_names(session.probe.labels, session.class_names)
-    panel = request.ui and overlay_fits(request.size)
-    overlay = Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes)
-    pixels = render_offscreen(session, projection, state, request.size, overlay, status, panel=panel)
-    return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
+    return Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes, interactive=False)
 
 
 def render_offscreen(

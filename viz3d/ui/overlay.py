@@ -44,12 +44,16 @@ class Overlay:
         look_for: str = "",
         no_accuracy: str = "-",
         class_names: Sequence[str] = (),
+        interactive: bool = True,
     ) -> None:
         self.title = title
         self.description = description
         self.look_for = look_for
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
         self.class_names = list(class_names)  # the legend's name for each class colour, in class order
+        # False for pictures and videos: what the panel tells the audience, without the live window's
+        # controls (Play/Step, the history slider, view switches, recording, help)
+        self.interactive = interactive
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
         self.labels(state, projection)
@@ -59,7 +63,9 @@ class Overlay:
         imgui.set_next_window_size(imgui.ImVec2(380, 0), imgui.Cond_.first_use_ever)
         imgui.set_next_window_bg_alpha(0.82)
         imgui.push_style_var(imgui.StyleVar_.alpha, state.panel_alpha)
-        imgui.begin("viz3d  (H hides this panel)", None, imgui.WindowFlags_.always_auto_resize)
+        imgui.begin(
+            "viz3d  (H hides this panel)" if self.interactive else "viz3d", None, imgui.WindowFlags_.always_auto_resize
+        )
         state.panel_right, state.panel_bottom = _panel_room()
         compact = imgui.get_io().display_size.y < COMPACT_BELOW  # a small picture: the essentials only
         imgui.push_text_wrap_pos(360)
@@ -71,17 +77,29 @@ class Overlay:
         imgui.pop_text_wrap_pos()
         imgui.separator()
         self._training(state, status)
-        self._timeline(state, status)
+        if self.interactive:
+            self._timeline(state, status)
         imgui.separator()
         self._layers(state, projection)
         self._axes(state, status, projection)
         imgui.separator()
-        self._view(state, projection)
-        _, state.adaptive_detail = imgui.checkbox("adaptive detail", state.adaptive_detail)
+        if self.interactive:
+            self._view(state, projection)
+        else:
+            self._colors(state, projection)
+        if self.interactive:
+            _, state.adaptive_detail = imgui.checkbox("adaptive detail", state.adaptive_detail)
         if state.detail_note:
             imgui.push_text_wrap_pos(360)
             imgui.text_colored(LOOK_FOR, state.detail_note)
             imgui.pop_text_wrap_pos()
+        if self.interactive:
+            self._window_tools(state, compact)
+        imgui.end()
+        imgui.pop_style_var()
+
+    def _window_tools(self, state: ViewState, compact: bool) -> None:
+        """Recording, what was saved where, and the keys: for the live window only."""
         _, state.record_overlay = imgui.checkbox("record with this panel", state.record_overlay)
         if state.recording and not state.record_overlay:  # with the panel in the video, the title bar says it
             imgui.same_line()
@@ -93,8 +111,6 @@ class Overlay:
         if not compact and imgui.tree_node("keys and mouse"):
             imgui.text_colored(MUTED, HELP)
             imgui.tree_pop()
-        imgui.end()
-        imgui.pop_style_var()
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
         if not status.trainable:
@@ -102,18 +118,21 @@ class Overlay:
                 imgui.text_colored(MUTED, "a fixed map: nothing to train")
             else:  # a model shown as it is (viz3d.picture): how well it does, or why that is not known
                 imgui.push_text_wrap_pos(360)
-                imgui.text(f"{self._scores(status)}    (not training)")
+                imgui.text(f"not training:  {self._scores(status)}")
                 imgui.pop_text_wrap_pos()
             return
-        if imgui.button("Pause" if state.playing else "Play", imgui.ImVec2(70, 0)):
-            state.playing = not state.playing
-        imgui.same_line()
-        imgui.begin_disabled(state.playing)
-        if imgui.button("Step"):
-            state.step_requested = True
-        imgui.end_disabled()
-        imgui.same_line()
-        imgui.text(f"step {status.step:,}")
+        if self.interactive:
+            if imgui.button("Pause" if state.playing else "Play", imgui.ImVec2(70, 0)):
+                state.playing = not state.playing
+            imgui.same_line()
+            imgui.begin_disabled(state.playing)
+            if imgui.button("Step"):
+                state.step_requested = True
+            imgui.end_disabled()
+            imgui.same_line()
+            imgui.text(f"step {status.step:,}")
+        else:  # a picture or video: where training is, not buttons to drive it
+            imgui.text(f"step {status.step:,}" + ("    training" if status.playing else ""))
         imgui.push_text_wrap_pos(360)  # a long reason for no accuracy wraps rather than widening the panel
         imgui.text(self._scores(status))
         imgui.pop_text_wrap_pos()
@@ -186,8 +205,8 @@ class Overlay:
                     imgui.same_line()
         else:
             imgui.text_colored(MUTED, f"width {width}: drawn in its own coordinates")
-        if not any(w > 3 for w in projection.widths):
-            return  # no layer goes through PCA: there is no basis to freeze
+        if not self.interactive or not any(w > 3 for w in projection.widths):
+            return  # a picture, or no layer through PCA: no basis to freeze
         _, state.freeze_basis = imgui.checkbox("freeze basis", state.freeze_basis)
         if status.frozen_step is not None:
             imgui.same_line()
@@ -223,7 +242,7 @@ class Overlay:
             changed, unit = imgui.slider_int(f"unit of layer {index}", min(unit, width - 1), 0, width - 1)
             if changed:
                 state.neuron = (layer, unit)
-            if layer != here and imgui.button(f"use layer {shown}'s units instead"):
+            if self.interactive and layer != here and imgui.button(f"use layer {shown}'s units instead"):
                 state.neuron = (here, 0)
         if projection is not None and (note := self.fallback_note(state.color_by, projection)):
             imgui.push_text_wrap_pos(360)
