@@ -543,3 +543,19 @@ def test_switches_are_true_or_false_and_train_step_a_function(tmp_path):
     assert existing.read_bytes() == b"the user's own"
     with pytest.raises(Viz3dError, match="train_step: a int, not a function"):
         viz3d.video(mlp(), x, y, tmp_path / "v.mp4", train_step=5, frames=2)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_frame": 10}, "unknown option 'max_frame' (did you mean 'max_frames'?)"),
+        ({"size": "960x540"}, "size='960x540': pass (width, height)"),
+        ({"max_frames": "10"}, "max_frames='10': pass a whole number"),
+    ],
+)
+def test_live_options_are_checked_before_any_window(no_window, options, message):
+    """A typo was a bare TypeError; size="960x540" failed inside open_window."""
+    x, y = xor_data(20)
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.live(mlp(), x, y, **options)
+    assert str(caught.value).startswith("viz3d.live(): ") and message in str(caught.value)

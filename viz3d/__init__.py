@@ -78,9 +78,10 @@ def live(
     otherwise it says why there is none. A model that cannot be watched raises `Viz3dError` before the
     window opens.
     """
+    from viz3d.app.live import checked_live_options
     from viz3d.app.live import live as run_live
 
-    run_live(model, inputs, labels, train_step=train_step, **options)
+    run_live(model, inputs, labels, train_step=train_step, **checked_live_options(options))
 
 
 def picture(

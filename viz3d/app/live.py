@@ -7,9 +7,10 @@ Nothing here waits for training; a failed step shows in the overlay and the last
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -23,7 +24,8 @@ from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState
 from viz3d.capture.tracker import LayerSelector
 from viz3d.colors import legend_names
-from viz3d.presets import Preset, ViewSpec
+from viz3d.errors import Viz3dError
+from viz3d.presets import Preset, ViewSpec, did_you_mean
 from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
 from viz3d.train.session import TrainingSession, TrainStep, session_from_preset
@@ -99,6 +101,23 @@ def live(
         max_frames=max_frames,
         no_accuracy=no_accuracy,
     )
+
+
+def checked_live_options(options: dict[str, Any]) -> dict[str, Any]:
+    """`viz3d.live`'s keyword options, checked: a typo gets the closest name, a bad size or frame count
+    one line, rather than a TypeError from deep inside."""
+    accepted = [name for name in inspect.signature(live).parameters if name not in ("model", "inputs", "labels")]
+    for key in options:
+        if key not in accepted:
+            hint = did_you_mean(key, accepted)
+            raise Viz3dError(f"viz3d.live(): unknown option {key!r}{hint}: it takes {', '.join(accepted)}")
+    size = options.get("size", (1280, 720))
+    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v >= 16 for v in size)):
+        raise Viz3dError(f"viz3d.live(): size={size!r}: pass (width, height) in pixels, e.g. size=(1600, 900)")
+    frames = options.get("max_frames")
+    if frames is not None and (not isinstance(frames, int) or isinstance(frames, bool) or frames < 1):
+        raise Viz3dError(f"viz3d.live(): max_frames={frames!r}: pass a whole number above zero, or leave it out")
+    return {**options, "size": tuple(size)}
 
 
 def run_session(

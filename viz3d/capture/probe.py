@@ -85,7 +85,7 @@ def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> No
         hint = "y.squeeze(1)" if tuple(labels.shape) == (n, 1) else "y.argmax(1) if y is one-hot"
         raise Viz3dError(
             f"labels: shape {tuple(labels.shape)} is not one label per input: pass class indices of shape ({n},), "
-            f"e.g. {hint}"
+            f"e.g. {hint} (labels colour points by class; a regression's targets are better left out)"
         )
     if len(labels) != n:
         raise Viz3dError(f"labels: {len(labels)} labels for {n} inputs: give one label per input row")
