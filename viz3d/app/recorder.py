@@ -123,7 +123,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
     names, labels = projection.layer_names, projection.layer_labels
     state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)
-    neuron = state.pick_neuron(projection.layer_names, projection.widths)  # as chosen above
+    neuron = state.pick_neuron(names, projection.widths)  # as chosen above
     if request.steps and not session.trainable:
         warn(f"{preset.name} is a fixed map, with nothing to train: --steps {request.steps} changes nothing")
     if request.steps and session.trainable:
