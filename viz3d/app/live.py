@@ -19,6 +19,7 @@ from torch import nn
 from viz3d.app.detail import DetailController
 from viz3d.app.fit import FollowFit
 from viz3d.app.interrupt import StopRequest
+from viz3d.app.model_pictures import check_count, check_size
 from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer
 
+LIVE = "viz3d.live()"  # how errors about its options name it
 FRAME_RATE = 60  # the rate live training is paced to: steps_per_frame × this many steps per second
 
 
@@ -110,14 +112,11 @@ def checked_live_options(options: dict[str, Any]) -> dict[str, Any]:
     for key in options:
         if key not in accepted:
             hint = did_you_mean(key, accepted)
-            raise Viz3dError(f"viz3d.live(): unknown option {key!r}{hint}: it takes {', '.join(accepted)}")
-    size = options.get("size", (1280, 720))
-    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(v, int) and v >= 16 for v in size)):
-        raise Viz3dError(f"viz3d.live(): size={size!r}: pass (width, height) in pixels, e.g. size=(1600, 900)")
-    frames = options.get("max_frames")
-    if frames is not None and (not isinstance(frames, int) or isinstance(frames, bool) or frames < 1):
-        raise Viz3dError(f"viz3d.live(): max_frames={frames!r}: pass a whole number above zero, or leave it out")
-    return {**options, "size": tuple(size)}
+            raise Viz3dError(f"{LIVE}: unknown option {key!r}{hint}: it takes {', '.join(accepted)}")
+    checked = {**options, "size": check_size(LIVE, options.get("size", (1280, 720)))}
+    if options.get("max_frames") is not None:
+        checked["max_frames"] = check_count(LIVE, "max_frames", options["max_frames"], 1, "frames", 600)
+    return checked
 
 
 def run_session(

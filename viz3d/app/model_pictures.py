@@ -55,7 +55,7 @@ def render_model(
     _check_options(PICTURE, view, render_model)
     _check_labels(PICTURE, labels)
     _check_switches(PICTURE, panel=panel, force=force)
-    size = _check_size(PICTURE, size)
+    size = check_size(PICTURE, size)
     preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
     session = _session(model, inputs, labels, None, layers, arrow_points, arrow_vectors, preset)
     return render_session(session, preset, StillRequest(out=Path(out), size=size, steps=0, ui=panel, force=force))
@@ -99,9 +99,9 @@ def record_model(
     _check_options(VIDEO, view, record_model)
     _check_labels(VIDEO, labels)
     _check_switches(VIDEO, panel=panel, force=force, lossless=lossless)
-    size = _check_size(VIDEO, size)
+    size = check_size(VIDEO, size)
     fps, frames, duration = _check_length(fps, frames, duration)
-    steps = _count("steps", steps, 0, "training steps", 500)
+    steps = check_count(VIDEO, "steps", steps, 0, "training steps", 500)
     if steps and train_step is None:
         raise Viz3dError(
             f"{VIDEO}: steps={steps} needs a train_step to run: pass train_step=fn, where fn(step) trains "
@@ -168,8 +168,8 @@ def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _check_size(caller: str, size: object) -> tuple[int, int]:
-    """``size`` as a (width, height) tuple of ints, each side within `SIDES`."""
+def check_size(caller: str, size: object) -> tuple[int, int]:
+    """``size`` as a (width, height) tuple of ints, each side within `SIDES`; else an error naming ``caller``."""
     low, high = SIDES
     if isinstance(size, Sequence) and not isinstance(size, str) and len(size) == 2 and all(map(_is_int, size)):
         width, height = int(size[0]), int(size[1])
@@ -181,20 +181,20 @@ def _check_size(caller: str, size: object) -> tuple[int, int]:
     )
 
 
-def _count(name: str, value: object, least: int, what: str, example: int) -> int:
-    """``value`` as an int of at least ``least`` (0 or 1); else an error naming the keyword ``name``."""
+def check_count(caller: str, name: str, value: object, least: int, what: str, example: int) -> int:
+    """``value`` as an int of at least ``least`` (0 or 1); else an error naming ``caller`` and the keyword."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
         bound = "0 or more" if least == 0 else "above zero"
-        raise Viz3dError(f"{VIDEO}: {name}={value!r}: pass a whole number of {what}, {bound}, e.g. {name}={example}")
+        raise Viz3dError(f"{caller}: {name}={value!r}: pass a whole number of {what}, {bound}, e.g. {name}={example}")
     return int(value)
 
 
 def _check_length(fps: object, frames: object, duration: object) -> tuple[int, int | None, float | None]:
     """``fps``, and ``frames`` or ``duration`` (or neither: the default length), checked as `viz3d record`
     checks its flags."""
-    fps = _count("fps", fps, 1, "frames a second", 30)
+    fps = check_count(VIDEO, "fps", fps, 1, "frames a second", 30)
     if frames is not None:
-        frames = _count("frames", frames, 1, "frames", 600)
+        frames = check_count(VIDEO, "frames", frames, 1, "frames", 600)
     if duration is not None:
         if not isinstance(duration, numbers.Real) or isinstance(duration, bool) or not 0 < duration < DAY:
             raise Viz3dError(
