@@ -52,12 +52,9 @@ def preset_view_state(
     """
     state = ViewState.from_spec(preset.view, n_layers=len(layer_names))
     try:
-        try:
-            state.set_layer(resolve_layer(preset.view.layer, layer_names, labels))
-        except Viz3dError as err:
-            raise Viz3dError(f"layer: {err}") from None
+        state.set_layer(resolve_layer(preset.view.layer, layer_names, labels))
     except Viz3dError as err:
-        raise PresetError(f"{preset.path}: [view] {err}") from None
+        raise PresetError(f"{preset.path}: [view] layer: {err}") from None
     if layer is not None:
         state.set_layer(resolve_layer(layer, layer_names, labels))
     try:  # a neuron_layer left out means a unit of the layer shown first
