@@ -50,12 +50,12 @@ def top_down_state(n_layers: int, layer: float) -> ViewState:
     return state
 
 
-def render(renderer, state: ViewState, size=(200, 150)) -> np.ndarray:
+def render(renderer, state: ViewState, size=(200, 150), pixel_scale: float = 1.0) -> np.ndarray:
     from viz3d.render.renderer import Offscreen
 
     target = Offscreen(size)
     with target.fbo:
-        renderer.draw(state, size)
+        renderer.draw(state, size, pixel_scale=pixel_scale)
         return renderer.read_pixels(size)
 
 

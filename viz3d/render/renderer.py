@@ -24,6 +24,9 @@ from viz3d.render.visuals import (
     WarpedGrid,
 )
 
+LINE_PIXELS = 1.0  # width of the grid and reference lines, in window pixels (scaled with the picture)
+ARROW_PIXELS = 2.0  # width of the tangent arrows' strokes: annotations, so a little bolder
+
 
 class FrameRenderer:
     def __init__(self) -> None:
@@ -87,14 +90,15 @@ class FrameRenderer:
         gloo.set_clear_color(BACKGROUND)
         gloo.clear(color=True, depth=True)
         view_proj = state.camera.view_proj(width / max(height, 1))
+        line_width = LINE_PIXELS * pixel_scale
         # Translucent lines are drawn first and write no depth, so they never hide a data point.
         gloo.set_depth_mask(False)
         if state.show_axes:
-            self.reference.draw(view_proj)
+            self.reference.draw(view_proj, size, line_width)
         if self.projection is not None and self.regions is not None and state.show_regions:
             self.regions.draw(self.positions, state.layer, view_proj)
         if self.projection is not None and self.grid is not None and state.show_grid:
-            self.grid.draw(self.positions, state.layer, view_proj)
+            self.grid.draw(self.positions, state.layer, view_proj, size, line_width)
         gloo.set_depth_mask(True)
         if self.projection is not None and self.points is not None:
             self.points.draw(
@@ -102,7 +106,9 @@ class FrameRenderer:
             )
         if self.projection is not None and self.arrows is not None and state.show_arrows:
             gloo.set_state(depth_test=False)  # arrows are annotations: always on top
-            self.arrows.draw(self.positions, state.layer, view_proj, size, pixel_scale)
+            self.arrows.draw(
+                self.positions, state.layer, view_proj, size, pixel_scale, line_width=ARROW_PIXELS * pixel_scale
+            )
         gloo.flush()
 
     def read_pixels(self, size: tuple[int, int]) -> np.ndarray:

@@ -15,6 +15,17 @@ from viz3d.colors import GRID_HORIZONTAL, GRID_VERTICAL
 from viz3d.render.shaders import load_program
 
 TEXTURE_WIDTH = 4096  # texels per row of the positions texture; a layer takes ceil(rows / width) rows
+QUAD_VERTICES = 6  # a line segment drawn wider than a pixel is two triangles: see shaders/include/wide_line.glsl
+
+
+def quad_corners(segments: int) -> np.ndarray:
+    """The ``a_corner`` attribute of ``segments`` wide-line quads: corners 0..5 of each in turn."""
+    return np.tile(np.arange(QUAD_VERTICES, dtype=np.float32), segments)
+
+
+def per_quad_vertex(per_segment: np.ndarray) -> np.ndarray:
+    """One row per segment, repeated for each of its quad's vertices, as float32."""
+    return np.repeat(np.asarray(per_segment, np.float32), QUAD_VERTICES, axis=0)
 
 
 class LayerPositions:
@@ -95,25 +106,56 @@ class PointCloud:
 
 
 class WarpedGrid:
-    """The input grid's line segments; their vertices follow the grid rows of the positions texture."""
+    """The input grid's line segments; their vertices follow the grid rows of the positions texture.
+
+    A line one pixel wide is a GL_LINES segment (``grid.glsl``); a wider one, in a high-resolution
+    picture or a HiDPI window, is a quad (``wide_grid.glsl``), built the first time one is needed.
+    """
+
+    HAIRLINE_BELOW = 1.5  # pixels: thinner lines are drawn one pixel wide, the cheap way
 
     def __init__(self, grid_coords: np.ndarray, segments: np.ndarray, first_vertex: int) -> None:
         self.program = load_program("grid")
         self.first_vertex = first_vertex
         n = len(grid_coords)
-        colors = np.empty((n, 4), np.float32)
-        colors[: n // 2] = GRID_HORIZONTAL  # make_probe lists horizontal lines first
-        colors[n // 2 :] = GRID_VERTICAL
-        self.program["a_color"] = gloo.VertexBuffer(colors)
-        self.indices = gloo.IndexBuffer(np.ascontiguousarray(segments, np.uint32)) if len(segments) else None
+        self.colors = np.empty((n, 4), np.float32)
+        self.colors[: n // 2] = GRID_HORIZONTAL  # make_probe lists horizontal lines first
+        self.colors[n // 2 :] = GRID_VERTICAL
+        self.program["a_color"] = gloo.VertexBuffer(self.colors)
+        self.segments = np.ascontiguousarray(segments, np.uint32)
+        self.indices = gloo.IndexBuffer(self.segments) if len(segments) else None
+        self._wide: gloo.Program | None = None
 
-    def draw(self, positions: LayerPositions, layer: float, view_proj: np.ndarray) -> None:
+    def _wide_program(self) -> gloo.Program:
+        if self._wide is None:
+            self._wide = load_program("wide_grid")
+            self._wide["a_ends"] = gloo.VertexBuffer(per_quad_vertex(self.segments))
+            self._wide["a_corner"] = gloo.VertexBuffer(quad_corners(len(self.segments)))
+            self._wide["a_color"] = gloo.VertexBuffer(per_quad_vertex(self.colors[self.segments[:, 0]]))
+        return self._wide
+
+    def draw(
+        self,
+        positions: LayerPositions,
+        layer: float,
+        view_proj: np.ndarray,
+        viewport: tuple[int, int],
+        line_width: float = 1.0,
+    ) -> None:
+        """Draw the segments ``line_width`` framebuffer pixels wide."""
         if self.indices is None:
             return
-        positions.bind_to(self.program, layer)
-        self.program["u_view_proj"] = view_proj
-        self.program["u_first_vertex"] = self.first_vertex
-        self.program.draw("lines", self.indices)
+        wide = line_width >= self.HAIRLINE_BELOW
+        program = self._wide_program() if wide else self.program
+        positions.bind_to(program, layer)
+        program["u_view_proj"] = view_proj
+        program["u_first_vertex"] = self.first_vertex
+        if not wide:
+            program.draw("lines", self.indices)
+            return
+        program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
+        program["u_line_width"] = float(line_width)
+        program.draw("triangles")
 
 
 class DecisionRegions:
@@ -146,24 +188,35 @@ class DecisionRegions:
 
 
 class TangentArrows:
-    """Pushed-forward tangent vectors; their base and tip rows follow the grid rows in the texture."""
+    """Pushed-forward tangent vectors; their base and tip rows follow the grid rows in the texture.
 
-    CORNERS = np.array([0, 1, 1, 2, 1, 3], np.float32)  # shaft, left head stroke, right head stroke
+    An arrow is three strokes (shaft, left and right head strokes), each a quad of six vertices."""
+
+    STROKES = 3
 
     def __init__(self, count: int, first_vertex: int, color: tuple[float, float, float, float]) -> None:
         self.count = count
         self.first_vertex = first_vertex
         self.program = load_program("arrows")
         if count:
-            arrow = np.repeat(np.arange(count, dtype=np.float32), len(self.CORNERS))
-            corner = np.tile(self.CORNERS, count)
+            vertices_per_arrow = self.STROKES * QUAD_VERTICES
+            arrow = np.repeat(np.arange(count, dtype=np.float32), vertices_per_arrow)
+            stroke = np.tile(per_quad_vertex(np.arange(self.STROKES)), count)
             self.program["a_arrow"] = gloo.VertexBuffer(arrow)
-            self.program["a_corner"] = gloo.VertexBuffer(corner)
+            self.program["a_stroke"] = gloo.VertexBuffer(stroke)
+            self.program["a_corner"] = gloo.VertexBuffer(quad_corners(self.STROKES * count))
             self.program["a_color"] = gloo.VertexBuffer(np.tile(np.array([color], np.float32), (len(arrow), 1)))
 
     def draw(
-        self, positions: LayerPositions, layer: float, view_proj: np.ndarray, viewport: tuple[int, int], scale: float
+        self,
+        positions: LayerPositions,
+        layer: float,
+        view_proj: np.ndarray,
+        viewport: tuple[int, int],
+        scale: float,
+        line_width: float,
     ) -> None:
+        """Draw the arrows with strokes ``line_width`` pixels wide and heads sized by ``scale``."""
         if not self.count:
             return
         positions.bind_to(self.program, layer)
@@ -171,7 +224,8 @@ class TangentArrows:
         self.program["u_first_vertex"] = self.first_vertex
         self.program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
         self.program["u_head_pixels"] = 12.0 * scale
-        self.program.draw("lines")
+        self.program["u_line_width"] = float(line_width)
+        self.program.draw("triangles")
 
 
 def reference_lines(extent: float = 1.25, ground_z: float = -1.1, cells: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -196,15 +250,21 @@ def reference_lines(extent: float = 1.25, ground_z: float = -1.1, cells: int = 1
 
 
 class Reference:
+    """The axes and the ground grid (`reference_lines`), as quads that keep their width in pixels."""
+
     def __init__(self) -> None:
         vertices, colors = reference_lines()
         self.program = load_program("reference")
-        self.program["a_position"] = gloo.VertexBuffer(vertices)
-        self.program["a_color"] = gloo.VertexBuffer(colors)
+        self.program["a_start"] = gloo.VertexBuffer(per_quad_vertex(vertices[0::2]))
+        self.program["a_end"] = gloo.VertexBuffer(per_quad_vertex(vertices[1::2]))
+        self.program["a_corner"] = gloo.VertexBuffer(quad_corners(len(vertices) // 2))
+        self.program["a_color"] = gloo.VertexBuffer(per_quad_vertex(colors[0::2]))
 
-    def draw(self, view_proj: np.ndarray) -> None:
+    def draw(self, view_proj: np.ndarray, viewport: tuple[int, int], line_width: float = 1.0) -> None:
         self.program["u_view_proj"] = view_proj
-        self.program.draw("lines")
+        self.program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
+        self.program["u_line_width"] = float(line_width)
+        self.program.draw("triangles")
 
 
 class RecordingMark:

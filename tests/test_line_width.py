@@ -1,0 +1,124 @@
+"""Lines keep their weight at any resolution: the grid, the axes and the arrows widen with the picture.
+
+A core-profile context draws GL_LINES one pixel wide only, so a 4K recording drew hairlines; lines
+wider than that are quads (shaders/include/wide_line.glsl). These tests measure the width of lines
+read back from rendered frames, top-down, where one world unit is a known number of pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from helpers import non_background_mask, probe_of, projection_of, render, top_down_state
+
+SIZE = (240, 180)
+
+
+def widths_across(lit: np.ndarray, rows: range, columns: slice) -> list[int]:
+    """How many pixels are lit in each of ``rows``, within ``columns``."""
+    return [int(lit[y, columns].sum()) for y in rows]
+
+
+def vertical_line_scene(gl):
+    """One vertical grid line at x = 0, from y = -0.8 to 0.8, made of 8 segments; the data far away."""
+    from viz3d.render.renderer import FrameRenderer
+
+    ys = np.linspace(-0.8, 0.8, 9)
+    coords = np.c_[np.zeros(9), ys].astype(np.float32)
+    segments = np.c_[np.arange(8), np.arange(1, 9)]
+    positions = np.r_[[[9.0, 9.0, 0.0]], np.c_[coords, np.zeros(9)]][None]
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0], coords, segments))
+    renderer.set_projection(projection_of(positions))
+    state = top_down_state(n_layers=1, layer=0.0)
+    state.show_grid = True
+    return renderer, state
+
+
+def line_rows(state, y_from: float, y_to: float, x: float = 0.0) -> tuple[range, int]:
+    """The pixel rows between two heights of the line at ``x``, and the column the line sits in."""
+    (col, top), (_, bottom) = np.round(state.camera.to_pixels(np.array([[x, y_to, 0], [x, y_from, 0]]), *SIZE) - 0.5)
+    return range(int(top), int(bottom) + 1), int(col)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0, 3.0])
+def test_grid_lines_are_as_wide_as_the_picture_scale_and_unbroken(gl, scale):
+    renderer, state = vertical_line_scene(gl)
+    lit = non_background_mask(render(renderer, state, SIZE, pixel_scale=scale), tolerance=6)
+    rows, col = line_rows(state, -0.6, 0.6)
+    widths = widths_across(lit, rows, slice(col - 8, col + 9))
+    assert min(widths) >= 1, "the line has a gap"
+    assert abs(np.median(widths) - scale) <= 0.5, f"{scale:g}-pixel line measured {widths}"
+    # Nothing beyond the line's ends: the translucent grid gets no caps, so joints show no beads.
+    above, _ = line_rows(state, 0.8, 1.0)
+    assert not lit[above.start : above.stop - 3, col - 8 : col + 9].any()
+
+
+def test_wide_grid_segments_overlap_nowhere(gl):
+    """Translucent segments that overlapped at their joints would be brighter there than along them."""
+    renderer, state = vertical_line_scene(gl)
+    image = render(renderer, state, SIZE, pixel_scale=3.0).astype(int)
+    rows, col = line_rows(state, -0.7, 0.7)
+    brightness = [image[y, col - 1 : col + 2].sum() for y in rows]
+    assert max(brightness) - min(brightness) <= 6, brightness
+
+
+def test_a_line_passing_behind_the_camera_is_cut_where_it_leaves_the_view(gl):
+    """A segment from the plane up through the camera draws its near part only, not a mirrored ghost."""
+    from viz3d.render.renderer import FrameRenderer
+
+    coords = np.array([[0.5, 0.0], [0.5, 0.0]], np.float32)
+    positions = np.array([[[9.0, 9.0, 0.0], [0.5, 0.0, 0.0], [0.5, 0.0, 40.0]]])
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0], coords, [[0, 1]]))
+    renderer.set_projection(projection_of(positions))
+    state = top_down_state(n_layers=1, layer=0.0)
+    state.show_grid = True
+    lit = non_background_mask(render(renderer, state, SIZE, pixel_scale=3.0), tolerance=6)
+    ((start_x, start_y),) = np.round(state.camera.to_pixels(np.array([[0.5, 0.0, 0.0]]), *SIZE) - 0.5).astype(int)
+    assert lit[start_y, start_x + 2], "the segment's start, in front of the camera, is not drawn"
+    assert lit[start_y, start_x:].sum() > 3 * (SIZE[0] - start_x) // 4, "its near part runs out to the edge"
+    assert not lit[:, : SIZE[0] // 2 - 4].any(), "the part behind the camera came back mirrored"
+    widths = [int(lit[:, x].sum()) for x in range(start_x + 2, SIZE[0])]
+    assert max(widths) <= 4, f"a 3-pixel line widens into a wedge towards the camera: {widths[::10]}"
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_axes_widen_with_the_picture(gl, scale):
+    from viz3d.render.renderer import FrameRenderer
+
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.array([[[9.0, 9.0, 0.0]]])))
+    state = top_down_state(n_layers=1, layer=0.0)
+    state.show_axes = True
+    image = render(renderer, state, SIZE, pixel_scale=scale).astype(int)
+    red = (image[..., 0] > 120) & (image[..., 1] < 110)  # the x axis, from the origin to x = 1.25
+    (x0, y0), (x1, _) = np.round(state.camera.to_pixels(np.array([[0.2, 0, 0], [1.0, 0, 0]]), *SIZE) - 0.5).astype(int)
+    widths = [int(red[y0 - 8 : y0 + 9, x].sum()) for x in range(x0, x1)]
+    assert min(widths) >= 1 and abs(np.median(widths) - scale) <= 0.5, widths
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_arrows_are_twice_as_bold_as_lines_with_a_head_at_the_tip(gl, scale):
+    from viz3d.render.renderer import FrameRenderer
+
+    probe = probe_of([0])
+    probe = type(probe)(**{**probe.__dict__, "arrow_points": torch.zeros(1, 2), "arrow_vectors": torch.ones(1, 2)})
+    base, tip = [-0.6, 0.0, 0.0], [0.6, 0.0, 0.0]
+    renderer = FrameRenderer()
+    renderer.set_probe(probe)
+    renderer.set_projection(projection_of(np.array([[[9.0, 9.0, 0.0], base, tip]])))
+    state = top_down_state(n_layers=1, layer=0.0)
+    state.show_arrows = True
+    lit = non_background_mask(render(renderer, state, SIZE, pixel_scale=scale), tolerance=30)
+    (bx, y), (tx, _) = np.round(state.camera.to_pixels(np.array([base, tip]), *SIZE) - 0.5).astype(int)
+    shaft = [int(lit[y - 10 : y + 11, x].sum()) for x in range(bx + 2, bx + (tx - bx) // 2)]
+    assert abs(np.median(shaft) - 2 * scale) <= 0.5, shaft
+    # Each head stroke ends 12 px (scaled) back from the tip, turned 0.45 rad off the shaft.
+    back, off = 12 * scale * np.cos(0.45), 12 * scale * np.sin(0.45)
+    for side in (-1, 1):
+        x, y_end = round(tx - back + 1), round(y + side * off)
+        assert lit[y_end - 1 : y_end + 2, x - 1 : x + 2].any(), f"no head stroke ends near ({x}, {y_end})"
+        assert not lit[round(y + side * (off + 2 * scale + 3)), x], "the head stroke reaches too far"
