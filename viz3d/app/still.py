@@ -109,7 +109,8 @@ def render_offscreen(
     """
     from viz3d.render.context import open_headless
     from viz3d.render.imgui_layer import ImGuiLayer
-    from viz3d.render.renderer import FrameRenderer, Offscreen
+    from viz3d.render.multisample import MultisampleTarget
+    from viz3d.render.renderer import FrameRenderer
 
     context = open_headless()
     imgui_layer = ImGuiLayer(context) if overlay is not None else None
@@ -125,14 +126,17 @@ def render_offscreen(
         renderer = FrameRenderer()
         renderer.set_probe(session.probe)
         renderer.set_projection(projection)
-        target = Offscreen(size)
-        with target.fbo:
+        target = MultisampleTarget(size)  # antialiased, as a recording's frames are
+        try:
+            target.bind()
             renderer.draw(state, size, pixel_scale=picture_scale(size))
             if imgui_layer is not None:
                 imgui_layer.new_frame(1 / 60, size)
                 overlay.draw(state, status, projection)
                 imgui_layer.render()
-            return renderer.read_pixels(size)
+            return target.read()
+        finally:
+            target.release()
     finally:
         if imgui_layer is not None:
             imgui_layer.shutdown()
