@@ -13,6 +13,7 @@ from PIL import Image
 
 import viz3d
 from viz3d.app.state import ViewState
+from viz3d.capture.probe import make_probe
 from viz3d.colors import CORRECT, WRONG, class_colors, palette, point_colors, region_colors
 from viz3d.errors import PresetError
 from viz3d.presets import known_presets, load_preset
@@ -167,6 +168,33 @@ def test_colour_modes():
     assert not np.allclose(neuron[0], neuron[-1])  # a continuous map, low to high
     assert neuron[0, :3].max() > 0.45  # even the lowest value stands out from the near-black background
     np.testing.assert_array_equal(point_colors("prediction", labels, None), class_colors(labels))  # no predictions
+
+
+def test_a_regressions_targets_colour_points_by_value_in_every_mode_without_classes():
+    from vispy.color import get_colormap
+
+    from viz3d.colors import VIRIDIS_LOW
+
+    labels, targets = np.zeros(5, np.int64), np.array([-3.0, 0.0, 1.0, 2.0, 10.0], np.float32)
+    by_value = point_colors("class", labels, targets=targets)
+    lo, hi = np.percentile(targets, [2, 98])  # the scale's ends, as for a neuron: outliers do not squash it
+    scaled = np.clip((targets - lo) / (hi - lo), 0, 1)
+    expected = get_colormap("viridis").map(VIRIDIS_LOW + (1 - VIRIDIS_LOW) * scaled)
+    np.testing.assert_allclose(by_value, expected, atol=1e-6)
+    for mode in ("prediction", "correct"):  # no class predictions from a regressor: the targets again
+        np.testing.assert_array_equal(point_colors(mode, labels, targets=targets), by_value)
+    neuron = point_colors("neuron", labels, neuron_values=-targets, targets=targets)  # its values win there
+    np.testing.assert_allclose(neuron, get_colormap("viridis").map(1 - (1 - VIRIDIS_LOW) * scaled), atol=1e-6)
+
+
+def test_float_labels_are_targets_and_integer_labels_classes():
+    x = torch.randn(6, 2)
+    probe = make_probe(x, torch.linspace(-1.0, 1.0, 6), grid_lines=3, grid_samples=3, grid_margin=0.0)
+    np.testing.assert_array_equal(probe.labels, np.zeros(6))
+    np.testing.assert_allclose(probe.targets, np.linspace(-1.0, 1.0, 6), atol=1e-6)
+    assert probe.targets.dtype == np.float32
+    classes = make_probe(x, torch.tensor([0, 1, 2, 0, 1, 2]), grid_lines=3, grid_samples=3, grid_margin=0.0)
+    assert classes.targets is None and classes.labels.tolist() == [0, 1, 2, 0, 1, 2]
 
 
 def test_region_colours_blend_classes_by_probability():

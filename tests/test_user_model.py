@@ -116,9 +116,9 @@ def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
     one_hot = nn.functional.one_hot(y, 2)
     assert refused(x, one_hot) == (
         "labels: shape (40, 2) is not one label per input: pass class indices of shape (40,), "
-        "e.g. y.argmax(1) if y is one-hot (labels colour points by class; a regression's targets are better left out)"
+        "e.g. y.argmax(1) if y is one-hot (integer labels colour points by class, float targets by value)"
     )
-    assert "e.g. y.squeeze(1) (labels colour points by class" in refused(x, y[:, None])
+    assert "e.g. y.squeeze(1) (integer labels colour points by class" in refused(x, y[:, None])
 
 
 @pytest.mark.parametrize(
@@ -308,7 +308,8 @@ def test_a_step_that_reports_its_own_accuracy_keeps_it():
     ("model", "labels", "why"),
     [
         (mlp(), None, "n/a (no labels)"),
-        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.ones(40), "labels are not class"),
+        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.ones(40), "n/a (regression)"),
+        (mlp(), torch.ones(40), "labels are not class"),
         (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.ones(40).long(), "(N, 1) is not class"),
         (mlp(), torch.arange(40) % 3, "labels 0..2, output has 2 classes"),
     ],
@@ -318,6 +319,19 @@ def test_the_panel_says_why_there_is_no_accuracy(model, labels, why):
 
     session, no_accuracy = user_session(model, torch.randn(40, 2), labels, lambda step: 1.0)
     assert why in no_accuracy and session.train_step().accuracy is None
+
+
+def test_a_regressor_shown_as_it_is_scores_its_mean_squared_error():
+    from viz3d.train.user_session import user_session
+
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    x = torch.randn(40, 2)
+    y = x[:, 0] - 2 * x[:, 1]
+    session, no_accuracy = user_session(model, x, y)
+    with torch.no_grad():
+        expected = float(((model(x)[:, 0] - y) ** 2).mean())
+    assert no_accuracy == "n/a (regression)"
+    assert session.last_stats.loss == pytest.approx(expected, rel=1e-5) and session.last_stats.accuracy is None
 
 
 def test_the_reason_is_drawn_where_the_accuracy_would_be(headless_live):
@@ -492,6 +506,32 @@ def test_a_model_shown_as_it_is_shows_its_scores_or_why_there_are_none(tmp_path,
     panel.lines.clear()
     viz3d.video(mlp(), x, y, tmp_path / "still.mp4", frames=2, size=(640, 360))  # no train_step
     assert "%" in panel.last("not training:  loss ") and panel.last("a fixed map") is None
+
+
+def test_a_regressions_points_are_coloured_by_their_targets_with_the_scale_in_the_panel(tmp_path, monkeypatch):
+    """Float labels are a regression's targets: viridis from low to high, not every point class 0."""
+    import numpy as np
+    from helpers import non_background_mask
+    from PIL import Image
+
+    x = torch.rand(600, 2, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    y = 3.0 * x[:, 0] + 1.0  # low on the left, high on the right
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    panel = PanelText(monkeypatch)
+    top_down = {"layer": 0, "azimuth": -90.0, "elevation": 89.9, "show_grid": False, "show_axes": False}
+    out = viz3d.picture(model, x, y, tmp_path / "regression.png", size=(640, 360), point_size=6.0, **top_down)
+    lo, hi = np.percentile(y.numpy(), [2, 98])
+    assert f"{lo:.3g}" in panel.lines and f"{hi:.3g}" in panel.lines  # the colour bar's two ends
+    scene = np.asarray(Image.open(out).convert("RGB"))[:, 320:].astype(int)  # right of the panel
+    columns = np.nonzero(non_background_mask(scene).any(axis=0))[0]
+    left, right = columns[: len(columns) // 5], columns[-len(columns) // 5 :]
+    lit_left, lit_right = non_background_mask(scene[:, left]), non_background_mask(scene[:, right])
+    blue_minus_red = [
+        scene[:, part][lit][:, 2].mean() - scene[:, part][lit][:, 0].mean()
+        for part, lit in ((left, lit_left), (right, lit_right))
+    ]
+    assert blue_minus_red[0] > 40, "low targets should be viridis blue"
+    assert blue_minus_red[1] < -60, "high targets should be viridis yellow"
 
 
 def test_picture_and_live_share_one_process_in_either_order(tmp_path):

@@ -2,7 +2,8 @@
 
 The class palette is Okabe & Ito's colour-blind-safe set (Color Universal Design), ordered so
 the first two classes (the usual binary demos) are orange and sky blue, readable on dark and light.
-Continuous values (one neuron's activation) use vispy's viridis, also colour-blind safe.
+Continuous values (one neuron's activation, a regression's targets) use vispy's viridis, also
+colour-blind safe.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def legend_names(labels: np.ndarray, names: tuple[str, ...] = ()) -> list[str]:
     return [str(k) for k in range(count)] if count > 2 else ["class 0", "class 1"]
 
 
-def neuron_range(values: np.ndarray) -> tuple[float, float]:
+def value_range(values: np.ndarray) -> tuple[float, float]:
     """The values that map to the two ends of the colour scale: the 2nd and 98th percentiles."""
     finite = values[np.isfinite(values)] if len(values) else values
     if not len(finite):
@@ -56,15 +57,15 @@ def neuron_range(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def neuron_colors(values: np.ndarray) -> np.ndarray:
-    """(N, 4) viridis colours for values, scaled over `neuron_range` (the legend shows the same)."""
-    lo, hi = neuron_range(values)
+def value_colors(values: np.ndarray) -> np.ndarray:
+    """(N, 4) viridis colours for values, scaled over `value_range` (the legend shows the same)."""
+    lo, hi = value_range(values)
     scaled = np.clip((values - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(values), 0.5)
     return _viridis_on_dark(np.nan_to_num(scaled, nan=0.0))
 
 
 def viridis(stops: int) -> np.ndarray:
-    """(stops, 4) colours evenly along the neuron scale, low to high: what the legend draws."""
+    """(stops, 4) colours evenly along the value scale, low to high: what the legend draws."""
     return _viridis_on_dark(np.linspace(0.0, 1.0, stops))
 
 
@@ -74,12 +75,16 @@ def _viridis_on_dark(scaled: np.ndarray) -> np.ndarray:
 
 
 def color_source(
-    mode: str, predictions: np.ndarray | None = None, neuron_values: np.ndarray | None = None
+    mode: str,
+    predictions: np.ndarray | None = None,
+    neuron_values: np.ndarray | None = None,
+    targets: np.ndarray | None = None,
 ) -> tuple[str, np.ndarray | None]:
     """The mode that actually applies and the data it reads besides the labels: ("class", None) when the
-    mode's data is missing. Equal sources give equal colours, so a renderer can skip re-uploading them."""
+    mode's data is missing, or ("class", targets) for a regression, whose "class" is its target value.
+    Equal sources give equal colours, so a renderer can skip re-uploading them."""
     data = {"prediction": predictions, "correct": predictions, "neuron": neuron_values}.get(mode)
-    return (mode, data) if data is not None else ("class", None)
+    return (mode, data) if data is not None else ("class", targets)
 
 
 def point_colors(
@@ -87,15 +92,17 @@ def point_colors(
     labels: np.ndarray,
     predictions: np.ndarray | None = None,
     neuron_values: np.ndarray | None = None,
+    targets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Colours of the data points for a colour mode; falls back to classes when the data is missing."""
-    mode, data = color_source(mode, predictions, neuron_values)
+    """Colours of the data points for a colour mode; falls back to classes (or target values, where the
+    labels are a regression's) when the mode's data is missing."""
+    mode, data = color_source(mode, predictions, neuron_values, targets)
     if mode == "prediction":
         return class_colors(data)
     if mode == "correct":
         return np.where((data == labels)[:, None], np.float32(CORRECT), np.float32(WRONG)).astype(np.float32)
-    if mode == "neuron":
-        return neuron_colors(data)
+    if mode == "neuron" or data is not None:
+        return value_colors(data)
     return class_colors(labels)
 
 

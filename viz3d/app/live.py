@@ -150,7 +150,7 @@ def run_session(
         renderer.set_probe(session.probe)
         imgui_layer = ImGuiLayer(context)
         legend = legend_names(session.probe.labels, session.class_names)
-        overlay = Overlay(title, description, look_for, no_accuracy, class_names=legend)
+        overlay = Overlay(title, description, look_for, no_accuracy, class_names=legend, targets=session.probe.targets)
         mark = RecordingMark()
         detail = DetailController()
         fit = FollowFit()

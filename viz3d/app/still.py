@@ -91,7 +91,8 @@ def picture_overlay(preset: Preset, session: TrainingSession) -> Overlay:
     from viz3d.ui.overlay import Overlay
 
     classes = legend_names(session.probe.labels, session.class_names)
-    return Overlay(preset.title, preset.description, preset.look_for, session.accuracy_note, classes, interactive=False)
+    texts = (preset.title, preset.description, preset.look_for, session.accuracy_note)
+    return Overlay(*texts, classes, interactive=False, targets=session.probe.targets)
 
 
 def render_offscreen(

@@ -25,13 +25,14 @@ from viz3d.errors import Viz3dError
 class ProbeSet:
     inputs: torch.Tensor  # (n_data + n_grid + n_regions, D): every row that goes through the network
     n_data: int
-    labels: np.ndarray  # (n_data,) int class of each data point
+    labels: np.ndarray  # (n_data,) int class of each data point (all 0 for a regression's targets)
     grid_coords: np.ndarray  # (n_grid, 2) float32: where each grid sample sits in the input plane
     grid_segments: np.ndarray  # (S, 2) uint32 row indices into the grid samples, one line segment each
     arrow_points: torch.Tensor | None = None  # (A, D) where tangent arrows start, in input space
     arrow_vectors: torch.Tensor | None = None  # (A, D) the tangent vectors there
     region_coords: np.ndarray | None = None  # (R, 2) lattice of the input plane tinted by predicted class
     region_triangles: np.ndarray | None = None  # (T, 3) uint32 indices into the region rows
+    targets: np.ndarray | None = None  # (n_data,) float32 when the labels are a regression's targets
 
     @property
     def n_regions(self) -> int:
@@ -85,7 +86,7 @@ def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> No
         hint = "y.squeeze(1)" if tuple(labels.shape) == (n, 1) else "y.argmax(1) if y is one-hot"
         raise Viz3dError(
             f"labels: shape {tuple(labels.shape)} is not one label per input: pass class indices of shape ({n},), "
-            f"e.g. {hint} (labels colour points by class; a regression's targets are better left out)"
+            f"e.g. {hint} (integer labels colour points by class, float targets by value)"
         )
     if len(labels) != n:
         raise Viz3dError(f"labels: {len(labels)} labels for {n} inputs: give one label per input row")
@@ -131,7 +132,12 @@ def make_probe(
     """Probe = the data, a grid over the data's extent (plus a margin), arrow seeds, and for 2D inputs
     an optional lattice (``regions`` cells across) to tint by predicted class."""
     data = x.detach().float()
-    labels = y.detach().cpu().numpy().astype(np.int64)
+    labels = y.detach().cpu().numpy()
+    targets = None
+    if y.is_floating_point():  # values, not classes: points are coloured by value (see colors.color_source)
+        targets = labels.reshape(len(labels), -1)[:, 0].astype(np.float32)
+        labels = np.zeros(len(targets))
+    labels = labels.astype(np.int64)
     points = data.reshape(len(data), -1).cpu().numpy()
     region_coords = region_triangles = None
     if points.shape[1] == 2:
@@ -157,6 +163,7 @@ def make_probe(
         grid_segments=segments,
         arrow_points=None if arrow_points is None else arrow_points.detach().float().to(data.device),
         arrow_vectors=None if arrow_vectors is None else arrow_vectors.detach().float().to(data.device),
+        targets=targets,
         region_coords=region_coords,
         region_triangles=region_triangles,
     )

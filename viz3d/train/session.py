@@ -21,7 +21,7 @@ from torch import nn
 from viz3d.capture.probe import ProbeSet, make_probe
 from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerTracker
-from viz3d.colors import neuron_range
+from viz3d.colors import value_range
 from viz3d.errors import Viz3dError
 from viz3d.presets import REAL_DATASETS, Preset
 from viz3d.project.arrows import arrow_rows, arrow_text, with_arrows
@@ -167,7 +167,7 @@ class TrainingSession:
             layer, unit = self.neuron
             acts = snapshot.activations[layer]
             values = acts[:n_data, min(unit, acts.shape[1] - 1)].float().cpu().numpy()
-            extras["neuron_values"], extras["neuron_range"] = values, neuron_range(values)
+            extras["neuron_values"], extras["neuron_range"] = values, value_range(values)
         return extras
 
     def _shadow_tracker(self) -> LayerTracker:

@@ -55,11 +55,15 @@ def user_session(
     # window. One forward of the user's own rows, so an error names the shape they passed.
     data = probe.inputs[: probe.n_data]
     LayerTracker(model, data, layers=layers, stages=stages).snapshot()
-    n_classes, why_not = _class_logits(model, data, labels)
+    output = _output(model, data)
+    n_classes, why_not = _class_logits(output, labels)
     targets = labels.to(data.device, torch.long) if n_classes and labels is not None else None
+    regression = _regression_targets(output, labels)
+    if regression is not None:  # its loss is the squared error; an accuracy it has not
+        targets, why_not = regression.to(data.device), "n/a (regression)"
 
     def evaluate() -> StepStats:  # loss and accuracy on the drawn points, as `viz3d train` measures presets
-        return evaluate_model(model, data, targets, regression=False)
+        return evaluate_model(model, data, targets, regression=regression is not None)
 
     session = UserSession(
         model,
@@ -96,7 +100,7 @@ class UserSession(TrainingSession):
 
     def train_step(self) -> StepStats:
         stats = super().train_step()
-        if stats.accuracy is not None or self.evaluate is None:
+        if stats.accuracy is not None or self.evaluate is None or not self.n_classes:
             return stats  # the step reported its own accuracy, or there is none to measure
         now = time.perf_counter()
         every = max(ACCURACY_SECONDS, self._measure_seconds / ACCURACY_SHARE)
@@ -108,20 +112,24 @@ class UserSession(TrainingSession):
         return self.last_stats
 
 
-def _class_logits(model: nn.Module, data: torch.Tensor, labels: torch.Tensor | None) -> tuple[int, str | None]:
-    """(C, None) when the model's output on ``data`` is class logits (N, C) for ``labels``; else (0, why
-    accuracy is not defined), short enough for the overlay's line."""
-    if labels is None:
-        return 0, "n/a (no labels)"
-    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
-        return 0, "n/a (labels are not class indices)"
+def _output(model: nn.Module, data: torch.Tensor) -> object:
+    """The model's output on ``data``, in eval mode (its training mode is kept)."""
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            output = model(data)
+            return model(data)
     finally:
         model.train(was_training)
+
+
+def _class_logits(output: object, labels: torch.Tensor | None) -> tuple[int, str | None]:
+    """(C, None) when the model's ``output`` is class logits (N, C) for ``labels``; else (0, why accuracy
+    is not defined), short enough for the overlay's line."""
+    if labels is None:
+        return 0, "n/a (no labels)"
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        return 0, "n/a (labels are not class indices)"
     if not isinstance(output, torch.Tensor):
         return 0, f"n/a (the model returns a {type(output).__name__})"
     if output.ndim != 2 or output.shape[1] < 2:
@@ -131,3 +139,13 @@ def _class_logits(model: nn.Module, data: torch.Tensor, labels: torch.Tensor | N
     if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
         return 0, f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)"
     return n_classes, None
+
+
+def _regression_targets(output: object, labels: torch.Tensor | None) -> torch.Tensor | None:
+    """Float ``labels`` shaped as the model's ``output`` when that is one value per row, (N,) or (N, 1):
+    a regression, scored by its squared error. None otherwise."""
+    if labels is None or not labels.is_floating_point() or not isinstance(output, torch.Tensor):
+        return None
+    if output.shape not in ((len(labels),), (len(labels), 1)):
+        return None
+    return labels.reshape(output.shape).to(output.dtype)

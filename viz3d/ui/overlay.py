@@ -12,7 +12,7 @@ import numpy as np
 from imgui_bundle import imgui
 
 from viz3d.app.state import ViewState
-from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, viridis
+from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, value_range, viridis
 from viz3d.project.projection import Projection
 from viz3d.train.thread import TrainingStatus
 from viz3d.ui.labels import draw_labels
@@ -21,10 +21,11 @@ ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours as ABGR
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
-LEGEND_BAR_STOPS = 16  # colours along the neuron legend's bar (ImGui blends between them)
+LEGEND_BAR_STOPS = 16  # colours along a value legend's bar (ImGui blends between them)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
+TARGET_LABEL = "target value"  # what "class" colours for a regression
 HELP = (
     "Space      play / pause\n"
     ".          one step while paused\n"
@@ -45,6 +46,7 @@ class Overlay:
         no_accuracy: str = "-",
         class_names: Sequence[str] = (),
         interactive: bool = True,
+        targets: np.ndarray | None = None,
     ) -> None:
         self.title = title
         self.description = description
@@ -54,6 +56,8 @@ class Overlay:
         # False for pictures and videos: what the panel tells the audience, without the live window's
         # controls (Play/Step, the history slider, view switches, recording, help)
         self.interactive = interactive
+        # a regression's target values, which the "class" mode colours along viridis: their scale's ends
+        self.target_range = None if targets is None else value_range(targets)
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
         self.labels(state, projection)
@@ -228,8 +232,9 @@ class Overlay:
 
     def _colors(self, state: ViewState, projection: Projection | None) -> None:
         modes = list(COLOR_LABELS)
+        names = [TARGET_LABEL if self.target_range and mode == "class" else COLOR_LABELS[mode] for mode in modes]
         imgui.set_next_item_width(180)
-        changed, index = imgui.combo("colour by", modes.index(state.color_by), list(COLOR_LABELS.values()))
+        changed, index = imgui.combo("colour by", modes.index(state.color_by), names)
         if changed:
             state.color_by = modes[index]
         if state.color_by == "neuron" and projection is not None:
@@ -261,6 +266,8 @@ class Overlay:
         they are). Without classes (a regression model, one class, no labels) the legend is empty too."""
         if mode not in ("prediction", "correct") or projection.predictions is not None:
             return ""
+        if self.target_range:
+            return "no classes here: showing the target values"
         if not self.class_names:
             return "no classes here: one colour for all"
         return "no class predictions in this model: showing classes"
@@ -268,12 +275,9 @@ class Overlay:
     def _legend(self, mode: str, projection: Projection) -> None:
         """What the point colours mean, in the mode that applies (after any fall-back to classes)."""
         if mode == "neuron" and projection.neuron_range is not None:
-            lo, hi = projection.neuron_range
-            imgui.text(f"{lo:.3g}")
-            imgui.same_line()
-            _color_bar(viridis(LEGEND_BAR_STOPS), imgui.ImVec2(150, imgui.get_text_line_height()))
-            imgui.same_line()
-            imgui.text(f"{hi:.3g}")
+            _value_bar(*projection.neuron_range)
+        elif mode == "class" and self.target_range:
+            _value_bar(*self.target_range)
         elif mode == "correct":
             _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2, key="correct")
         elif self.class_names:
@@ -316,6 +320,15 @@ def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int, key: 
         imgui.color_button(f"##{key}{index}", imgui.ImVec4(red, green, blue, 1.0), flags, imgui.ImVec2(14, 14))
         imgui.same_line()
         imgui.text(name)
+
+
+def _value_bar(lo: float, hi: float) -> None:
+    """The viridis scale of a value colouring, between the values at its two ends."""
+    imgui.text(f"{lo:.3g}")
+    imgui.same_line()
+    _color_bar(viridis(LEGEND_BAR_STOPS), imgui.ImVec2(150, imgui.get_text_line_height()))
+    imgui.same_line()
+    imgui.text(f"{hi:.3g}")
 
 
 def _color_bar(colors: np.ndarray, size: imgui.ImVec2) -> None:
