@@ -370,3 +370,31 @@ def test_a_picture_or_video_panel_leaves_out_the_live_windows_controls(imgui_lay
     controls.clear()
     draw_frame(imgui_layer, ViewState(n_layers=2), status, projection, Overlay("Talk", "", "", interactive=False))
     assert not [label for label in controls if not label.startswith("##")], controls  # arrows' ids only, if any
+
+
+@pytest.mark.parametrize("interactive", [True, False], ids=["live", "picture"])
+def test_the_panel_keeps_one_width_while_the_layers_are_swept(imgui_layer, interactive):
+    """The x/y/z pickers of a layer through PCA, or a long module name, used to widen the panel (and
+    shift the scene framed beside it) halfway through a recorded sweep."""
+    from dataclasses import replace
+
+    from viz3d.ui.overlay import Overlay
+
+    projection = projection_of(np.zeros((3, 1, 3)))
+    long_name = "TransformerEncoderLayer (module encoder.layers.0.self_attention)"
+    projection = replace(
+        projection,
+        widths=[2, 64, 2],
+        layer_labels=["input", "Linear (module 0)", long_name],
+        explained_variance_ratio=np.full((3, 10), 0.1234, np.float32),
+    )
+    overlay = Overlay("Short", interactive=interactive)
+    edges = []
+    for layer in (0, 1, 2):
+        state = ViewState(n_layers=3, show_axes=False)
+        state.set_layer(layer)
+        image = draw_frame(imgui_layer, state, projection=projection, overlay=overlay, size=(1280, 720))
+        title_bar = non_background_mask(image[16:24])  # a row through the panel's title bar
+        edges.append(int(np.nonzero(title_bar.any(axis=0))[0].max()))
+    assert edges[0] == edges[1] == edges[2], f"the panel's right edge moved: {edges}"
+    assert 12 + 440 < edges[0] < 12 + 500  # wide for the long name, which wraps past 480 pixels

@@ -23,6 +23,9 @@ MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
 LEGEND_BAR_STOPS = 16  # colours along a value legend's bar (ImGui blends between them)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
+WRAP = 360  # where the panel's text wraps at least, in window pixels from its left edge
+AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
+MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 TARGET_LABEL = "target value"  # what "class" colours for a regression
@@ -56,6 +59,7 @@ class Overlay:
         # False for pictures and videos: what the panel tells the audience, without the live window's
         # controls (Play/Step, the history slider, view switches, recording, help)
         self.interactive = interactive
+        self.wrap = float(WRAP)  # where text wraps in this frame's panel (see `_steady_width`)
         # a regression's target values, which the "class" mode colours along viridis: their scale's ends
         self.target_range = None if targets is None else value_range(targets)
 
@@ -65,6 +69,9 @@ class Overlay:
             return
         imgui.set_next_window_pos(imgui.ImVec2(12, 12), imgui.Cond_.first_use_ever)
         imgui.set_next_window_size(imgui.ImVec2(380, 0), imgui.Cond_.first_use_ever)
+        width = _steady_width(projection, pickers=self.interactive)  # pictures show no pickers
+        self.wrap = width - imgui.get_style().window_padding.x  # text fills the panel's steady width
+        imgui.set_next_window_size_constraints(imgui.ImVec2(width, 0.0), imgui.ImVec2(imgui.FLT_MAX, imgui.FLT_MAX))
         imgui.set_next_window_bg_alpha(0.82)
         imgui.push_style_var(imgui.StyleVar_.alpha, state.panel_alpha)
         imgui.begin(
@@ -72,7 +79,7 @@ class Overlay:
         )
         state.panel_right, state.panel_bottom = _panel_room()
         compact = imgui.get_io().display_size.y < COMPACT_BELOW  # a small picture: the essentials only
-        imgui.push_text_wrap_pos(360)
+        imgui.push_text_wrap_pos(self.wrap)
         imgui.text(self.title)
         if self.description and not compact:
             imgui.text_colored(MUTED, self.description)
@@ -94,7 +101,7 @@ class Overlay:
         if self.interactive:
             _, state.adaptive_detail = imgui.checkbox("adaptive detail", state.adaptive_detail)
         if state.detail_note:
-            imgui.push_text_wrap_pos(360)
+            imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(LOOK_FOR, state.detail_note)
             imgui.pop_text_wrap_pos()
         if self.interactive:
@@ -109,7 +116,7 @@ class Overlay:
             imgui.same_line()
             imgui.text_colored(ERROR_RED, "recording (R stops)")
         if state.status_line:
-            imgui.push_text_wrap_pos(360)
+            imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(MUTED, state.status_line)
             imgui.pop_text_wrap_pos()
         if not compact and imgui.tree_node("keys and mouse"):
@@ -121,7 +128,7 @@ class Overlay:
             if status.loss is None and status.accuracy is None and self.no_accuracy == "-":
                 imgui.text_colored(MUTED, "a fixed map: nothing to train")
             else:  # a model shown as it is (viz3d.picture): how well it does, or why that is not known
-                imgui.push_text_wrap_pos(360)
+                imgui.push_text_wrap_pos(self.wrap)
                 imgui.text(f"not training:  {self._scores(status)}")
                 imgui.pop_text_wrap_pos()
             return
@@ -137,11 +144,11 @@ class Overlay:
             imgui.text(f"step {status.step:,}")
         else:  # a picture or video: where training is, not buttons to drive it
             imgui.text(f"step {status.step:,}" + ("    training" if status.playing else ""))
-        imgui.push_text_wrap_pos(360)  # a long reason for no accuracy wraps rather than widening the panel
+        imgui.push_text_wrap_pos(self.wrap)  # a long reason for no accuracy wraps rather than widening the panel
         imgui.text(self._scores(status))
         imgui.pop_text_wrap_pos()
         if status.error:
-            imgui.push_text_wrap_pos(360)
+            imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(ERROR_RED, status.error)
             imgui.pop_text_wrap_pos()
             if status.error_detail and imgui.tree_node("traceback"):
@@ -175,7 +182,9 @@ class Overlay:
         labels = projection.layer_labels if projection is not None else []
         shown = min(int(round(state.layer)), len(labels) - 1) if labels else 0
         label = labels[shown] if labels else "waiting for the first snapshot"
-        imgui.text(f"layer {shown} (of 0-{state.last_layer}): {label}")
+        imgui.push_text_wrap_pos(self.wrap)  # only a very long module name wraps (see `_steady_width`)
+        imgui.text(_layer_line(shown, state.last_layer, label))
+        imgui.pop_text_wrap_pos()
         if projection is not None and projection.layer_names[shown] in projection.bad_layers:
             imgui.text_colored(ERROR_RED, "NaN or Inf activations here: this layer is skipped")
         if imgui.arrow_button("##previous", imgui.Dir.left):
@@ -190,17 +199,24 @@ class Overlay:
             state.step_layer(+1)
 
     def _axes(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
-        """x/y/z component pickers for the layer shown, when it is wide enough to need PCA."""
+        """x/y/z component pickers for the layer shown, when it is wide enough to need PCA (in a picture,
+        which has no use for pickers, the components shown, as text)."""
         if projection is None:
             return
         shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
         name, width = projection.layer_names[shown], projection.widths[shown]
         if width > 3:
             ratios = projection.explained_variance_ratio[shown]
-            options = [f"PC{i + 1} ({100 * r:.1f}%)" for i, r in enumerate(ratios) if r == r]  # skip NaN
             axes = list(state.axes.get(name, projection.axes[shown]))
+            if not self.interactive:  # a picture: which components are shown, in a line of text
+                shown_axes = [
+                    f"{axis} PC{pc + 1} {100 * ratios[pc]:.1f}%" for axis, pc in zip("xyz", axes, strict=True)
+                ]
+                imgui.text("  ".join(shown_axes))
+                return
+            options = [f"PC{i + 1} ({100 * r:.1f}%)" for i, r in enumerate(ratios) if r == r]  # skip NaN
             for slot, axis_name in enumerate("xyz"):
-                imgui.set_next_item_width(125)
+                imgui.set_next_item_width(AXIS_PICKER_WIDTH)
                 changed, picked = imgui.combo(f"{axis_name}##axis{slot}", axes[slot], options)
                 if changed:
                     axes[slot] = picked
@@ -233,24 +249,30 @@ class Overlay:
     def _colors(self, state: ViewState, projection: Projection | None) -> None:
         modes = list(COLOR_LABELS)
         names = [TARGET_LABEL if self.target_range and mode == "class" else COLOR_LABELS[mode] for mode in modes]
-        imgui.set_next_item_width(180)
-        changed, index = imgui.combo("colour by", modes.index(state.color_by), names)
-        if changed:
-            state.color_by = modes[index]
+        if self.interactive:
+            imgui.set_next_item_width(180)
+            changed, index = imgui.combo("colour by", modes.index(state.color_by), names)
+            if changed:
+                state.color_by = modes[index]
+        else:  # a picture: what the colours show, as text
+            imgui.text(f"colour by {names[modes.index(state.color_by)]}")
         if state.color_by == "neuron" and projection is not None:
             shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
             here = projection.layer_names[shown]
             layer, unit = state.pick_neuron(projection.layer_names)
             index = projection.layer_names.index(layer)
             width = projection.widths[index]
-            imgui.set_next_item_width(160)
-            changed, unit = imgui.slider_int(f"unit of layer {index}", min(unit, width - 1), 0, width - 1)
-            if changed:
-                state.neuron = (layer, unit)
-            if self.interactive and layer != here and imgui.button(f"use layer {shown}'s units instead"):
-                state.neuron = (here, 0)
+            if not self.interactive:
+                imgui.text(f"unit {min(unit, width - 1)} of layer {index}")
+            else:
+                imgui.set_next_item_width(160)
+                changed, unit = imgui.slider_int(f"unit of layer {index}", min(unit, width - 1), 0, width - 1)
+                if changed:
+                    state.neuron = (layer, unit)
+                if layer != here and imgui.button(f"use layer {shown}'s units instead"):
+                    state.neuron = (here, 0)
         if projection is not None and (note := self.fallback_note(state.color_by, projection)):
-            imgui.push_text_wrap_pos(360)
+            imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(MUTED, note)
             imgui.pop_text_wrap_pos()
         if projection is not None:
@@ -343,6 +365,27 @@ def _color_bar(colors: np.ndarray, size: imgui.ImVec2) -> None:
         low, high = packed[index], packed[index + 1]
         draw.add_rect_filled_multi_color(top_left, bottom_right, low, high, high, low)
     imgui.dummy(size)
+
+
+def _layer_line(shown: int, last: int, label: str) -> str:
+    return f"layer {shown} (of 0-{last}): {label}"
+
+
+def _steady_width(projection: Projection | None, pickers: bool) -> float:
+    """The panel's least width: that of its widest row on any layer, so that it keeps one width while the
+    layers are swept and the scene framed beside it stays put. (It widened whenever a layer through PCA
+    brought the principal-component pickers' row, or a layer had a long name.) Layer names longer than
+    `MAX_LAYER_LINE` wrap instead."""
+    style = imgui.get_style()
+    widest = WRAP - style.window_padding.x  # the wrapped text
+    if projection is not None:
+        last = len(projection.layer_labels) - 1
+        lines = [imgui.calc_text_size(_layer_line(i, last, label)).x for i, label in enumerate(projection.layer_labels)]
+        widest = max(widest, min(max(lines, default=0.0), MAX_LAYER_LINE))
+        if pickers and any(width > 3 for width in projection.widths):
+            picker = AXIS_PICKER_WIDTH + style.item_inner_spacing.x + imgui.calc_text_size("x").x
+            widest = max(widest, 3 * picker + 2 * style.item_spacing.x)
+    return widest + 2 * style.window_padding.x
 
 
 def _panel_room() -> tuple[float, float]:
