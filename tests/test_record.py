@@ -426,6 +426,25 @@ def test_a_recording_captures_after_every_frame_that_trained(tmp_path, monkeypat
     assert captured == [0, 428, 857, 1285, 1714, 2142, 2571, 3000]
 
 
+def test_a_keyframe_at_the_recordings_duration_is_on_its_last_frame(tmp_path, monkeypatch):
+    """Frames at i / fps ended 1/fps short of the duration, so a tour's last keyframe was never shown."""
+    from viz3d.app.recorder import RecordRequest, record
+    from viz3d.app.state import ViewState
+    from viz3d.app.tour import frame_time
+    from viz3d.presets import load_preset
+
+    layers = []
+    set_layer = ViewState.set_layer
+    monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
+    tour = '\n[[tour.keyframes]]\ntime = 0.0\nlayer = 0\n\n[[tour.keyframes]]\ntime = 1.0\nlayer = 3\n'
+    path = tmp_path / "tour.toml"
+    path.write_text((REPO / "presets" / "spirals.toml").read_text() + tour)
+    record(load_preset(str(path)), RecordRequest(out=str(tmp_path / "t.mp4"), size=(96, 64), fps=30, frames=30))
+    assert layers[-30] == 0.0 and layers[-1] == 3.0  # first and last frame: the first and last keyframe
+    assert [frame_time(i, 30, 30) for i in (0, 29)] == [0.0, 1.0]
+    assert frame_time(15, 30, 30) == pytest.approx(15 / 29)  # evenly between
+
+
 def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest(tmp_path, monkeypatch):
     from viz3d.app.recorder import RecordRequest, record, steps_to_train
     from viz3d.presets import load_preset

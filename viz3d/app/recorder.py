@@ -1,16 +1,17 @@
 """Deterministic offscreen recording: a fixed-step clock drives training, the tour and the frames.
 
-Frame i is at time i / fps. Before drawing it, training advances if the tour says training is on, in
-lockstep, on this thread: no timing decides anything, so the same command gives the same frames.
-Frame 0 shows the model as the recording starts; the steps are spread evenly over the frames that
-train, and the default tour trains faster where it must to finish the preset's ``steps`` while it
-trains (`steps_to_train`), so its sweep through the layers shows the trained model. A video has time
-the live view lacks, so it captures after every frame that trained (smooth motion: every 10 steps was
-a jump 6 times a second) while the probe is small enough (`SMOOTH_CAPTURE_ROWS`); past that, once in
-a frame whose steps cross a multiple of the preset's ``capture_every``. Each frame is drawn into a 4×
-multisampled framebuffer (with the overlay unless ``ui=False``) and handed to a `FrameWriter`.
-Ctrl-C, or a training step that fails, ends the recording early and keeps what was rendered, as a
-playable file under the target name.
+Frame i of n shows the tour at time i·(n/fps)/(n-1) (`frame_time`: the last frame at the recording's
+duration, so a keyframe there is shown) and is written at i/fps. Before drawing it, training advances if
+the tour says training is on, in lockstep, on this thread: no timing decides anything, so the same
+command gives the same frames. Frame 0 shows the model as the recording starts; the steps are spread
+evenly over the frames that train, and the default tour trains faster where it must to finish the
+preset's ``steps`` while it trains (`steps_to_train`), so its sweep through the layers shows the trained
+model. A video has time the live view lacks, so it captures after every frame that trained (smooth
+motion: every 10 steps was a jump 6 times a second) while the probe is small enough
+(`SMOOTH_CAPTURE_ROWS`); past that, once in a frame whose steps cross a multiple of the preset's
+``capture_every``. Each frame is drawn into a 4× multisampled framebuffer (with the overlay unless
+``ui=False``) and handed to a `FrameWriter`. Ctrl-C, or a training step that fails, ends the recording
+early and keeps what was rendered, as a playable file under the target name.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
 from viz3d.app.state import FIT_SECONDS, fit_rows
 from viz3d.app.still import overlay_fits, picture_overlay
-from viz3d.app.tour import default_tour, tour_at
+from viz3d.app.tour import default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
 from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
@@ -118,8 +119,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     preset = with_layer_positions(preset, projection.layer_names, projection.layer_labels)  # names, "last", labels
     n_layers = len(projection.layer_names)
     n_frames, fps = request.n_frames, request.fps
-    last_frame_time = max(n_frames - 1, 1) / fps  # the default tour ends on the last frame drawn
-    keyframes = preset.tour.keyframes or default_tour(last_frame_time, preset.view, n_layers).keyframes
+    duration = n_frames / fps  # the last frame shows the tour at this time (see `frame_time`)
+    keyframes = preset.tour.keyframes or default_tour(duration, preset.view, n_layers).keyframes
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
     names, labels = projection.layer_names, projection.layer_labels
     state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)
@@ -134,7 +135,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
         session.neuron = neuron
         projection = session.reproject()
     # Frame 0 shows the model as the recording starts; training runs between frames, in even shares.
-    training = [tour_at(keyframes, i / fps, preset.view, n_layers).training for i in range(n_frames)]
+    times = [frame_time(i, n_frames, fps) for i in range(n_frames)]
+    training = [tour_at(keyframes, t, preset.view, n_layers).training for t in times]
     frames_that_train = sum(training[1:])
     remaining = None if preset.tour.keyframes else preset.training.steps - session.step
     total = steps_to_train(frames_that_train, preset.training.steps_per_frame, remaining, request.train_steps)
@@ -167,7 +169,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                 if stop.requested:
                     interrupted = True
                     break
-                point = tour_at(keyframes, index / fps, preset.view, n_layers)
+                point = tour_at(keyframes, times[index], preset.view, n_layers)
                 if index > 0 and point.training and session.trainable:
                     before = session.step
                     trained_frames += 1

@@ -73,6 +73,14 @@ def _interpolate(keyed: list[tuple[float, float]], time: float) -> float:
     return keyed[-1][1]
 
 
+def frame_time(index: int, n_frames: int, fps: float) -> float:
+    """The tour time frame ``index`` of ``n_frames`` shows: 0 on the first frame and the recording's
+    duration (``n_frames / fps``) on the last, evenly between. At ``index / fps`` the last frame came
+    1/fps short, and a keyframe at ``time = duration`` was never shown; the stretch is 1/(n-1), a
+    sixth of a percent in 10 s at 60 fps."""
+    return index * (n_frames / fps) / max(n_frames - 1, 1)
+
+
 def default_tour(duration: float, view: ViewSpec, n_layers: int) -> TourSpec:
     """Train for the first half while orbiting a quarter turn; then stop and sweep input → output."""
     last = float(n_layers - 1)
