@@ -305,8 +305,40 @@ def test_a_neuron_layer_the_model_lacks_is_one_line_naming_the_key(tmp_path):
     for command, options in commands.items():
         result = run_cli(command, str(path), *options)
         assert result.returncode == 2, result.stderr
-        assert "typo.toml: [view] neuron_layer: unknown layer 'inptu': use one of input, 0" in result.stderr
+        assert (
+            "typo.toml: [view] neuron_layer: unknown layer 'inptu': use last, a position from 0 to 9" in result.stderr
+        )
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [(2, "1"), ("2", "1"), (-1, "8"), ("last", "8"), ("input", "input"), ("tanh (module 1)", "1")],
+)
+def test_the_neuron_layer_is_given_as_any_layer_is(given, named):
+    """A position (3 or "3", as for `layer`), last, a name or the panel's label; "3" used to mean the
+    module named 3, which the panel calls layer 4, while `layer = 3` meant layer 3."""
+    from dataclasses import replace
+
+    from viz3d.app.preset_view import preset_view_state
+
+    preset = load_preset("spirals")
+    preset = replace(preset, view=replace(preset.view, color_by="neuron", neuron_layer=given, neuron_index=1))
+    names = ["input", *map(str, range(9))]
+    labels = ["input", *(f"{'Linear' if k % 2 == 0 else 'Tanh'} (module {k})" for k in range(9))]
+    state = preset_view_state(preset, names, [2] * 10, labels=labels)
+    assert state.neuron == (named, 1)
+
+
+def test_a_neuron_layer_between_two_layers_is_refused():
+    from dataclasses import replace
+
+    from viz3d.app.preset_view import preset_view_state
+
+    preset = load_preset("spirals")
+    preset = replace(preset, view=replace(preset.view, color_by="neuron", neuron_layer="2.5"))
+    with pytest.raises(PresetError, match=r"neuron_layer: '2.5' lies between two layers: name one layer, such as 2"):
+        preset_view_state(preset, ["input", "0", "1", "2"], [2] * 4)
 
 
 def test_a_neuron_index_past_the_layer_is_one_line_and_regression_says_why_no_accuracy(tmp_path):
@@ -329,3 +361,17 @@ def test_arrow_labels_belong_to_the_scene_and_stay_without_the_panel(tmp_path):
         image = np.asarray(Image.open(picture).convert("RGB")).astype(int)
         label_text = (np.abs(image - [255, 158, 191]).max(axis=-1) <= 60).sum()  # ARROW_TEXT, antialiased
         assert label_text > 10, picture  # none at all before
+
+
+def test_the_live_window_gets_the_neuron_layer_by_name(monkeypatch):
+    """The live loop's state has no layer labels: `viz3d run` hands it the name the preset's form means."""
+    from dataclasses import replace
+
+    from viz3d.app import live
+
+    preset = load_preset("spirals")
+    preset = replace(preset, view=replace(preset.view, color_by="neuron", neuron_layer="Tanh (module 1)"))
+    views = []
+    monkeypatch.setattr(live, "run_session", lambda session, view, **kwargs: views.append(view))
+    live.run_preset(preset)
+    assert views[0].neuron_layer == "1" and views[0].neuron_index == 0

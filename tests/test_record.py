@@ -436,7 +436,7 @@ def test_a_keyframe_at_the_recordings_duration_is_on_its_last_frame(tmp_path, mo
     layers = []
     set_layer = ViewState.set_layer
     monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
-    tour = '\n[[tour.keyframes]]\ntime = 0.0\nlayer = 0\n\n[[tour.keyframes]]\ntime = 1.0\nlayer = 3\n'
+    tour = "\n[[tour.keyframes]]\ntime = 0.0\nlayer = 0\n\n[[tour.keyframes]]\ntime = 1.0\nlayer = 3\n"
     path = tmp_path / "tour.toml"
     path.write_text((REPO / "presets" / "spirals.toml").read_text() + tour)
     record(load_preset(str(path)), RecordRequest(out=str(tmp_path / "t.mp4"), size=(96, 64), fps=30, frames=30))

@@ -76,8 +76,8 @@ def live(
 
     With ``labels`` and class logits (N, C) out of the model, the overlay shows the accuracy on ``inputs``;
     otherwise it says why there is none. Float ``labels`` are a regression's targets: points are coloured
-    by their value, and a model with one output per row is scored by its squared error. A model that cannot be watched raises `Viz3dError` before the
-    window opens.
+    by their value, and a model with one output per row is scored by its squared error. A model that
+    cannot be watched raises `Viz3dError` before the window opens.
     """
     from viz3d.app.live import checked_live_options
     from viz3d.app.live import live as run_live

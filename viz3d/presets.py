@@ -95,7 +95,7 @@ class ViewSpec:
     stages: bool = False  # split Linear + activation into W·x, +b, activation
     shared_scale: bool = False  # one display scale for all layers (else each layer fills the view)
     color_by: str = "class"  # class, prediction, correct, neuron
-    neuron_layer: str = ""  # color_by = "neuron": which layer ...
+    neuron_layer: int | str = ""  # color_by = "neuron": which layer (given as `layer` is, whole) ...
     neuron_index: int = 0  # ... and which unit of it
 
 

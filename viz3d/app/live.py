@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,10 +52,13 @@ def run_preset(
     """Open a window and train ``preset`` live until the window is closed (or ``max_frames`` are shown)."""
     session = session_from_preset(preset, device=device)
     snapshot = session.tracker.snapshot()  # one probe forward: the [view]'s layer and neuron, before the window
-    preset_view_state(preset, snapshot.layer_names, snapshot.widths, labels=snapshot.labels())
+    state = preset_view_state(preset, snapshot.layer_names, snapshot.widths, labels=snapshot.labels())
+    view = preset.view
+    if state.neuron is not None and view.neuron_layer != "":  # by name: the window's state has no labels
+        view = replace(view, neuron_layer=state.neuron[0])
     run_session(
         session,
-        preset.view,
+        view,
         title=preset.title,
         description=preset.description,
         look_for=preset.look_for,

@@ -3,7 +3,8 @@
 `viz3d run`, `render` and `record` (and `viz3d.picture`/`video`, whose options become a preset) all
 check the preset's layers and neuron here, before any training, so a layer the model lacks is one
 line naming the file and the key. A layer is given as a position (negative counts from the end, a
-fraction is a morph in progress), ``last``, a layer's name, or its label as the panel shows it.
+fraction is a morph in progress), ``last``, a layer's name, or its label as the panel shows it; the
+layer a neuron is coloured from is given the same way (`resolve_neuron_layer`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ def preset_view_state(
     if layer is not None:
         state.set_layer(resolve_layer(layer, layer_names, labels))
     try:  # a neuron_layer left out means a unit of the layer shown first
+        if preset.view.neuron_layer != "":
+            named = resolve_neuron_layer(preset.view.neuron_layer, layer_names, labels)
+            state.neuron = (named, preset.view.neuron_index)
         state.pick_neuron(layer_names, widths)
     except Viz3dError as err:
         raise PresetError(f"{preset.path}: [view] {err}") from None
@@ -91,6 +95,18 @@ def resolve_layer(layer: str | float, layer_names: list[str], labels: list[str] 
         shown = int(given) if given.is_integer() else given
         raise Viz3dError(f"layer {shown} is out of range: this model has layers 0 to {last} (or -{last + 1} to -1)")
     return value
+
+
+def resolve_neuron_layer(layer: int | str, layer_names: list[str], labels: list[str] | None = None) -> str:
+    """The name of the layer a [view] ``neuron_layer`` means, given as any layer is (see `resolve_layer`:
+    "3" and 3 are position 3, as for ``layer``) but whole, since a neuron belongs to one layer."""
+    try:
+        position = resolve_layer(layer, layer_names, labels)
+    except Viz3dError as err:
+        raise Viz3dError(f"neuron_layer: {err}") from None
+    if not position.is_integer():
+        raise Viz3dError(f"neuron_layer: {layer!r} lies between two layers: name one layer, such as {int(position)}")
+    return layer_names[int(position)]
 
 
 def _is_number(text: str) -> bool:
