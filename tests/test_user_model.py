@@ -3,8 +3,10 @@ view's accuracy, and errors that reach the terminal before any window opens."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -115,7 +117,7 @@ def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
     y = (x[:, 0] > 0).long()
     one_hot = nn.functional.one_hot(y, 2)
     assert refused(x, one_hot) == (
-        "labels: shape (40, 2) is not one label per input: pass class indices of shape (40,), "
+        "labels: shape (40, 2) is not one label per input: pass shape (40,), "
         "e.g. y.argmax(1) if y is one-hot (integer labels colour points by class, float targets by value)"
     )
     assert "e.g. y.squeeze(1) (integer labels colour points by class" in refused(x, y[:, None])
@@ -308,9 +310,13 @@ def test_a_step_that_reports_its_own_accuracy_keeps_it():
     ("model", "labels", "why"),
     [
         (mlp(), None, "n/a (no labels)"),
-        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.ones(40), "n/a (regression)"),
-        (mlp(), torch.ones(40), "labels are not class"),
-        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.ones(40).long(), "(N, 1) is not class"),
+        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)), torch.linspace(-1, 2, 40), "n/a (regression)"),
+        (mlp(), torch.full((40,), 0.5), "labels are not class"),
+        (
+            nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)),
+            torch.arange(40) % 3,
+            "(N, 1) is not class logits: for a regression pass y.float()",
+        ),
         (mlp(), torch.arange(40) % 3, "labels 0..2, output has 2 classes"),
     ],
 )
@@ -334,15 +340,91 @@ def test_a_regressor_shown_as_it_is_scores_its_mean_squared_error():
     assert session.last_stats.loss == pytest.approx(expected, rel=1e-5) and session.last_stats.accuracy is None
 
 
+def one_logit(sigmoid: bool = False) -> nn.Sequential:
+    layers = [nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)]
+    return nn.Sequential(*layers, nn.Sigmoid()) if sigmoid else nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bool, torch.long])
+def test_a_single_logit_with_zero_one_labels_is_a_binary_classifier(dtype):
+    """BCEWithLogitsLoss's usual set-up: it was scored as a regression (MSE of logits, 236 in a review)
+    and its points lost their class colours."""
+    from viz3d.train.user_session import user_session
+
+    torch.manual_seed(0)
+    model, x = one_logit(), torch.randn(60, 2)
+    y = (x[:, 0] > 0).to(dtype)
+    session, no_accuracy = user_session(model, x, y)
+    with torch.no_grad():
+        logit = model(x)[:, 0]
+    expected_loss = float(nn.functional.binary_cross_entropy_with_logits(logit, y.float()))
+    expected_accuracy = float(((logit > 0) == y.bool()).float().mean())
+    assert no_accuracy == "-" and session.n_classes == 2
+    assert session.last_stats.loss == pytest.approx(expected_loss, rel=1e-5)
+    assert session.last_stats.accuracy == pytest.approx(expected_accuracy)
+    assert session.probe.targets is None and session.probe.labels.tolist() == y.long().tolist()
+    projection = session.capture()
+    assert projection.predictions.tolist() == (logit > 0).long().tolist()  # so it colours by prediction
+
+
+def test_a_model_ending_in_a_sigmoid_is_scored_on_probabilities():
+    from viz3d.train.user_session import user_session
+
+    torch.manual_seed(0)
+    model, x = one_logit(sigmoid=True), torch.randn(60, 2)
+    y = (x[:, 1] > 0).float()
+    session, _ = user_session(model, x, y)
+    with torch.no_grad():
+        probability = model(x)[:, 0]
+    assert session.last_stats.loss == pytest.approx(float(nn.functional.binary_cross_entropy(probability, y)), 1e-5)
+    assert session.last_stats.accuracy == pytest.approx(float(((probability > 0.5) == y.bool()).float().mean()))
+    assert session.capture().predictions.tolist() == (probability > 0.5).long().tolist()
+
+
+def test_float_class_ids_and_boolean_labels_of_a_classifier_are_classes():
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(40, 2)
+    for y in (torch.arange(40.0) % 2, torch.arange(40) % 2 == 1):
+        session, no_accuracy = user_session(mlp(), x, y)
+        assert no_accuracy == "-" and session.last_stats.accuracy is not None
+        assert session.probe.targets is None and session.probe.labels.tolist() == (torch.arange(40) % 2).tolist()
+
+
+def test_a_regressions_column_of_targets_is_taken_and_a_nan_target_named():
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(40, 2)
+    y = (x[:, 0] - 2 * x[:, 1])[:, None]  # (N, 1), as MSELoss wants it
+    session, no_accuracy = user_session(one_logit(), x, y)
+    assert no_accuracy == "n/a (regression)" and session.probe.targets.shape == (40,)
+    y[7] = float("nan")
+    y[9] = float("inf")
+    assert refused(x, y) == (
+        "labels: row 7 is NaN or Inf (2 of 40 rows): drop those rows or fill them, "
+        "since one NaN target makes the whole loss NaN"
+    )
+    assert refused(x, torch.randn(40, 3)).startswith(
+        "labels: shape (40, 3) is not one label per input: pass shape (40,), e.g. y[:, 0]"
+    )
+
+
 def test_the_reason_is_drawn_where_the_accuracy_would_be(headless_live):
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
-    x, y = torch.randn(40, 2), torch.ones(40, dtype=torch.long)
+    x, y = torch.randn(40, 2), torch.arange(40) % 3
 
     def train_step(step):
         return 0.25
 
     panel = headless_live(model, x, y, train_step, until=lambda panel: panel.last("loss 0.25"))
-    assert panel.last("loss ") == "loss 0.25    accuracy n/a (output (N, 1) is not class logits)"
+    # too long for one line: the reason starts its own, "accuracy" beside it, not parted from it
+    assert panel.last("loss ") == "loss 0.25"
+    assert (
+        panel.last("accuracy ") == "accuracy n/a (output (N, 1) is not class logits: for a regression pass y.float())"
+    )
+    x, y = torch.randn(40, 2), (torch.arange(40) % 2).long()
+    panel = headless_live(mlp(), x, y, train_step, until=lambda panel: panel.last("loss 0.25"))
+    assert re.fullmatch(r"loss 0\.25    accuracy \d+\.\d%", panel.last("loss "))  # short enough for one line
 
 
 # --- viz3d.picture and viz3d.video: the user's model, headless ----------------------------------------
@@ -354,7 +436,6 @@ def xor_data(rows: int = 400) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_picture_renders_the_model_as_it_is_with_its_accuracy(tmp_path):
-    import numpy as np
     from helpers import non_background_mask
     from PIL import Image
 
@@ -469,7 +550,6 @@ def test_the_output_file_passed_where_the_labels_go_is_named_as_such(tmp_path, f
 
 
 def test_video_writes_pngs_into_an_existing_folder_given_as_a_path(tmp_path):
-    import numpy as np
     from PIL import Image
 
     x, y = xor_data(50)
@@ -500,17 +580,19 @@ def test_a_model_shown_as_it_is_shows_its_scores_or_why_there_are_none(tmp_path,
     x, y = xor_data(100)
     panel = PanelText(monkeypatch)
     viz3d.picture(mlp(), x, y, tmp_path / "labelled.png", size=(640, 360))
-    assert "%" in panel.last("not training:  loss ") and panel.last("a fixed map") is None
+    assert panel.last("not training:  loss ") and panel.last("a fixed map") is None
+    assert re.search(r"accuracy \d+\.\d%$", panel.last("accuracy ") or panel.last("not training:  loss "))
     viz3d.picture(mlp(), x, None, tmp_path / "unlabelled.png", size=(640, 360))
-    assert panel.last("not training:  loss ") == "not training:  loss -    accuracy n/a (no labels)"
+    assert panel.last("not training:  loss ") == "not training:  loss -"
+    assert panel.last("accuracy ") == "accuracy n/a (no labels)"
     panel.lines.clear()
     viz3d.video(mlp(), x, y, tmp_path / "still.mp4", frames=2, size=(640, 360))  # no train_step
-    assert "%" in panel.last("not training:  loss ") and panel.last("a fixed map") is None
+    assert panel.last("not training:  loss ") and panel.last("a fixed map") is None
+    assert re.search(r"accuracy \d+\.\d%$", panel.last("accuracy ") or panel.last("not training:  loss "))
 
 
 def test_a_regressions_points_are_coloured_by_their_targets_with_the_scale_in_the_panel(tmp_path, monkeypatch):
     """Float labels are a regression's targets: viridis from low to high, not every point class 0."""
-    import numpy as np
     from helpers import non_background_mask
     from PIL import Image
 
@@ -599,3 +681,10 @@ def test_live_options_are_checked_before_any_window(no_window, options, message)
     with pytest.raises(Viz3dError) as caught:
         viz3d.live(mlp(), x, y, **options)
     assert str(caught.value).startswith("viz3d.live(): ") and message in str(caught.value)
+
+
+def test_targets_that_are_all_equal_get_one_swatch_not_a_scale(tmp_path, monkeypatch):
+    panel = PanelText(monkeypatch)
+    x = torch.randn(50, 2)
+    viz3d.picture(one_logit(), x, torch.full((50,), 2.5), tmp_path / "flat.png", size=(640, 360))
+    assert "all 2.5" in panel.lines and "2.5" not in panel.lines  # no "2.5 [bar] 2.5"

@@ -217,7 +217,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                 context.close()
     if writer.note:
         warn(writer.note)
-    kept = f"kept the {writer.frames} frames rendered so far in {path}" if path else "nothing was written"
+    frames = "the 1 frame" if writer.frames == 1 else f"the {writer.frames} frames"
+    kept = f"kept {frames} rendered so far in {path}" if path else "nothing was written"
     if interrupted:
         print(f"viz3d: interrupted: {kept}", file=sys.stderr)
     if failure is not None:

@@ -7,7 +7,7 @@ the mean, mapped back into input space, so the picture shows how the network war
 Arrow seeds (points and vectors in input space) are pushed forward separately (see `pushforward`).
 
 `check_inputs` refuses, in one line naming the fix, user inputs and labels that cannot be watched
-(no batch dimension, NaN or Inf rows, labels that are not one per row); `viz3d.watch` and
+(no batch dimension, NaN or Inf rows, labels that are not one per row, or NaN targets); `viz3d.watch` and
 `viz3d.live` call it before anything else.
 """
 
@@ -72,9 +72,7 @@ def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> No
     n = len(inputs)
     if n == 0:
         raise Viz3dError(f"inputs: shape {shape} has no rows: pass at least one input row")
-    values = inputs.detach()
-    finite_sum = not values.is_floating_point() or bool(torch.isfinite(values.sum()))  # no full-size temporary
-    bad = [] if finite_sum else (~torch.isfinite(values.flatten(1))).any(dim=1).nonzero().flatten()
+    bad = _rows_not_finite(inputs)
     if len(bad):
         raise Viz3dError(
             f"inputs: row {int(bad[0])} has NaN or Inf values ({len(bad)} of {n} rows): "
@@ -82,14 +80,33 @@ def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> No
         )
     if labels is None:
         return
-    if labels.ndim != 1:
-        hint = "y.squeeze(1)" if tuple(labels.shape) == (n, 1) else "y.argmax(1) if y is one-hot"
+    shape = tuple(labels.shape)
+    column = labels.is_floating_point() and shape == (n, 1)  # a regression's targets, as MSELoss wants them
+    if labels.ndim != 1 and not column:
+        if labels.is_floating_point() and labels.ndim == 2:
+            hint = "y[:, 0] for the first target"
+        else:
+            hint = "y.squeeze(1)" if shape == (n, 1) else "y.argmax(1) if y is one-hot"
         raise Viz3dError(
-            f"labels: shape {tuple(labels.shape)} is not one label per input: pass class indices of shape ({n},), "
-            f"e.g. {hint} (integer labels colour points by class, float targets by value)"
+            f"labels: shape {shape} is not one label per input: pass shape ({n},), e.g. {hint} "
+            "(integer labels colour points by class, float targets by value)"
         )
     if len(labels) != n:
         raise Viz3dError(f"labels: {len(labels)} labels for {n} inputs: give one label per input row")
+    bad = _rows_not_finite(labels.reshape(n, -1))
+    if len(bad):
+        raise Viz3dError(
+            f"labels: row {int(bad[0])} is NaN or Inf ({len(bad)} of {n} rows): drop those rows or fill them, "
+            "since one NaN target makes the whole loss NaN"
+        )
+
+
+def _rows_not_finite(values: torch.Tensor) -> torch.Tensor:
+    """Indices of the rows of (N, ...) ``values`` holding a NaN or Inf (none for integer tensors)."""
+    values = values.detach()
+    if not values.is_floating_point() or bool(torch.isfinite(values.sum())):  # no full-size temporary
+        return torch.zeros(0, dtype=torch.long)
+    return (~torch.isfinite(values.flatten(1))).any(dim=1).nonzero().flatten()
 
 
 def grid_lattice(lo: np.ndarray, hi: np.ndarray, lines: int, samples: int) -> tuple[np.ndarray, np.ndarray]:

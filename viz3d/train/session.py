@@ -68,6 +68,9 @@ class TrainingSession:
         self._train_step = train_step
         self.title = title
         self.n_classes = n_classes  # > 0: the last layer's outputs are class logits
+        # the last layer's (N, D) output as (N, n_classes) probabilities, where it is not D logits (a single
+        # binary logit, see `scoring`); None: a softmax over n_classes logits
+        self.class_probabilities: Callable[[torch.Tensor], torch.Tensor | None] | None = None
         self.evaluate = evaluate  # loss and accuracy on the whole dataset, in eval mode
         self.shared_forward = shared_forward  # captures hand their probe forward to the next step
         self.neuron: tuple[str, int] | None = None  # colour points by this (layer, unit)'s activation
@@ -159,16 +162,25 @@ class TrainingSession:
         extras: dict = {}
         n_data = self.probe.n_data
         logits = snapshot.activations[snapshot.layer_names[-1]]
-        if self.n_classes and logits.shape[1] == self.n_classes and torch.isfinite(logits).all():
-            extras["predictions"] = logits[:n_data].argmax(dim=1).cpu().numpy()
-            if self.probe.n_regions:
-                extras["region_probs"] = torch.softmax(logits[self.probe.region_rows], dim=1).cpu().numpy()
+        if self.n_classes and torch.isfinite(logits).all():
+            # n_classes logits need no softmax for their argmax; a single binary logit (see `scoring`) does
+            scores = self._class_probs(logits[:n_data]) if self.class_probabilities else logits[:n_data]
+            if scores is not None and scores.shape[1] == self.n_classes:
+                extras["predictions"] = scores.argmax(dim=1).cpu().numpy()
+                if self.probe.n_regions:
+                    extras["region_probs"] = self._class_probs(logits[self.probe.region_rows]).cpu().numpy()
         if self.neuron is not None and self.neuron[0] in snapshot.activations:
             layer, unit = self.neuron
             acts = snapshot.activations[layer]
             values = acts[:n_data, min(unit, acts.shape[1] - 1)].float().cpu().numpy()
             extras["neuron_values"], extras["neuron_range"] = values, value_range(values)
         return extras
+
+    def _class_probs(self, rows: torch.Tensor) -> torch.Tensor | None:
+        """(R, n_classes) class probabilities of these rows of the last layer; None when it has no classes."""
+        if self.class_probabilities is not None:
+            return self.class_probabilities(rows)
+        return torch.softmax(rows, dim=1) if rows.shape[1] == self.n_classes else None
 
     def _shadow_tracker(self) -> LayerTracker:
         if self._shadow is None:

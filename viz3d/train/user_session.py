@@ -1,9 +1,9 @@
 """A training session around a user's own model and ``train_step``, for `viz3d.live`.
 
 It checks up front that the inputs and labels can be watched (`check_inputs`) and that the model can
-(one forward of the user's rows, so errors name the shape they passed), decides whether the output is
-class logits for the labels, and measures accuracy on the drawn points when the user's step reports
-only its loss.
+(one forward of the user's rows, so errors name the shape they passed), decides how the output is
+scored against the labels (`scoring`: classes, one binary logit, a regression, or why not), and
+measures accuracy on the drawn points when the user's step reports only its loss.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from viz3d.capture.probe import check_inputs, make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
-from viz3d.train.session import StepStats, TrainingSession, TrainStep, evaluate_model
+from viz3d.train.scoring import scoring_for
+from viz3d.train.session import StepStats, TrainingSession, TrainStep
 
 ACCURACY_SECONDS = 0.5  # accuracy is measured at each capture and at least this often ...
 ACCURACY_SHARE = 0.1  # ... but never for more than about this share of the training time
@@ -45,6 +46,8 @@ def user_session(
         raise Viz3dError(
             f"train_step: a {type(train_step).__name__}, not a function: pass fn, where fn(step) trains one step"
         )
+    if labels is not None:
+        labels = labels.reshape(len(labels))  # a regression's (N, 1) targets: one value per row
     classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
     spec = ProbeSpec()
     probe = make_probe(
@@ -55,15 +58,12 @@ def user_session(
     # window. One forward of the user's own rows, so an error names the shape they passed.
     data = probe.inputs[: probe.n_data]
     LayerTracker(model, data, layers=layers, stages=stages).snapshot()
-    output = _output(model, data)
-    n_classes, why_not = _class_logits(output, labels)
-    targets = labels.to(data.device, torch.long) if n_classes and labels is not None else None
-    regression = _regression_targets(output, labels)
-    if regression is not None:  # its loss is the squared error; an accuracy it has not
-        targets, why_not = regression.to(data.device), "n/a (regression)"
+    scoring = scoring_for(model, _output(model, data), labels)
+    if scoring.class_labels and probe.targets is not None:  # float class ids or 0/1: colour by class
+        probe = replace(probe, labels=labels.detach().cpu().long().numpy(), targets=None)
 
     def evaluate() -> StepStats:  # loss and accuracy on the drawn points, as `viz3d train` measures presets
-        return evaluate_model(model, data, targets, regression=regression is not None)
+        return scoring.stats(_output(model, data))
 
     session = UserSession(
         model,
@@ -71,11 +71,12 @@ def user_session(
         train_step,  # None: a model to look at, not to train
         title=title or type(model).__name__,
         tracker=tracker,
-        n_classes=n_classes,
-        evaluate=evaluate if targets is not None else None,
+        n_classes=scoring.n_classes,
+        evaluate=evaluate if scoring.kind else None,
         capture_every=capture_every,
     )
-    session.accuracy_note = why_not or "-"
+    session.class_probabilities = scoring.class_probabilities
+    session.accuracy_note = scoring.why_not or "-"
     if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once
         session.last_stats = session.evaluate()
     return session, session.accuracy_note
@@ -121,31 +122,3 @@ def _output(model: nn.Module, data: torch.Tensor) -> object:
             return model(data)
     finally:
         model.train(was_training)
-
-
-def _class_logits(output: object, labels: torch.Tensor | None) -> tuple[int, str | None]:
-    """(C, None) when the model's ``output`` is class logits (N, C) for ``labels``; else (0, why accuracy
-    is not defined), short enough for the overlay's line."""
-    if labels is None:
-        return 0, "n/a (no labels)"
-    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
-        return 0, "n/a (labels are not class indices)"
-    if not isinstance(output, torch.Tensor):
-        return 0, f"n/a (the model returns a {type(output).__name__})"
-    if output.ndim != 2 or output.shape[1] < 2:
-        shape = ", ".join(["N", *map(str, output.shape[1:])])
-        return 0, f"n/a (output ({shape}) is not class logits)"
-    n_classes = output.shape[1]
-    if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
-        return 0, f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)"
-    return n_classes, None
-
-
-def _regression_targets(output: object, labels: torch.Tensor | None) -> torch.Tensor | None:
-    """Float ``labels`` shaped as the model's ``output`` when that is one value per row, (N,) or (N, 1):
-    a regression, scored by its squared error. None otherwise."""
-    if labels is None or not labels.is_floating_point() or not isinstance(output, torch.Tensor):
-        return None
-    if output.shape not in ((len(labels),), (len(labels), 1)):
-        return None
-    return labels.reshape(output.shape).to(output.dtype)

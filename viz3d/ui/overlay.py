@@ -128,9 +128,7 @@ class Overlay:
             if status.loss is None and status.accuracy is None and self.no_accuracy == "-":
                 imgui.text_colored(MUTED, "a fixed map: nothing to train")
             else:  # a model shown as it is (viz3d.picture): how well it does, or why that is not known
-                imgui.push_text_wrap_pos(self.wrap)
-                imgui.text(f"not training:  {self._scores(status)}")
-                imgui.pop_text_wrap_pos()
+                self._scores(status, prefix="not training:  ")
             return
         if self.interactive:
             if imgui.button("Pause" if state.playing else "Play", imgui.ImVec2(70, 0)):
@@ -144,9 +142,7 @@ class Overlay:
             imgui.text(f"step {status.step:,}")
         else:  # a picture or video: where training is, not buttons to drive it
             imgui.text(f"step {status.step:,}" + ("    training" if status.playing else ""))
-        imgui.push_text_wrap_pos(self.wrap)  # a long reason for no accuracy wraps rather than widening the panel
-        imgui.text(self._scores(status))
-        imgui.pop_text_wrap_pos()
+        self._scores(status)
         if status.error:
             imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(ERROR_RED, status.error)
@@ -155,10 +151,18 @@ class Overlay:
                 imgui.text_unformatted(status.error_detail)
                 imgui.tree_pop()
 
-    def _scores(self, status: TrainingStatus) -> str:
+    def _scores(self, status: TrainingStatus, prefix: str = "") -> None:
+        """Loss and accuracy on one line; where that line would wrap, the accuracy (or the reason there is
+        none, which may wrap) starts a line of its own, so that no label is parted from its value."""
         loss = "-" if status.loss is None else f"{status.loss:.4g}"
         accuracy = self.no_accuracy if status.accuracy is None else f"{100 * status.accuracy:.1f}%"
-        return f"loss {loss}    accuracy {accuracy}"
+        line = f"{prefix}loss {loss}    accuracy {accuracy}"
+        room = self.wrap - imgui.get_cursor_pos().x
+        parts = [line] if imgui.calc_text_size(line).x <= room else [f"{prefix}loss {loss}", f"accuracy {accuracy}"]
+        imgui.push_text_wrap_pos(self.wrap)
+        for part in parts:
+            imgui.text(part)
+        imgui.pop_text_wrap_pos()
 
     def _timeline(self, state: ViewState, status: TrainingStatus) -> None:
         steps = status.stored_steps
@@ -345,7 +349,11 @@ def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int, key: 
 
 
 def _value_bar(lo: float, hi: float) -> None:
-    """The viridis scale of a value colouring, between the values at its two ends."""
+    """The viridis scale of a value colouring, between the values at its two ends; one swatch when every
+    point has the same value (they all take the scale's middle colour)."""
+    if not hi > lo:
+        _swatches([(f"all {lo:.3g}", viridis(3)[1])], per_row=1, key="value")
+        return
     imgui.text(f"{lo:.3g}")
     imgui.same_line()
     _color_bar(viridis(LEGEND_BAR_STOPS), imgui.ImVec2(150, imgui.get_text_line_height()))

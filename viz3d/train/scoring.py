@@ -1,0 +1,100 @@
+"""How a user's model is scored against its labels, decided once from one forward of the drawn points.
+
+- **classes**: the output is class logits (N, C) and the labels are class indices below C (integers,
+  or floats that are whole numbers): cross-entropy and argmax accuracy.
+- **binary**: one output per row, (N,) or (N, 1), and labels that are all 0 or 1 (bool, int or float):
+  a binary classifier. Its output is a logit (``BCEWithLogitsLoss``), or a probability when the model
+  ends in ``nn.Sigmoid``; the prediction is class 1 above 0 (a probability above 0.5).
+- **regression**: one output per row and float labels that are not all 0 or 1: the mean squared error,
+  and no accuracy.
+- otherwise nothing is scored, and `Scoring.why_not` says why, short enough for the panel's line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from viz3d.train.session import StepStats
+
+
+@dataclass(frozen=True)
+class Scoring:
+    kind: str = ""  # "classes", "binary", "regression", or "" when the model is not scored
+    n_classes: int = 0  # classes and binary: how many classes the points are coloured by
+    why_not: str | None = None  # shown where the accuracy would be, when there is none
+    targets: torch.Tensor | None = None  # what the output is compared with, shaped for the loss
+    sigmoid_out: bool = False  # binary: the model's output is a probability, not a logit
+
+    @property
+    def class_labels(self) -> bool:
+        """Whether the labels are classes (to colour by class), even where given as floats."""
+        return self.kind in ("classes", "binary")
+
+    def stats(self, output: torch.Tensor) -> StepStats:
+        """Loss, and accuracy where there is one, of ``output`` against the targets."""
+        if self.kind == "classes":
+            accuracy = float((output.argmax(dim=1) == self.targets).float().mean())
+            return StepStats(loss=float(nn.functional.cross_entropy(output, self.targets)), accuracy=accuracy)
+        if self.kind == "binary":
+            score = output.reshape(-1).float()
+            target = self.targets.float()
+            if self.sigmoid_out:
+                loss = nn.functional.binary_cross_entropy(score.clamp(0.0, 1.0), target)
+            else:
+                loss = nn.functional.binary_cross_entropy_with_logits(score, target)
+            predicted = score > (0.5 if self.sigmoid_out else 0.0)
+            return StepStats(loss=float(loss), accuracy=float((predicted == self.targets.bool()).float().mean()))
+        return StepStats(loss=float(nn.functional.mse_loss(output.float(), self.targets)))
+
+    def class_probabilities(self, output: torch.Tensor) -> torch.Tensor | None:
+        """(N, C) class probabilities from the last layer's (N, D) activations; None when not classes."""
+        if self.kind == "classes" and output.shape[1] == self.n_classes:
+            return torch.softmax(output, dim=1)
+        if self.kind == "binary" and output.shape[1] == 1:
+            positive = output[:, 0].clamp(0.0, 1.0) if self.sigmoid_out else torch.sigmoid(output[:, 0])
+            return torch.stack([1.0 - positive, positive], dim=1)
+        return None
+
+
+def scoring_for(model: nn.Module, output: object, labels: torch.Tensor | None) -> Scoring:
+    """How to score ``model``, whose ``output`` on the drawn points is given, against ``labels``."""
+    if labels is None:
+        return Scoring(why_not="n/a (no labels)")
+    if not isinstance(output, torch.Tensor):
+        return Scoring(why_not=f"n/a (the model returns a {type(output).__name__})")
+    n = len(labels)
+    one_per_row = tuple(output.shape) in ((n,), (n, 1))
+    if one_per_row and n and _all_zero_or_one(labels):
+        return Scoring("binary", 2, targets=labels.to(output.device).reshape(-1), sigmoid_out=_ends_in_sigmoid(model))
+    if one_per_row and labels.is_floating_point():
+        return Scoring("regression", why_not="n/a (regression)", targets=labels.to(output).reshape(output.shape))
+    if labels.is_complex() or (labels.is_floating_point() and not _whole_numbers(labels)):
+        return Scoring(why_not="n/a (labels are not class indices)")
+    if output.ndim != 2 or output.shape[1] < 2:
+        shape = ", ".join(["N", *map(str, output.shape[1:])])
+        hint = ": for a regression pass y.float()" if one_per_row else ""
+        return Scoring(why_not=f"n/a (output ({shape}) is not class logits{hint})")
+    n_classes = output.shape[1]
+    if n and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
+        return Scoring(why_not=f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)")
+    return Scoring("classes", n_classes, targets=labels.to(output.device, torch.long))
+
+
+def _all_zero_or_one(labels: torch.Tensor) -> bool:
+    values = labels.detach()
+    return bool(((values == 0) | (values == 1)).all())
+
+
+def _whole_numbers(labels: torch.Tensor) -> bool:
+    values = labels.detach()
+    return bool((values == values.round()).all())
+
+
+def _ends_in_sigmoid(model: nn.Module) -> bool:
+    """Whether the last module the model registers (its output layer, in the usual nn.Sequential) is a
+    sigmoid: then its output is a probability, not a logit."""
+    leaves = [module for module in model.modules() if not next(module.children(), None)]
+    return bool(leaves) and isinstance(leaves[-1], nn.Sigmoid)
