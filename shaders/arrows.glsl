@@ -17,8 +17,12 @@ in float a_corner;            // which corner of the stroke's quad (0..5)
 in vec4 a_color;
 out vec4 v_color;
 
-// The end of a head stroke: from the tip, back along the shaft and turned by 0.45 rad to one side.
+// The end of a head stroke: from the tip, back along the shaft (the part in front of the camera) and
+// turned by 0.45 rad to one side.
 vec4 head_end(vec4 base, vec4 tip, float side) {
+    if (tip.w < NEAR_W || !clip_to_front(base, tip)) {
+        return tip;  // the tip is behind the camera: no head
+    }
     vec2 half_viewport = 0.5 * u_viewport;
     vec2 base_px = base.xy / base.w * half_viewport;
     vec2 tip_px = tip.xy / tip.w * half_viewport;

@@ -100,19 +100,24 @@ def test_axes_widen_with_the_picture(gl, scale):
     assert min(widths) >= 1 and abs(np.median(widths) - scale) <= 0.5, widths
 
 
-@pytest.mark.parametrize("scale", [1.0, 3.0])
-def test_arrows_are_twice_as_bold_as_lines_with_a_head_at_the_tip(gl, scale):
+def arrow_frame(gl, base, tip, scale: float) -> tuple[np.ndarray, object]:
+    """One arrow from ``base`` to ``tip``, top-down at ``scale``: the lit pixels, and the view state."""
     from viz3d.render.renderer import FrameRenderer
 
     probe = probe_of([0])
     probe = type(probe)(**{**probe.__dict__, "arrow_points": torch.zeros(1, 2), "arrow_vectors": torch.ones(1, 2)})
-    base, tip = [-0.6, 0.0, 0.0], [0.6, 0.0, 0.0]
     renderer = FrameRenderer()
     renderer.set_probe(probe)
     renderer.set_projection(projection_of(np.array([[[9.0, 9.0, 0.0], base, tip]])))
     state = top_down_state(n_layers=1, layer=0.0)
     state.show_arrows = True
-    lit = non_background_mask(render(renderer, state, SIZE, pixel_scale=scale), tolerance=30)
+    return non_background_mask(render(renderer, state, SIZE, pixel_scale=scale), tolerance=30), state
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_arrows_are_twice_as_bold_as_lines_with_a_head_at_the_tip(gl, scale):
+    base, tip = [-0.6, 0.0, 0.0], [0.6, 0.0, 0.0]
+    lit, state = arrow_frame(gl, base, tip, scale)
     (bx, y), (tx, _) = np.round(state.camera.to_pixels(np.array([base, tip]), *SIZE) - 0.5).astype(int)
     shaft = [int(lit[y - 10 : y + 11, x].sum()) for x in range(bx + 2, bx + (tx - bx) // 2)]
     assert abs(np.median(shaft) - 2 * scale) <= 0.5, shaft
@@ -122,3 +127,46 @@ def test_arrows_are_twice_as_bold_as_lines_with_a_head_at_the_tip(gl, scale):
         x, y_end = round(tx - back + 1), round(y + side * off)
         assert lit[y_end - 1 : y_end + 2, x - 1 : x + 2].any(), f"no head stroke ends near ({x}, {y_end})"
         assert not lit[round(y + side * (off + 2 * scale + 3)), x], "the head stroke reaches too far"
+
+
+def test_the_arrows_strokes_meet_in_a_point_past_the_tip(gl):
+    """Opaque strokes reach half their width past their ends; without that the tip is notched."""
+    lit, state = arrow_frame(gl, [-0.6, 0.0, 0.0], [0.6, 0.0, 0.0], 3.0)
+    ((tx, y),) = np.round(state.camera.to_pixels(np.array([[0.6, 0.0, 0.0]]), *SIZE) - 0.5).astype(int)
+    assert lit[y - 1 : y + 2, tx + 1].all() and lit[y, tx + 2]
+
+
+def test_an_arrow_from_behind_the_camera_points_its_head_the_right_way(gl):
+    """Its head was built from the base divided by a negative w: it opened backwards, like a tail."""
+    lit, state = arrow_frame(gl, [0.5, 0.0, 40.0], [0.5, 0.0, 0.0], 3.0)  # the base far above the camera
+    ((tx, y),) = np.round(state.camera.to_pixels(np.array([[0.5, 0.0, 0.0]]), *SIZE) - 0.5).astype(int)
+    assert lit[y, tx + 4 :].sum() > (SIZE[0] - tx) // 2, "the shaft runs from the tip out of the picture"
+    assert not lit[:, : tx - 3].any(), "the head opens away from the shaft"
+    assert lit[: y - 4, tx : tx + 40].any() and lit[y + 5 :, tx : tx + 40].any(), "a head stroke either side"
+
+
+def test_a_zero_vector_draws_no_arrow(gl):
+    lit, _ = arrow_frame(gl, [0.3, 0.2, 0.0], [0.3, 0.2, 0.0], 3.0)
+    assert not lit.any()
+
+
+def test_pictures_are_antialiased_as_recordings_are(gl, tmp_path, monkeypatch):
+    """render and picture drew into a single-sample framebuffer: jagged lines, unlike the video's frames.
+    Multisampled edges blend into the background, so a picture has many more distinct colours."""
+    from PIL import Image
+    from torch import nn
+
+    import viz3d
+    from viz3d.render.multisample import MultisampleTarget
+
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    x, y = torch.randn(300, 2, generator=torch.Generator().manual_seed(0)), torch.arange(300) % 2
+
+    def colours(name: str) -> int:
+        out = viz3d.picture(model, x, y, tmp_path / name, size=(640, 360), panel=False, layer=0)
+        return len(np.unique(np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3), axis=0))
+
+    multisampled = colours("msaa.png")
+    original = MultisampleTarget.__init__
+    monkeypatch.setattr(MultisampleTarget, "__init__", lambda self, size, samples=4: original(self, size, 0))
+    assert multisampled > 1.5 * colours("single.png")

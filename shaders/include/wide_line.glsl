@@ -12,22 +12,35 @@ const vec2 QUAD_CORNERS[6] = vec2[6](
     vec2(0.0, -1.0), vec2(1.0, 1.0), vec2(0.0, 1.0)
 );
 
-// Clip-space position of one quad corner for the segment from clip-space `a` to `b`.
-vec4 wide_line_corner(vec4 a, vec4 b, int corner, float width, float cap) {
-    // Cut the segment where it passes behind the camera: a divide by w <= 0 would flip it.
-    const float NEAR_W = 1e-4;
+const float NEAR_W = 1e-4;  // clip-space w in front of the camera where segments are cut
+
+// Cut the segment from `a` to `b` where it passes behind the camera: a divide by w <= 0 would flip
+// it. False when it lies wholly behind.
+bool clip_to_front(inout vec4 a, inout vec4 b) {
     if (a.w < NEAR_W && b.w < NEAR_W) {
-        return vec4(0.0, 0.0, 2.0, 1.0);  // wholly behind: outside the clip volume, drawn nowhere
+        return false;
     }
     if (a.w < NEAR_W) {
         a = mix(a, b, (NEAR_W - a.w) / (b.w - a.w));
     } else if (b.w < NEAR_W) {
         b = mix(b, a, (NEAR_W - b.w) / (a.w - b.w));
     }
+    return true;
+}
+
+// Clip-space position of one quad corner for the segment from clip-space `a` to `b`. A segment
+// shorter than a thousandth of a pixel (a zero vector) draws nothing, caps or not.
+vec4 wide_line_corner(vec4 a, vec4 b, int corner, float width, float cap) {
+    if (!clip_to_front(a, b)) {
+        return vec4(0.0, 0.0, 2.0, 1.0);  // wholly behind: outside the clip volume, drawn nowhere
+    }
     vec2 half_viewport = 0.5 * u_viewport;
     vec2 along = b.xy / b.w * half_viewport - a.xy / a.w * half_viewport;
     float length_px = length(along);
-    vec2 direction = length_px > 1e-6 ? along / length_px : vec2(1.0, 0.0);
+    if (length_px < 1e-3) {
+        return a;  // all six corners on one point: two empty triangles
+    }
+    vec2 direction = along / length_px;
     vec2 across = vec2(-direction.y, direction.x);
     vec2 which = QUAD_CORNERS[corner];
     vec4 end = which.x < 0.5 ? a : b;
