@@ -203,14 +203,15 @@ def test_the_live_view_backs_off_to_keep_the_layer_shown_in_the_window_until_the
     assert state.camera.distance == 2.0
 
 
-def test_pictures_scale_from_a_720p_layout_and_portrait_ones_by_their_width():
+def test_pictures_scale_from_a_720p_layout_by_their_short_side():
     from viz3d.render.picture_scale import picture_scale
 
     assert picture_scale((1280, 720)) == 1.0
     assert picture_scale((1920, 1080)) == 1.5 and picture_scale((3840, 2160)) == 3.0
     assert picture_scale((640, 360)) == 0.75  # text stays legible
-    assert picture_scale((1080, 1920)) == pytest.approx(1.125)  # a portrait clip: the panel keeps to ~40% of it
-    assert picture_scale((720, 1280)) == 0.75
+    assert picture_scale((1080, 1920)) == 1.5  # a portrait clip's text as large as the landscape one's
+    assert picture_scale((720, 1280)) == 1.0  # (by the width it was 0.75: 9-pixel text in a trial)
+    assert picture_scale((1080, 1080)) == 1.5 and picture_scale((7680, 4320)) == 3.0
 
 
 def test_a_scene_framed_below_the_panel_is_centred_and_fitted_in_the_part_left_to_it():
