@@ -688,3 +688,19 @@ def test_targets_that_are_all_equal_get_one_swatch_not_a_scale(tmp_path, monkeyp
     x = torch.randn(50, 2)
     viz3d.picture(one_logit(), x, torch.full((50,), 2.5), tmp_path / "flat.png", size=(640, 360))
     assert "all 2.5" in panel.lines and "2.5" not in panel.lines  # no "2.5 [bar] 2.5"
+
+
+def test_a_one_wide_output_is_not_where_a_model_is_shown_first(tmp_path, monkeypatch):
+    """A regression's output is a line: a trial's video trained for half its length showing only that."""
+    from viz3d.app.state import ViewState
+
+    layers = []
+    set_layer = ViewState.set_layer
+    monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
+    x = torch.randn(50, 2)
+    viz3d.picture(one_logit(), x, x[:, 0] * 2.0, tmp_path / "first.png", size=(640, 360))
+    assert layers[-1] == 2.0  # the tanh (width 8), not the output (layer 3, width 1)
+    viz3d.picture(one_logit(), x, x[:, 0] * 2.0, tmp_path / "asked.png", size=(640, 360), layer="last")
+    assert layers[-1] == 3.0  # asked for: shown
+    viz3d.picture(mlp(), x, (x[:, 0] > 0).long(), tmp_path / "classes.png", size=(640, 360))
+    assert layers[-1] == 5.0  # two logits: the output layer, as before

@@ -32,7 +32,7 @@ from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
 from viz3d.train.session import TrainingSession, TrainStep, session_from_preset
 from viz3d.train.thread import TrainingThread
-from viz3d.train.user_session import user_session
+from viz3d.train.user_session import user_session, widest_last_layer
 
 if TYPE_CHECKING:
     from viz3d.render.imgui_layer import ImGuiLayer
@@ -97,9 +97,10 @@ def live(
     session, no_accuracy = user_session(
         model, inputs, labels, train_step, layers, stages, capture_every, arrow_points, arrow_vectors, title
     )
+    layer = widest_last_layer(session)
     run_session(
         session,
-        ViewSpec(),
+        ViewSpec() if layer is None else ViewSpec(layer=layer),
         title=session.title,
         size=size,
         capture_every=capture_every,

@@ -13,7 +13,7 @@ import inspect
 import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from viz3d.capture.tracker import LayerSelector
 from viz3d.errors import Viz3dError
 from viz3d.presets import SCHEMA_VERSION, Preset, ViewSpec, did_you_mean, parse_preset
 from viz3d.train.session import TrainingSession, TrainStep
-from viz3d.train.user_session import user_session
+from viz3d.train.user_session import user_session, widest_last_layer
 
 PICTURE, VIDEO = "viz3d.picture()", "viz3d.video()"
 SIDES = (16, 16384)  # pixels, each side of a picture or a frame, as the CLI's --size takes it
@@ -58,6 +58,7 @@ def render_model(
     size = check_size(PICTURE, size)
     preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
     session = _session(model, inputs, labels, None, layers, arrow_points, arrow_vectors, preset)
+    preset = _shown_first(session, preset, view)
     return render_session(session, preset, StillRequest(out=Path(out), size=size, steps=0, ui=panel, force=force))
 
 
@@ -110,6 +111,7 @@ def record_model(
     _check_tour(tour)
     preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps)
     session = _session(model, inputs, labels, train_step, layers, arrow_points, arrow_vectors, preset)
+    preset = _shown_first(session, preset, view)
     request = RecordRequest(
         out=_video_out(out),
         size=size,
@@ -270,3 +272,9 @@ def _session(
     )
     session.projector.shared_scale = preset.view.shared_scale
     return session
+
+
+def _shown_first(session: TrainingSession, preset: Preset, view: Mapping[str, Any]) -> Preset:
+    """The preset with the layer shown first where the options name none (see `widest_last_layer`)."""
+    layer = None if "layer" in view else widest_last_layer(session)
+    return preset if layer is None else replace(preset, view=replace(preset.view, layer=layer))

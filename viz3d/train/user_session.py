@@ -82,6 +82,15 @@ def user_session(
     return session, session.accuracy_note
 
 
+def widest_last_layer(session: TrainingSession) -> float | None:
+    """Where a user's model is shown first when no layer is asked for: the last layer, unless it is one
+    unit wide (a regression's output, a single logit: a line, with the plane's warping out of sight);
+    then the last layer wider than that. None when the last layer will do."""
+    widths = session.tracker.snapshot().widths
+    wider = [position for position, width in enumerate(widths) if width > 1]
+    return float(wider[-1]) if widths and widths[-1] == 1 and wider else None
+
+
 class UserSession(TrainingSession):
     """A session around a user's ``train_step``, which reports the loss but rarely the accuracy.
 
