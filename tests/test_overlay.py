@@ -272,19 +272,41 @@ def test_arrow_labels_never_overlap_and_stay_on_screen():
 
 
 def test_arrow_labels_sit_where_their_arrow_points_off_its_own_shaft():
-    """Given the arrow's base, a label takes the corner the arrow points to: beyond its tip, clear of
-    its shaft (the fixed order put "(5.0, -1.0)" over its own arrow in change-of-basis-learned)."""
-    from viz3d.ui.labels import place_labels
+    """Given the arrow's base, a label continues the arrow's line just beyond its tip, clear of its shaft
+    (the fixed order put "(5.0, -1.0)" over its own arrow in change-of-basis-learned; a corner could sit
+    nearer another arrow's tip than its own in jacobian)."""
+    from viz3d.ui.labels import GAP, place_labels
 
     tip, size = np.array([320.0, 180.0]), (90.0, 18.0)
-    for direction in ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0.2), (-0.2, -1)):
+    for direction in ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0.2), (-0.2, -1), (-1, 0)):
         base = tip - 120 * np.array(direction)
         ((left, top),) = place_labels([tuple(tip)], [size], (640.0, 360.0), bases=[tuple(base)])
         right, bottom = left + size[0], top + size[1]
         shaft = base + np.linspace(0, 1, 200)[:, None] * (tip - base)
         covered = (shaft[:, 0] >= left) & (shaft[:, 0] <= right) & (shaft[:, 1] >= top) & (shaft[:, 1] <= bottom)
         assert not covered.any(), (direction, (left, top))
-        assert min(abs(left - tip[0]), abs(right - tip[0])) <= 10 and min(abs(top - tip[1]), abs(bottom - tip[1])) <= 10
+        unit = np.array(direction) / np.hypot(*direction)
+        offset = np.array([(left + right) / 2, (top + bottom) / 2]) - tip
+        assert abs(offset[0] * unit[1] - offset[1] * unit[0]) < 1e-6, "the label's centre is on the arrow's line"
+        nearest = np.array([left if unit[0] > 0 else right, top if unit[1] > 0 else bottom])  # back along it
+        assert np.dot(offset, unit) > 0 and np.dot(nearest - tip, unit) == pytest.approx(GAP, abs=1e-6)
+
+
+def test_an_arrow_label_that_its_line_cannot_take_goes_to_a_corner():
+    """Where the arrow's own line is taken by another label, a corner will do."""
+    from viz3d.ui.labels import place_labels
+
+    size = (90.0, 18.0)
+    tips, bases = [(320.0, 180.0), (320.0, 180.0)], [(200.0, 180.0), (200.0, 180.0)]  # the same arrow twice
+    (first, second) = place_labels(tips, [size, size], (640.0, 360.0), bases=bases)
+    assert first[0] > 320 and abs(first[1] + size[1] / 2 - 180) < 1e-6  # on the line, right of the tip
+    boxes = [(x, y, x + size[0], y + size[1]) for x, y in (first, second)]
+    assert not (
+        boxes[0][0] < boxes[1][2]
+        and boxes[1][0] < boxes[0][2]
+        and boxes[0][1] < boxes[1][3]
+        and boxes[1][1] < boxes[0][3]
+    )
 
 
 def test_panel_fades_in_as_the_scene_makes_room_for_it():
@@ -398,3 +420,14 @@ def test_the_panel_keeps_one_width_while_the_layers_are_swept(imgui_layer, inter
         edges.append(int(np.nonzero(title_bar.any(axis=0))[0].max()))
     assert edges[0] == edges[1] == edges[2], f"the panel's right edge moved: {edges}"
     assert 12 + 440 < edges[0] < 12 + 500  # wide for the long name, which wraps past 480 pixels
+
+
+def test_arrow_labels_start_on_whole_pixels_of_the_picture():
+    """At 0.75 a label's text fell between framebuffer pixels and blurred (8 pixels of the label colour
+    in a 960x540 jacobian picture against 45 when aligned)."""
+    from viz3d.ui.labels import _on_pixels
+
+    for position in (100.0, 101.3, 102.9, 57.5):
+        aligned = _on_pixels(position, 0.75)
+        assert aligned % 4 == 0 and abs(aligned - position) <= 2.5  # whole pixels in both: every 4th
+        assert _on_pixels(position, 1.5) % 2 == 0 and _on_pixels(position, 1.0) == int(round(position - 0.01))

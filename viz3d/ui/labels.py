@@ -2,13 +2,16 @@
 
 `place_labels` is plain geometry, so it can be tested without a window: each label tries the four
 corners around its point and takes the first that overlaps no label placed before it and stays on
-screen. Corners are tried in a fixed order, or, for a point at the tip of an arrow whose base is given,
-those pointing on along the arrow first: the label then sits beyond the tip, off its own shaft.
+screen. Corners are tried in a fixed order. For a point at the tip of an arrow whose base is given,
+the label first tries the arrow's own line, centred on it just beyond the tip, as if the arrow went
+on into its text (with two arrows near each other, a corner could sit nearer the other one's tip);
+then the corners pointing on along the arrow.
 `draw_labels` draws them on a dark backing, readable over the grid.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from imgui_bundle import imgui
@@ -42,6 +45,12 @@ def place_labels(
         if bases is not None:  # along the arrow first; a stable sort keeps the fixed order between ties
             dx, dy = x - bases[index][0], y - bases[index][1]
             options.sort(key=lambda option: -(option[1][0] * dx + option[1][1] * dy))
+            length = math.hypot(dx, dy)
+            if length > 1.0:  # on the arrow's line: the box's nearest point GAP beyond the tip
+                ux, uy = dx / length, dy / length
+                reach = GAP + 0.5 * width * abs(ux) + 0.5 * height * abs(uy)
+                centre = (x + ux * reach, y + uy * reach)
+                options.insert(0, ((centre[0] - 0.5 * width, centre[1] - 0.5 * height), (ux, uy)))
         boxes = [(left, top, left + width, top + height) for (left, top), _ in options]
         free = [box for box in boxes if not any(_overlap(box, other) for other in placed)]
         inside = [box for box in free if _inside(box, screen)]
@@ -67,9 +76,21 @@ def draw_labels(
     screen = imgui.get_io().display_size
     corners = place_labels([a for a, _, _ in shown], sizes, (screen.x, screen.y), [b for _, b, _ in shown])
     draw = imgui.get_background_draw_list()
+    scale = imgui.get_io().display_framebuffer_scale.x
     for (left, top), (width, height), (*_, text) in zip(corners, sizes, shown, strict=True):
+        left, top = _on_pixels(left + PAD, scale) - PAD, _on_pixels(top + PAD, scale) - PAD
         draw.add_rect_filled(imgui.ImVec2(left, top), imgui.ImVec2(left + width, top + height), BACKING, PAD)
         draw.add_text(imgui.ImVec2(left + PAD, top + PAD), color, text)
+
+
+def _on_pixels(position: float, scale: float) -> float:
+    """A whole window pixel near ``position`` that is also a whole framebuffer pixel at ``scale`` (or the
+    nearest to one): ImGui starts text on whole window pixels, and text drawn between framebuffer
+    pixels is blurred by the font atlas's filtering (at 0.75 only every 4th window pixel will do)."""
+    start = math.floor(position)
+    return float(
+        min(range(start - 2, start + 3), key=lambda x: (abs(x * scale - round(x * scale)) > 1e-6, abs(x - position)))
+    )
 
 
 def _overlap(a: Box, b: Box) -> bool:
