@@ -10,7 +10,9 @@ the program first and make vispy forget its cached current program after.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import imgui_bundle
 from imgui_bundle import imgui
 from imgui_bundle.python_backends.glfw_backend import GlfwRenderer
 from imgui_bundle.python_backends.opengl_backend_programmable import ProgrammablePipelineRenderer
@@ -20,6 +22,9 @@ from viz3d.render.context import GLContext
 from viz3d.render.picture_scale import picture_scale
 
 FONT_SIZE = 16.0  # base font size in window pixels: readable from the back of a room
+# Roboto, which imgui-bundle ships: a clean, scalable sans-serif (the built-in pixel font's slashed zero
+# read as 8 at small sizes: "3,000" as "3,888"). ImGui 1.92 rasterises it at the size drawn.
+PANEL_FONT = Path(imgui_bundle.__file__).parent / "assets" / "fonts" / "Roboto" / "Roboto-Regular.ttf"
 
 
 class ImGuiLayer:
@@ -31,6 +36,8 @@ class ImGuiLayer:
         style = imgui.get_style()
         style.font_size_base = FONT_SIZE
         style.font_scale_dpi = context.content_scale()
+        if PANEL_FONT.is_file():  # else ImGui's own font, which does as well, less finely
+            io.fonts.add_font_from_file_ttf(str(PANEL_FONT), FONT_SIZE)
         style.window_rounding = 6.0
         style.frame_rounding = 4.0
         self.backend: ProgrammablePipelineRenderer

@@ -29,14 +29,17 @@ MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (mo
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 TARGET_LABEL = "target value"  # what "class" colours for a regression
-HELP = (
-    "Space      play / pause\n"
-    ".          one step while paused\n"
-    "Left/Right previous / next layer\n"
-    "H          hide / show this panel\n"
-    "drag       rotate    right-drag  pan\n"
-    "scroll     zoom      double-click reset\n"
-    "R          record    S  screenshot"
+KEYS = (  # the help: what each key and mouse gesture does, in two columns
+    ("Space", "play / pause"),
+    (".", "one step while paused"),
+    ("Left / Right", "previous / next layer"),
+    ("H", "hide / show this panel"),
+    ("drag", "rotate"),
+    ("right-drag", "pan"),
+    ("scroll", "zoom"),
+    ("double-click", "reset the view"),
+    ("R", "record"),
+    ("S", "screenshot"),
 )
 
 
@@ -120,7 +123,14 @@ class Overlay:
             imgui.text_colored(MUTED, state.status_line)
             imgui.pop_text_wrap_pos()
         if not compact and imgui.tree_node("keys and mouse"):
-            imgui.text_colored(MUTED, HELP)
+            if imgui.begin_table("keys", 2):
+                for key, action in KEYS:
+                    imgui.table_next_row()
+                    imgui.table_next_column()
+                    imgui.text(key)
+                    imgui.table_next_column()
+                    imgui.text_colored(MUTED, action)
+                imgui.end_table()
             imgui.tree_pop()
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
