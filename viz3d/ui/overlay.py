@@ -24,6 +24,7 @@ LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
 LEGEND_BAR_STOPS = 16  # colours along a value legend's bar (ImGui blends between them)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 WRAP = 360  # where the panel's text wraps at least, in window pixels from its left edge
+LAYER_SLIDER_WIDTH = 260  # between the previous / next layer buttons
 AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
 MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
@@ -201,10 +202,18 @@ class Overlay:
         imgui.pop_text_wrap_pos()
         if projection is not None and projection.layer_names[shown] in projection.bad_layers:
             imgui.text_colored(ERROR_RED, "NaN or Inf activations here: this layer is skipped")
+        if not self.interactive:  # a picture: where the sweep is, without a grab covering the number
+            row = 2 * imgui.get_frame_height() + 2 * imgui.get_style().item_spacing.x + LAYER_SLIDER_WIDTH
+            fraction = state.layer / state.last_layer if state.last_layer else 1.0
+            # in the slider's blue: ImGui's default bar is the amber of class 0
+            imgui.push_style_color(imgui.Col_.plot_histogram, imgui.get_style_color_vec4(imgui.Col_.slider_grab))
+            imgui.progress_bar(fraction, imgui.ImVec2(row, 0), f"{state.layer:.2f}")
+            imgui.pop_style_color()
+            return
         if imgui.arrow_button("##previous", imgui.Dir.left):
             state.step_layer(-1)
         imgui.same_line()
-        imgui.set_next_item_width(260)
+        imgui.set_next_item_width(LAYER_SLIDER_WIDTH)
         changed, value = imgui.slider_float("##layer", state.layer, 0.0, float(state.last_layer), "%.2f")
         if changed:
             state.set_layer(value)
