@@ -381,6 +381,54 @@ def test_a_model_ending_in_a_sigmoid_is_scored_on_probabilities():
     assert session.capture().predictions.tolist() == (probability > 0.5).long().tolist()
 
 
+class FunctionalSigmoid(nn.Module):
+    """torch.sigmoid in forward: a probability out, though no nn.Sigmoid is registered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden, self.out = nn.Linear(2, 8), nn.Linear(8, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.out(torch.tanh(self.hidden(x))))
+
+
+class SigmoidInside(nn.Module):
+    """An nn.Sigmoid registered last but used as the hidden activation: the output is a logit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden, self.out, self.act = nn.Linear(2, 8), nn.Linear(8, 1), nn.Sigmoid()
+
+    def forward(self, x):
+        return self.out(self.act(self.hidden(x)))
+
+
+@pytest.mark.parametrize(
+    ("model", "probability"),
+    [
+        (FunctionalSigmoid(), True),
+        (SigmoidInside(), False),
+        (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid(), nn.Flatten(0)), True),
+    ],
+    ids=["torch.sigmoid in forward", "nn.Sigmoid inside", "nn.Sigmoid then a reshape"],
+)
+def test_a_probability_is_told_from_a_logit_by_the_graph_not_the_module_order(model, probability):
+    """A review found all three misread from the last registered module: accuracy 0.505 for 1.0."""
+    from viz3d.train.user_session import user_session
+
+    torch.manual_seed(0)
+    x = torch.randn(80, 2)
+    y = (x[:, 0] > 0).float()
+    session, _ = user_session(model, x, y)
+    with torch.no_grad():
+        out = model(x).reshape(-1)
+    threshold = 0.5 if probability else 0.0
+    loss = nn.functional.binary_cross_entropy if probability else nn.functional.binary_cross_entropy_with_logits
+    assert session.last_stats.loss == pytest.approx(float(loss(out, y)), rel=1e-5)
+    assert session.last_stats.accuracy == pytest.approx(float(((out > threshold) == y.bool()).float().mean()))
+    assert session.capture().predictions.tolist() == (out > threshold).long().tolist()  # the colours agree
+
+
 def test_float_class_ids_and_boolean_labels_of_a_classifier_are_classes():
     from viz3d.train.user_session import user_session
 
@@ -401,8 +449,8 @@ def test_a_regressions_column_of_targets_is_taken_and_a_nan_target_named():
     y[7] = float("nan")
     y[9] = float("inf")
     assert refused(x, y) == (
-        "labels: row 7 is NaN or Inf (2 of 40 rows): drop those rows or fill them, "
-        "since one NaN target makes the whole loss NaN"
+        "labels: row 7 is NaN or Inf (2 of 40 rows): drop those rows or fill them "
+        "(such a label has no colour, and one makes a whole loss NaN)"
     )
     assert refused(x, torch.randn(40, 3)).startswith(
         "labels: shape (40, 3) is not one label per input: pass shape (40,), e.g. y[:, 0]"
@@ -706,3 +754,37 @@ def test_a_one_wide_output_is_not_where_a_model_is_shown_first(tmp_path, monkeyp
     assert layers[-1] == 3.0  # asked for: shown
     viz3d.picture(mlp(), x, (x[:, 0] > 0).long(), tmp_path / "classes.png", size=(640, 360))
     assert layers[-1] == 5.0  # two logits: the output layer, as before
+
+
+def test_labels_of_any_float_dtype_are_taken(tmp_path):
+    """bfloat16 targets ended in numpy's 'unsupported ScalarType BFloat16'."""
+    x = torch.randn(40, 2)
+    for dtype in (torch.bfloat16, torch.float16, torch.float64):
+        viz3d.picture(one_logit(), x, (x[:, 0] * 3).to(dtype), tmp_path / f"{dtype}.png", size=(640, 360))
+
+
+def test_the_layer_shown_first_is_never_the_input_of_a_model_watched_at_its_output_only(tmp_path, monkeypatch):
+    from viz3d.app.state import ViewState
+
+    layers = []
+    set_layer = ViewState.set_layer
+    monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
+    x = torch.randn(50, 2)
+    viz3d.picture(one_logit(), x, x[:, 0] * 2.0, tmp_path / "out.png", size=(640, 360), layers=["2"])
+    assert layers[-1] == 1.0  # the output the user asked to watch, not the input (a review saw 0)
+
+
+class SquareRoot(nn.Module):
+    def forward(self, x):
+        return x.abs().sqrt()
+
+
+def test_an_arrow_whose_tip_is_not_finite_loses_its_label_not_the_picture(tmp_path):
+    """The derivative of sqrt at 0 is infinite: labels placed on whole pixels raised on its NaN tip."""
+    model = nn.Sequential(nn.Linear(2, 2), SquareRoot(), nn.Linear(2, 3))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.eye(2))
+        model[0].bias.zero_()
+    x = torch.randn(60, 2)
+    options = {"arrow_points": torch.zeros(1, 2), "arrow_vectors": torch.ones(1, 2), "size": (640, 360)}
+    assert viz3d.picture(model, x, None, tmp_path / "nan.png", layer=2, **options).is_file()

@@ -74,10 +74,10 @@ def live(
 ) -> None:
     """Open the live window on your own model; ``train_step(step)`` runs one step (and may return the loss).
 
-    With ``labels`` and class logits (N, C) out of the model, the overlay shows the accuracy on ``inputs``;
-    otherwise it says why there is none. Float ``labels`` are a regression's targets: points are coloured
-    by their value, and a model with one output per row is scored by its squared error. A model that
-    cannot be watched raises `Viz3dError` before the window opens.
+    The overlay scores the model on ``inputs`` against ``labels``: class logits (N, C) with class indices,
+    one output per row with 0/1 labels (a binary logit, or a probability out of a sigmoid), or one output
+    per row with float targets (a regression, whose points are coloured by value); otherwise it says why
+    there is no accuracy. A model that cannot be watched raises `Viz3dError` before the window opens.
     """
     from viz3d.app.live import checked_live_options
     from viz3d.app.live import live as run_live

@@ -32,7 +32,7 @@ from viz3d.project.projection import Projection
 from viz3d.train.mailbox import Mailbox
 from viz3d.train.session import TrainingSession, TrainStep, session_from_preset
 from viz3d.train.thread import TrainingThread
-from viz3d.train.user_session import user_session, widest_last_layer
+from viz3d.train.user_session import user_session
 
 if TYPE_CHECKING:
     from viz3d.render.imgui_layer import ImGuiLayer
@@ -89,18 +89,18 @@ def live(
 
     ``inputs`` is the probe: the points drawn (and, for 2D inputs, the grid laid over them); ``labels``
     colour them. ``arrow_points``/``arrow_vectors`` add tangent arrows pushed forward through every layer.
-    When the model's output on ``inputs`` is class logits (N, C) for ``labels``, the overlay shows the
-    accuracy on those points (and can colour by prediction); otherwise it says why there is none.
+    The overlay scores the model on those points as `viz3d.train.scoring` decides from its output and
+    ``labels``: class logits, a single binary logit (or probability), or a regression's float targets,
+    which colour the points by value; otherwise it says why there is no accuracy.
     A model or probe that cannot be watched raises `Viz3dError` here, before the window opens; an error
     in a later training step pauses training and shows in the window instead.
     """
     session, no_accuracy = user_session(
         model, inputs, labels, train_step, layers, stages, capture_every, arrow_points, arrow_vectors, title
     )
-    layer = widest_last_layer(session)
     run_session(
         session,
-        ViewSpec() if layer is None else ViewSpec(layer=layer),
+        ViewSpec() if session.shown_first is None else ViewSpec(layer=session.shown_first),
         title=session.title,
         size=size,
         capture_every=capture_every,

@@ -23,8 +23,8 @@ from torch import nn
 from viz3d.capture.tracker import LayerSelector
 from viz3d.errors import Viz3dError
 from viz3d.presets import SCHEMA_VERSION, Preset, ViewSpec, did_you_mean, parse_preset
-from viz3d.train.session import TrainingSession, TrainStep
-from viz3d.train.user_session import user_session, widest_last_layer
+from viz3d.train.session import TrainStep
+from viz3d.train.user_session import UserSession, user_session
 
 PICTURE, VIDEO = "viz3d.picture()", "viz3d.video()"
 SIDES = (16, 16384)  # pixels, each side of a picture or a frame, as the CLI's --size takes it
@@ -258,7 +258,7 @@ def _session(
     arrow_points: torch.Tensor | None,
     arrow_vectors: torch.Tensor | None,
     preset: Preset,
-) -> TrainingSession:
+) -> UserSession:
     session, _ = user_session(
         model,
         inputs,
@@ -274,7 +274,7 @@ def _session(
     return session
 
 
-def _shown_first(session: TrainingSession, preset: Preset, view: Mapping[str, Any]) -> Preset:
-    """The preset with the layer shown first where the options name none (see `widest_last_layer`)."""
-    layer = None if "layer" in view else widest_last_layer(session)
+def _shown_first(session: UserSession, preset: Preset, view: Mapping[str, Any]) -> Preset:
+    """The preset with the layer shown first where the options name none (`UserSession.shown_first`)."""
+    layer = None if "layer" in view else session.shown_first
     return preset if layer is None else replace(preset, view=replace(preset.view, layer=layer))

@@ -54,7 +54,8 @@ class ProbeSet:
 
 
 def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> None:
-    """Raise `Viz3dError` for ``inputs`` (N, ...) and ``labels`` (N,) that cannot be watched, naming the fix.
+    """Raise `Viz3dError` for ``inputs`` (N, ...) and ``labels`` (N,) (or a regression's (N, 1) float
+    targets) that cannot be watched, naming the fix.
 
     Checked up front because each would otherwise fail later and far from its cause: a 1-D tensor as
     "no layer to watch", a NaN row as a PCA that does not converge (or every layer marked bad), labels
@@ -96,8 +97,8 @@ def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> No
     bad = _rows_not_finite(labels.reshape(n, -1))
     if len(bad):
         raise Viz3dError(
-            f"labels: row {int(bad[0])} is NaN or Inf ({len(bad)} of {n} rows): drop those rows or fill them, "
-            "since one NaN target makes the whole loss NaN"
+            f"labels: row {int(bad[0])} is NaN or Inf ({len(bad)} of {n} rows): drop those rows or fill them "
+            "(such a label has no colour, and one makes a whole loss NaN)"
         )
 
 
@@ -149,12 +150,12 @@ def make_probe(
     """Probe = the data, a grid over the data's extent (plus a margin), arrow seeds, and for 2D inputs
     an optional lattice (``regions`` cells across) to tint by predicted class."""
     data = x.detach().float()
-    labels = y.detach().cpu().numpy()
     targets = None
     if y.is_floating_point():  # values, not classes: points are coloured by value (see colors.color_source)
-        targets = labels.reshape(len(labels), -1)[:, 0].astype(np.float32)
-        labels = np.zeros(len(targets))
-    labels = labels.astype(np.int64)
+        targets = y.detach().float().cpu().numpy().reshape(len(y), -1)[:, 0]  # float32: numpy has no bfloat16
+        labels = np.zeros(len(targets), np.int64)
+    else:
+        labels = y.detach().cpu().numpy().astype(np.int64)
     points = data.reshape(len(data), -1).cpu().numpy()
     region_coords = region_triangles = None
     if points.shape[1] == 2:

@@ -3,8 +3,11 @@
 - **classes**: the output is class logits (N, C) and the labels are class indices below C (integers,
   or floats that are whole numbers): cross-entropy and argmax accuracy.
 - **binary**: one output per row, (N,) or (N, 1), and labels that are all 0 or 1 (bool, int or float):
-  a binary classifier. Its output is a logit (``BCEWithLogitsLoss``), or a probability when the model
-  ends in ``nn.Sigmoid``; the prediction is class 1 above 0 (a probability above 0.5).
+  a binary classifier. Its output is a logit (``BCEWithLogitsLoss``), or a probability when it comes
+  straight out of a sigmoid (read from the autograd graph of one forward, through reshapes, so
+  ``torch.sigmoid`` in ``forward`` counts and a sigmoid used inside the net does not); the prediction
+  is class 1 above 0 (a probability above 0.5). A single output trained with MSE on 0/1 targets is
+  read as a logit too: the threshold then is 0, not 0.5.
 - **regression**: one output per row and float labels that are not all 0 or 1: the mean squared error,
   and no accuracy.
 - otherwise nothing is scored, and `Scoring.why_not` says why, short enough for the panel's line.
@@ -22,11 +25,14 @@ from viz3d.train.session import StepStats
 
 @dataclass(frozen=True)
 class Scoring:
+    """What `scoring_for` decided: the kind of task, the targets, and how to read the output."""
+
     kind: str = ""  # "classes", "binary", "regression", or "" when the model is not scored
     n_classes: int = 0  # classes and binary: how many classes the points are coloured by
     why_not: str | None = None  # shown where the accuracy would be, when there is none
     targets: torch.Tensor | None = None  # what the output is compared with, shaped for the loss
     sigmoid_out: bool = False  # binary: the model's output is a probability, not a logit
+    sigmoid_last: bool = False  # binary: the last watched layer holds that probability (else the logit)
 
     @property
     def class_labels(self) -> bool:
@@ -54,13 +60,17 @@ class Scoring:
         if self.kind == "classes" and output.shape[1] == self.n_classes:
             return torch.softmax(output, dim=1)
         if self.kind == "binary" and output.shape[1] == 1:
-            positive = output[:, 0].clamp(0.0, 1.0) if self.sigmoid_out else torch.sigmoid(output[:, 0])
+            positive = output[:, 0].clamp(0.0, 1.0) if self.sigmoid_last else torch.sigmoid(output[:, 0])
             return torch.stack([1.0 - positive, positive], dim=1)
         return None
 
 
-def scoring_for(model: nn.Module, output: object, labels: torch.Tensor | None) -> Scoring:
-    """How to score ``model``, whose ``output`` on the drawn points is given, against ``labels``."""
+def scoring_for(
+    model: nn.Module, data: torch.Tensor, labels: torch.Tensor | None, last_layer: torch.Tensor | None = None
+) -> Scoring:
+    """How to score ``model`` on ``data`` (the drawn points) against ``labels``; ``last_layer`` is the last
+    watched layer's (N, D) activations on them, which colour the points by predicted class."""
+    output = model_output(model, data)
     if labels is None:
         return Scoring(why_not="n/a (no labels)")
     if not isinstance(output, torch.Tensor):
@@ -68,7 +78,15 @@ def scoring_for(model: nn.Module, output: object, labels: torch.Tensor | None) -
     n = len(labels)
     one_per_row = tuple(output.shape) in ((n,), (n, 1))
     if one_per_row and n and _all_zero_or_one(labels):
-        return Scoring("binary", 2, targets=labels.to(output.device).reshape(-1), sigmoid_out=_ends_in_sigmoid(model))
+        sigmoid_out = _out_of_a_sigmoid(model, data)
+        last_is_output = last_layer is not None and _same_values(last_layer, output)
+        return Scoring(
+            "binary",
+            2,
+            targets=labels.to(output.device).reshape(-1),
+            sigmoid_out=sigmoid_out,
+            sigmoid_last=sigmoid_out and last_is_output,  # else it is the logit the sigmoid is taken of
+        )
     if one_per_row and labels.is_floating_point():
         return Scoring("regression", why_not="n/a (regression)", targets=labels.to(output).reshape(output.shape))
     if labels.is_complex() or (labels.is_floating_point() and not _whole_numbers(labels)):
@@ -83,6 +101,17 @@ def scoring_for(model: nn.Module, output: object, labels: torch.Tensor | None) -
     return Scoring("classes", n_classes, targets=labels.to(output.device, torch.long))
 
 
+def model_output(model: nn.Module, data: torch.Tensor) -> object:
+    """The model's output on ``data``, in eval mode and without autograd (its training mode is kept)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            return model(data)
+    finally:
+        model.train(was_training)
+
+
 def _all_zero_or_one(labels: torch.Tensor) -> bool:
     values = labels.detach()
     return bool(((values == 0) | (values == 1)).all())
@@ -93,8 +122,33 @@ def _whole_numbers(labels: torch.Tensor) -> bool:
     return bool((values == values.round()).all())
 
 
-def _ends_in_sigmoid(model: nn.Module) -> bool:
-    """Whether the last module the model registers (its output layer, in the usual nn.Sequential) is a
-    sigmoid: then its output is a probability, not a logit."""
-    leaves = [module for module in model.modules() if not next(module.children(), None)]
-    return bool(leaves) and isinstance(leaves[-1], nn.Sigmoid)
+# autograd nodes that only reshape, copy or convert: the sigmoid may sit behind them
+_PASS_THROUGH = ("View", "Reshape", "UnsafeView", "Squeeze", "Unsqueeze", "Clone", "ToCopy", "Expand", "AsStrided")
+
+
+def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor) -> bool:
+    """Whether the model's output comes straight out of a sigmoid (and is so a probability), read from the
+    autograd graph of a forward of a few rows: ``nn.Sigmoid`` last, ``torch.sigmoid`` in ``forward``, and
+    either followed by a reshape count; a sigmoid inside the net, registered last or not, does not."""
+    rows = data[:4].detach().clone()
+    if rows.is_floating_point():
+        rows.requires_grad_(True)  # a graph even where the parameters are frozen
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad():
+            output = model(rows)
+    finally:
+        model.train(was_training)
+    node = output.grad_fn if isinstance(output, torch.Tensor) else None
+    while node is not None and type(node).__name__.startswith(_PASS_THROUGH) and node.next_functions:
+        node = node.next_functions[0][0]
+    return node is not None and type(node).__name__.startswith("SigmoidBackward")
+
+
+def _same_values(activations: torch.Tensor, output: torch.Tensor) -> bool:
+    """Whether a layer's (N, D) activations are the model's (N,) or (N, 1) output."""
+    flat = activations.reshape(len(activations), -1)
+    if flat.shape[1] != 1 or len(flat) != len(output):
+        return False
+    return torch.allclose(flat[:, 0].float().cpu(), output.reshape(-1).float().cpu(), atol=1e-5)

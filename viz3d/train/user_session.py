@@ -21,7 +21,7 @@ from viz3d.capture.probe import check_inputs, make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
-from viz3d.train.scoring import scoring_for
+from viz3d.train.scoring import model_output, scoring_for
 from viz3d.train.session import StepStats, TrainingSession, TrainStep
 
 ACCURACY_SECONDS = 0.5  # accuracy is measured at each capture and at least this often ...
@@ -39,7 +39,7 @@ def user_session(
     arrow_points: torch.Tensor | None = None,
     arrow_vectors: torch.Tensor | None = None,
     title: str | None = None,
-) -> tuple[TrainingSession, str]:
+) -> tuple[UserSession, str]:
     """`live`'s session around the user's model, and what the overlay shows while there is no accuracy."""
     check_inputs(inputs, labels)
     if train_step is not None and not callable(train_step):
@@ -57,13 +57,13 @@ def user_session(
     # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
     # window. One forward of the user's own rows, so an error names the shape they passed.
     data = probe.inputs[: probe.n_data]
-    LayerTracker(model, data, layers=layers, stages=stages).snapshot()
-    scoring = scoring_for(model, _output(model, data), labels)
+    snapshot = LayerTracker(model, data, layers=layers, stages=stages).snapshot()
+    scoring = scoring_for(model, data, labels, snapshot.activations[snapshot.layer_names[-1]])
     if scoring.class_labels and probe.targets is not None:  # float class ids or 0/1: colour by class
         probe = replace(probe, labels=labels.detach().cpu().long().numpy(), targets=None)
 
     def evaluate() -> StepStats:  # loss and accuracy on the drawn points, as `viz3d train` measures presets
-        return scoring.stats(_output(model, data))
+        return scoring.stats(model_output(model, data))
 
     session = UserSession(
         model,
@@ -75,19 +75,20 @@ def user_session(
         evaluate=evaluate if scoring.kind else None,
         capture_every=capture_every,
     )
-    session.class_probabilities = scoring.class_probabilities
+    if scoring.kind == "binary":  # one logit: the class probabilities are its sigmoid (else a softmax)
+        session.class_probabilities = scoring.class_probabilities
+    session.shown_first = _shown_first(snapshot.widths)
     session.accuracy_note = scoring.why_not or "-"
     if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once
         session.last_stats = session.evaluate()
     return session, session.accuracy_note
 
 
-def widest_last_layer(session: TrainingSession) -> float | None:
-    """Where a user's model is shown first when no layer is asked for: the last layer, unless it is one
-    unit wide (a regression's output, a single logit: a line, with the plane's warping out of sight);
-    then the last layer wider than that. None when the last layer will do."""
-    widths = session.tracker.snapshot().widths
-    wider = [position for position, width in enumerate(widths) if width > 1]
+def _shown_first(widths: list[int]) -> float | None:
+    """Where a user's model is shown first when no layer is asked for: the last watched layer, unless it
+    is one unit wide (a regression's output, a single logit: a line, with the plane's warping out of
+    sight); then the last layer after the input that is wider. None when the last layer will do."""
+    wider = [position for position, width in enumerate(widths) if width > 1 and position > 0]
     return float(wider[-1]) if widths and widths[-1] == 1 and wider else None
 
 
@@ -104,6 +105,7 @@ class UserSession(TrainingSession):
     def __init__(self, *args: Any, capture_every: int = 10, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.capture_every = max(1, capture_every)
+        self.shown_first: float | None = None  # the layer to show first when none is asked for (or the last)
         self._accuracy: float | None = None
         self._measured_at = -math.inf
         self._measure_seconds = 0.0

@@ -69,7 +69,11 @@ def draw_labels(
     """Draw ``texts`` beside ``anchors`` (window pixels) on ImGui's background layer; ``bases``: see
     `place_labels`."""
     ends = anchors if bases is None else bases  # no arrow: a base on its tip leaves the fixed order
-    shown = [(anchor, base, text) for anchor, base, text in zip(anchors, ends, texts, strict=True) if text]
+    shown = [
+        (anchor, base, text)
+        for anchor, base, text in zip(anchors, ends, texts, strict=True)
+        if text and all(math.isfinite(v) for v in (*anchor, *base))  # a NaN tip (a layer gone bad) has no place
+    ]
     if not shown:
         return
     sizes = [(size.x + 2 * PAD, size.y + 2 * PAD) for size in (imgui.calc_text_size(text) for *_, text in shown)]
