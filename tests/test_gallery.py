@@ -313,7 +313,7 @@ def test_a_neuron_layer_the_model_lacks_is_one_line_naming_the_key(tmp_path):
 
 @pytest.mark.parametrize(
     ("given", "named"),
-    [(2, "1"), ("2", "1"), (-1, "8"), ("last", "8"), ("input", "input"), ("tanh (module 1)", "1")],
+    [(2, "1"), (-1, "8"), ("last", "8"), ("input", "input"), ("tanh (module 1)", "1"), ("-1", "8")],
 )
 def test_the_neuron_layer_is_given_as_any_layer_is(given, named):
     """A position (3 or "3", as for `layer`), last, a name or the panel's label; "3" used to mean the
@@ -328,6 +328,20 @@ def test_the_neuron_layer_is_given_as_any_layer_is(given, named):
     labels = ["input", *(f"{'Linear' if k % 2 == 0 else 'Tanh'} (module {k})" for k in range(9))]
     state = preset_view_state(preset, names, [2] * 10, labels=labels)
     assert state.neuron == (named, 1)
+
+
+def test_a_neuron_layer_that_is_a_position_and_another_layers_name_is_refused_with_both_fixes():
+    """neuron_layer = "2" used to mean the module named 2; now positions come first, as for layer, so a
+    string that is both is an error rather than a silent change of layer."""
+    from dataclasses import replace
+
+    from viz3d.app.preset_view import preset_view_state
+
+    preset = load_preset("spirals")
+    preset = replace(preset, view=replace(preset.view, color_by="neuron", neuron_layer="2"))
+    labels = ["input", "Linear (module 0)", "Tanh (module 1)", "Linear (module 2)"]
+    with pytest.raises(PresetError, match=r"'2' is both position 2 and the name of the layer at position 3: write 2 "):
+        preset_view_state(preset, ["input", "0", "1", "2"], [2] * 4, labels=labels)
 
 
 def test_a_neuron_layer_between_two_layers_is_refused():

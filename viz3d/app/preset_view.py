@@ -106,6 +106,14 @@ def resolve_neuron_layer(layer: int | str, layer_names: list[str], labels: list[
         raise Viz3dError(f"neuron_layer: {err}") from None
     if not position.is_integer():
         raise Viz3dError(f"neuron_layer: {layer!r} lies between two layers: name one layer, such as {int(position)}")
+    if isinstance(layer, str) and layer in layer_names and layer_names.index(layer) != position:
+        # "3" meant the module named 3 until neuron_layer took positions as layer does: say which is meant
+        named = layer_names.index(layer)
+        label = labels[named] if labels and len(labels) == len(layer_names) else layer
+        raise Viz3dError(
+            f"neuron_layer: {layer!r} is both position {int(position)} and the name of the layer at position "
+            f"{named}: write {int(position)} (a number) for the position, or {named} or {label!r} for that layer"
+        )
     return layer_names[int(position)]
 
 
