@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -103,11 +105,17 @@ def scoring_for(
 
 def model_output(model: nn.Module, data: torch.Tensor) -> object:
     """The model's output on ``data``, in eval mode and without autograd (its training mode is kept)."""
+    with evaluating(model), torch.inference_mode():
+        return model(data)
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[None]:
+    """The model in eval mode for the block; its own training mode after."""
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
-            return model(data)
+        yield
     finally:
         model.train(was_training)
 
@@ -133,13 +141,8 @@ def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor) -> bool:
     rows = data[:4].detach().clone()
     if rows.is_floating_point():
         rows.requires_grad_(True)  # a graph even where the parameters are frozen
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            output = model(rows)
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.enable_grad():
+        output = model(rows)
     node = output.grad_fn if isinstance(output, torch.Tensor) else None
     while node is not None and type(node).__name__.startswith(_PASS_THROUGH) and node.next_functions:
         node = node.next_functions[0][0]

@@ -122,14 +122,3 @@ class UserSession(TrainingSession):
             self._measure_seconds = self._measured_at - now
         self.last_stats = replace(stats, accuracy=self._accuracy)
         return self.last_stats
-
-
-def _output(model: nn.Module, data: torch.Tensor) -> object:
-    """The model's output on ``data``, in eval mode (its training mode is kept)."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            return model(data)
-    finally:
-        model.train(was_training)
