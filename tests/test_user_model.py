@@ -788,3 +788,37 @@ def test_an_arrow_whose_tip_is_not_finite_loses_its_label_not_the_picture(tmp_pa
     x = torch.randn(60, 2)
     options = {"arrow_points": torch.zeros(1, 2), "arrow_vectors": torch.ones(1, 2), "size": (640, 360)}
     assert viz3d.picture(model, x, None, tmp_path / "nan.png", layer=2, **options).is_file()
+
+
+def test_a_regression_coloured_by_prediction_uses_the_targets_scale(tmp_path):
+    """A point in its target's colour is predicted right: a perfect fit looks the same in both modes,
+    a wrong one does not."""
+    from PIL import Image
+
+    from viz3d.colors import point_colors, value_colors, value_range
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(200, 2, generator=torch.Generator().manual_seed(3))
+    y = 3.0 * x[:, 0] + 1.0
+    model = nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 1))
+    with torch.no_grad():  # exactly y: (3 x0 + 1), through a 4-wide layer that keeps the plane
+        model[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.0, 0.0]]))
+        model[0].bias.zero_()
+        model[1].weight.copy_(torch.tensor([[3.0, 0.0, 0.0, 0.0]]))
+        model[1].bias.fill_(1.0)
+    session, _ = user_session(model, x, y)
+    projection = session.capture()
+    np.testing.assert_allclose(projection.predicted_values, y.numpy(), rtol=1e-5, atol=1e-5)
+    targets = session.probe.targets
+    colours = point_colors("prediction", session.probe.labels, targets=targets, predicted_values=-targets)
+    np.testing.assert_allclose(colours, value_colors(-targets, value_range(targets)))  # the targets' scale
+
+    def picture(name: str, color_by: str) -> np.ndarray:
+        out = viz3d.picture(model, x, y, tmp_path / name, size=(640, 360), color_by=color_by, layer=1, panel=False)
+        return np.asarray(Image.open(out).convert("RGB")).astype(int)
+
+    assert np.abs(picture("fit-target.png", "class") - picture("fit-prediction.png", "prediction")).max() <= 2
+    with torch.no_grad():
+        model[1].weight.neg_()
+        model[1].bias.neg_()  # now -y: every colour from the other end of the scale
+    assert np.abs(picture("wrong-target.png", "class") - picture("wrong-prediction.png", "prediction")).max() > 100

@@ -57,9 +57,10 @@ def value_range(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def value_colors(values: np.ndarray) -> np.ndarray:
-    """(N, 4) viridis colours for values, scaled over `value_range` (the legend shows the same)."""
-    lo, hi = value_range(values)
+def value_colors(values: np.ndarray, scale: tuple[float, float] | None = None) -> np.ndarray:
+    """(N, 4) viridis colours for values, scaled over ``scale`` or their own `value_range` (the legend
+    shows the same)."""
+    lo, hi = scale if scale is not None else value_range(values)
     scaled = np.clip((values - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(values), 0.5)
     return _viridis_on_dark(np.nan_to_num(scaled, nan=0.0))
 
@@ -79,10 +80,14 @@ def color_source(
     predictions: np.ndarray | None = None,
     neuron_values: np.ndarray | None = None,
     targets: np.ndarray | None = None,
+    predicted_values: np.ndarray | None = None,
 ) -> tuple[str, np.ndarray | None]:
     """The mode that actually applies and the data it reads besides the labels: ("class", None) when the
-    mode's data is missing, or ("class", targets) for a regression, whose "class" is its target value.
-    Equal sources give equal colours, so a renderer can skip re-uploading them."""
+    mode's data is missing, or ("class", targets) for a regression, whose "class" is its target value;
+    a regression's "prediction" is its predicted values. Equal sources give equal colours, so a renderer
+    can skip re-uploading them."""
+    if mode == "prediction" and predictions is None and predicted_values is not None and targets is not None:
+        return mode, predicted_values
     data = {"prediction": predictions, "correct": predictions, "neuron": neuron_values}.get(mode)
     return (mode, data) if data is not None else ("class", targets)
 
@@ -93,10 +98,14 @@ def point_colors(
     predictions: np.ndarray | None = None,
     neuron_values: np.ndarray | None = None,
     targets: np.ndarray | None = None,
+    predicted_values: np.ndarray | None = None,
 ) -> np.ndarray:
     """Colours of the data points for a colour mode; falls back to classes (or target values, where the
-    labels are a regression's) when the mode's data is missing."""
-    mode, data = color_source(mode, predictions, neuron_values, targets)
+    labels are a regression's) when the mode's data is missing. A regression's predicted values share
+    the targets' scale, so that a point in the colour of its target is predicted right."""
+    mode, data = color_source(mode, predictions, neuron_values, targets, predicted_values)
+    if mode == "prediction" and data is predicted_values and data is not None:
+        return value_colors(data, value_range(targets))
     if mode == "prediction":
         return class_colors(data)
     if mode == "correct":

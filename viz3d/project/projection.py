@@ -70,6 +70,7 @@ class Projection:
     bad_layers: list[str] = field(default_factory=list)  # layers with NaN/Inf activations
     # What the session adds for colouring and labels (None when it does not apply):
     predictions: np.ndarray | None = None  # (n_data,) predicted class of each data point
+    predicted_values: np.ndarray | None = None  # (n_data,) a regression's predicted value for each point
     region_probs: np.ndarray | None = None  # (n_regions, C) class probabilities on the region lattice
     neuron_values: np.ndarray | None = None  # (n_data,) the chosen neuron's activation
     neuron_range: tuple[float, float] | None = None  # its values at the two ends of the colour scale

@@ -75,10 +75,11 @@ class FrameRenderer:
         projection = self.projection
         predictions = projection.predictions if projection is not None else None
         neuron = projection.neuron_values if projection is not None else None
-        mode, source = color_source(self.color_by, predictions, neuron, self.targets)
+        values = projection.predicted_values if projection is not None else None
+        mode, source = color_source(self.color_by, predictions, neuron, self.targets, values)
         if self._colored_from is not None and _same_source(self._colored_from, (mode, source)):
             return
-        self.points.set_colors(point_colors(self.color_by, self.labels, predictions, neuron, self.targets))
+        self.points.set_colors(point_colors(self.color_by, self.labels, predictions, neuron, self.targets, values))
         # A copy: the caller's array may change in place, and a view would keep a whole layer alive.
         self._colored_from = (mode, None if source is None else np.array(source, copy=True))
 

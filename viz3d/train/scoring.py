@@ -35,6 +35,7 @@ class Scoring:
     targets: torch.Tensor | None = None  # what the output is compared with, shaped for the loss
     sigmoid_out: bool = False  # binary: the model's output is a probability, not a logit
     sigmoid_last: bool = False  # binary: the last watched layer holds that probability (else the logit)
+    last_is_output: bool = False  # the last watched layer's values are the model's output
 
     @property
     def class_labels(self) -> bool:
@@ -79,18 +80,20 @@ def scoring_for(
         return Scoring(why_not=f"n/a (the model returns a {type(output).__name__})")
     n = len(labels)
     one_per_row = tuple(output.shape) in ((n,), (n, 1))
+    last_is_output = one_per_row and last_layer is not None and _same_values(last_layer, output)
     if one_per_row and n and _all_zero_or_one(labels):
         sigmoid_out = _out_of_a_sigmoid(model, data)
-        last_is_output = last_layer is not None and _same_values(last_layer, output)
         return Scoring(
             "binary",
             2,
             targets=labels.to(output.device).reshape(-1),
             sigmoid_out=sigmoid_out,
             sigmoid_last=sigmoid_out and last_is_output,  # else it is the logit the sigmoid is taken of
+            last_is_output=last_is_output,
         )
     if one_per_row and labels.is_floating_point():
-        return Scoring("regression", why_not="n/a (regression)", targets=labels.to(output).reshape(output.shape))
+        targets = labels.to(output).reshape(output.shape)
+        return Scoring("regression", why_not="n/a (regression)", targets=targets, last_is_output=last_is_output)
     if labels.is_complex() or (labels.is_floating_point() and not _whole_numbers(labels)):
         return Scoring(why_not="n/a (labels are not class indices)")
     if output.ndim != 2 or output.shape[1] < 2:

@@ -71,6 +71,7 @@ class TrainingSession:
         # the last layer's (N, D) output as (N, n_classes) probabilities, where it is not D logits (a single
         # binary logit, see `scoring`); None: a softmax over n_classes logits
         self.class_probabilities: Callable[[torch.Tensor], torch.Tensor | None] | None = None
+        self.predicts_values = False  # the last layer is a regression's output: one predicted value a row
         self.evaluate = evaluate  # loss and accuracy on the whole dataset, in eval mode
         self.shared_forward = shared_forward  # captures hand their probe forward to the next step
         self.neuron: tuple[str, int] | None = None  # colour points by this (layer, unit)'s activation
@@ -158,7 +159,8 @@ class TrainingSession:
         return projection
 
     def _extras(self, snapshot: Snapshot) -> dict:
-        """Predictions, decision-region probabilities and the chosen neuron, for colouring."""
+        """Predictions (classes, or a regression's values), decision-region probabilities and the chosen
+        neuron, for colouring."""
         extras: dict = {}
         n_data = self.probe.n_data
         logits = snapshot.activations[snapshot.layer_names[-1]]
@@ -169,6 +171,8 @@ class TrainingSession:
                 extras["predictions"] = scores.argmax(dim=1).cpu().numpy()
                 if self.probe.n_regions:
                     extras["region_probs"] = self._class_probs(logits[self.probe.region_rows]).cpu().numpy()
+        if self.predicts_values and logits.shape[1] == 1:
+            extras["predicted_values"] = logits[:n_data, 0].float().cpu().numpy()
         if self.neuron is not None and self.neuron[0] in snapshot.activations:
             layer, unit = self.neuron
             acts = snapshot.activations[layer]

@@ -77,6 +77,7 @@ def user_session(
     )
     if scoring.kind == "binary":  # one logit: the class probabilities are its sigmoid (else a softmax)
         session.class_probabilities = scoring.class_probabilities
+    session.predicts_values = scoring.kind == "regression" and scoring.last_is_output
     session.shown_first = _shown_first(snapshot.widths)
     session.accuracy_note = scoring.why_not or "-"
     if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once

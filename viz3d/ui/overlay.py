@@ -65,6 +65,7 @@ class Overlay:
         self.interactive = interactive
         self.wrap = float(WRAP)  # where text wraps in this frame's panel (see `_steady_width`)
         # a regression's target values, which the "class" mode colours along viridis: their scale's ends
+        self.targets = targets
         self.target_range = None if targets is None else value_range(targets)
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
@@ -299,7 +300,13 @@ class Overlay:
             imgui.text_colored(MUTED, note)
             imgui.pop_text_wrap_pos()
         if projection is not None:
-            mode = color_source(state.color_by, projection.predictions, projection.neuron_values)[0]
+            mode = color_source(
+                state.color_by,
+                projection.predictions,
+                projection.neuron_values,
+                self.targets,
+                projection.predicted_values,
+            )[0]
             self._legend(mode, projection)
             tinted = projection.region_probs is not None and state.show_regions
             if tinted and mode in ("correct", "neuron") and self.class_names:  # the tint is not in those colours
@@ -311,6 +318,8 @@ class Overlay:
         they are). Without classes (a regression model, one class, no labels) the legend is empty too."""
         if mode not in ("prediction", "correct") or projection.predictions is not None:
             return ""
+        if mode == "prediction" and self.target_range and projection.predicted_values is not None:
+            return ""  # a regression's predicted values, on the targets' scale
         if self.target_range:
             return "no classes here: showing the target values"
         if not self.class_names:
@@ -321,7 +330,7 @@ class Overlay:
         """What the point colours mean, in the mode that applies (after any fall-back to classes)."""
         if mode == "neuron" and projection.neuron_range is not None:
             _value_bar(*projection.neuron_range)
-        elif mode == "class" and self.target_range:
+        elif mode in ("class", "prediction") and self.target_range:  # target or predicted values: one scale
             _value_bar(*self.target_range)
         elif mode == "correct":
             _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2, key="correct")
