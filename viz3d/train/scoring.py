@@ -56,7 +56,7 @@ class Scoring:
                 loss = nn.functional.binary_cross_entropy_with_logits(score, target)
             predicted = score > (0.5 if self.sigmoid_out else 0.0)
             return StepStats(loss=float(loss), accuracy=float((predicted == self.targets.bool()).float().mean()))
-        return StepStats(loss=float(nn.functional.mse_loss(output.float(), self.targets)))
+        return StepStats(loss=float(nn.functional.mse_loss(output.float(), self.targets.float())))
 
     def class_probabilities(self, output: torch.Tensor) -> torch.Tensor | None:
         """(N, C) class probabilities from the last layer's (N, D) activations; None when not classes."""
