@@ -176,6 +176,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     due = first_step + total * trained_frames // max(frames_that_train, 1)
                     for _ in range(due - session.step):
                         session.train_step()
+                    if trained_frames == frames_that_train:  # trained: the scores `viz3d render` would show
+                        session.last_stats = session.final_stats()
                     if session.step // capture_every != before // capture_every:  # one capture, after the steps
                         projection = session.capture()
                         renderer.set_projection(projection)
