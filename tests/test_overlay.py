@@ -431,3 +431,19 @@ def test_arrow_labels_start_on_whole_pixels_of_the_picture():
         aligned = _on_pixels(position, 0.75)
         assert aligned % 4 == 0 and abs(aligned - position) <= 2.5  # whole pixels in both: every 4th
         assert _on_pixels(position, 1.5) % 2 == 0 and _on_pixels(position, 1.0) == int(round(position - 0.01))
+
+
+def test_going_back_to_live_from_a_stored_step(imgui_layer, monkeypatch):
+    """Clicking Live (or dragging the history slider to its end) formatted the stored step after the click
+    had cleared it: 'unsupported format string passed to NoneType' closed the window."""
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import Overlay
+
+    button = imgui.button
+    monkeypatch.setattr(imgui, "button", lambda label, *args: label == "Live" or button(label, *args))
+    state = ViewState(n_layers=2, show_axes=False)
+    state.history_step = 20
+    status = TrainingStatus(step=40, loss=0.5, accuracy=0.75, stored_steps=(0, 10, 20, 30, 40))
+    draw_frame(imgui_layer, state, status=status, overlay=Overlay("Title"))
+    assert state.history_step is None

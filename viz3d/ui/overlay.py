@@ -154,7 +154,8 @@ class Overlay:
             imgui.text(f"step {status.step:,}")
         else:  # a picture or video: where training is, not buttons to drive it
             imgui.text(f"step {status.step:,}" + ("    training" if status.playing else ""))
-        self._scores(status)
+        # while a stored step is shown, the scores are still the model's now: say so, not "at step 370"
+        self._scores(status, prefix="" if state.history_step is None else "now: ")
         if status.error:
             imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(ERROR_RED, status.error)
@@ -182,17 +183,16 @@ class Overlay:
             return
         live = state.history_step is None
         index = len(steps) - 1 if live else _nearest_index(steps, state.history_step)
-        imgui.set_next_item_width(260)
-        changed, index = imgui.slider_int("##timeline", index, 0, len(steps) - 1, f"step {steps[index]:,}")
+        imgui.set_next_item_width(LAYER_SLIDER_WIDTH)
+        shown = f"step {steps[index]:,}" + ("" if live else " (stored)")  # in the slider: no line comes and goes
+        changed, index = imgui.slider_int("##timeline", index, 0, len(steps) - 1, shown)
         if changed:
             state.history_step = None if index == len(steps) - 1 else steps[index]
         imgui.same_line()
-        imgui.begin_disabled(live)
+        imgui.begin_disabled(live)  # as it was when the frame began: ImGui pairs begin and end
         if imgui.button("Live"):
             state.history_step = None
         imgui.end_disabled()
-        if not live:
-            imgui.text_colored(MUTED, f"showing stored step {state.history_step:,}; training goes on")
 
     def _layers(self, state: ViewState, projection: Projection | None) -> None:
         labels = projection.layer_labels if projection is not None else []
