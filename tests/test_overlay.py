@@ -119,6 +119,23 @@ def test_mouse_drag_rotates_and_scroll_zooms(imgui_layer):
     assert state.camera.distance == pytest.approx(distance * 0.81)
 
 
+def test_a_click_after_a_quick_move_does_not_swing_the_camera(imgui_layer):
+    """At 10 fps a move and a click land in one frame: its delta turned the camera on a plain click."""
+    from imgui_bundle import imgui
+
+    io = imgui.get_io()
+    state = ViewState(n_layers=2, show_overlay=False)
+    io.add_mouse_pos_event(400, 200)
+    run_frame(imgui_layer, state)
+    azimuth, elevation = state.camera.azimuth, state.camera.elevation
+    io.add_mouse_pos_event(600, 100)  # the move and the press in the same frame
+    io.add_mouse_button_event(0, True)
+    run_frame(imgui_layer, state)
+    io.add_mouse_button_event(0, False)
+    run_frame(imgui_layer, state)
+    assert (state.camera.azimuth, state.camera.elevation) == (azimuth, elevation)
+
+
 def test_overlay_shows_over_a_rendered_scene(imgui_layer):
     """The panel is composited over the 3D scene, not instead of it."""
     from viz3d.render.renderer import FrameRenderer

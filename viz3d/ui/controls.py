@@ -40,16 +40,23 @@ def handle_camera(state: ViewState, viewport_height: int) -> None:
         return
     camera = state.camera
     dx, dy = io.mouse_delta.x, io.mouse_delta.y
-    if imgui.is_mouse_double_clicked(imgui.MouseButton_.left):
+    left, right = imgui.MouseButton_.left, imgui.MouseButton_.right
+    if imgui.is_mouse_double_clicked(left):
         camera.reset()
         state.fit_distance = True  # the view backs off again wherever a layer would not fit
-    elif imgui.is_mouse_down(imgui.MouseButton_.left) and (dx or dy):
+    elif _dragging(left) and (dx or dy):
         if io.key_shift:
             camera.pan(dx, dy, viewport_height)
         else:
             camera.rotate(dx, dy)
-    if imgui.is_mouse_down(imgui.MouseButton_.right) and (dx or dy):
+    if _dragging(right) and (dx or dy):
         camera.pan(dx, dy, viewport_height)
     if io.mouse_wheel:
         camera.zoom(io.mouse_wheel)
         state.fit_distance = False  # the user's distance now, until a reset
+
+
+def _dragging(button: int) -> bool:
+    """Held, and not pressed this frame: the frame of a press may carry the whole move that came before
+    it (at 10 fps, a quick move and click), which swung the camera on a plain click."""
+    return imgui.is_mouse_down(button) and not imgui.is_mouse_clicked(button)
