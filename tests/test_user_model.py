@@ -822,3 +822,39 @@ def test_a_regression_coloured_by_prediction_uses_the_targets_scale(tmp_path):
         model[1].weight.neg_()
         model[1].bias.neg_()  # now -y: every colour from the other end of the scale
     assert np.abs(picture("wrong-target.png", "class") - picture("wrong-prediction.png", "prediction")).max() > 100
+
+
+def test_a_live_screenshot_keeps_the_arrows_labels_and_leaves_out_the_panel(headless_live, monkeypatch, tmp_path):
+    """S saved the scene before ImGui drew, so the vectors written beside the arrows were missing from the
+    file (a live-window trial, on jacobian); and with the panel hidden nothing said where it went."""
+    import numpy as np
+    from PIL import Image
+
+    import viz3d.ui.controls as controls
+
+    monkeypatch.chdir(tmp_path)
+    shortcuts, pressed = controls.handle_shortcuts, []
+
+    def press_s_once(state):
+        shortcuts(state)
+        if state.n_layers > 1:  # the first picture is in
+            pressed.append(True)
+        if len(pressed) == 20:  # and the panel has taken its place
+            state.screenshot_requested = True
+
+    monkeypatch.setattr(controls, "handle_shortcuts", press_s_once)
+    x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    arrows = {"arrow_points": torch.zeros(1, 2), "arrow_vectors": torch.tensor([[1.0, 0.5]])}
+    from viz3d.render.renderer import Offscreen
+
+    with Offscreen((320, 240)).fbo:  # the stub window's "screen", which the loop reads back
+        panel = headless_live(
+            one_logit(), x, x[:, 0] * 2.0, until=lambda panel: panel.last("screenshot saved"), **arrows
+        )
+    saved = panel.last("screenshot saved to ").removeprefix("screenshot saved to ")
+    image = np.asarray(Image.open(saved).convert("RGB")).astype(int)
+    label_text = (np.abs(image - [255, 158, 191]).max(axis=-1) <= 60).sum()  # the labels' pink
+    assert label_text > 10
+    panel_corner = image[20:60, 20:120]  # the panel is there on screen (320x240: it covers the corner)
+    assert (np.abs(panel_corner - [17, 19, 24]).max(axis=-1) <= 12).mean() > 0.9  # background, not the panel
+    assert any(title.endswith(f"saved {saved}") for title in panel.titles)

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -35,11 +34,13 @@ from viz3d.train.thread import TrainingThread
 from viz3d.train.user_session import user_session
 
 if TYPE_CHECKING:
+    from viz3d.render.camera import OrbitCamera
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer
 
 LIVE = "viz3d.live()"  # how errors about its options name it
 FRAME_RATE = 60  # the rate live training is paced to: steps_per_frame × this many steps per second
+TITLE_NOTE_SECONDS = 4.0  # how long the window's title says where a screenshot went
 
 
 def run_preset(
@@ -176,7 +177,8 @@ def run_session(
         trainer.start()
         shown: Projection | None = None
         asked_playing = state.playing
-        titled_recording = False  # whether the window's title says a recording is under way
+        titled = ""  # what the window's title says beyond the preset's: a recording under way, a screenshot saved
+        title_note, note_until = "", 0.0
         frames = 0
         last_time = time.perf_counter()
         while not context.should_close() and not stop.requested and (max_frames is None or frames < max_frames):
@@ -200,7 +202,12 @@ def run_session(
             status = trainer.status()
             if status.error and not status.playing:
                 state.playing = asked_playing = False  # training paused itself: the Play button must say so
-            overlay.draw(state, status, shown)
+            # S: this frame is the screenshot, taken after ImGui draws the arrows' labels (they are part of
+            # the scene), without the panel and with the scene in the middle; on screen, a one-frame flash
+            shot = state.screenshot_requested
+            state.screenshot_requested = False
+            framed = _centre(state.camera) if shot else None
+            overlay.draw(state, status, shown, panel=not shot)
             if state.playing != asked_playing:  # only a change the user made is a command (see set_playing)
                 trainer.set_playing(state.playing)
                 asked_playing = state.playing
@@ -216,13 +223,22 @@ def run_session(
             state.lod_stride = detail.update(dt, session.probe.n_data)
             state.detail_note = detail.describe(session.probe.n_data)
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
+            if shot:
+                _centre(state.camera)  # again: state.advance eased the framing back (framed keeps the first)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)
-            if capture.recording != titled_recording:
-                titled_recording = capture.recording
-                recording_to = f" — ● REC to {capture.path} (R stops)" if capture.recording else ""
-                context.set_title(f"viz3d — {title}{recording_to}")
             imgui_layer.render()
+            if shot:
+                saved = capture.screenshot(renderer.read_pixels(fb_size))
+                state.status_line = f"screenshot saved to {saved}"
+                state.camera.frame_left, state.camera.frame_top = framed
+                title_note, note_until = f" — saved {saved}", now + TITLE_NOTE_SECONDS  # seen with the panel hidden
+            if now >= note_until:
+                title_note = ""
+            recording_to = f" — ● REC to {capture.path} (R stops)" if capture.recording else ""
+            if recording_to + title_note != titled:
+                titled = recording_to + title_note
+                context.set_title(f"viz3d — {title}{titled}")
             if capture.recording:
                 if state.record_overlay:
                     capture.add(renderer.read_pixels(fb_size))
@@ -260,15 +276,9 @@ def _newest_for(
 def _capture_scene(
     state: ViewState, capture: ScreenCapture, renderer: FrameRenderer, size: tuple[int, int], pixel_scale: float = 1.0
 ) -> None:
-    """Serve S and R with the scene just drawn (before the overlay): screenshots and panel-less video.
-
-    Neither shows the panel, so neither keeps the room left for it: a screenshot is drawn once more
-    with the scene in the middle, and while recording without the panel the view is centred anyway
-    (see `ViewState.frame_left_target`)."""
-    if state.screenshot_requested:
-        state.screenshot_requested = False
-        shot = capture.screenshot(_scene_centred(state, renderer, size, pixel_scale))
-        state.status_line = f"screenshot saved to {shot}"
+    """Serve R with the scene just drawn (before the overlay): a video without the panel, whose view is
+    centred while it records (see `ViewState.frame_left_target`). (S is served after the overlay, since a
+    screenshot keeps the arrows' labels; see the loop.)"""
     if state.recording and not capture.recording:
         capture.start(size)
         state.status_line = ""  # the panel may be in the video: where it goes is in the window's title
@@ -287,18 +297,11 @@ def _capture_scene(
         capture.add(renderer.read_pixels(size))
 
 
-def _scene_centred(state: ViewState, renderer: FrameRenderer, size: tuple[int, int], pixel_scale: float) -> np.ndarray:
-    """The scene as drawn, or drawn again without the room left for the panel; the screen is left as it was."""
-    framed = state.camera.frame_left, state.camera.frame_top
-    if framed == (0.0, 0.0):
-        return renderer.read_pixels(size)
-    state.camera.frame_left = state.camera.frame_top = 0.0
-    try:
-        renderer.draw(state, size, pixel_scale=pixel_scale)
-        return renderer.read_pixels(size)
-    finally:
-        state.camera.frame_left, state.camera.frame_top = framed
-        renderer.draw(state, size, pixel_scale=pixel_scale)  # the window's frame again, under the panel
+def _centre(camera: OrbitCamera) -> tuple[float, float]:
+    """Put the scene in the middle of the window (no room left for the panel); returns the framing it had."""
+    framed = camera.frame_left, camera.frame_top
+    camera.frame_left = camera.frame_top = 0.0
+    return framed
 
 
 def _slug(title: str) -> str:

@@ -68,9 +68,10 @@ class Overlay:
         self.targets = targets
         self.target_range = None if targets is None else value_range(targets)
 
-    def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
+    def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None, panel: bool = True) -> None:
+        """The arrows' labels, and the panel when it is shown (``panel=False``: this frame without it)."""
         self.labels(state, projection)
-        if not state.show_overlay:
+        if not state.show_overlay or not panel:
             return
         imgui.set_next_window_pos(imgui.ImVec2(12, 12), imgui.Cond_.first_use_ever)
         imgui.set_next_window_size(imgui.ImVec2(380, 0), imgui.Cond_.first_use_ever)
