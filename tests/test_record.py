@@ -315,6 +315,9 @@ def test_recording_names_come_from_the_title_without_doubled_dashes():
 
     assert _slug("Two spirals, width-2 tanh layers") == "two-spirals-width-2-tanh-layers"
     assert _slug("  ***  ") == "view"
+    # cut after a whole word (a trial found "...-tangent-vectors-forw-")
+    assert _slug("The Jacobian pushes tangent vectors forward") == "the-jacobian-pushes-tangent-vectors"
+    assert _slug("x" * 50) == "x" * 40
 
 
 def test_first_ctrl_c_is_a_request_to_stop_the_second_interrupts():

@@ -858,3 +858,4 @@ def test_a_live_screenshot_keeps_the_arrows_labels_and_leaves_out_the_panel(head
     panel_corner = image[20:60, 20:120]  # the panel is there on screen (320x240: it covers the corner)
     assert (np.abs(panel_corner - [17, 19, 24]).max(axis=-1) <= 12).mean() > 0.9  # background, not the panel
     assert any(title.endswith(f"saved {saved}") for title in panel.titles)
+    assert re.search(r"/viz3d-sequential-layer\d+(\.\d+)?-step\d+-\d{8}-\d{6}\.png$", saved)  # what it shows

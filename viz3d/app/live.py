@@ -229,7 +229,8 @@ def run_session(
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)
             imgui_layer.render()
             if shot:
-                saved = capture.screenshot(renderer.read_pixels(fb_size))
+                step = status.step if state.history_step is None else state.history_step
+                saved = capture.screenshot(renderer.read_pixels(fb_size), f"layer{state.layer:g}-step{step}")
                 state.status_line = f"screenshot saved to {saved}"
                 state.camera.frame_left, state.camera.frame_top = framed
                 title_note, note_until = f" — saved {saved}", now + TITLE_NOTE_SECONDS  # seen with the panel hidden
@@ -304,7 +305,13 @@ def _centre(camera: OrbitCamera) -> tuple[float, float]:
     return framed
 
 
-def _slug(title: str) -> str:
-    """A file-name stem from a title: "Two spirals, width-2" -> "two-spirals-width-2"."""
+def _slug(title: str, longest: int = 40) -> str:
+    """A file-name stem from a title: "Two spirals, width-2" -> "two-spirals-width-2", cut after the last
+    whole word that fits in ``longest`` characters (or within the first word, if that is longer)."""
     words = "".join(c if c.isalnum() else " " for c in title.lower()).split()
-    return "-".join(words)[:40].strip("-") or "view"
+    stem = ""
+    for word in words:
+        if len(stem) + len(word) + (1 if stem else 0) > longest:
+            break
+        stem = f"{stem}-{word}" if stem else word
+    return stem or (words[0][:longest] if words else "view")

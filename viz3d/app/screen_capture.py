@@ -65,6 +65,7 @@ class ScreenCapture:
         path = writer.close()
         return path, writer.frames, writer.dropped
 
-    def screenshot(self, pixels: np.ndarray) -> Path:
-        path = stamped_path(self.folder, self.stem, ".png")
+    def screenshot(self, pixels: np.ndarray, detail: str = "") -> Path:
+        """Save ``pixels`` as a PNG named from the stem, ``detail`` (what it shows: layer, step) and the time."""
+        path = stamped_path(self.folder, f"{self.stem}-{detail}" if detail else self.stem, ".png")
         return write_atomically(path, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
