@@ -464,3 +464,18 @@ def test_going_back_to_live_from_a_stored_step(imgui_layer, monkeypatch):
     status = TrainingStatus(step=40, loss=0.5, accuracy=0.75, stored_steps=(0, 10, 20, 30, 40))
     draw_frame(imgui_layer, state, status=status, overlay=Overlay("Title"))
     assert state.history_step is None
+
+
+def test_a_tall_panel_in_a_square_window_frames_the_scene_below_it(imgui_layer):
+    """A trial's 900x900 window squeezed the scene into the strip right of a tall panel (the smaller
+    fraction won); below the panel the scene has a wider, larger place."""
+    from viz3d.ui.overlay import Overlay
+
+    prose = " ".join(["Each layer bends the plane a little further."] * 6)
+    overlay = Overlay("A tall panel", prose, prose)
+    state = ViewState(n_layers=2, show_axes=False)
+    draw_frame(imgui_layer, state, overlay=overlay, size=(900, 900))
+    assert state.panel_right == 0.0 and 0.3 < state.panel_bottom <= 0.6
+    landscape = ViewState(n_layers=2, show_axes=False)
+    draw_frame(imgui_layer, landscape, overlay=overlay, size=(1600, 900))
+    assert landscape.panel_right > 0.2 and landscape.panel_bottom == 0.0  # a wide window: beside, as before

@@ -27,6 +27,7 @@ WRAP = 360  # where the panel's text wraps at least, in window pixels from its l
 LAYER_SLIDER_WIDTH = 260  # between the previous / next layer buttons
 AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
 MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
+SCENE_ASPECT = 1.5  # how much wider than tall a scene usually is, to choose where it goes beside the panel
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 TARGET_LABEL = "target value"  # what "class" colours for a regression
@@ -428,15 +429,18 @@ def _steady_width(projection: Projection | None, pickers: bool) -> float:
 def _panel_room() -> tuple[float, float]:
     """The room the scene leaves to the panel, docked top left and open: its right edge as a fraction
     of the width (the scene framed beside it) or its bottom edge as a fraction of the height (framed
-    below it, as in a portrait or square picture), whichever leaves the scene more. A panel dragged
+    below it, as in a portrait or square picture), whichever lets the scene be drawn larger (it was the
+    smaller fraction, which squeezed a square window's scene into a tall strip). A panel dragged
     elsewhere, or collapsed, leaves none: it is drawn over the scene."""
     size, corner, panel = imgui.get_io().display_size, imgui.get_window_pos(), imgui.get_window_size()
     if imgui.is_window_collapsed() or size.x <= 0 or size.y <= 0 or corner.x > size.x / 3:
         return 0.0, 0.0
-    right, bottom = (corner.x + panel.x) / size.x, (corner.y + panel.y) / size.y
-    if bottom < right:
-        return 0.0, min(max(bottom, 0.0), MAX_PANEL_FRACTION)
-    return min(max(right, 0.0), MAX_PANEL_FRACTION), 0.0
+    right = min(max((corner.x + panel.x) / size.x, 0.0), MAX_PANEL_FRACTION)
+    bottom = min(max((corner.y + panel.y) / size.y, 0.0), MAX_PANEL_FRACTION)
+    # the scene's size in each layout, for a scene SCENE_ASPECT times as wide as it is tall
+    beside = min(size.x * (1.0 - right) / SCENE_ASPECT, size.y)
+    below = min(size.x / SCENE_ASPECT, size.y * (1.0 - bottom))
+    return (0.0, bottom) if below > beside else (right, 0.0)
 
 
 def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:
