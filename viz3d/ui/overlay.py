@@ -37,7 +37,7 @@ KEYS = (  # the help: what each key and mouse gesture does, in two columns
     ("Left / Right", "previous / next layer"),
     ("H", "hide / show this panel"),
     ("drag", "rotate"),
-    ("right-drag", "pan"),
+    ("right-drag", "pan (or shift-drag)"),
     ("scroll", "zoom"),
     ("double-click", "reset the view"),
     ("R", "record"),
