@@ -471,11 +471,15 @@ def test_a_tall_panel_in_a_square_window_frames_the_scene_below_it(imgui_layer):
     fraction won); below the panel the scene has a wider, larger place."""
     from viz3d.ui.overlay import Overlay
 
-    prose = " ".join(["Each layer bends the plane a little further."] * 6)
+    prose = " ".join(["Each layer bends the plane a little further."] * 2)
     overlay = Overlay("A tall panel", prose, prose)
     state = ViewState(n_layers=2, show_axes=False)
     draw_frame(imgui_layer, state, overlay=overlay, size=(900, 900))
-    assert state.panel_right == 0.0 and 0.3 < state.panel_bottom <= 0.6
+    assert state.panel_right == 0.0 and 0.3 < state.panel_bottom < 0.6  # the panel's own edge, not a cap
+    taller = Overlay("A very tall panel", " ".join([prose] * 3), prose)  # past 60% of the height
+    tall = ViewState(n_layers=2, show_axes=False)
+    draw_frame(imgui_layer, tall, overlay=taller, size=(900, 900))
+    assert tall.panel_bottom == 0.0 and 0.3 < tall.panel_right < 0.6  # below it there is no room: beside
     landscape = ViewState(n_layers=2, show_axes=False)
     draw_frame(imgui_layer, landscape, overlay=overlay, size=(1600, 900))
     assert landscape.panel_right > 0.2 and landscape.panel_bottom == 0.0  # a wide window: beside, as before

@@ -859,3 +859,44 @@ def test_a_live_screenshot_keeps_the_arrows_labels_and_leaves_out_the_panel(head
     assert (np.abs(panel_corner - [17, 19, 24]).max(axis=-1) <= 12).mean() > 0.9  # background, not the panel
     assert any(title.endswith(f"saved {saved}") for title in panel.titles)
     assert re.search(r"/viz3d-sequential-layer\d+(\.\d+)?-step\d+-\d{8}-\d{6}\.png$", saved)  # what it shows
+
+
+def test_a_screenshot_while_recording_with_the_panel_leaves_the_video_and_the_view_as_they_were(
+    headless_live, monkeypatch, tmp_path
+):
+    """The screenshot's frame (centred, no panel) went into a video recorded with the panel, one frame
+    in a review's spy; and the view it was taken from must come back exactly."""
+    import numpy as np
+
+    import viz3d.ui.controls as controls
+    from viz3d.app.screen_capture import ScreenCapture
+    from viz3d.render.renderer import Offscreen
+
+    monkeypatch.chdir(tmp_path)
+    shortcuts, frames, views, added = controls.handle_shortcuts, [], [], []
+
+    def script(state):
+        shortcuts(state)
+        if state.n_layers > 1:
+            frames.append(state)
+        if len(frames) == 10:
+            state.recording = True  # R, with the panel in the video (the default)
+        if len(frames) == 20:
+            views.append((state.camera.frame_left, state.camera.frame_top, state.camera.distance))
+            state.screenshot_requested = True
+        if len(frames) == 21:
+            views.append((state.camera.frame_left, state.camera.frame_top, state.camera.distance))
+        if len(frames) == 25:
+            state.recording = False
+
+    add = ScreenCapture.add
+    monkeypatch.setattr(controls, "handle_shortcuts", script)
+    monkeypatch.setattr(ScreenCapture, "add", lambda self, pixels: added.append(pixels.copy()) or add(self, pixels))
+    x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    with Offscreen((320, 240)).fbo:
+        headless_live(one_logit(), x, x[:, 0] * 2.0, until=lambda panel: panel.last("recording saved"))
+    panel_corner = [
+        (np.abs(frame[20:60, 20:120].astype(int) - [17, 19, 24]).max(axis=-1) <= 12).mean() for frame in added
+    ]
+    assert len(added) >= 12 and max(panel_corner) < 0.5  # every frame in the video has the panel
+    assert views[0] == views[1]  # the framing and distance from before the screenshot, restored

@@ -34,7 +34,6 @@ from viz3d.train.thread import TrainingThread
 from viz3d.train.user_session import user_session
 
 if TYPE_CHECKING:
-    from viz3d.render.camera import OrbitCamera
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer
 
@@ -206,7 +205,8 @@ def run_session(
             # the scene), without the panel and with the scene in the middle; on screen, a one-frame flash
             shot = state.screenshot_requested
             state.screenshot_requested = False
-            framed = _centre(state.camera) if shot else None
+            aspect = fb_size[0] / max(fb_size[1], 1)
+            view_before = _shot_view(state, shown, aspect) if shot else None
             overlay.draw(state, status, shown, panel=not shot)
             if state.playing != asked_playing:  # only a change the user made is a command (see set_playing)
                 trainer.set_playing(state.playing)
@@ -217,22 +217,24 @@ def run_session(
                 trainer.step_once()
                 state.step_requested = False
             state.advance(dt)
-            if shown is not None:  # back off, smoothly, wherever the layer shown would run off the window
-                fit.update(state, shown.positions, fb_size[0] / max(fb_size[1], 1), dt)
+            if shot:
+                _shot_view(state, shown, aspect)  # again: state.advance eased the framing back
+            elif shown is not None:  # back off, smoothly, wherever the layer shown would run off the window
+                fit.update(state, shown.positions, aspect, dt)
             detail.enabled = state.adaptive_detail
             state.lod_stride = detail.update(dt, session.probe.n_data)
             state.detail_note = detail.describe(session.probe.n_data)
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
-            if shot:
-                _centre(state.camera)  # again: state.advance eased the framing back (framed keeps the first)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)
             imgui_layer.render()
             if shot:
-                step = status.step if state.history_step is None else state.history_step
-                saved = capture.screenshot(renderer.read_pixels(fb_size), f"layer{state.layer:g}-step{step}")
+                step = shown.step if shown is not None else status.step  # the picture's, not the trainer's
+                shows = f"layer{round(state.layer, 2):g}-step{step}"
+                saved = capture.screenshot(renderer.read_pixels(fb_size), shows)
                 state.status_line = f"screenshot saved to {saved}"
-                state.camera.frame_left, state.camera.frame_top = framed
+                camera = state.camera
+                camera.frame_left, camera.frame_top, camera.distance = view_before
                 title_note, note_until = f" — saved {saved}", now + TITLE_NOTE_SECONDS  # seen with the panel hidden
             if now >= note_until:
                 title_note = ""
@@ -241,7 +243,7 @@ def run_session(
                 titled = recording_to + title_note
                 context.set_title(f"viz3d — {title}{titled}")
             if capture.recording:
-                if state.record_overlay:
+                if state.record_overlay and not shot:  # the screenshot's frame has no panel: not in this video
                     capture.add(renderer.read_pixels(fb_size))
                 mark.draw(fb_size, pixel_scale)  # after the capture: on screen, not in the file
             context.swap()
@@ -298,11 +300,17 @@ def _capture_scene(
         capture.add(renderer.read_pixels(size))
 
 
-def _centre(camera: OrbitCamera) -> tuple[float, float]:
-    """Put the scene in the middle of the window (no room left for the panel); returns the framing it had."""
-    framed = camera.frame_left, camera.frame_top
+def _shot_view(state: ViewState, shown: Projection | None, aspect: float) -> tuple[float, float, float]:
+    """The view of a screenshot: the scene in the middle of the window (no room left for the panel), backed
+    off as far as the layer shown needs there (framed below the panel, it was drawn for the part of the
+    window left to it, and filled the whole one larger, off its edges). Returns the framing and distance
+    it had, to put back after."""
+    camera = state.camera
+    before = camera.frame_left, camera.frame_top, camera.distance
     camera.frame_left = camera.frame_top = 0.0
-    return framed
+    if shown is not None:  # no nearer than now: a distance the user zoomed to is kept where it fits
+        camera.distance = state.distance_to_show(shown.positions, aspect)
+    return before
 
 
 def _slug(title: str, longest: int = 40) -> str:

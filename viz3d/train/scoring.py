@@ -92,7 +92,7 @@ def scoring_for(
             last_is_output=last_is_output,
         )
     if one_per_row and labels.is_floating_point():
-        targets = labels.to(output).reshape(output.shape)
+        targets = labels.to(output.device, torch.float32).reshape(output.shape)  # not rounded to a bf16 output
         return Scoring("regression", why_not="n/a (regression)", targets=targets, last_is_output=last_is_output)
     if labels.is_complex() or (labels.is_floating_point() and not _whole_numbers(labels)):
         return Scoring(why_not="n/a (labels are not class indices)")

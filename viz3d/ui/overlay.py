@@ -28,6 +28,7 @@ LAYER_SLIDER_WIDTH = 260  # between the previous / next layer buttons
 AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
 MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
 SCENE_ASPECT = 1.5  # how much wider than tall a scene usually is, to choose where it goes beside the panel
+LAYOUT_MARGIN = 1.1  # the other layout must let the scene be this much larger before the scene moves there
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 TARGET_LABEL = "target value"  # what "class" colours for a regression
@@ -84,7 +85,7 @@ class Overlay:
         imgui.begin(
             "viz3d  (H hides this panel)" if self.interactive else "viz3d", None, imgui.WindowFlags_.always_auto_resize
         )
-        state.panel_right, state.panel_bottom = _panel_room()
+        state.panel_right, state.panel_bottom = _panel_room(beside_now=state.panel_bottom == 0.0)
         compact = imgui.get_io().display_size.y < COMPACT_BELOW  # a small picture: the essentials only
         imgui.push_text_wrap_pos(self.wrap)
         imgui.text(self.title)
@@ -426,21 +427,27 @@ def _steady_width(projection: Projection | None, pickers: bool) -> float:
     return widest + 2 * style.window_padding.x
 
 
-def _panel_room() -> tuple[float, float]:
+def _panel_room(beside_now: bool = True) -> tuple[float, float]:
     """The room the scene leaves to the panel, docked top left and open: its right edge as a fraction
     of the width (the scene framed beside it) or its bottom edge as a fraction of the height (framed
     below it, as in a portrait or square picture), whichever lets the scene be drawn larger (it was the
-    smaller fraction, which squeezed a square window's scene into a tall strip). A panel dragged
-    elsewhere, or collapsed, leaves none: it is drawn over the scene."""
+    smaller fraction, which squeezed a square window's scene into a tall strip). A place the panel
+    reaches past `MAX_PANEL_FRACTION` of is no place for the scene. The layout of the last frame
+    (``beside_now``) stays unless the other is `LAYOUT_MARGIN` larger, so a panel that grows a line does
+    not flip it back and forth. A panel dragged elsewhere, or collapsed, leaves none: it is drawn over
+    the scene."""
     size, corner, panel = imgui.get_io().display_size, imgui.get_window_pos(), imgui.get_window_size()
     if imgui.is_window_collapsed() or size.x <= 0 or size.y <= 0 or corner.x > size.x / 3:
         return 0.0, 0.0
-    right = min(max((corner.x + panel.x) / size.x, 0.0), MAX_PANEL_FRACTION)
-    bottom = min(max((corner.y + panel.y) / size.y, 0.0), MAX_PANEL_FRACTION)
+    right = max((corner.x + panel.x) / size.x, 0.0)
+    bottom = max((corner.y + panel.y) / size.y, 0.0)
     # the scene's size in each layout, for a scene SCENE_ASPECT times as wide as it is tall
-    beside = min(size.x * (1.0 - right) / SCENE_ASPECT, size.y)
-    below = min(size.x / SCENE_ASPECT, size.y * (1.0 - bottom))
-    return (0.0, bottom) if below > beside else (right, 0.0)
+    beside = min(size.x * (1.0 - right) / SCENE_ASPECT, size.y) if right <= MAX_PANEL_FRACTION else 0.0
+    below = min(size.x / SCENE_ASPECT, size.y * (1.0 - bottom)) if bottom <= MAX_PANEL_FRACTION else 0.0
+    if not beside and not below:  # neither leaves the scene enough: the smaller overlap, as far as it may
+        return (0.0, MAX_PANEL_FRACTION) if bottom < right else (MAX_PANEL_FRACTION, 0.0)
+    go_below = below > beside * LAYOUT_MARGIN if beside_now else below * LAYOUT_MARGIN >= beside
+    return (0.0, bottom) if go_below else (right, 0.0)
 
 
 def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:
