@@ -483,3 +483,23 @@ def test_a_tall_panel_in_a_square_window_frames_the_scene_below_it(imgui_layer):
     landscape = ViewState(n_layers=2, show_axes=False)
     draw_frame(imgui_layer, landscape, overlay=overlay, size=(1600, 900))
     assert landscape.panel_right > 0.2 and landscape.panel_bottom == 0.0  # a wide window: beside, as before
+
+
+def test_the_live_layer_slider_shows_its_number_beside_it(imgui_layer, monkeypatch):
+    """ImGui centres a slider's value over it, and at 4.00 of 0-7 the grab sat on its last digit."""
+    from imgui_bundle import imgui
+
+    formats, texts = {}, []
+    slider, text = imgui.slider_float, imgui.text
+    monkeypatch.setattr(
+        imgui,
+        "slider_float",
+        lambda label, v, lo, hi, fmt="%.3f", *a: (
+            formats.setdefault(label, fmt) is None or slider(label, v, lo, hi, fmt, *a)
+        ),
+    )
+    monkeypatch.setattr(imgui, "text", lambda line, *a, **k: texts.append(line) or text(line, *a, **k))
+    state = ViewState(n_layers=8, show_axes=False)
+    state.set_layer(4.0)
+    draw_frame(imgui_layer, state)
+    assert formats["##layer"] == "" and "4.00" in texts

@@ -24,7 +24,7 @@ LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
 LEGEND_BAR_STOPS = 16  # colours along a value legend's bar (ImGui blends between them)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 WRAP = 360  # where the panel's text wraps at least, in window pixels from its left edge
-LAYER_SLIDER_WIDTH = 260  # between the previous / next layer buttons
+LAYER_SLIDER_WIDTH = 230  # between the previous / next layer buttons (the layer's number follows them)
 AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
 MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
 SCENE_ASPECT = 1.5  # how much wider than tall a scene usually is, to choose where it goes beside the panel
@@ -218,12 +218,15 @@ class Overlay:
             state.step_layer(-1)
         imgui.same_line()
         imgui.set_next_item_width(LAYER_SLIDER_WIDTH)
-        changed, value = imgui.slider_float("##layer", state.layer, 0.0, float(state.last_layer), "%.2f")
+        # the number beside the slider, not in it: ImGui centres it, where the grab sat on its last digit
+        changed, value = imgui.slider_float("##layer", state.layer, 0.0, float(state.last_layer), "")
         if changed:
             state.set_layer(value)
         imgui.same_line()
         if imgui.arrow_button("##next", imgui.Dir.right):
             state.step_layer(+1)
+        imgui.same_line()
+        imgui.text(f"{state.layer:.2f}")
 
     def _axes(self, state: ViewState, status: TrainingStatus, projection: Projection | None) -> None:
         """x/y/z component pickers for the layer shown, when it is wide enough to need PCA (in a picture,
