@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -147,13 +148,8 @@ class LayerTracker:
 
     def snapshot(self, step: int = 0) -> Snapshot:
         """Run the probe forward under inference mode and return every watched layer's output."""
-        was_training = self.model.training
-        try:
-            self.model.eval()
-            with torch.inference_mode():
-                layers = self.trace(self.inputs)
-        finally:
-            self.model.train(was_training)
+        with evaluating(self.model), torch.inference_mode():
+            layers = self.trace(self.inputs)
         return _as_snapshot(step, layers)
 
     def snapshot_and_outputs(self, step: int = 0) -> tuple[Snapshot, object]:
@@ -263,3 +259,14 @@ def _as_snapshot(step: int, layers: list[tuple[str, str, torch.Tensor]]) -> Snap
 
 def _splits_into_stages(module: nn.Module, following: nn.Module | None) -> bool:
     return isinstance(module, nn.Linear) and module.bias is not None and isinstance(following, ELEMENTWISE_ACTIVATIONS)
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[None]:
+    """The model in eval mode for the block; its own training mode after."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, evaluating
 
 
 def trace_tangents(
@@ -27,12 +27,8 @@ def trace_tangents(
         return tuple(rows for _, _, rows in layers)
 
     model = tracker.model
-    was_training = model.training
-    try:
-        model.eval()
+    with evaluating(model):
         primals, tangents = torch.func.jvp(forward, (points,), (vectors.to(points.dtype),))
-    finally:
-        model.train(was_training)
     # Inside jvp the W·x stage (output minus bias) gets the Linear's tangent: a bias has no derivative.
     values = {name: p.detach() for name, p in zip(names, primals, strict=True)}
     tangent_rows = {name: t.detach() for name, t in zip(names, tangents, strict=True)}

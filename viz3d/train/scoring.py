@@ -15,13 +15,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from viz3d.capture.tracker import evaluating
 from viz3d.train.session import StepStats
 
 
@@ -59,9 +58,8 @@ class Scoring:
         return StepStats(loss=float(nn.functional.mse_loss(output.float(), self.targets.float())))
 
     def class_probabilities(self, output: torch.Tensor) -> torch.Tensor | None:
-        """(N, C) class probabilities from the last layer's (N, D) activations; None when not classes."""
-        if self.kind == "classes" and output.shape[1] == self.n_classes:
-            return torch.softmax(output, dim=1)
+        """(N, 2) class probabilities of a binary classifier from the last layer's (N, 1) activations; None
+        otherwise (C logits get their softmax from `TrainingSession`)."""
         if self.kind == "binary" and output.shape[1] == 1:
             positive = output[:, 0].clamp(0.0, 1.0) if self.sigmoid_last else torch.sigmoid(output[:, 0])
             return torch.stack([1.0 - positive, positive], dim=1)
@@ -110,17 +108,6 @@ def model_output(model: nn.Module, data: torch.Tensor) -> object:
     """The model's output on ``data``, in eval mode and without autograd (its training mode is kept)."""
     with evaluating(model), torch.inference_mode():
         return model(data)
-
-
-@contextmanager
-def evaluating(model: nn.Module) -> Iterator[None]:
-    """The model in eval mode for the block; its own training mode after."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 def _all_zero_or_one(labels: torch.Tensor) -> bool:

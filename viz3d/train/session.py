@@ -20,7 +20,7 @@ from torch import nn
 
 from viz3d.capture.probe import ProbeSet, make_probe
 from viz3d.capture.snapshot import Snapshot
-from viz3d.capture.tracker import LayerTracker
+from viz3d.capture.tracker import LayerTracker, evaluating
 from viz3d.colors import value_range
 from viz3d.errors import Viz3dError
 from viz3d.presets import REAL_DATASETS, Preset
@@ -285,17 +285,12 @@ def check_fit(preset: Preset, features: int, n_out: int, regression: bool) -> No
 
 def evaluate_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regression: bool) -> StepStats:
     """Loss (and accuracy, for classes) of ``model`` on ``x``, in eval mode; its training mode is kept."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            outputs = model(x)
-            if regression:
-                return StepStats(loss=float(nn.functional.mse_loss(outputs, y)))
-            accuracy = float((outputs.argmax(dim=1) == y).float().mean())
-            return StepStats(loss=float(nn.functional.cross_entropy(outputs, y)), accuracy=accuracy)
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.inference_mode():
+        outputs = model(x)
+        if regression:
+            return StepStats(loss=float(nn.functional.mse_loss(outputs, y)))
+        accuracy = float((outputs.argmax(dim=1) == y).float().mean())
+        return StepStats(loss=float(nn.functional.cross_entropy(outputs, y)), accuracy=accuracy)
 
 
 def _preset_train_step(
