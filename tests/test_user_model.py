@@ -157,6 +157,52 @@ def test_inputs_of_the_wrong_dtype_are_told_from_the_wrong_shape():
         viz3d.watch(readme_model(), torch.randn(10, 3)).snapshot()  # a wrong shape is still a wrong shape
 
 
+# --- numpy arrays are taken as they come --------------------------------------------------------------
+
+
+def test_numpy_inputs_and_labels_watch_as_the_tensors_everyone_converts_them_to():
+    from viz3d.train.user_session import user_session
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 8))  # float64, numpy's default
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    model = readme_model()
+    reference = viz3d.watch(model, torch.from_numpy(x).float(), torch.from_numpy(y)).snapshot()
+    snapshot = viz3d.watch(model, x, y).snapshot()
+    assert snapshot.layer_names == reference.layer_names
+    for name in reference.layer_names:
+        torch.testing.assert_close(snapshot.activations[name], reference.activations[name], rtol=0, atol=0)
+    session, _ = user_session(model, x, y)
+    assert np.array_equal(session.probe.labels, y) and session.probe.targets is None
+    regression, _ = user_session(nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 1)), x.tolist(), x[:, 0])
+    np.testing.assert_allclose(regression.probe.targets, x[:, 0], rtol=1e-6)  # float targets: coloured by value
+    points, vectors = x[:4], rng.normal(size=(4, 8))
+    expected = viz3d.pushforward(model, torch.from_numpy(points).float(), torch.from_numpy(vectors).float())
+    got = viz3d.pushforward(model, points, vectors)
+    for name, tangent in expected.items():
+        torch.testing.assert_close(got[name], tangent)
+
+
+def test_a_read_only_numpy_array_is_taken_without_torchs_warning(recwarn):
+    x = np.random.default_rng(1).normal(size=(50, 8)).astype(np.float32)
+    x.flags.writeable = False
+    viz3d.watch(readme_model(), x).snapshot()
+    assert not [w for w in recwarn if "not writable" in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ("x.npy", "inputs: a value of type str, not an array: pass a torch.Tensor or a numpy array"),
+        ({"x": [1.0]}, "inputs: a value of type dict, not an array: pass a torch.Tensor or a numpy array"),
+        (np.array([["a", "b"]]), "inputs: an array of <U1 values, not numbers: convert it first, e.g. with"),
+        ([[1.0, 2.0], [3.0]], "inputs: rows of different lengths: pass rows that all have the same length"),
+    ],
+)
+def test_inputs_that_are_no_array_of_numbers_are_refused_in_one_line(inputs, expected):
+    assert refused(inputs).startswith(expected)
+
+
 # --- viz3d.live, run headless ------------------------------------------------------------------------
 
 

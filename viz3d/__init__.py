@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.probe import check_inputs
+from viz3d.capture.probe import checked_inputs
 from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
 from viz3d.errors import Viz3dError
@@ -58,10 +58,10 @@ def watch(
 ) -> LayerTracker:
     """Watch ``model`` on the probe batch ``inputs``; ``layers`` picks modules by name, glob or type.
 
-    Inputs without a batch dimension or with NaN/Inf rows, and labels that are not one per row, raise
-    `Viz3dError` here, as `live` does.
+    ``inputs`` and ``labels`` may be tensors or numpy arrays. Inputs without a batch dimension or with
+    NaN/Inf rows, and labels that are not one per row, raise `Viz3dError` here, as `live` does.
     """
-    check_inputs(inputs, labels)
+    inputs, labels = checked_inputs(inputs, labels)
     return LayerTracker(model, inputs, labels, layers, output_key=output_key, token=token, stages=stages)
 
 

@@ -6,9 +6,10 @@ the input plane; for wider inputs it is the plane of the data's top two principa
 the mean, mapped back into input space, so the picture shows how the network warps that slice.
 Arrow seeds (points and vectors in input space) are pushed forward separately (see `pushforward`).
 
-`check_inputs` refuses, in one line naming the fix, user inputs and labels that cannot be watched
-(no batch dimension, NaN or Inf rows, labels that are not one per row, or NaN targets); `viz3d.watch` and
-`viz3d.live` call it before anything else.
+`checked_inputs` takes the user's inputs and labels as tensors, numpy arrays (or anything numpy reads:
+a DataFrame, nested lists), and refuses, in one line naming the fix, those that cannot be watched
+(not numbers, no batch dimension, NaN or Inf rows, labels that are not one per row, or NaN targets);
+`viz3d.watch`, `live`, `picture` and `video` call it before anything else.
 """
 
 from __future__ import annotations
@@ -53,17 +54,43 @@ class ProbeSet:
         return len(self.grid_coords)
 
 
-def check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None = None) -> None:
-    """Raise `Viz3dError` for ``inputs`` (N, ...) and ``labels`` (N,) (or a regression's (N, 1) float
-    targets) that cannot be watched, naming the fix.
+def as_tensor(name: str, value: object) -> torch.Tensor:
+    """``value`` as a tensor: a tensor as it is, and a numpy array, or anything numpy reads as numbers
+    (a DataFrame, nested lists), converted; floats become torch's default float (float32), as a model's
+    weights are, where numpy's would be float64."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (str, bytes)) or not (hasattr(value, "__array__") or isinstance(value, (list, tuple))):
+        kind = type(value).__name__
+        raise Viz3dError(f"{name}: a value of type {kind}, not an array: pass a torch.Tensor or a numpy array")
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged nested lists
+        raise Viz3dError(f"{name}: rows of different lengths: pass rows that all have the same length") from None
+    if array.dtype.kind not in "biuf":
+        raise Viz3dError(
+            f"{name}: an array of {array.dtype} values, not numbers: convert it first, e.g. with .astype('float32')"
+        )
+    if not array.flags.writeable:  # torch warns that it cannot protect read-only memory
+        array = array.copy()
+    return torch.as_tensor(array, dtype=torch.get_default_dtype() if array.dtype.kind == "f" else None)
+
+
+def checked_inputs(inputs: object, labels: object = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``inputs`` (N, ...) and ``labels`` (N,) (or a regression's (N, 1) float targets) as tensors
+    (`as_tensor`), after raising `Viz3dError` for any that cannot be watched, naming the fix.
 
     Checked up front because each would otherwise fail later and far from its cause: a 1-D tensor as
     "no layer to watch", a NaN row as a PCA that does not converge (or every layer marked bad), labels
     of another length as a few coloured points.
     """
-    for name, value in (("inputs", inputs), ("labels", labels)):
-        if value is not None and not isinstance(value, torch.Tensor):
-            raise Viz3dError(f"{name}: a {type(value).__name__}, not a torch.Tensor: pass torch.as_tensor({name})")
+    inputs = as_tensor("inputs", inputs)
+    labels = None if labels is None else as_tensor("labels", labels)
+    _check_inputs(inputs, labels)
+    return inputs, labels
+
+
+def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None) -> None:
     shape = tuple(inputs.shape)
     if inputs.ndim < 2:
         raise Viz3dError(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from viz3d.capture.probe import as_tensor
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, evaluating
 
 
@@ -44,7 +45,9 @@ def pushforward(
     token: Token = "last",
     stages: bool = False,
 ) -> dict[str, torch.Tensor]:
-    """Tangent vectors (N, D) at every watched layer, for ``vectors`` (N, D_in) at ``points``."""
+    """Tangent vectors (N, D) at every watched layer, for ``vectors`` (N, D_in) at ``points`` (tensors or
+    numpy arrays)."""
+    points, vectors = as_tensor("points", points), as_tensor("vectors", vectors)
     if points.shape != vectors.shape:
         raise ValueError(f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)} must have the same shape")
     tracker = LayerTracker(model, points, layers=layers, output_key=output_key, token=token, stages=stages)

@@ -1,9 +1,10 @@
 """A training session around a user's own model and ``train_step``, for `viz3d.live`.
 
-It checks up front that the inputs and labels can be watched (`check_inputs`) and that the model can
-(one forward of the user's rows, so errors name the shape they passed), decides how the output is
-scored against the labels (`scoring`: classes, one binary logit, a regression, or why not), and
-measures accuracy on the drawn points when the user's step reports only its loss.
+It takes the inputs and labels as tensors (numpy arrays are converted) and checks up front that they
+can be watched (`checked_inputs`) and that the model can (one forward of the user's rows, so errors
+name the shape they passed), decides how the output is scored against the labels (`scoring`: classes,
+one binary logit, a regression, or why not), and measures accuracy on the drawn points when the
+user's step reports only its loss.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.probe import check_inputs, make_probe
+from viz3d.capture.probe import as_tensor, checked_inputs, make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
@@ -41,7 +42,11 @@ def user_session(
     title: str | None = None,
 ) -> tuple[UserSession, str]:
     """`live`'s session around the user's model, and what the overlay shows while there is no accuracy."""
-    check_inputs(inputs, labels)
+    inputs, labels = checked_inputs(inputs, labels)
+    if arrow_points is not None:
+        arrow_points = as_tensor("arrow_points", arrow_points)
+    if arrow_vectors is not None:
+        arrow_vectors = as_tensor("arrow_vectors", arrow_vectors)
     if train_step is not None and not callable(train_step):
         raise Viz3dError(
             f"train_step: a {type(train_step).__name__}, not a function: pass fn, where fn(step) trains one step"
