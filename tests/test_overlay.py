@@ -439,6 +439,24 @@ def test_the_panel_keeps_one_width_while_the_layers_are_swept(imgui_layer, inter
     assert 12 + 440 < edges[0] < 12 + 500  # wide for the long name, which wraps past 480 pixels
 
 
+def test_the_panel_keeps_its_height_when_the_neuron_is_from_another_layer(imgui_layer):
+    """The "use layer N's units" button came and went as a sweep passed the neuron's layer, and the
+    panel's height (and the scene framed below it, in a tall window) jumped with it."""
+    from viz3d.ui.overlay import Overlay
+
+    projection = projection_of(np.zeros((3, 1, 3)))
+    bottoms = []
+    for layer in (1, 2):
+        state = ViewState(n_layers=3, show_axes=False, color_by="neuron")
+        state.neuron = ("layer1", 0)
+        state.set_layer(layer)
+        image = draw_frame(imgui_layer, state, projection=projection, overlay=Overlay("Short"), size=(640, 720))
+        panel_column = non_background_mask(image[:, 14:18]).any(axis=1)  # just inside the panel's left edge
+        bottoms.append(int(np.nonzero(panel_column)[0].max()))
+    assert bottoms[0] == bottoms[1], f"the panel's bottom edge moved: {bottoms}"
+    assert 200 < bottoms[0] < 700
+
+
 def test_arrow_labels_start_on_whole_pixels_of_the_picture():
     """At 0.75 a label's text fell between framebuffer pixels and blurred (8 pixels of the label colour
     in a 960x540 jacobian picture against 45 when aligned)."""

@@ -299,7 +299,11 @@ class Overlay:
                 changed, unit = imgui.slider_int(f"unit of layer {index}", min(unit, width - 1), 0, width - 1)
                 if changed:
                     state.neuron = (layer, unit)
-                if layer != here and imgui.button(f"use layer {shown}'s units instead"):
+                # One row either way, so that the panel keeps its height through a sweep.
+                if layer == here:
+                    imgui.align_text_to_frame_padding()  # as tall as the button
+                    imgui.text_colored(MUTED, "a unit of the layer shown")
+                elif imgui.button(f"use layer {shown}'s units instead"):
                     state.neuron = (here, 0)
         if projection is not None and (note := self.fallback_note(state.color_by, projection)):
             imgui.push_text_wrap_pos(self.wrap)
