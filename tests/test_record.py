@@ -284,9 +284,10 @@ def test_an_empty_folder_takes_frames_without_force(tmp_path):
 def test_panel_less_videos_are_centred_not_framed_beside_the_panel(gl, tmp_path):
     from helpers import non_background_mask, probe_of, projection_of, render
 
-    from viz3d.app.live import _capture_scene
+    from viz3d.app.live import _capture_scene, _draw_overlay
     from viz3d.app.screen_capture import ScreenCapture
     from viz3d.app.state import ViewState
+    from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer, Offscreen
 
     size = (320, 200)
@@ -302,10 +303,16 @@ def test_panel_less_videos_are_centred_not_framed_beside_the_panel(gl, tmp_path)
 
     target = Offscreen(size)
     state.recording, state.record_overlay = True, False  # a video without the panel: centred from its first frame
-    with target.fbo:
-        renderer.draw(state, size)
-        _capture_scene(state, capture, renderer, size)
-        first = capture.stop()[0]
+    imgui_layer = ImGuiLayer(gl)
+    try:
+        with target.fbo:  # one frame of the live loop
+            imgui_layer.new_frame(1 / 60, size)
+            renderer.draw(state, size)
+            _capture_scene(state, capture, renderer, size)
+            _draw_overlay(imgui_layer, state, capture, renderer, size)
+            first = capture.stop()[0]
+    finally:
+        imgui_layer.shutdown()
     assert point_x(decode(first)[0]) == pytest.approx(size[0] / 2, abs=2.5)
     assert point_x(render(renderer, state, size)) == pytest.approx(size[0] / 2, abs=1.5)  # and on screen too
 

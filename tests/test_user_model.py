@@ -907,6 +907,42 @@ def test_a_live_screenshot_keeps_the_arrows_labels_and_leaves_out_the_panel(head
     assert re.search(r"/viz3d-sequential-layer\d+(\.\d+)?-step\d+-\d{8}-\d{6}\.png$", saved)  # what it shows
 
 
+def test_a_live_recording_without_the_panel_keeps_the_arrows_labels(headless_live, monkeypatch, tmp_path):
+    """R without the panel read the frame back before ImGui drew, so the vectors written beside the
+    arrows (part of the scene, as in `viz3d record --no-ui`) were missing from the video."""
+    import numpy as np
+
+    import viz3d.ui.controls as controls
+    from viz3d.app.screen_capture import ScreenCapture
+    from viz3d.render.renderer import Offscreen
+
+    monkeypatch.chdir(tmp_path)
+    shortcuts, frames, added = controls.handle_shortcuts, [], []
+
+    def script(state):
+        shortcuts(state)
+        if state.n_layers > 1:  # the first picture is in
+            frames.append(state)
+        if len(frames) == 5:
+            state.record_overlay, state.recording = False, True  # R, the panel left out of the video
+        if len(frames) == 15:
+            state.recording = False
+
+    add = ScreenCapture.add  # what goes to the encoder, before H.264 blurs the small text's colour
+    monkeypatch.setattr(ScreenCapture, "add", lambda self, pixels: added.append(pixels.copy()) or add(self, pixels))
+    monkeypatch.setattr(controls, "handle_shortcuts", script)
+    x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    arrows = {"arrow_points": torch.zeros(1, 2), "arrow_vectors": torch.tensor([[1.0, 0.5]])}
+    with Offscreen((320, 240)).fbo:
+        headless_live(one_logit(), x, x[:, 0] * 2.0, until=lambda panel: panel.last("recording saved"), **arrows)
+    assert len(list((tmp_path / "recordings").glob("*.mp4"))) == 1
+    last = added[-1].astype(int)
+    label_text = (np.abs(last - [255, 158, 191]).max(axis=-1) <= 30).sum()  # the labels' pink, as on screen
+    assert label_text > 10
+    panel_corner = last[20:60, 20:120]  # the panel is on screen there (320x240: it covers the corner)
+    assert (np.abs(panel_corner - [17, 19, 24]).max(axis=-1) <= 12).mean() > 0.9  # not in the video
+
+
 def test_a_screenshot_while_recording_with_the_panel_leaves_the_video_and_the_view_as_they_were(
     headless_live, monkeypatch, tmp_path
 ):

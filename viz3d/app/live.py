@@ -227,7 +227,7 @@ def run_session(
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)
-            imgui_layer.render()
+            _draw_overlay(imgui_layer, state, capture, renderer, fb_size)
             if shot:
                 step = shown.step if shown is not None else status.step  # the picture's, not the trainer's
                 shows = f"layer{round(state.layer, 2):g}-step{step}"
@@ -279,9 +279,10 @@ def _newest_for(
 def _capture_scene(
     state: ViewState, capture: ScreenCapture, renderer: FrameRenderer, size: tuple[int, int], pixel_scale: float = 1.0
 ) -> None:
-    """Serve R with the scene just drawn (before the overlay): a video without the panel, whose view is
-    centred while it records (see `ViewState.frame_left_target`). (S is served after the overlay, since a
-    screenshot keeps the arrows' labels; see the loop.)"""
+    """Start and stop R's recording as asked, before the overlay draws. A video without the panel is centred
+    while it records (see `ViewState.frame_left_target`); its frames are read back between ImGui's
+    background layer (the arrows' labels) and the panel, and a video with the panel after both (see the
+    loop)."""
     if state.recording and not capture.recording:
         capture.start(size)
         state.status_line = ""  # the panel may be in the video: where it goes is in the window's title
@@ -296,8 +297,17 @@ def _capture_scene(
         state.recording = False  # the window was resized: a video keeps one size
         path, frames, _ = capture.stop()
         state.status_line = f"window resized: recording stopped and saved to {path} ({frames} frames)"
+
+
+def _draw_overlay(
+    imgui_layer: ImGuiLayer, state: ViewState, capture: ScreenCapture, renderer: FrameRenderer, size: tuple[int, int]
+) -> None:
+    """Draw ImGui's frame over the scene. A recording without the panel takes its frame in between: the
+    scene with the arrows' labels (ImGui's background layer), before the panel is drawn over it."""
     if capture.recording and not state.record_overlay:
-        capture.add(renderer.read_pixels(size))
+        imgui_layer.render(between=lambda: capture.add(renderer.read_pixels(size)))
+    else:
+        imgui_layer.render()
 
 
 def _shot_view(state: ViewState, shown: Projection | None, aspect: float) -> tuple[float, float, float]:

@@ -27,6 +27,19 @@ FONT_SIZE = 16.0  # base font size in window pixels: readable from the back of a
 PANEL_FONT = Path(imgui_bundle.__file__).parent / "assets" / "fonts" / "Roboto" / "Roboto-Regular.ttf"
 
 
+BACKGROUND_LAYER = "##Background"  # the name ImGui gives the draw list under every window
+
+
+class _DrawLists:
+    """Part of a frame's ``ImDrawData`` for the backend to draw: the lists it reads, clip rects already scaled."""
+
+    def __init__(self, cmd_lists: list) -> None:
+        self.cmd_lists = cmd_lists
+
+    def scale_clip_rects(self, _scale: imgui.ImVec2) -> None:
+        """Done once for the whole frame (see `ImGuiLayer.render`)."""
+
+
 class ImGuiLayer:
     def __init__(self, context: GLContext) -> None:
         self.context = context
@@ -68,12 +81,27 @@ class ImGuiLayer:
             draw()
             imgui.render()
 
-    def render(self) -> None:
-        """Finish the frame and draw it over what is in the bound framebuffer."""
+    def render(self, between: Callable[[], None] | None = None) -> None:
+        """Finish the frame and draw it over what is in the bound framebuffer.
+
+        With ``between``, ImGui's background layer (the arrows' labels: part of the scene) is drawn first,
+        then ``between`` is called (to read back the scene with its labels but without the panel), and
+        then the windows over it."""
         imgui.render()
         self.context.canvas.flush()
         GL.glUseProgram(0)
-        self.backend.render(imgui.get_draw_data())
+        draw_data = imgui.get_draw_data()
+        if between is None:
+            self.backend.render(draw_data)
+        else:
+            # The backend scales the clip rectangles in place, so they are scaled once, here, for both parts.
+            draw_data.scale_clip_rects(imgui.get_io().display_framebuffer_scale)
+            scene, panel = [], []
+            for commands in draw_data.cmd_lists:
+                (scene if commands._owner_name == BACKGROUND_LAYER else panel).append(commands)
+            self.backend.render(_DrawLists(scene))
+            between()
+            self.backend.render(_DrawLists(panel))
         self.context.canvas.context.shared.parser.env.pop("current_program", None)
 
     def shutdown(self) -> None:
