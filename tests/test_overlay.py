@@ -244,6 +244,31 @@ def test_legend_names_what_the_colours_mean_in_each_mode(imgui_layer):
     assert _count_near(pixels, palette()[2]) < 20
 
 
+def test_the_correct_wrong_legend_counts_the_points(imgui_layer, monkeypatch):
+    """A model right on every point showed an all-grey cloud that read as a broken colouring; the legend
+    now says how many points are wrong, counted against the labels (none to count: names only)."""
+    from dataclasses import replace
+
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import Overlay
+
+    lines = []
+    text = imgui.text
+    monkeypatch.setattr(imgui, "text", lambda line, *a, **k: lines.append(line) or text(line, *a, **k))
+    labels = np.array([0, 1, 2, 3, 3, 1])
+    state = ViewState(n_layers=2, show_axes=False, show_grid=False, color_by="correct")
+    for predictions, expected in (([0, 1, 2, 0, 3, 0], ["correct (4)", "wrong (2)"]), (labels, ["wrong (0)"])):
+        projection = replace(projection_of(np.zeros((2, 6, 3))), predictions=np.array(predictions))
+        overlay = Overlay("Counts", class_names=["a", "b", "c", "d"], labels=labels)
+        lines.clear()
+        draw_frame(imgui_layer, state, projection=projection, overlay=overlay)
+        assert all(line in lines for line in expected), lines
+    lines.clear()
+    draw_frame(imgui_layer, state, projection=projection, overlay=Overlay("No labels", class_names=["a", "b"]))
+    assert "correct" in lines and "wrong" in lines
+
+
 def test_the_region_tint_has_its_own_legend_where_points_are_not_in_class_colours(imgui_layer):
     from dataclasses import replace
 

@@ -155,7 +155,10 @@ def run_session(
         renderer.set_probe(session.probe)
         imgui_layer = ImGuiLayer(context)
         legend = legend_names(session.probe.labels, session.class_names)
-        overlay = Overlay(title, description, look_for, no_accuracy, class_names=legend, targets=session.probe.targets)
+        probe = session.probe
+        overlay = Overlay(
+            title, description, look_for, no_accuracy, class_names=legend, targets=probe.targets, labels=probe.labels
+        )
         mark = RecordingMark()
         detail = DetailController()
         fit = FollowFit()

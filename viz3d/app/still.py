@@ -92,7 +92,8 @@ def picture_overlay(preset: Preset, session: TrainingSession) -> Overlay:
 
     classes = legend_names(session.probe.labels, session.class_names)
     texts = (preset.title, preset.description, preset.look_for, session.accuracy_note)
-    return Overlay(*texts, classes, interactive=False, targets=session.probe.targets)
+    probe = session.probe
+    return Overlay(*texts, classes, interactive=False, targets=probe.targets, labels=probe.labels)
 
 
 def render_offscreen(

@@ -56,6 +56,7 @@ class Overlay:
         class_names: Sequence[str] = (),
         interactive: bool = True,
         targets: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
     ) -> None:
         self.title = title
         self.description = description
@@ -69,6 +70,8 @@ class Overlay:
         # a regression's target values, which the "class" mode colours along viridis: their scale's ends
         self.targets = targets
         self.target_range = None if targets is None else value_range(targets)
+        self.labels_of_points = labels  # the drawn points' classes, to count the correct and the wrong
+        self._mistakes: tuple[np.ndarray, int] | None = None  # the predictions last counted, and their count
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None, panel: bool = True) -> None:
         """The arrows' labels, and the panel when it is shown (``panel=False``: this frame without it)."""
@@ -343,9 +346,24 @@ class Overlay:
         elif mode in ("class", "prediction") and self.target_range:  # target or predicted values: one scale
             _value_bar(*self.target_range)
         elif mode == "correct":
-            _swatches([("correct", CORRECT), ("wrong", WRONG)], per_row=2, key="correct")
+            wrong = self.mistakes(projection.predictions)
+            if wrong is None:
+                names = ("correct", "wrong")
+            else:  # counted: an all-grey cloud then reads as no mistakes, not as a broken colouring
+                names = (f"correct ({len(projection.predictions) - wrong:,})", f"wrong ({wrong:,})")
+            _swatches(list(zip(names, (CORRECT, WRONG), strict=True)), per_row=2, key="correct")
         elif self.class_names:
             self._class_swatches(key="points")
+
+    def mistakes(self, predictions: np.ndarray | None) -> int | None:
+        """How many drawn points ``predictions`` gets wrong (None without labels to count against); counted
+        once per projection, not per frame."""
+        labels = self.labels_of_points
+        if predictions is None or labels is None or len(labels) != len(predictions):
+            return None
+        if self._mistakes is None or self._mistakes[0] is not predictions:
+            self._mistakes = (predictions, int(np.count_nonzero(predictions != labels)))
+        return self._mistakes[1]
 
     def _class_swatches(self, key: str) -> None:
         """A swatch per class colour, named; ``key`` keeps ImGui's ids apart where two lists are shown."""
