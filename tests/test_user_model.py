@@ -148,11 +148,8 @@ def test_inputs_of_the_wrong_dtype_are_told_from_the_wrong_shape():
     conv = viz3d.watch(nn.Sequential(nn.Conv2d(1, 2, 3)), torch.randint(0, 5, (4, 1, 8, 8)))
     with pytest.raises(Viz3dError, match=r"^the probe inputs have dtype torch\.int64 .* e\.g\. x\.float\(\)"):
         conv.snapshot()
-    double = viz3d.watch(readme_model().double(), torch.randn(10, 8))
-    with pytest.raises(
-        Viz3dError, match=r"dtype torch\.float32 but the model's weights are torch\.float64: .* x\.to\("
-    ):
-        double.snapshot()
+    double = viz3d.watch(readme_model().double(), torch.randn(10, 8))  # float inputs take the weights' dtype
+    assert double.snapshot().activations["4"].dtype == torch.float64
     with pytest.raises(Viz3dError, match=r"^the probe inputs have shape \(10, 3\) but the model expects \(N, 8\)"):
         viz3d.watch(readme_model(), torch.randn(10, 3)).snapshot()  # a wrong shape is still a wrong shape
 
@@ -181,6 +178,32 @@ def test_numpy_inputs_and_labels_watch_as_the_tensors_everyone_converts_them_to(
     got = viz3d.pushforward(model, points, vectors)
     for name, tangent in expected.items():
         torch.testing.assert_close(got[name], tangent)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])
+def test_a_model_in_another_float_dtype_takes_float32_inputs(dtype):
+    """A .double() or bfloat16 model was refused with 'convert them, e.g. x.to(torch.float64)', though the
+    inputs were converted: the probe cast them back to float32."""
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(200, 8, generator=torch.Generator().manual_seed(0))
+    session, _ = user_session(readme_model().to(dtype), x, (x[:, 0] > 0).long())
+    assert session.probe.inputs.dtype == dtype
+    projection = session.capture()
+    assert np.isfinite(projection.positions).all() and projection.predictions is not None
+
+
+def test_integer_inputs_reach_an_embedding_as_they_are_with_no_grid():
+    """Token ids were cast to float for the probe, and nn.Embedding refused them (with a wrong guess at
+    the shape the model expects)."""
+    from viz3d.train.user_session import user_session
+
+    tokens = torch.randint(0, 17, (300, 6), generator=torch.Generator().manual_seed(0))
+    model = nn.Sequential(nn.Embedding(17, 4), nn.Flatten(), nn.Linear(24, 8), nn.Tanh(), nn.Linear(8, 3))
+    session, _ = user_session(model, tokens, tokens[:, 0] % 3)
+    assert session.probe.inputs.dtype == torch.long and session.probe.n_grid == 0
+    projection = session.capture()
+    assert projection.positions.shape[:2] == (6, 300) and np.isfinite(projection.positions).all()
 
 
 def test_a_read_only_numpy_array_is_taken_without_torchs_warning(recwarn):

@@ -24,7 +24,7 @@ from torch import nn
 
 from viz3d.capture.probe import checked_inputs
 from viz3d.capture.snapshot import Snapshot
-from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, weights_dtype
 from viz3d.errors import Viz3dError
 from viz3d.project.projection import LayerMap, Projection, project
 from viz3d.project.pushforward import pushforward
@@ -58,10 +58,14 @@ def watch(
 ) -> LayerTracker:
     """Watch ``model`` on the probe batch ``inputs``; ``layers`` picks modules by name, glob or type.
 
-    ``inputs`` and ``labels`` may be tensors or numpy arrays. Inputs without a batch dimension or with
-    NaN/Inf rows, and labels that are not one per row, raise `Viz3dError` here, as `live` does.
+    ``inputs`` and ``labels`` may be tensors or numpy arrays; float inputs are cast to the dtype of the
+    model's weights. Inputs without a batch dimension or with NaN/Inf rows, and labels that are not one
+    per row, raise `Viz3dError` here, as `live` does.
     """
     inputs, labels = checked_inputs(inputs, labels)
+    weights = weights_dtype(model)
+    if weights is not None and inputs.is_floating_point():
+        inputs = inputs.to(weights)  # as `live`, `picture` and `video` take them (see make_probe)
     return LayerTracker(model, inputs, labels, layers, output_key=output_key, token=token, stages=stages)
 
 

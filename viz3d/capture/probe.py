@@ -173,19 +173,26 @@ def make_probe(
     arrow_points: torch.Tensor | None = None,
     arrow_vectors: torch.Tensor | None = None,
     regions: int = 0,
+    dtype: torch.dtype = torch.float32,
 ) -> ProbeSet:
     """Probe = the data, a grid over the data's extent (plus a margin), arrow seeds, and for 2D inputs
-    an optional lattice (``regions`` cells across) to tint by predicted class."""
-    data = x.detach().float()
+    an optional lattice (``regions`` cells across) to tint by predicted class.
+
+    Float inputs (and the grid, and the arrows) take ``dtype``, the model's; integer inputs (token ids,
+    indices) stay as they are, with no grid: there is no plane between them."""
+    data = x.detach().to(dtype) if x.is_floating_point() else x.detach()
     targets = None
     if y.is_floating_point():  # values, not classes: points are coloured by value (see colors.color_source)
         targets = y.detach().float().cpu().numpy().reshape(len(y), -1)[:, 0]  # float32: numpy has no bfloat16
         labels = np.zeros(len(targets), np.int64)
     else:
         labels = y.detach().cpu().numpy().astype(np.int64)
-    points = data.reshape(len(data), -1).cpu().numpy()
+    points = data.reshape(len(data), -1).float().cpu().numpy()  # float32: numpy has no bfloat16
     region_coords = region_triangles = None
-    if points.shape[1] == 2:
+    if not data.is_floating_point():
+        coords, segments = np.zeros((0, 2), np.float32), np.zeros((0, 2), np.uint32)
+        grid = torch.zeros((0, *data.shape[1:]), dtype=data.dtype)
+    elif points.shape[1] == 2:
         lo, hi = points.min(axis=0), points.max(axis=0)
         pad = grid_margin * (hi - lo)
         coords, segments = grid_lattice(lo - pad, hi + pad, grid_lines, grid_samples)
@@ -206,8 +213,8 @@ def make_probe(
         labels=labels,
         grid_coords=coords,
         grid_segments=segments,
-        arrow_points=None if arrow_points is None else arrow_points.detach().float().to(data.device),
-        arrow_vectors=None if arrow_vectors is None else arrow_vectors.detach().float().to(data.device),
+        arrow_points=None if arrow_points is None else arrow_points.detach().to(data.device, dtype),
+        arrow_vectors=None if arrow_vectors is None else arrow_vectors.detach().to(data.device, dtype),
         targets=targets,
         region_coords=region_coords,
         region_triangles=region_triangles,

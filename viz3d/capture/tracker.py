@@ -106,6 +106,11 @@ class _Record:
     rows: torch.Tensor
 
 
+def weights_dtype(model: nn.Module) -> torch.dtype | None:
+    """The dtype of the model's first floating-point parameter (None for a model without one)."""
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+
+
 class LayerTracker:
     """Watches ``model`` on a fixed probe batch ``inputs``; `snapshot` runs one recorded forward."""
 
@@ -227,7 +232,7 @@ class LayerTracker:
     def _shape_message(self, inputs: torch.Tensor, err: RuntimeError) -> str:
         """The line for a probe forward that failed: inputs of the wrong dtype, else of the wrong shape."""
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        weights = next((p.dtype for p in self.model.parameters() if p.is_floating_point()), None)
+        weights = weights_dtype(self.model)
         # torch: "mat1 and mat2 must have the same dtype", "Input type (long int) and bias type (float) ..."
         if weights is not None and inputs.dtype != weights and re.search(r"dtype|type \(|scalar type", detail):
             convert = "x.float()" if weights == torch.float32 else f"x.to({weights})"

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from viz3d.capture.probe import as_tensor, checked_inputs, make_probe
-from viz3d.capture.tracker import LayerSelector, LayerTracker
+from viz3d.capture.tracker import LayerSelector, LayerTracker, weights_dtype
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for
@@ -56,7 +56,14 @@ def user_session(
     classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
     spec = ProbeSpec()
     probe = make_probe(
-        inputs, classes, spec.grid_lines, spec.grid_samples, spec.grid_margin, arrow_points, arrow_vectors
+        inputs,
+        classes,
+        spec.grid_lines,
+        spec.grid_samples,
+        spec.grid_margin,
+        arrow_points,
+        arrow_vectors,
+        dtype=weights_dtype(model) or torch.float32,  # float inputs as the weights are: a .double() model works
     )
     tracker = LayerTracker(model, probe.inputs, layers=layers, stages=stages)
     # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
