@@ -258,9 +258,9 @@ def test_the_correct_wrong_legend_counts_the_points(imgui_layer, monkeypatch):
     monkeypatch.setattr(imgui, "text", lambda line, *a, **k: lines.append(line) or text(line, *a, **k))
     labels = np.array([0, 1, 2, 3, 3, 1])
     state = ViewState(n_layers=2, show_axes=False, show_grid=False, color_by="correct")
+    overlay = Overlay("Counts", class_names=["a", "b", "c", "d"], labels=labels)  # one, as a live window has
     for predictions, expected in (([0, 1, 2, 0, 3, 0], ["correct (4)", "wrong (2)"]), (labels, ["wrong (0)"])):
         projection = replace(projection_of(np.zeros((2, 6, 3))), predictions=np.array(predictions))
-        overlay = Overlay("Counts", class_names=["a", "b", "c", "d"], labels=labels)
         lines.clear()
         draw_frame(imgui_layer, state, projection=projection, overlay=overlay)
         assert all(line in lines for line in expected), lines

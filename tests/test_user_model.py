@@ -126,7 +126,7 @@ def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
 @pytest.mark.parametrize(
     ("inputs", "expected"),
     [
-        (torch.randn(8), "inputs: shape (8,) has no batch dimension: pass (N, features), e.g. x.unsqueeze(0)"),
+        (torch.randn(8), "inputs: shape (8,) has no batch dimension: pass (N, features), e.g. x[None]"),
         (torch.tensor(1.0), "inputs: shape () has no batch dimension"),
         (torch.randn(0, 8), "inputs: shape (0, 8) has no rows: pass at least one input row"),
     ],
@@ -178,6 +178,61 @@ def test_numpy_inputs_and_labels_watch_as_the_tensors_everyone_converts_them_to(
     got = viz3d.pushforward(model, points, vectors)
     for name, tangent in expected.items():
         torch.testing.assert_close(got[name], tangent)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["reversed rows", "big-endian", "long double", "uint32 labels", "Fortran order"],
+)
+def test_numpy_arrays_in_any_layout_or_width_are_taken(layout):
+    """Arrays torch cannot wrap (negative strides, big-endian, long double) and labels torch cannot
+    compare (uint32) escaped as raw torch errors."""
+    from viz3d.train.user_session import user_session
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(120, 8))
+    y = (x[:, 0] > 0).astype(np.int64)
+    reference = torch.from_numpy(x).float()
+    if layout == "reversed rows":
+        x, y, reference = x[::-1], y[::-1], reference.flip(0)
+    elif layout == "big-endian":
+        x = x.astype(">f8")
+    elif layout == "long double":
+        x = x.astype(np.longdouble)
+    elif layout == "uint32 labels":
+        y = y.astype(np.uint32)
+    else:
+        x = np.asfortranarray(x)
+    session, _ = user_session(readme_model(), x, y)
+    torch.testing.assert_close(session.probe.inputs[:120], reference)
+    assert session.capture().predictions is not None
+
+
+def test_numpy_rows_follow_the_models_dtype_and_are_copied():
+    """float64 numpy rows with a .double() model were cast to float32 and refused; and labels shared with
+    the user's array changed the accuracy (not the colours) when a train_step shuffled them in place."""
+    from viz3d.train.user_session import user_session
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(100, 8))
+    double = readme_model().double()
+    assert viz3d.watch(double, x).snapshot().activations["4"].dtype == torch.float64
+    assert viz3d.pushforward(double, x[:3], x[:3])["4"].dtype == torch.float64
+    y = (x[:, 0] > 0).astype(np.int64)
+    labels = torch.from_numpy(y.copy())
+    session, _ = user_session(readme_model(), x, labels)
+    before = session.evaluate().accuracy
+    y[:] = 1 - y  # the user's arrays change after the call ...
+    labels[:] = 1 - labels
+    assert session.evaluate().accuracy == before  # ... and nothing viz3d holds does
+
+
+def test_several_tensors_where_one_goes_are_refused_with_the_fix():
+    x = torch.randn(30, 8)
+    assert refused((x, x[:, :1])).startswith(
+        "inputs: a tuple of 2 tensors, not one tensor: stack rows with torch.stack(...); a model that takes "
+        "several inputs needs a wrapper module that takes one"
+    )
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.bfloat16])

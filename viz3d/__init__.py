@@ -19,12 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-from viz3d.capture.probe import checked_inputs
+from viz3d.capture.probe import ArrayLike, checked_inputs
 from viz3d.capture.snapshot import Snapshot
-from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, weights_dtype
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, as_model_takes
 from viz3d.errors import Viz3dError
 from viz3d.project.projection import LayerMap, Projection, project
 from viz3d.project.pushforward import pushforward
@@ -49,8 +48,8 @@ __version__ = "0.1.0"
 
 def watch(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     layers: Sequence[LayerSelector] | None = None,
     output_key: str | int | None = None,
     token: Token = "last",
@@ -58,21 +57,19 @@ def watch(
 ) -> LayerTracker:
     """Watch ``model`` on the probe batch ``inputs``; ``layers`` picks modules by name, glob or type.
 
-    ``inputs`` and ``labels`` may be tensors or numpy arrays; float inputs are cast to the dtype of the
-    model's weights. Inputs without a batch dimension or with NaN/Inf rows, and labels that are not one
-    per row, raise `Viz3dError` here, as `live` does.
+    ``inputs`` and ``labels`` may be tensors or numpy arrays; inputs go to the device of the model's
+    weights, float inputs in their dtype. Inputs without a batch dimension or with NaN/Inf rows, and
+    labels that are not one per row, raise `Viz3dError` here, as `live` does.
     """
     inputs, labels = checked_inputs(inputs, labels)
-    weights = weights_dtype(model)
-    if weights is not None and inputs.is_floating_point():
-        inputs = inputs.to(weights)  # as `live`, `picture` and `video` take them (see make_probe)
+    inputs = as_model_takes(model, inputs)  # as `live`, `picture` and `video` take them
     return LayerTracker(model, inputs, labels, layers, output_key=output_key, token=token, stages=stages)
 
 
 def live(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     train_step: Any = None,
     **options: Any,
 ) -> None:
@@ -91,8 +88,8 @@ def live(
 
 def picture(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     out: str | Path = "viz3d.png",
     **options: Any,
 ) -> Path:
@@ -111,8 +108,8 @@ def picture(
 
 def video(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     out: str | Path = "viz3d.mp4",
     **options: Any,
 ) -> Path:

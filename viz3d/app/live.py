@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import torch
 from torch import nn
 
 from viz3d.app.detail import DetailController
@@ -23,6 +22,7 @@ from viz3d.app.model_pictures import check_count, check_size
 from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState
+from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector
 from viz3d.colors import legend_names
 from viz3d.errors import Viz3dError
@@ -73,14 +73,14 @@ def run_preset(
 
 def live(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     train_step: TrainStep | None = None,
     layers: Sequence[LayerSelector] | None = None,
     stages: bool = False,
     capture_every: int = 10,
-    arrow_points: torch.Tensor | None = None,
-    arrow_vectors: torch.Tensor | None = None,
+    arrow_points: ArrayLike | None = None,
+    arrow_vectors: ArrayLike | None = None,
     size: tuple[int, int] = (1280, 720),
     title: str | None = None,
     max_frames: int | None = None,
@@ -152,10 +152,10 @@ def run_session(
     stop = StopRequest().install()  # Ctrl-C in the terminal closes the window between frames
     try:
         renderer = FrameRenderer()
-        renderer.set_probe(session.probe)
-        imgui_layer = ImGuiLayer(context)
-        legend = legend_names(session.probe.labels, session.class_names)
         probe = session.probe
+        renderer.set_probe(probe)
+        imgui_layer = ImGuiLayer(context)
+        legend = legend_names(probe.labels, session.class_names)
         overlay = Overlay(
             title, description, look_for, no_accuracy, class_names=legend, targets=probe.targets, labels=probe.labels
         )

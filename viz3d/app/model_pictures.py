@@ -17,9 +17,9 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
+from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector
 from viz3d.errors import Viz3dError
 from viz3d.presets import SCHEMA_VERSION, Preset, ViewSpec, did_you_mean, parse_preset
@@ -34,13 +34,13 @@ TOUR_EXAMPLE = "tour=[{'time': 0, 'layer': 0}, {'time': 5, 'layer': -1}]"
 
 def render_model(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     out: str | Path = "viz3d.png",
     *,
     layers: Sequence[LayerSelector] | None = None,
-    arrow_points: torch.Tensor | None = None,
-    arrow_vectors: torch.Tensor | None = None,
+    arrow_points: ArrayLike | None = None,
+    arrow_vectors: ArrayLike | None = None,
     title: str | None = None,
     description: str = "",
     size: tuple[int, int] = (1280, 720),
@@ -64,8 +64,8 @@ def render_model(
 
 def record_model(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     out: str | Path = "viz3d.mp4",
     *,
     train_step: TrainStep | None = None,
@@ -77,8 +77,8 @@ def record_model(
     lossless: bool = False,
     tour: Sequence[Mapping[str, Any]] = (),
     layers: Sequence[LayerSelector] | None = None,
-    arrow_points: torch.Tensor | None = None,
-    arrow_vectors: torch.Tensor | None = None,
+    arrow_points: ArrayLike | None = None,
+    arrow_vectors: ArrayLike | None = None,
     title: str | None = None,
     description: str = "",
     panel: bool = True,
@@ -151,7 +151,7 @@ def _check_options(caller: str, view: Mapping[str, Any], function: Callable[...,
 
 def _check_labels(caller: str, labels: object) -> None:
     """The output file passed third, where ``labels`` goes, is named as such (rather than as labels that
-    are not a tensor)."""
+    are not an array)."""
     if isinstance(labels, (str, Path)):
         raise Viz3dError(
             f"{caller}: labels: {str(labels)!r} looks like the output file: pass it as out={str(labels)!r} "
@@ -251,12 +251,12 @@ def _user_preset(
 
 def _session(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None,
     train_step: TrainStep | None,
     layers: Sequence[LayerSelector] | None,
-    arrow_points: torch.Tensor | None,
-    arrow_vectors: torch.Tensor | None,
+    arrow_points: ArrayLike | None,
+    arrow_vectors: ArrayLike | None,
     preset: Preset,
 ) -> UserSession:
     session, _ = user_session(

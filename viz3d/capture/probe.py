@@ -9,11 +9,12 @@ Arrow seeds (points and vectors in input space) are pushed forward separately (s
 `checked_inputs` takes the user's inputs and labels as tensors, numpy arrays (or anything numpy reads:
 a DataFrame, nested lists), and refuses, in one line naming the fix, those that cannot be watched
 (not numbers, no batch dimension, NaN or Inf rows, labels that are not one per row, or NaN targets);
-`viz3d.watch`, `live`, `picture` and `video` call it before anything else.
+`viz3d.watch`, `live`, `picture` and `video` call it before the model runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,26 +55,41 @@ class ProbeSet:
         return len(self.grid_coords)
 
 
+ArrayLike = torch.Tensor | np.ndarray | Sequence  # what the public API takes as rows: see `as_tensor`
+
+
 def as_tensor(name: str, value: object) -> torch.Tensor:
     """``value`` as a tensor: a tensor as it is, and a numpy array, or anything numpy reads as numbers
-    (a DataFrame, nested lists), converted; floats become torch's default float (float32), as a model's
-    weights are, where numpy's would be float64."""
+    (a DataFrame, nested lists), copied (so that later changes to the user's array change nothing here);
+    floats become torch's default float (float32), as a model's weights usually are, where numpy's would
+    be float64, and unsigned integers wider than a byte become int64, which torch can compare and sort."""
     if isinstance(value, torch.Tensor):
         return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(item, torch.Tensor) for item in value):
+        raise Viz3dError(
+            f"{name}: a {type(value).__name__} of {len(value)} tensors, not one tensor: stack rows with "
+            "torch.stack(...); a model that takes several inputs needs a wrapper module that takes one"
+        )
     if isinstance(value, (str, bytes)) or not (hasattr(value, "__array__") or isinstance(value, (list, tuple))):
         kind = type(value).__name__
         raise Viz3dError(f"{name}: a value of type {kind}, not an array: pass a torch.Tensor or a numpy array")
     try:
         array = np.asarray(value)
-    except ValueError:  # ragged nested lists
-        raise Viz3dError(f"{name}: rows of different lengths: pass rows that all have the same length") from None
+    except ValueError:
+        if isinstance(value, (list, tuple)):
+            raise Viz3dError(f"{name}: rows of different lengths: pass rows that all have the same length") from None
+        raise
     if array.dtype.kind not in "biuf":
         raise Viz3dError(
             f"{name}: an array of {array.dtype} values, not numbers: convert it first, e.g. with .astype('float32')"
         )
-    if not array.flags.writeable:  # torch warns that it cannot protect read-only memory
-        array = array.copy()
-    return torch.as_tensor(array, dtype=torch.get_default_dtype() if array.dtype.kind == "f" else None)
+    if array.dtype.kind == "f":
+        dtype = torch.get_default_dtype()
+        array = array.astype(np.float64, copy=False) if array.dtype.itemsize > 8 else array  # long double
+    else:
+        dtype = torch.int64 if array.dtype.kind == "u" and array.dtype.itemsize > 1 else None
+    # a native-order, forward-strided copy: torch takes neither big-endian data nor negative strides
+    return torch.tensor(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("=")), dtype=dtype)
 
 
 def checked_inputs(inputs: object, labels: object = None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -95,7 +111,7 @@ def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None) -> None:
     if inputs.ndim < 2:
         raise Viz3dError(
             f"inputs: shape {shape} has no batch dimension: pass (N, features), "
-            "e.g. x.unsqueeze(0) for one sample or x.unsqueeze(1) for N numbers"
+            "e.g. x[None] for one sample or x[:, None] for N numbers"
         )
     n = len(inputs)
     if n == 0:

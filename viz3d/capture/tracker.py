@@ -111,6 +111,15 @@ def weights_dtype(model: nn.Module) -> torch.dtype | None:
     return next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
 
 
+def as_model_takes(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
+    """``rows`` on the device of the model's weights, float rows in their dtype (integer rows, such as token
+    ids, as they are): how `watch`, `pushforward` and the live session feed a user's rows to their model."""
+    weights = next((p for p in model.parameters() if p.is_floating_point()), None)
+    if weights is None:
+        return rows
+    return rows.to(weights.device, weights.dtype) if rows.is_floating_point() else rows.to(weights.device)
+
+
 class LayerTracker:
     """Watches ``model`` on a fixed probe batch ``inputs``; `snapshot` runs one recorded forward."""
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from viz3d.capture.probe import as_tensor
-from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, evaluating
+from viz3d.capture.probe import ArrayLike, as_tensor
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, as_model_takes, evaluating
 
 
 def trace_tangents(
@@ -38,8 +38,8 @@ def trace_tangents(
 
 def pushforward(
     model: nn.Module,
-    points: torch.Tensor,
-    vectors: torch.Tensor,
+    points: ArrayLike,
+    vectors: ArrayLike,
     layers: Sequence[LayerSelector] | None = None,
     output_key: str | int | None = None,
     token: Token = "last",
@@ -47,7 +47,8 @@ def pushforward(
 ) -> dict[str, torch.Tensor]:
     """Tangent vectors (N, D) at every watched layer, for ``vectors`` (N, D_in) at ``points`` (tensors or
     numpy arrays)."""
-    points, vectors = as_tensor("points", points), as_tensor("vectors", vectors)
+    points = as_model_takes(model, as_tensor("points", points))
+    vectors = as_model_takes(model, as_tensor("vectors", vectors))
     if points.shape != vectors.shape:
         raise ValueError(f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)} must have the same shape")
     tracker = LayerTracker(model, points, layers=layers, output_key=output_key, token=token, stages=stages)

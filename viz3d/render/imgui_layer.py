@@ -91,18 +91,23 @@ class ImGuiLayer:
         self.context.canvas.flush()
         GL.glUseProgram(0)
         draw_data = imgui.get_draw_data()
-        if between is None:
-            self.backend.render(draw_data)
-        else:
+        try:
+            if between is None:
+                self.backend.render(draw_data)
+                return
             # The backend scales the clip rectangles in place, so they are scaled once, here, for both parts.
             draw_data.scale_clip_rects(imgui.get_io().display_framebuffer_scale)
             scene, panel = [], []
             for commands in draw_data.cmd_lists:
-                (scene if commands._owner_name == BACKGROUND_LAYER else panel).append(commands)
+                # (an imgui-bundle without the name: everything is drawn after ``between``, labels included)
+                (scene if getattr(commands, "_owner_name", "") == BACKGROUND_LAYER else panel).append(commands)
             self.backend.render(_DrawLists(scene))
-            between()
-            self.backend.render(_DrawLists(panel))
-        self.context.canvas.context.shared.parser.env.pop("current_program", None)
+            try:
+                between()
+            finally:
+                self.backend.render(_DrawLists(panel))
+        finally:
+            self.context.canvas.context.shared.parser.env.pop("current_program", None)
 
     def shutdown(self) -> None:
         self.backend.shutdown()

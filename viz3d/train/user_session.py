@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.probe import as_tensor, checked_inputs, make_probe
-from viz3d.capture.tracker import LayerSelector, LayerTracker, weights_dtype
+from viz3d.capture.probe import ArrayLike, as_tensor, checked_inputs, make_probe
+from viz3d.capture.tracker import LayerSelector, LayerTracker, as_model_takes, weights_dtype
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for
@@ -31,18 +31,21 @@ ACCURACY_SHARE = 0.1  # ... but never for more than about this share of the trai
 
 def user_session(
     model: nn.Module,
-    inputs: torch.Tensor,
-    labels: torch.Tensor | None = None,
+    inputs: ArrayLike,
+    labels: ArrayLike | None = None,
     train_step: TrainStep | None = None,
     layers: Sequence[LayerSelector] | None = None,
     stages: bool = False,
     capture_every: int = 10,
-    arrow_points: torch.Tensor | None = None,
-    arrow_vectors: torch.Tensor | None = None,
+    arrow_points: ArrayLike | None = None,
+    arrow_vectors: ArrayLike | None = None,
     title: str | None = None,
 ) -> tuple[UserSession, str]:
     """`live`'s session around the user's model, and what the overlay shows while there is no accuracy."""
     inputs, labels = checked_inputs(inputs, labels)
+    inputs = as_model_takes(model, inputs)
+    if labels is not None:  # a copy: a train_step that shuffles the user's labels in place changes nothing here
+        labels = labels.clone()
     if arrow_points is not None:
         arrow_points = as_tensor("arrow_points", arrow_points)
     if arrow_vectors is not None:
