@@ -421,6 +421,21 @@ def test_a_user_step_that_returns_only_the_loss_gets_the_accuracy_on_the_drawn_p
     assert session.capture().predictions is not None
 
 
+def test_a_step_that_reports_its_own_accuracy_keeps_it_after_training_too():
+    """A video's frames after training showed viz3d's own measurement (loss 2.302, accuracy 20.1%) where
+    the step returned StepStats(1.2345, 0.4321), which the README says is shown."""
+    from viz3d import StepStats
+    from viz3d.train.user_session import user_session
+
+    model, x, y, _ = readme_example(50)
+    session, _ = user_session(model, x, y, lambda step: StepStats(loss=1.2345, accuracy=0.4321))
+    session.train(3)
+    assert session.final_stats() == StepStats(1.2345, 0.4321)
+    measured, _ = user_session(model, x, y, lambda step: 1.2345)  # a bare loss: measured on the points
+    measured.train(3)
+    assert measured.final_stats() == measured.evaluate()
+
+
 def test_a_step_that_reports_its_own_accuracy_keeps_it():
     from viz3d import StepStats  # public: a train_step may report its own accuracy
     from viz3d.train.user_session import user_session

@@ -123,11 +123,13 @@ class UserSession(TrainingSession):
         self.capture_every = max(1, capture_every)
         self.shown_first: float | None = None  # the layer to show first when none is asked for (or the last)
         self._accuracy: float | None = None
+        self.reports_accuracy = False  # whether the last step returned its own StepStats with an accuracy
         self._measured_at = -math.inf
         self._measure_seconds = 0.0
 
     def train_step(self) -> StepStats:
         stats = super().train_step()
+        self.reports_accuracy = stats.accuracy is not None
         if stats.accuracy is not None or self.evaluate is None or not self.n_classes:
             return stats  # the step reported its own accuracy, or there is none to measure
         now = time.perf_counter()
@@ -138,3 +140,8 @@ class UserSession(TrainingSession):
             self._measure_seconds = self._measured_at - now
         self.last_stats = replace(stats, accuracy=self._accuracy)
         return self.last_stats
+
+    def final_stats(self) -> StepStats | None:
+        """The scores after training: the step's own, where it reports its accuracy (as the README promises
+        a `StepStats` is shown), else measured on the drawn points as they are now."""
+        return self.last_stats if self.reports_accuracy else super().final_stats()
