@@ -421,6 +421,40 @@ def test_a_user_step_that_returns_only_the_loss_gets_the_accuracy_on_the_drawn_p
     assert session.capture().predictions is not None
 
 
+class TwoHeads(nn.Module):
+    """A model returning a dict, as many do: an auxiliary one-unit head first, the class logits second;
+    or, with ``pair``, the tuple (logits, hidden)."""
+
+    def __init__(self, pair: bool = False) -> None:
+        super().__init__()
+        self.pair = pair
+        self.body = nn.Sequential(nn.Linear(8, 16), nn.Tanh())
+        self.aux, self.head = nn.Linear(16, 1), nn.Linear(16, 2)
+
+    def forward(self, x):
+        hidden = self.body(x)
+        if self.pair:
+            return self.head(hidden), hidden
+        return {"aux": self.aux(hidden), "logits": self.head(hidden)}
+
+
+def test_a_model_returning_several_tensors_is_scored_on_the_one_named_or_the_first(tmp_path):
+    """A model returning (logits, hidden) showed 'accuracy n/a (the model returns a tuple)', and picture()
+    and video() refused output_key= and token=, which watch() takes."""
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(300, 8, generator=torch.Generator().manual_seed(0))
+    y = (x[:, 0] > 0).long()
+    for model, key in ((TwoHeads(), "logits"), (TwoHeads(pair=True), None)):
+        with torch.no_grad():
+            logits = model.head(model.body(x))
+        session, note = user_session(model, x, y, output_key=key)
+        assert note == "-" and session.n_classes == 2
+        assert session.evaluate().accuracy == pytest.approx((logits.argmax(1) == y).float().mean().item())
+    out = viz3d.picture(TwoHeads(), x, y, tmp_path / "heads.png", size=(320, 180), output_key="logits", token="mean")
+    assert out.stat().st_size > 0
+
+
 def test_a_step_that_reports_its_own_accuracy_keeps_it_after_training_too():
     """A video's frames after training showed viz3d's own measurement (loss 2.302, accuracy 20.1%) where
     the step returned StepStats(1.2345, 0.4321), which the README says is shown."""

@@ -23,7 +23,7 @@ from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState
 from viz3d.capture.probe import ArrayLike
-from viz3d.capture.tracker import LayerSelector
+from viz3d.capture.tracker import LayerSelector, Token
 from viz3d.colors import legend_names
 from viz3d.errors import Viz3dError
 from viz3d.presets import Preset, ViewSpec, did_you_mean
@@ -84,11 +84,14 @@ def live(
     size: tuple[int, int] = (1280, 720),
     title: str | None = None,
     max_frames: int | None = None,
+    output_key: str | int | None = None,
+    token: Token = "last",
 ) -> None:
     """Watch your own model in a window; ``train_step(step)`` runs one step and may return the loss.
 
     ``inputs`` is the probe: the points drawn (and, for 2D inputs, the grid laid over them); ``labels``
-    colour them. ``arrow_points``/``arrow_vectors`` add tangent arrows pushed forward through every layer.
+    colour them. ``output_key`` and ``token`` pick the tensor of an output, as in `viz3d.watch`.
+    ``arrow_points``/``arrow_vectors`` add tangent arrows pushed forward through every layer.
     The overlay scores the model on those points as `viz3d.train.scoring` decides from its output and
     ``labels``: class logits, a single binary logit (or probability), or a regression's float targets,
     which colour the points by value; otherwise it says why there is no accuracy.
@@ -96,7 +99,18 @@ def live(
     in a later training step pauses training and shows in the window instead.
     """
     session, no_accuracy = user_session(
-        model, inputs, labels, train_step, layers, stages, capture_every, arrow_points, arrow_vectors, title
+        model,
+        inputs,
+        labels,
+        train_step,
+        layers,
+        stages,
+        capture_every,
+        arrow_points,
+        arrow_vectors,
+        title,
+        output_key=output_key,
+        token=token,
     )
     run_session(
         session,

@@ -20,7 +20,7 @@ from typing import Any
 from torch import nn
 
 from viz3d.capture.probe import ArrayLike
-from viz3d.capture.tracker import LayerSelector
+from viz3d.capture.tracker import LayerSelector, Token
 from viz3d.errors import Viz3dError
 from viz3d.presets import SCHEMA_VERSION, Preset, ViewSpec, did_you_mean, parse_preset
 from viz3d.train.session import TrainStep
@@ -39,6 +39,8 @@ def render_model(
     out: str | Path = "viz3d.png",
     *,
     layers: Sequence[LayerSelector] | None = None,
+    output_key: str | int | None = None,
+    token: Token = "last",
     arrow_points: ArrayLike | None = None,
     arrow_vectors: ArrayLike | None = None,
     title: str | None = None,
@@ -57,7 +59,8 @@ def render_model(
     _check_switches(PICTURE, panel=panel, force=force)
     size = check_size(PICTURE, size)
     preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
-    session = _session(model, inputs, labels, None, layers, arrow_points, arrow_vectors, preset)
+    picks = {"layers": layers, "output_key": output_key, "token": token}
+    session = _session(model, inputs, labels, None, picks, arrow_points, arrow_vectors, preset)
     preset = _shown_first(session, preset, view)
     return render_session(session, preset, StillRequest(out=Path(out), size=size, steps=0, ui=panel, force=force))
 
@@ -77,6 +80,8 @@ def record_model(
     lossless: bool = False,
     tour: Sequence[Mapping[str, Any]] = (),
     layers: Sequence[LayerSelector] | None = None,
+    output_key: str | int | None = None,
+    token: Token = "last",
     arrow_points: ArrayLike | None = None,
     arrow_vectors: ArrayLike | None = None,
     title: str | None = None,
@@ -110,7 +115,8 @@ def record_model(
         )
     _check_tour(tour)
     preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps)
-    session = _session(model, inputs, labels, train_step, layers, arrow_points, arrow_vectors, preset)
+    picks = {"layers": layers, "output_key": output_key, "token": token}
+    session = _session(model, inputs, labels, train_step, picks, arrow_points, arrow_vectors, preset)
     preset = _shown_first(session, preset, view)
     request = RecordRequest(
         out=_video_out(out),
@@ -254,21 +260,22 @@ def _session(
     inputs: ArrayLike,
     labels: ArrayLike | None,
     train_step: TrainStep | None,
-    layers: Sequence[LayerSelector] | None,
+    picks: Mapping[str, Any],
     arrow_points: ArrayLike | None,
     arrow_vectors: ArrayLike | None,
     preset: Preset,
 ) -> UserSession:
+    """The session around the model; ``picks``: what to watch (``layers``, ``output_key``, ``token``)."""
     session, _ = user_session(
         model,
         inputs,
         labels,
         train_step,
-        layers,
-        preset.view.stages,
+        stages=preset.view.stages,
         arrow_points=arrow_points,
         arrow_vectors=arrow_vectors,
         title=preset.title,
+        **picks,
     )
     session.projector.shared_scale = preset.view.shared_scale
     return session

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from viz3d.capture.tracker import evaluating
+from viz3d.capture.tracker import evaluating, first_tensor
 from viz3d.train.session import StepStats
 
 
@@ -67,20 +67,25 @@ class Scoring:
 
 
 def scoring_for(
-    model: nn.Module, data: torch.Tensor, labels: torch.Tensor | None, last_layer: torch.Tensor | None = None
+    model: nn.Module,
+    data: torch.Tensor,
+    labels: torch.Tensor | None,
+    last_layer: torch.Tensor | None = None,
+    output_key: str | int | None = None,
 ) -> Scoring:
     """How to score ``model`` on ``data`` (the drawn points) against ``labels``; ``last_layer`` is the last
-    watched layer's (N, D) activations on them, which colour the points by predicted class."""
-    output = model_output(model, data)
+    watched layer's (N, D) activations on them, which colour the points by predicted class. A model that
+    returns a tuple, dict or dataclass is scored on its first tensor, or on ``output[output_key]``."""
+    output = model_output(model, data, output_key)
     if labels is None:
         return Scoring(why_not="n/a (no labels)")
-    if not isinstance(output, torch.Tensor):
-        return Scoring(why_not=f"n/a (the model returns a {type(output).__name__})")
+    if output is None:
+        return Scoring(why_not="n/a (no tensor in the model's output: name it with output_key=)")
     n = len(labels)
     one_per_row = tuple(output.shape) in ((n,), (n, 1))
     last_is_output = one_per_row and last_layer is not None and _same_values(last_layer, output)
     if one_per_row and n and _all_zero_or_one(labels):
-        sigmoid_out = _out_of_a_sigmoid(model, data)
+        sigmoid_out = _out_of_a_sigmoid(model, data, output_key)
         return Scoring(
             "binary",
             2,
@@ -104,10 +109,11 @@ def scoring_for(
     return Scoring("classes", n_classes, targets=labels.to(output.device, torch.long))
 
 
-def model_output(model: nn.Module, data: torch.Tensor) -> object:
-    """The model's output on ``data``, in eval mode and without autograd (its training mode is kept)."""
+def model_output(model: nn.Module, data: torch.Tensor, output_key: str | int | None = None) -> torch.Tensor | None:
+    """The model's output on ``data`` (its first tensor, or ``output[output_key]``, as the watched layers
+    take theirs), in eval mode and without autograd (its training mode is kept)."""
     with evaluating(model), torch.inference_mode():
-        return model(data)
+        return first_tensor(model(data), output_key)
 
 
 def _all_zero_or_one(labels: torch.Tensor) -> bool:
@@ -124,7 +130,7 @@ def _whole_numbers(labels: torch.Tensor) -> bool:
 _PASS_THROUGH = ("View", "Reshape", "UnsafeView", "Squeeze", "Unsqueeze", "Clone", "ToCopy", "Expand", "AsStrided")
 
 
-def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor) -> bool:
+def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor, output_key: str | int | None = None) -> bool:
     """Whether the model's output comes straight out of a sigmoid (and is so a probability), read from the
     autograd graph of a forward of a few rows: ``nn.Sigmoid`` last, ``torch.sigmoid`` in ``forward``, and
     either followed by a reshape count; a sigmoid inside the net, registered last or not, does not."""
@@ -132,8 +138,8 @@ def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor) -> bool:
     if rows.is_floating_point():
         rows.requires_grad_(True)  # a graph even where the parameters are frozen
     with evaluating(model), torch.enable_grad():
-        output = model(rows)
-    node = output.grad_fn if isinstance(output, torch.Tensor) else None
+        output = first_tensor(model(rows), output_key)
+    node = output.grad_fn if output is not None else None
     while node is not None and type(node).__name__.startswith(_PASS_THROUGH) and node.next_functions:
         node = node.next_functions[0][0]
     return node is not None and type(node).__name__.startswith("SigmoidBackward")

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from viz3d.capture.probe import ArrayLike, as_tensor, checked_inputs, make_probe
-from viz3d.capture.tracker import LayerSelector, LayerTracker, as_model_takes, weights_dtype
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, as_model_takes, weights_dtype
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for
@@ -40,8 +40,12 @@ def user_session(
     arrow_points: ArrayLike | None = None,
     arrow_vectors: ArrayLike | None = None,
     title: str | None = None,
+    output_key: str | int | None = None,
+    token: Token = "last",
 ) -> tuple[UserSession, str]:
-    """`live`'s session around the user's model, and what the overlay shows while there is no accuracy."""
+    """`live`'s session around the user's model, and what the overlay shows while there is no accuracy.
+
+    ``output_key`` and ``token`` pick the tensor of each layer's output, and of the model's, as in `watch`."""
     inputs, labels = checked_inputs(inputs, labels)
     inputs = as_model_takes(model, inputs)
     if labels is not None:  # a copy: a train_step that shuffles the user's labels in place changes nothing here
@@ -68,17 +72,18 @@ def user_session(
         arrow_vectors,
         dtype=weights_dtype(model) or torch.float32,  # float inputs as the weights are: a .double() model works
     )
-    tracker = LayerTracker(model, probe.inputs, layers=layers, stages=stages)
+    picks = {"layers": layers, "stages": stages, "output_key": output_key, "token": token}
+    tracker = LayerTracker(model, probe.inputs, **picks)
     # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
     # window. One forward of the user's own rows, so an error names the shape they passed.
     data = probe.inputs[: probe.n_data]
-    snapshot = LayerTracker(model, data, layers=layers, stages=stages).snapshot()
-    scoring = scoring_for(model, data, labels, snapshot.activations[snapshot.layer_names[-1]])
+    snapshot = LayerTracker(model, data, **picks).snapshot()
+    scoring = scoring_for(model, data, labels, snapshot.activations[snapshot.layer_names[-1]], output_key)
     if scoring.class_labels and probe.targets is not None:  # float class ids or 0/1: colour by class
         probe = replace(probe, labels=labels.detach().cpu().long().numpy(), targets=None)
 
     def evaluate() -> StepStats:  # loss and accuracy on the drawn points, as `viz3d train` measures presets
-        return scoring.stats(model_output(model, data))
+        return scoring.stats(model_output(model, data, output_key))
 
     session = UserSession(
         model,
