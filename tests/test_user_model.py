@@ -128,11 +128,23 @@ def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
     [
         (torch.randn(8), "inputs: shape (8,) has no batch dimension: pass (N, features), e.g. x[None]"),
         (torch.tensor(1.0), "inputs: shape () has no batch dimension"),
-        (torch.randn(0, 8), "inputs: shape (0, 8) has no rows: pass at least one input row"),
+        (torch.randn(0, 8), "inputs: shape (0, 8) has no rows: pass the rows to watch, one per sample"),
     ],
 )
 def test_inputs_without_a_batch_dimension_or_rows_are_named_as_such(inputs, expected):
     assert refused(inputs).startswith(expected)
+
+
+def test_a_picture_needs_three_rows_and_watch_one():
+    """One or two rows reached the PCA and ended in a raw IndexError ('index 1 is out of bounds')."""
+    from viz3d.train.user_session import user_session
+
+    for rows in (1, 2):
+        with pytest.raises(Viz3dError) as caught:
+            user_session(readme_model(), torch.randn(rows, 8))
+        assert str(caught.value).startswith(f"inputs: shape ({rows}, 8) has {rows} row")
+        assert "pass at least 3, so that a layer's points span the three axes" in str(caught.value)
+    assert viz3d.watch(readme_model(), torch.randn(1, 8)).snapshot().activations["4"].shape == (1, 2)
 
 
 def test_inputs_of_the_wrong_dtype_are_told_from_the_wrong_shape():

@@ -55,6 +55,7 @@ class ProbeSet:
         return len(self.grid_coords)
 
 
+MIN_ROWS = 3  # rows to draw: principal components of fewer cannot fill three axes
 ArrayLike = torch.Tensor | np.ndarray | Sequence  # what the public API takes as rows: see `as_tensor`
 
 
@@ -92,21 +93,23 @@ def as_tensor(name: str, value: object) -> torch.Tensor:
     return torch.tensor(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("=")), dtype=dtype)
 
 
-def checked_inputs(inputs: object, labels: object = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+def checked_inputs(
+    inputs: object, labels: object = None, min_rows: int = 1
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``inputs`` (N, ...) and ``labels`` (N,) (or a regression's (N, 1) float targets) as tensors
     (`as_tensor`), after raising `Viz3dError` for any that cannot be watched, naming the fix.
 
     Checked up front because each would otherwise fail later and far from its cause: a 1-D tensor as
     "no layer to watch", a NaN row as a PCA that does not converge (or every layer marked bad), labels
-    of another length as a few coloured points.
+    of another length as a few coloured points. What is drawn needs `MIN_ROWS` rows (``min_rows``).
     """
     inputs = as_tensor("inputs", inputs)
     labels = None if labels is None else as_tensor("labels", labels)
-    _check_inputs(inputs, labels)
+    _check_inputs(inputs, labels, min_rows)
     return inputs, labels
 
 
-def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None) -> None:
+def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None, min_rows: int) -> None:
     shape = tuple(inputs.shape)
     if inputs.ndim < 2:
         raise Viz3dError(
@@ -115,7 +118,12 @@ def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None) -> None:
         )
     n = len(inputs)
     if n == 0:
-        raise Viz3dError(f"inputs: shape {shape} has no rows: pass at least one input row")
+        raise Viz3dError(f"inputs: shape {shape} has no rows: pass the rows to watch, one per sample")
+    if n < min_rows:
+        raise Viz3dError(
+            f"inputs: shape {shape} has {n} row{'s' if n > 1 else ''}: pass at least {min_rows}, "
+            "so that a layer's points span the three axes they are drawn on"
+        )
     bad = _rows_not_finite(inputs)
     if len(bad):
         raise Viz3dError(

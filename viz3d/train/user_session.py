@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.probe import ArrayLike, as_tensor, checked_inputs, make_probe
+from viz3d.capture.probe import MIN_ROWS, ArrayLike, as_tensor, checked_inputs, make_probe
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, as_model_takes, weights_dtype
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
@@ -46,7 +46,7 @@ def user_session(
     """`live`'s session around the user's model, and what the overlay shows while there is no accuracy.
 
     ``output_key`` and ``token`` pick the tensor of each layer's output, and of the model's, as in `watch`."""
-    inputs, labels = checked_inputs(inputs, labels)
+    inputs, labels = checked_inputs(inputs, labels, min_rows=MIN_ROWS)
     inputs = as_model_takes(model, inputs)
     if labels is not None:  # a copy: a train_step that shuffles the user's labels in place changes nothing here
         labels = labels.clone()
