@@ -116,11 +116,23 @@ def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
     x = torch.randn(40, 8)
     y = (x[:, 0] > 0).long()
     one_hot = nn.functional.one_hot(y, 2)
-    assert refused(x, one_hot) == (
-        "labels: shape (40, 2) is not one label per input: pass shape (40,), "
-        "e.g. y.argmax(1) if y is one-hot (integer labels colour points by class, float targets by value)"
-    )
-    assert "e.g. y.squeeze(1) (integer labels colour points by class" in refused(x, y[:, None])
+    for labels in (one_hot, one_hot.float()):  # float one-hot rows were told to take the first target
+        assert refused(x, labels) == (
+            "labels: shape (40, 2) is not one label per input: pass shape (40,), "
+            "e.g. y.argmax(1), since y is one-hot (integer labels colour points by class, float targets by value)"
+        )
+    assert "e.g. y[:, 0] for the first target" in refused(x, torch.randn(40, 3))
+    assert "e.g. y.argmax(1) if y is one-hot" in refused(x, torch.randint(0, 3, (40, 3)))
+
+
+def test_integer_labels_in_a_column_are_class_labels():
+    """(N, 1) integer labels were refused where (N, 1) whole-number floats were taken as classes."""
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(40, 8)
+    y = (x[:, 0] > 0).long()
+    column, _ = user_session(readme_model(), x, y[:, None])
+    assert np.array_equal(column.probe.labels, y.numpy()) and column.n_classes == 2
 
 
 @pytest.mark.parametrize(

@@ -133,12 +133,14 @@ def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None, min_rows: i
     if labels is None:
         return
     shape = tuple(labels.shape)
-    column = labels.is_floating_point() and shape == (n, 1)  # a regression's targets, as MSELoss wants them
+    column = shape == (n, 1)  # one label per row, as a column: a regression's targets, as MSELoss wants them
     if labels.ndim != 1 and not column:
-        if labels.is_floating_point() and labels.ndim == 2:
+        if labels.ndim == 2 and _one_hot(labels):
+            hint = "y.argmax(1), since y is one-hot"
+        elif labels.is_floating_point() and labels.ndim == 2:
             hint = "y[:, 0] for the first target"
         else:
-            hint = "y.squeeze(1)" if shape == (n, 1) else "y.argmax(1) if y is one-hot"
+            hint = "y.argmax(1) if y is one-hot"
         raise Viz3dError(
             f"labels: shape {shape} is not one label per input: pass shape ({n},), e.g. {hint} "
             "(integer labels colour points by class, float targets by value)"
@@ -151,6 +153,12 @@ def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None, min_rows: i
             f"labels: row {int(bad[0])} is NaN or Inf ({len(bad)} of {n} rows): drop those rows or fill them "
             "(such a label has no colour, and one makes a whole loss NaN)"
         )
+
+
+def _one_hot(labels: torch.Tensor) -> bool:
+    """Whether (N, C) ``labels`` are 0s and 1s with a single 1 in each row."""
+    values = labels.detach()
+    return bool(((values == 0) | (values == 1)).all() and (values.sum(dim=1) == 1).all())
 
 
 def _rows_not_finite(values: torch.Tensor) -> torch.Tensor:
