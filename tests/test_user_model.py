@@ -479,6 +479,18 @@ def test_a_model_returning_several_tensors_is_scored_on_the_one_named_or_the_fir
     assert out.stat().st_size > 0
 
 
+def test_a_step_may_return_its_loss_tensor_with_its_graph(recwarn):
+    """float() of a loss that still requires grad made torch warn at every step."""
+    from viz3d.train.user_session import user_session
+
+    model, x, y, _ = readme_example(50)
+    session, _ = user_session(model, x, y, lambda step: nn.functional.cross_entropy(model(x), y))
+    with torch.no_grad():
+        expected = nn.functional.cross_entropy(model(x), y).item()
+    assert session.train_step().loss == pytest.approx(expected)
+    assert not [w for w in recwarn if "requires_grad" in str(w.message)]
+
+
 def test_a_step_that_reports_its_own_accuracy_keeps_it_after_training_too():
     """A video's frames after training showed viz3d's own measurement (loss 2.302, accuracy 20.1%) where
     the step returned StepStats(1.2345, 0.4321), which the README says is shown."""

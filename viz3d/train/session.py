@@ -96,6 +96,8 @@ class TrainingSession:
         if isinstance(result, StepStats):
             stats = result
         else:  # a bare loss, or None from a train_step that reports nothing
+            if isinstance(result, torch.Tensor):  # a loss returned with its graph: no float() warning
+                result = result.detach()
             stats = StepStats(float("nan") if result is None else float(result))
         if result is not None and not math.isfinite(stats.loss):
             raise FloatingPointError(
