@@ -410,3 +410,21 @@ def test_glob_star_stays_within_one_name_part():
     assert not glob_pattern("layers.*").match("layers.0.linear1")
     assert glob_pattern("**.fc2").match("blocks.3.mlp.fc2")
     assert glob_pattern("block?").match("block1") and not glob_pattern("block?").match("block.")
+
+
+@pytest.mark.parametrize(
+    ("axes", "expected"),
+    [
+        ((0, 1), "axes: (0, 1) is not three component indices: pass e.g. (0, 1, 2) for x, y, z"),
+        ((0, 1, 2, 3), "axes: (0, 1, 2, 3) is not three component indices"),
+        ((0.5, 1, 2), "axes: (0.5, 1, 2) is not three component indices"),
+        ((-1, 0, 1), "axes: (-1, 0, 1) has a negative index: components count from 0, the largest first"),
+        ({"0": (0, 1)}, "axes['0']: (0, 1) is not three component indices"),
+    ],
+)
+def test_project_refuses_axes_that_are_not_three_components(axes, expected):
+    """project() returned (L, N, 2) or (L, N, 4) positions for two or four axes, and took negative ones."""
+    snapshot = viz3d.watch(nn.Sequential(nn.Linear(8, 16), nn.Tanh()), torch.randn(30, 8)).snapshot()
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.project(snapshot, axes=axes)
+    assert str(caught.value).startswith(expected)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from viz3d.capture.snapshot import Snapshot
+from viz3d.errors import Viz3dError
 from viz3d.project.align import procrustes_rotation
 from viz3d.project.pca import principal_components
 
@@ -77,6 +78,20 @@ class Projection:
     arrow_text: list[list[str]] | None = None  # per layer, per arrow: the pushed vector, written out
 
 
+def check_axes(axes: Axes | Mapping[str, Axes]) -> None:
+    """Raise `Viz3dError` unless ``axes`` (or each layer's, in a mapping) are three component indices."""
+    for name, chosen in axes.items() if isinstance(axes, Mapping) else [("", axes)]:
+        where = f"axes[{name!r}]" if name else "axes"
+        try:
+            picked = tuple(chosen)
+        except TypeError:
+            picked = None
+        if picked is None or len(picked) != 3 or not all(isinstance(a, (int, np.integer)) for a in picked):
+            raise Viz3dError(f"{where}: {chosen!r} is not three component indices: pass e.g. (0, 1, 2) for x, y, z")
+        if min(picked) < 0:
+            raise Viz3dError(f"{where}: {picked} has a negative index: components count from 0, the largest first")
+
+
 def axes_for(name: str, axes: Axes | Mapping[str, Axes]) -> Axes:
     if isinstance(axes, Mapping):
         return tuple(axes.get(name, (0, 1, 2)))  # type: ignore[return-value]
@@ -97,6 +112,7 @@ def project(
     ``input_cache`` (a dict kept by the caller) remembers the input layer's map and positions: the probe
     does not change between captures, so neither do they.
     """
+    check_axes(axes)
     rows = fit_subset(fit_rows, snapshot.n_samples)
     first = snapshot.activations[snapshot.layer_names[0]]
     device = first.device
