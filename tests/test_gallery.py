@@ -344,6 +344,37 @@ def test_a_neuron_layer_that_is_a_position_and_another_layers_name_is_refused_wi
         preset_view_state(preset, ["input", "0", "1", "2"], [2] * 4, labels=labels)
 
 
+def test_a_layer_string_that_is_a_position_and_another_layers_name_is_refused_as_neuron_layer_is():
+    """layer = "2" on a Sequential quietly meant position 2 (module 1), where a trial meant the module named 2."""
+    from dataclasses import replace
+
+    from viz3d.app.preset_view import preset_view_state
+
+    preset = load_preset("spirals")
+    labels = ["input", "Linear (module 0)", "Tanh (module 1)", "Linear (module 2)"]
+    for view in (replace(preset.view, layer="2"), replace(preset.view, layer=2.0)):
+        ambiguous = replace(preset, view=view)
+        if isinstance(view.layer, str):
+            with pytest.raises(PresetError, match=r"\[view\] layer: '2' is both position 2 and the name of the"):
+                preset_view_state(ambiguous, ["input", "0", "1", "2"], [2] * 4, labels=labels)
+        else:  # a number is a position
+            assert preset_view_state(ambiguous, ["input", "0", "1", "2"], [2] * 4, labels=labels).layer == 2.0
+
+
+def test_a_tour_keyframe_past_the_last_layer_is_refused_not_clamped():
+    from dataclasses import replace
+
+    from viz3d.app.preset_view import with_layer_positions
+    from viz3d.presets import Keyframe
+
+    preset = load_preset("spirals")
+    preset = replace(preset, tour=replace(preset.tour, keyframes=(Keyframe(time=0.0, layer=42.0),)))
+    with pytest.raises(PresetError, match=r"\[tour\] keyframe 1 layer: layer 42 is out of range: this model has"):
+        with_layer_positions(preset, ["input", "0", "1", "2"])
+    negative = replace(preset, tour=replace(preset.tour, keyframes=(Keyframe(time=0.0, layer=-1.0),)))
+    assert with_layer_positions(negative, ["input", "0", "1", "2"]).tour.keyframes[0].layer == 3.0
+
+
 def test_a_neuron_layer_between_two_layers_is_refused():
     from dataclasses import replace
 

@@ -18,11 +18,11 @@ from viz3d.presets import Preset
 
 def with_layer_positions(preset: Preset, layer_names: list[str], labels: list[str] | None = None) -> Preset:
     """The preset with its [view] layer and its tour keyframes' layers as positions on this model: a
-    name or ``last`` resolved (numbers stay as they are: the tour counts negatives from the end). A
-    layer the model lacks is one line naming the file and the key."""
+    name, ``last`` or a negative number (counted from the end) resolved. A layer the model lacks, or
+    a position past its last, is one line naming the file and the key."""
 
     def position(layer: float | str | None, key: str) -> float | None:
-        if not isinstance(layer, str):
+        if layer is None:
             return layer
         try:
             return resolve_layer(layer, layer_names, labels)
@@ -94,7 +94,20 @@ def resolve_layer(layer: str | float, layer_names: list[str], labels: list[str] 
         given = float(layer)
         shown = int(given) if given.is_integer() else given
         raise Viz3dError(f"layer {shown} is out of range: this model has layers 0 to {last} (or -{last + 1} to -1)")
+    if isinstance(layer, str) and layer in layer_names and layer_names.index(layer) != value:
+        # "3" is position 3, as 3 is; the module named "3" (a Sequential's) sits elsewhere: say which is meant
+        named = layer_names.index(layer)
+        label = labels[named] if labels and len(labels) == len(layer_names) else layer
+        raise Viz3dError(
+            f"{layer!r} is both position {_shown_position(value)} and the name of the layer at position "
+            f"{named}: write {_shown_position(value)} (a number) for the position, or {named} or {label!r} "
+            "for that layer"
+        )
     return value
+
+
+def _shown_position(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
 
 
 def resolve_neuron_layer(layer: int | str, layer_names: list[str], labels: list[str] | None = None) -> str:
@@ -106,14 +119,6 @@ def resolve_neuron_layer(layer: int | str, layer_names: list[str], labels: list[
         raise Viz3dError(f"neuron_layer: {err}") from None
     if not position.is_integer():
         raise Viz3dError(f"neuron_layer: {layer!r} lies between two layers: name one layer, such as {int(position)}")
-    if isinstance(layer, str) and layer in layer_names and layer_names.index(layer) != position:
-        # "3" meant the module named 3 until neuron_layer took positions as layer does: say which is meant
-        named = layer_names.index(layer)
-        label = labels[named] if labels and len(labels) == len(layer_names) else layer
-        raise Viz3dError(
-            f"neuron_layer: {layer!r} is both position {int(position)} and the name of the layer at position "
-            f"{named}: write {int(position)} (a number) for the position, or {named} or {label!r} for that layer"
-        )
     return layer_names[int(position)]
 
 
