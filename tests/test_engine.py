@@ -428,3 +428,24 @@ def test_project_refuses_axes_that_are_not_three_components(axes, expected):
     with pytest.raises(Viz3dError) as caught:
         viz3d.project(snapshot, axes=axes)
     assert str(caught.value).startswith(expected)
+
+
+def test_a_named_layer_without_one_row_per_input_is_refused_not_left_out():
+    """A time-major LSTM named in layers=[...] was dropped without a word (its output is (T, N, D))."""
+
+    class TimeMajor(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn, self.head = nn.LSTM(8, 16), nn.Linear(16, 3)
+
+        def forward(self, x):
+            out, _ = self.rnn(x.transpose(0, 1))
+            return self.head(out[-1])
+
+    x = torch.randn(40, 5, 8)
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.watch(TimeMajor(), x, layers=["rnn", "head"]).snapshot()
+    assert str(caught.value).startswith(
+        "layer 'rnn': its output has shape (5, 40, 16), not one row for each of the 40 inputs first; a time-major"
+    )
+    assert viz3d.watch(TimeMajor(), x, layers=["head", nn.LSTM]).snapshot().layer_names == ["input", "head"]

@@ -117,7 +117,10 @@ def test_layer_keys_animate_between_whole_layers():
 def test_resolve_layer():
     names = ["input", "0", "1", "2"]
     assert resolve_layer("last", names) == 3
-    assert resolve_layer("0", names) == 0  # numbers are indices, even where a module is called "0"
+    assert resolve_layer(0, names) == 0  # numbers are positions, even where a module is called "0" ...
+    with pytest.raises(Viz3dError, match=r"^'0' is both position 0 and the name of the layer at position 1"):
+        resolve_layer("0", names)  # ... and a string that is both is refused, naming both readings
+    assert resolve_layer("3", names) == 3  # no layer is named "3": a position
     assert resolve_layer(-2, names) == 2
     assert resolve_layer("1.5", names) == 1.5
     assert resolve_layer("input", names) == 0

@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--steps", type=positive_int, default=None, help="training steps first (default: preset's)")
     render.add_argument(
         "--layer",
+        type=layer_argument,
         default=None,
         help="layer to show: last, an index (negative counts from the end), a fraction, a name, or the panel's label; "
         "default: the preset's",
@@ -177,6 +178,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     run_preset(load(args), size=args.size, playing=not args.paused, max_frames=args.frames, device=device_of(args))
     return 0
+
+
+def layer_argument(text: str) -> float | str:
+    """--layer as a number where it reads as one (a position: everything on a command line is a string,
+    and a Sequential's layers are named "0", "1", ...), else a name, a label or ``last``."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def cmd_render(args: argparse.Namespace) -> int:

@@ -209,11 +209,14 @@ class LayerTracker:
     def _record_forward(self, inputs: torch.Tensor) -> tuple[list[_Record], object]:
         records: list[_Record] = []
         batch = inputs.shape[0]
+        other_shapes: dict[str, tuple[int, ...]] = {}  # modules whose output is not one row per input
 
         def hook(name: str, module: nn.Module, output: object) -> None:
             tensor = first_tensor(output, self.output_key)
             if tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
                 records.append(_Record(name, module, per_sample_rows(tensor, self.token)))
+            elif tensor is not None:
+                other_shapes.setdefault(name, tuple(tensor.shape))
 
         handles = [
             module.register_forward_hook(lambda mod, _inp, out, name=name: hook(name, mod, out))
@@ -226,7 +229,22 @@ class LayerTracker:
         finally:
             for handle in handles:
                 handle.remove()
+        self._refuse_named_but_not_per_sample(records, other_shapes, batch)
         return records, outputs
+
+    def _refuse_named_but_not_per_sample(
+        self, records: list[_Record], other_shapes: dict[str, tuple[int, ...]], batch: int
+    ) -> None:
+        """A layer named in ``layers`` (by its exact name) that ran without one output row per input would
+        be left out silently: a time-major RNN, whose output is (T, N, D). Say so instead."""
+        recorded = {record.name for record in records}
+        for selector in self.layers or []:
+            if isinstance(selector, str) and selector in other_shapes and selector not in recorded:
+                raise Viz3dError(
+                    f"layer {selector!r}: its output has shape {other_shapes[selector]}, not one row for each of "
+                    f"the {batch} inputs first; a time-major module (an RNN without batch_first=True) puts "
+                    "time first: make it batch_first, or watch the layer after it"
+                )
 
     def _stages_only(self, records: list[_Record]) -> list[_Record]:
         """Leaves, and containers none of whose descendants reported (a fused fast path)."""
