@@ -479,6 +479,28 @@ def test_a_model_returning_several_tensors_is_scored_on_the_one_named_or_the_fir
     assert out.stat().st_size > 0
 
 
+def test_a_video_whose_train_step_raises_keeps_the_frames_and_says_so(tmp_path):
+    """A train_step raising (or taking no step argument) escaped raw from video(), leaving a file behind
+    that nothing mentioned; a NaN loss already said which frames it kept."""
+    import av
+
+    def train_step(step):
+        if step == 5:
+            raise RuntimeError("bad batch")
+        return 1.0
+
+    x, y = torch.randn(50, 2), torch.zeros(50, dtype=torch.long)
+    out = tmp_path / "raise.mp4"
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.video(mlp(), x, y, out, frames=20, size=(320, 180), train_step=train_step)
+    message = str(caught.value)
+    assert message.startswith("recording stopped at frame 6 (the training step raised RuntimeError at step 5: bad")
+    assert message.endswith(f"kept the 6 frames rendered so far in {out}")
+    assert isinstance(caught.value.__cause__.__cause__, RuntimeError)  # the user's exception, for a debugger
+    with av.open(str(out)) as container:
+        assert len(list(container.decode(video=0))) == 6
+
+
 def test_a_step_may_return_its_loss_tensor_with_its_graph(recwarn):
     """float() of a loss that still requires grad made torch warn at every step."""
     from viz3d.train.user_session import user_session

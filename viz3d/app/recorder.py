@@ -175,7 +175,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     trained_frames += 1
                     due = first_step + total * trained_frames // max(frames_that_train, 1)
                     for _ in range(due - session.step):
-                        session.train_step()
+                        _train_step(session)
                     if trained_frames == frames_that_train:  # trained: the scores `viz3d render` would show
                         session.last_stats = session.final_stats()
                     if session.step // capture_every != before // capture_every:  # one capture, after the steps
@@ -224,8 +224,19 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     if interrupted:
         print(f"viz3d: interrupted: {kept}", file=sys.stderr)
     if failure is not None:
-        raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); {kept}")
+        raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); {kept}") from failure
     return RecordResult(path=path, frames=writer.frames, interrupted=interrupted)
+
+
+def _train_step(session: TrainingSession) -> None:
+    """One training step; an exception from the user's step ends the recording as a NaN loss does (the
+    frames so far kept, one line saying so), with the exception as the cause."""
+    try:
+        session.train_step()
+    except (FloatingPointError, Viz3dError, KeyboardInterrupt):
+        raise
+    except Exception as err:
+        raise Viz3dError(f"the training step raised {type(err).__name__} at step {session.step}: {err}") from err
 
 
 def _status(session: TrainingSession, playing: bool) -> TrainingStatus:
