@@ -52,7 +52,12 @@ class GLContext:
         glfw.make_context_current(self.window)
 
     def close(self) -> None:
-        """Destroy this context's window; glfw itself stops with the last one."""
+        """Destroy this context's window (glfw itself stops with the last one), and have gloo forget its
+        canvas: kept alive (by a traceback that holds this context, say), it would stay gloo's current
+        canvas, and the next context's commands would run through its stale table of GL objects."""
+        from vispy.gloo.context import forget_canvas
+
+        forget_canvas(self.canvas)
         glfw.destroy_window(self.window)
         _open_windows.discard(id(self.window))
         if not _open_windows:
