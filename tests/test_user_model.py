@@ -147,6 +147,20 @@ def test_inputs_without_a_batch_dimension_or_rows_are_named_as_such(inputs, expe
     assert refused(inputs).startswith(expected)
 
 
+def test_a_classifier_of_the_plane_gets_its_decision_regions():
+    """show_regions was accepted for a user's model but drew nothing: only presets built the lattice."""
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    session, _ = user_session(mlp(), x, (x[:, 0] > 0).long())
+    projection = session.capture()
+    assert session.probe.n_regions > 0 and projection.region_probs.shape == (session.probe.n_regions, 2)
+    np.testing.assert_allclose(projection.region_probs.sum(axis=1), 1.0, rtol=1e-5)
+    regression, _ = user_session(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), x, x[:, 0])
+    wide, _ = user_session(readme_model(), torch.randn(50, 8), torch.zeros(50, dtype=torch.long))
+    assert regression.probe.n_regions == 0 and wide.probe.n_regions == 0  # no classes; no plane
+
+
 def test_a_picture_needs_three_rows_and_watch_one():
     """One or two rows reached the PCA and ended in a raw IndexError ('index 1 is out of bounds')."""
     from viz3d.train.user_session import user_session

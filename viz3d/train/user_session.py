@@ -25,6 +25,7 @@ from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for
 from viz3d.train.session import StepStats, TrainingSession, TrainStep
 
+REGIONS = 48  # cells across the lattice of decision regions of a 2-D classifier, as the 2-D presets have
 ACCURACY_SECONDS = 0.5  # accuracy is measured at each capture and at least this often ...
 ACCURACY_SHARE = 0.1  # ... but never for more than about this share of the training time
 
@@ -60,25 +61,27 @@ def user_session(
         )
     if labels is not None:
         labels = labels.reshape(len(labels))  # a regression's (N, 1) targets: one value per row
-    classes = labels if labels is not None else torch.zeros(len(inputs), dtype=torch.long)
+    picks = {"layers": layers, "stages": stages, "output_key": output_key, "token": token}
+    # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
+    # window. One forward of the user's own rows, so an error names the shape they passed.
+    rows = inputs.detach()
+    snapshot = LayerTracker(model, rows, **picks).snapshot()
+    scoring = scoring_for(model, rows, labels, snapshot.activations[snapshot.layer_names[-1]], output_key)
+    plane = rows.is_floating_point() and rows.ndim == 2 and rows.shape[1] == 2
     spec = ProbeSpec()
     probe = make_probe(
-        inputs,
-        classes,
+        rows,
+        labels if labels is not None else torch.zeros(len(rows), dtype=torch.long),
         spec.grid_lines,
         spec.grid_samples,
         spec.grid_margin,
         arrow_points,
         arrow_vectors,
+        regions=REGIONS if plane and scoring.n_classes else 0,  # a classifier of the plane: tint it by class
         dtype=weights_dtype(model) or torch.float32,  # float inputs as the weights are: a .double() model works
     )
-    picks = {"layers": layers, "stages": stages, "output_key": output_key, "token": token}
     tracker = LayerTracker(model, probe.inputs, **picks)
-    # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
-    # window. One forward of the user's own rows, so an error names the shape they passed.
     data = probe.inputs[: probe.n_data]
-    snapshot = LayerTracker(model, data, **picks).snapshot()
-    scoring = scoring_for(model, data, labels, snapshot.activations[snapshot.layer_names[-1]], output_key)
     if scoring.class_labels and probe.targets is not None:  # float class ids or 0/1: colour by class
         probe = replace(probe, labels=labels.detach().cpu().long().numpy(), targets=None)
 
