@@ -205,6 +205,23 @@ def test_stages_split_linear_into_wx_then_bias_then_activation():
     torch.testing.assert_close(snap.activations["0"], x @ w.T + b)
     torch.testing.assert_close(snap.activations["1"], torch.tanh(x @ w.T + b))
     assert snap.labels()[1] == "W·x (module 0)"  # not "0:Wx · W·x": a bare 0 reads as a position
+    assert snap.labels()[2] == "W·x + b (module 0)"  # not "Linear (module 0)", which reads as the whole layer
+
+
+def test_the_bias_stage_moves_the_cloud_by_the_bias_even_through_pca():
+    """Through its own PCA the +b stage of a wide layer was drawn exactly as W·x: centring removes a shift.
+    It now takes W·x's map, so every point moves by the projected bias, in W·x's axes and scale."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    with torch.no_grad():
+        model[0].bias.copy_(torch.linspace(-1.0, 1.0, 16))
+    projection = viz3d.project(viz3d.watch(model, torch.randn(300, 2), stages=True).snapshot())
+    wx, plus_b = projection.layer_names.index("0:Wx"), projection.layer_names.index("0")
+    shift = projection.positions[plus_b] - projection.positions[wx]
+    expected = model[0].bias.detach().numpy() @ projection.maps[wx].matrix
+    np.testing.assert_allclose(shift, np.broadcast_to(expected, shift.shape), atol=1e-5)
+    assert np.linalg.norm(expected) > 0.1  # a shift to see
+    np.testing.assert_allclose(projection.maps[plus_b].matrix, projection.maps[wx].matrix)
 
 
 # --- bad input -------------------------------------------------------------------------------------

@@ -106,6 +106,9 @@ class _Record:
     rows: torch.Tensor
 
 
+WX, WX_PLUS_B = "W·x", "W·x + b"  # the kinds of a Linear's two stages (``stages=True``), as labels show them
+
+
 def weights_dtype(model: nn.Module) -> torch.dtype | None:
     """The dtype of the model's first floating-point parameter (None for a model without one)."""
     return next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
@@ -202,8 +205,10 @@ class LayerTracker:
             key = base if seen[base] == 1 else f"{base}#{seen[base]}"
             following = kept[index + 1].module if index + 1 < len(kept) else None
             if self.stages and _splits_into_stages(record.module, following):
-                layers.append((f"{key}:Wx", "W·x", record.rows - record.module.bias))
-            layers.append((key, type(record.module).__name__, record.rows))
+                layers.append((f"{key}:Wx", WX, record.rows - record.module.bias))
+                layers.append((key, WX_PLUS_B, record.rows))
+            else:
+                layers.append((key, type(record.module).__name__, record.rows))
         return layers, outputs
 
     def _record_forward(self, inputs: torch.Tensor) -> tuple[list[_Record], object]:

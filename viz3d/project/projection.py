@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from viz3d.capture.snapshot import Snapshot
+from viz3d.capture.tracker import WX, WX_PLUS_B
 from viz3d.errors import Viz3dError
 from viz3d.project.align import procrustes_rotation
 from viz3d.project.pca import principal_components
@@ -118,7 +119,8 @@ def project(
     device = first.device
     positions, ratios, matrices, means, widths, shown_axes, bad = [], [], [], [], [], [], []
     neighbour: torch.Tensor | None = None
-    for name in snapshot.layer_names:
+    wx_map: LayerMap | None = None  # the map of a W·x stage just drawn, which its +b stage takes
+    for name, kind in zip(snapshot.layer_names, snapshot.layer_kinds, strict=True):
         acts = snapshot.activations[name].float()
         width = acts.shape[1]
         widths.append(width)
@@ -129,6 +131,10 @@ def project(
             _, found = input_cache[cache_key]
         else:
             frozen_map = frozen.get(name) if frozen else None
+            if frozen_map is None and kind == WX_PLUS_B and wx_map is not None and wx_map.matrix.shape[0] == width:
+                # +b through W·x's own map: the whole cloud moves by the bias, in W·x's axes and scale (its
+                # own PCA would centre the shift away, and draw it exactly as W·x)
+                frozen_map = wx_map
             target = _alignment_target(name, neighbour, previous, rows, acts.shape[0], device)
             found = _layer_map(acts, rows, chosen, frozen_map, target)
             if found is not None and cache_key is not None and frozen_map is None:
@@ -144,6 +150,7 @@ def project(
             layer_positions = neighbour if neighbour is not None else torch.zeros(acts.shape[0], 3, device=device)
         else:
             neighbour = layer_positions
+        wx_map = LayerMap(mean, matrix) if kind == WX and name not in bad else None  # device tensors here
         positions.append(layer_positions)
         matrices.append(matrix)
         means.append(mean)
