@@ -392,7 +392,11 @@ def test_colouring_a_model_without_classes_by_prediction_says_so_within_the_pane
     assert state.panel_right == pytest.approx(width, abs=0.002)  # ... and the panel keeps its width
     regression, classifier = Overlay("Regression"), Overlay("Spirals", class_names=["spiral A", "spiral B"])
     assert regression.fallback_note("correct", projection) == "no classes here: one colour for all"
-    assert classifier.fallback_note("prediction", projection).endswith("showing classes")
+    assert classifier.fallback_note("prediction", projection) == "no class predictions in this model: showing classes"
+    misfit = Overlay("Labels 1-3", no_accuracy="n/a (labels 1..3, output has 3 classes)", class_names=["a", "b"])
+    assert misfit.fallback_note("correct", projection) == (  # the reason, where the accuracy line gives one
+        "no class predictions (labels 1..3, output has 3 classes): showing classes"
+    )
     assert regression.fallback_note("class", projection) == ""
     assert classifier.fallback_note("correct", replace(projection, predictions=np.zeros(4, int))) == ""
 

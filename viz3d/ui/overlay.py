@@ -337,7 +337,8 @@ class Overlay:
             return "no classes here: showing the target values"
         if not self.class_names:
             return "no classes here: one colour for all"
-        return "no class predictions in this model: showing classes"
+        why = self.no_accuracy.removeprefix("n/a ") if self.no_accuracy.startswith("n/a (") else ""
+        return f"no class predictions {why or 'in this model'}: showing classes"
 
     def _legend(self, mode: str, projection: Projection) -> None:
         """What the point colours mean, in the mode that applies (after any fall-back to classes)."""
