@@ -468,6 +468,24 @@ def test_the_panel_keeps_one_width_while_the_layers_are_swept(imgui_layer, inter
     assert 12 + 440 < edges[0] < 12 + 500  # wide for the long name, which wraps past 480 pixels
 
 
+def test_a_picture_names_the_neurons_layer_as_the_layer_line_does(imgui_layer, monkeypatch):
+    """'unit 3 of layer 6' left the reader to count layers; a picture has no slider to point at it."""
+    from dataclasses import replace
+
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import Overlay
+
+    lines = []
+    text = imgui.text
+    monkeypatch.setattr(imgui, "text", lambda line, *a, **k: lines.append(line) or text(line, *a, **k))
+    projection = replace(projection_of(np.zeros((3, 1, 3))), layer_labels=["input", "Linear (module 0)", "fc · Tanh"])
+    state = ViewState(n_layers=3, show_axes=False, color_by="neuron")
+    state.neuron = ("layer1", 2)
+    draw_frame(imgui_layer, state, projection=projection, overlay=Overlay("Picture", interactive=False))
+    assert "unit 2 of layer 1: Linear (module 0)" in lines
+
+
 def test_the_panel_keeps_its_height_when_the_neuron_is_from_another_layer(imgui_layer):
     """The "use layer N's units" button came and went as a sweep passed the neuron's layer, and the
     panel's height (and the scene framed below it, in a tall window) jumped with it."""

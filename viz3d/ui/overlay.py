@@ -296,7 +296,9 @@ class Overlay:
             index = projection.layer_names.index(layer)
             width = projection.widths[index]
             if not self.interactive:
-                imgui.text(f"unit {min(unit, width - 1)} of layer {index}")
+                imgui.push_text_wrap_pos(self.wrap)  # a long module name wraps, as the layer line's does
+                imgui.text(f"unit {min(unit, width - 1)} of layer {index}: {projection.layer_labels[index]}")
+                imgui.pop_text_wrap_pos()
             else:
                 imgui.set_next_item_width(160)
                 changed, unit = imgui.slider_int(f"unit of layer {index}", min(unit, width - 1), 0, width - 1)
