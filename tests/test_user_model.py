@@ -186,8 +186,11 @@ def test_inputs_of_the_wrong_dtype_are_told_from_the_wrong_shape():
     conv = viz3d.watch(nn.Sequential(nn.Conv2d(1, 2, 3)), torch.randint(0, 5, (4, 1, 8, 8)))
     with pytest.raises(Viz3dError, match=r"^the probe inputs have dtype torch\.int64 .* e\.g\. x\.float\(\)"):
         conv.snapshot()
-    double = viz3d.watch(readme_model().double(), torch.randn(10, 8))  # float inputs take the weights' dtype
-    assert double.snapshot().activations["4"].dtype == torch.float64
+    double = viz3d.watch(readme_model().double(), torch.randn(10, 8))  # a tensor is taken as it is
+    with pytest.raises(
+        Viz3dError, match=r"dtype torch\.float32 but the model's weights are torch\.float64: .* x\.to\("
+    ):
+        double.snapshot()
     with pytest.raises(Viz3dError, match=r"^the probe inputs have shape \(10, 3\) but the model expects \(N, 8\)"):
         viz3d.watch(readme_model(), torch.randn(10, 3)).snapshot()  # a wrong shape is still a wrong shape
 
@@ -253,8 +256,11 @@ def test_numpy_rows_follow_the_models_dtype_and_are_copied():
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(100, 8))
+    x[0, 0] = 1.000000001  # float32 would round it to 1
     double = readme_model().double()
-    assert viz3d.watch(double, x).snapshot().activations["4"].dtype == torch.float64
+    snapshot = viz3d.watch(double, x).snapshot()
+    assert snapshot.activations["4"].dtype == torch.float64
+    assert snapshot.activations["input"][0, 0].item() == 1.000000001  # cast once, to the model's precision
     assert viz3d.pushforward(double, x[:3], x[:3])["4"].dtype == torch.float64
     y = (x[:, 0] > 0).astype(np.int64)
     labels = torch.from_numpy(y.copy())
@@ -263,6 +269,32 @@ def test_numpy_rows_follow_the_models_dtype_and_are_copied():
     y[:] = 1 - y  # the user's arrays change after the call ...
     labels[:] = 1 - labels
     assert session.evaluate().accuracy == before  # ... and nothing viz3d holds does
+
+
+def test_rows_gathered_as_a_list_of_tensors_are_stacked():
+    """A list of per-sample tensors (labels collected in a Dataset loop) was refused as several inputs."""
+    x = torch.randn(30, 8)
+    rows, labels = list(x), [torch.tensor(k % 2) for k in range(30)]
+    snapshot = viz3d.watch(readme_model(), rows, labels).snapshot()
+    torch.testing.assert_close(snapshot.activations["input"], x)
+
+
+def test_a_model_whose_weights_are_buffers_takes_rows_in_their_dtype():
+    """A fixed map kept in a float64 buffer (no parameters) got float32 rows and a raw dtype error."""
+    from viz3d.train.user_session import user_session
+
+    class FixedMap(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("matrix", torch.tensor([[2.0, 3.0], [1.0, -2.0]], dtype=torch.float64))
+
+        def forward(self, x):
+            return x @ self.matrix.T
+
+    x = np.random.default_rng(4).normal(size=(50, 2))
+    session, _ = user_session(FixedMap(), x, x @ np.array([[2.0, 3.0], [1.0, -2.0]]).T[:, 0])
+    assert session.probe.inputs.dtype == torch.float64
+    assert np.isfinite(session.capture().positions).all()
 
 
 def test_several_tensors_where_one_goes_are_refused_with_the_fix():
@@ -284,6 +316,12 @@ def test_a_model_in_another_float_dtype_takes_float32_inputs(dtype):
     assert session.probe.inputs.dtype == dtype
     projection = session.capture()
     assert np.isfinite(projection.positions).all() and projection.predictions is not None
+    # a classifier of the plane, with its regions and tangent arrows: numpy has no bfloat16 for either
+    plane = torch.randn(200, 2, generator=torch.Generator().manual_seed(1))
+    arrows = {"arrow_points": plane[:2], "arrow_vectors": torch.ones(2, 2)}
+    session, _ = user_session(mlp().to(dtype), plane, (plane[:, 0] > 0).long(), **arrows)
+    projection = session.capture()
+    assert projection.region_probs is not None and projection.arrow_text is not None
 
 
 def test_integer_inputs_reach_an_embedding_as_they_are_with_no_grid():

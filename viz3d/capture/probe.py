@@ -61,12 +61,15 @@ ArrayLike = torch.Tensor | np.ndarray | Sequence  # what the public API takes as
 
 def as_tensor(name: str, value: object) -> torch.Tensor:
     """``value`` as a tensor: a tensor as it is, and a numpy array, or anything numpy reads as numbers
-    (a DataFrame, nested lists), copied (so that later changes to the user's array change nothing here);
-    floats become torch's default float (float32), as a model's weights usually are, where numpy's would
-    be float64, and unsigned integers wider than a byte become int64, which torch can compare and sort."""
+    (a DataFrame, nested lists, a list of equal-shaped tensors), copied (so that later changes to the
+    user's array change nothing here), floats in their own precision (`as_model_takes` then casts them
+    to the model's, once); unsigned integers wider than a byte become int64, which torch can compare."""
     if isinstance(value, torch.Tensor):
         return value
-    if isinstance(value, (list, tuple)) and value and all(isinstance(item, torch.Tensor) for item in value):
+    tensors = isinstance(value, (list, tuple)) and value and all(isinstance(item, torch.Tensor) for item in value)
+    if tensors and isinstance(value, list) and len({item.shape for item in value}) == 1:
+        return torch.stack([item.detach() for item in value])  # rows gathered one by one (a Dataset loop)
+    if tensors:
         raise Viz3dError(
             f"{name}: a {type(value).__name__} of {len(value)} tensors, not one tensor: stack rows with "
             "torch.stack(...); a model that takes several inputs needs a wrapper module that takes one"
@@ -84,11 +87,9 @@ def as_tensor(name: str, value: object) -> torch.Tensor:
         raise Viz3dError(
             f"{name}: an array of {array.dtype} values, not numbers: convert it first, e.g. with .astype('float32')"
         )
-    if array.dtype.kind == "f":
-        dtype = torch.get_default_dtype()
-        array = array.astype(np.float64, copy=False) if array.dtype.itemsize > 8 else array  # long double
-    else:
-        dtype = torch.int64 if array.dtype.kind == "u" and array.dtype.itemsize > 1 else None
+    if array.dtype.kind == "f" and array.dtype.itemsize > 8:
+        array = array.astype(np.float64)  # long double: torch has none
+    dtype = torch.int64 if array.dtype.kind == "u" and array.dtype.itemsize > 1 else None
     # a native-order, forward-strided copy: torch takes neither big-endian data nor negative strides
     return torch.tensor(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("=")), dtype=dtype)
 

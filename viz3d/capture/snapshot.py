@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 import torch
 
+WX, WX_PLUS_B = "W·x", "W·x + b"  # the kinds of a Linear's two stages (``stages=True``), as labels show them
+
 
 @dataclass(frozen=True)
 class Snapshot:
     """Activations of each watched layer, flattened to one row per probe sample.
 
     ``layer_names`` lists the stages in forward-execution order, starting with ``"input"``;
-    ``layer_kinds`` gives each one's module class (``"Linear"``, ``"Tanh"``, ...).
+    ``layer_kinds`` gives each one's module class (``"Linear"``, ``"Tanh"``, ...), or for a Linear split
+    into stages, `WX` and `WX_PLUS_B`.
     """
 
     step: int

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from viz3d.capture.snapshot import Snapshot
+from viz3d.capture.model_rows import weights_dtype
+from viz3d.capture.snapshot import WX, WX_PLUS_B, Snapshot
 from viz3d.errors import Viz3dError
 
 LayerSelector = str | type[nn.Module]
@@ -104,23 +105,6 @@ class _Record:
     name: str
     module: nn.Module
     rows: torch.Tensor
-
-
-WX, WX_PLUS_B = "W·x", "W·x + b"  # the kinds of a Linear's two stages (``stages=True``), as labels show them
-
-
-def weights_dtype(model: nn.Module) -> torch.dtype | None:
-    """The dtype of the model's first floating-point parameter (None for a model without one)."""
-    return next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
-
-
-def as_model_takes(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
-    """``rows`` on the device of the model's weights, float rows in their dtype (integer rows, such as token
-    ids, as they are): how `watch`, `pushforward` and the live session feed a user's rows to their model."""
-    weights = next((p for p in model.parameters() if p.is_floating_point()), None)
-    if weights is None:
-        return rows
-    return rows.to(weights.device, weights.dtype) if rows.is_floating_point() else rows.to(weights.device)
 
 
 class LayerTracker:

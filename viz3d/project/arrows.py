@@ -23,8 +23,8 @@ def arrow_rows(
     previous: np.ndarray | None = None
     for name, layer_map in zip(projection.layer_names, projection.maps, strict=True):
         if name in values and name not in projection.bad_layers:
-            base = layer_map.apply(values[name].cpu().numpy())
-            tip = base + layer_map.push(tangents[name].cpu().numpy())
+            base = layer_map.apply(values[name].float().cpu().numpy())  # float32: numpy has no bfloat16
+            tip = base + layer_map.push(tangents[name].float().cpu().numpy())
             pairs = np.stack([base, tip], axis=1).reshape(-1, 3)
         else:  # a layer the tangent pass did not see: hold the previous layer's arrows
             count = len(next(iter(values.values())))
@@ -38,7 +38,7 @@ def arrow_text(projection: Projection, tangents: dict[str, torch.Tensor]) -> lis
     """Each arrow's vector in each layer's own coordinates, e.g. ``(1.9, 1.0)``; wide layers give its length."""
     text = []
     for name, width in zip(projection.layer_names, projection.widths, strict=True):
-        vectors = tangents[name].cpu().numpy() if name in tangents else None
+        vectors = tangents[name].float().cpu().numpy() if name in tangents else None
         if vectors is None:
             text.append([""] * len(next(iter(tangents.values()))))
         elif width <= 3:

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from viz3d.capture.snapshot import Snapshot
-from viz3d.capture.tracker import WX, WX_PLUS_B
+from viz3d.capture.snapshot import WX, WX_PLUS_B, Snapshot
 from viz3d.errors import Viz3dError
 from viz3d.project.align import procrustes_rotation
 from viz3d.project.pca import principal_components

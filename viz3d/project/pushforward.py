@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from viz3d.capture.model_rows import as_model_takes
 from viz3d.capture.probe import ArrayLike, as_tensor
-from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, as_model_takes, evaluating
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, evaluating
 
 
 def trace_tangents(
@@ -47,8 +48,10 @@ def pushforward(
 ) -> dict[str, torch.Tensor]:
     """Tangent vectors (N, D) at every watched layer, for ``vectors`` (N, D_in) at ``points`` (tensors or
     numpy arrays)."""
-    points = as_model_takes(model, as_tensor("points", points))
-    vectors = as_model_takes(model, as_tensor("vectors", vectors))
+    if not isinstance(points, torch.Tensor):  # arrays as the model takes them; tensors as they are
+        points = as_model_takes(model, as_tensor("points", points))
+    if not isinstance(vectors, torch.Tensor):
+        vectors = as_model_takes(model, as_tensor("vectors", vectors))
     if points.shape != vectors.shape:
         raise ValueError(f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)} must have the same shape")
     tracker = LayerTracker(model, points, layers=layers, output_key=output_key, token=token, stages=stages)

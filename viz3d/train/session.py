@@ -172,7 +172,7 @@ class TrainingSession:
             if scores is not None and scores.shape[1] == self.n_classes:
                 extras["predictions"] = scores.argmax(dim=1).cpu().numpy()
                 if self.probe.n_regions:
-                    extras["region_probs"] = self._class_probs(logits[self.probe.region_rows]).cpu().numpy()
+                    extras["region_probs"] = self._class_probs(logits[self.probe.region_rows]).float().cpu().numpy()
         if self.predicts_values and logits.shape[1] == 1:
             extras["predicted_values"] = logits[:n_data, 0].float().cpu().numpy()
         if self.neuron is not None and self.neuron[0] in snapshot.activations:

@@ -18,8 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from viz3d.capture.model_rows import as_model_takes, weights_dtype
 from viz3d.capture.probe import MIN_ROWS, ArrayLike, as_tensor, checked_inputs, make_probe
-from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, as_model_takes, weights_dtype
+from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for

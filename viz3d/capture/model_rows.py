@@ -1,0 +1,32 @@
+"""How a user's rows reach their model: on the device of its weights, float rows in their dtype.
+
+The weights are the model's floating-point parameters, or its floating-point buffers where it has no
+parameters (a fixed map kept in a buffer); integer rows (token ids, indices) keep their dtype.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import torch
+from torch import nn
+
+
+def _first_weights(model: nn.Module) -> torch.Tensor | None:
+    tensors = chain(model.parameters(), model.buffers())
+    return next((tensor for tensor in tensors if tensor.is_floating_point()), None)
+
+
+def weights_dtype(model: nn.Module) -> torch.dtype | None:
+    """The dtype of the model's first floating-point parameter, or buffer (None for a model with neither)."""
+    weights = _first_weights(model)
+    return None if weights is None else weights.dtype
+
+
+def as_model_takes(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
+    """``rows`` on the device of the model's weights, float rows in their dtype (integer rows as they are);
+    a model without weights takes them as they are."""
+    weights = _first_weights(model)
+    if weights is None:
+        return rows
+    return rows.to(weights.device, weights.dtype) if rows.is_floating_point() else rows.to(weights.device)
