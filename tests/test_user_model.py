@@ -565,6 +565,34 @@ def test_a_step_may_return_its_loss_tensor_with_its_graph(recwarn):
     assert not [w for w in recwarn if "requires_grad" in str(w.message)]
 
 
+class PerToken(nn.Module):
+    """A sequence model with logits for every token, (N, T, C), as a tagger's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn, self.head = nn.GRU(4, 8, batch_first=True), nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0])
+
+
+def test_sequences_are_scored_and_drawn_on_the_token_asked_for(tmp_path):
+    """token="mean" in picture() crashed ('Inference tensors do not track version counter'), and per-token
+    logits (N, T, C) were 'not class logits' whatever the token."""
+    from viz3d.train.user_session import user_session
+
+    x = torch.randn(60, 5, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(60) % 3
+    model = PerToken()
+    with torch.no_grad():
+        logits = model(x)
+    for token, rows in (("last", logits[:, -1]), ("mean", logits.mean(dim=1))):
+        session, note = user_session(model, x, y, token=token)
+        assert note == "-" and session.evaluate().accuracy == pytest.approx((rows.argmax(1) == y).float().mean().item())
+    out = viz3d.picture(model, x, y, tmp_path / "mean.png", size=(320, 180), token="mean")
+    assert out.stat().st_size > 0
+
+
 def test_a_step_that_reports_its_own_accuracy_keeps_it_after_training_too():
     """A video's frames after training showed viz3d's own measurement (loss 2.302, accuracy 20.1%) where
     the step returned StepStats(1.2345, 0.4321), which the README says is shown."""

@@ -240,7 +240,7 @@ def fit_subset(fit_rows: slice | None, n_rows: int) -> slice:
 def _input_key(name: str, acts: torch.Tensor, chosen: Axes) -> tuple | None:
     """Identify an unchanged input layer (the first: nothing before it to align to): the same storage,
     never written to since."""
-    if name != "input":
+    if name != "input" or acts.is_inference():  # a token's mean, made under inference_mode: no version to read
         return None
     return (acts.data_ptr(), acts._version, tuple(acts.shape), chosen)
 

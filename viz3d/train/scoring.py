@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from viz3d.capture.tracker import evaluating, first_tensor
+from viz3d.capture.tracker import Token, evaluating, first_tensor, per_sample_rows
 from viz3d.train.session import StepStats
 
 
@@ -72,11 +72,12 @@ def scoring_for(
     labels: torch.Tensor | None,
     last_layer: torch.Tensor | None = None,
     output_key: str | int | None = None,
+    token: Token = "last",
 ) -> Scoring:
     """How to score ``model`` on ``data`` (the drawn points) against ``labels``; ``last_layer`` is the last
     watched layer's (N, D) activations on them, which colour the points by predicted class. A model that
     returns a tuple, dict or dataclass is scored on its first tensor, or on ``output[output_key]``."""
-    output = model_output(model, data, output_key)
+    output = model_output(model, data, output_key, token)
     if labels is None:
         return Scoring(why_not="n/a (no labels)")
     if output is None:
@@ -109,11 +110,15 @@ def scoring_for(
     return Scoring("classes", n_classes, targets=labels.to(output.device, torch.long))
 
 
-def model_output(model: nn.Module, data: torch.Tensor, output_key: str | int | None = None) -> torch.Tensor | None:
-    """The model's output on ``data`` (its first tensor, or ``output[output_key]``, as the watched layers
-    take theirs), in eval mode and without autograd (its training mode is kept)."""
+def model_output(
+    model: nn.Module, data: torch.Tensor, output_key: str | int | None = None, token: Token = "last"
+) -> torch.Tensor | None:
+    """The model's output on ``data`` (its first tensor, or ``output[output_key]``, and a sequence's
+    (N, T, C) reduced to one token, as the watched layers take theirs), in eval mode and without autograd
+    (its training mode is kept)."""
     with evaluating(model), torch.inference_mode():
-        return first_tensor(model(data), output_key)
+        output = first_tensor(model(data), output_key)
+    return per_sample_rows(output, token) if output is not None and output.ndim == 3 else output
 
 
 def _all_zero_or_one(labels: torch.Tensor) -> bool:

@@ -67,7 +67,7 @@ def user_session(
     # window. One forward of the user's own rows, so an error names the shape they passed.
     rows = inputs.detach()
     snapshot = LayerTracker(model, rows, **picks).snapshot()
-    scoring = scoring_for(model, rows, labels, snapshot.activations[snapshot.layer_names[-1]], output_key)
+    scoring = scoring_for(model, rows, labels, snapshot.activations[snapshot.layer_names[-1]], output_key, token)
     plane = rows.is_floating_point() and rows.ndim == 2 and rows.shape[1] == 2
     spec = ProbeSpec()
     probe = make_probe(
@@ -87,7 +87,7 @@ def user_session(
         probe = replace(probe, labels=labels.detach().cpu().long().numpy(), targets=None)
 
     def evaluate() -> StepStats:  # loss and accuracy on the drawn points, as `viz3d train` measures presets
-        return scoring.stats(model_output(model, data, output_key))
+        return scoring.stats(model_output(model, data, output_key, token))
 
     session = UserSession(
         model,
