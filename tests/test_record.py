@@ -518,3 +518,27 @@ def test_a_recordings_last_scores_are_those_render_shows(tmp_path, monkeypatch):
     stats = session.final_stats()
     last = next(line for line in reversed(lines) if line.startswith("loss "))
     assert last.startswith(f"loss {stats.loss:.4g}") and f"{100 * stats.accuracy:.1f}%" in last, last
+
+
+def test_only_a_users_train_step_is_turned_into_the_one_line_stop():
+    """A preset's own failure (a CUDA out-of-memory, say) must keep the CLI's handling of unexpected errors
+    and its traceback under VIZ3D_DEBUG; a user's step gets one line, its message's first."""
+    import torch
+    from torch import nn
+
+    from viz3d.app.recorder import _train_step
+    from viz3d.errors import Viz3dError
+    from viz3d.train.user_session import user_session
+
+    def failing(step):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB\nGPU 0 has a total capacity of 8 GiB")
+
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
+    session, _ = user_session(model, torch.randn(20, 2), torch.zeros(20, dtype=torch.long), failing)
+    with pytest.raises(Viz3dError) as caught:
+        _train_step(session)
+    expected = "your train_step raised RuntimeError at step 0: CUDA out of memory. Tried to allocate 2 GiB"
+    assert str(caught.value) == expected
+    session.steps_are_users = False  # as a preset's session
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        _train_step(session)

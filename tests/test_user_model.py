@@ -546,7 +546,7 @@ def test_a_video_whose_train_step_raises_keeps_the_frames_and_says_so(tmp_path):
     with pytest.raises(Viz3dError) as caught:
         viz3d.video(mlp(), x, y, out, frames=20, size=(320, 180), train_step=train_step)
     message = str(caught.value)
-    assert message.startswith("recording stopped at frame 6 (the training step raised RuntimeError at step 5: bad")
+    assert message.startswith("recording stopped at frame 6 (your train_step raised RuntimeError at step 5: bad")
     assert message.endswith(f"kept the 6 frames rendered so far in {out}")
     assert isinstance(caught.value.__cause__.__cause__, RuntimeError)  # the user's exception, for a debugger
     with av.open(str(out)) as container:

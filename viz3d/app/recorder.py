@@ -229,14 +229,19 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
 
 
 def _train_step(session: TrainingSession) -> None:
-    """One training step; an exception from the user's step ends the recording as a NaN loss does (the
-    frames so far kept, one line saying so), with the exception as the cause."""
+    """One training step. An exception from a user's own ``train_step`` ends the recording as a NaN loss
+    does (the frames so far kept, one line saying so, the exception as the cause); one from viz3d's own
+    training (a preset's) is left to the CLI's handling of unexpected errors, with its traceback."""
+    if not session.steps_are_users:
+        session.train_step()
+        return
     try:
         session.train_step()
-    except (FloatingPointError, Viz3dError, KeyboardInterrupt):
+    except (FloatingPointError, Viz3dError):
         raise
     except Exception as err:
-        raise Viz3dError(f"the training step raised {type(err).__name__} at step {session.step}: {err}") from err
+        first_line = (str(err).strip().splitlines() or [""])[0]
+        raise Viz3dError(f"your train_step raised {type(err).__name__} at step {session.step}: {first_line}") from err
 
 
 def _status(session: TrainingSession, playing: bool) -> TrainingStatus:

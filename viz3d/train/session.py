@@ -48,6 +48,8 @@ TrainStep = Callable[[int], "StepStats | float | None"]
 
 
 class TrainingSession:
+    steps_are_users = False  # whether train_step runs the user's own code (`UserSession`), not a preset's
+
     def __init__(
         self,
         model: nn.Module,

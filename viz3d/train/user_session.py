@@ -127,6 +127,8 @@ class UserSession(TrainingSession):
     `ACCURACY_SECONDS` (single steps while paused) but within `ACCURACY_SHARE` of the time.
     """
 
+    steps_are_users = True
+
     def __init__(self, *args: Any, capture_every: int = 10, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.capture_every = max(1, capture_every)
