@@ -529,6 +529,10 @@ def test_a_model_returning_several_tensors_is_scored_on_the_one_named_or_the_fir
         assert session.evaluate().accuracy == pytest.approx((logits.argmax(1) == y).float().mean().item())
     out = viz3d.picture(TwoHeads(), x, y, tmp_path / "heads.png", size=(320, 180), output_key="logits", token="mean")
     assert out.stat().st_size > 0
+    for model, key, found in ((TwoHeads(), "logit", "keys 'aux', 'logits'"), (TwoHeads(True), 7, "positions 0 to 1")):
+        with pytest.raises(Viz3dError) as caught:  # a typo was scored as 'no tensor in the output'
+            user_session(model, x, y, output_key=key)
+        assert str(caught.value).startswith(f"output_key={key!r}: no tensor there") and found in str(caught.value)
 
 
 def test_a_video_whose_train_step_raises_keeps_the_frames_and_says_so(tmp_path):

@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from viz3d.capture.tracker import Token, evaluating, first_tensor, per_sample_rows
+from viz3d.errors import Viz3dError
 from viz3d.train.session import StepStats
 
 
@@ -78,6 +80,9 @@ def scoring_for(
     watched layer's (N, D) activations on them, which colour the points by predicted class. A model that
     returns a tuple, dict or dataclass is scored on its first tensor, or on ``output[output_key]``."""
     output = model_output(model, data, output_key, token)
+    if output is None and output_key is not None:
+        found = _keys_of(model, data)
+        raise Viz3dError(f"output_key={output_key!r}: no tensor there in what the model returns ({found})")
     if labels is None:
         return Scoring(why_not="n/a (no labels)")
     if output is None:
@@ -119,6 +124,19 @@ def model_output(
     with evaluating(model), torch.inference_mode():
         output = first_tensor(model(data), output_key)
     return per_sample_rows(output, token) if output is not None and output.ndim == 3 else output
+
+
+def _keys_of(model: nn.Module, data: torch.Tensor) -> str:
+    """What ``output_key`` may name in the model's output: its keys, fields or positions."""
+    with evaluating(model), torch.inference_mode():
+        output = model(data[:2])
+    if dataclasses.is_dataclass(output) and not isinstance(output, type):
+        return "fields " + ", ".join(repr(f.name) for f in dataclasses.fields(output))
+    if isinstance(output, dict):
+        return "keys " + ", ".join(repr(key) for key in output)
+    if isinstance(output, (tuple, list)):
+        return f"a {type(output).__name__} of {len(output)}: positions 0 to {len(output) - 1}"
+    return f"a {type(output).__name__}: leave output_key out"
 
 
 def _all_zero_or_one(labels: torch.Tensor) -> bool:
