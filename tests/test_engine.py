@@ -466,3 +466,5 @@ def test_a_named_layer_without_one_row_per_input_is_refused_not_left_out():
         "layer 'rnn': its output has shape (5, 40, 16), not one row for each of the 40 inputs first; a time-major"
     )
     assert viz3d.watch(TimeMajor(), x, layers=["head", nn.LSTM]).snapshot().layer_names == ["input", "head"]
+    with pytest.raises(Viz3dError, match=r"^layer 'rnn': its output has shape \(5, 40, 16\)"):  # DataParallel too
+        viz3d.watch(nn.DataParallel(TimeMajor()), x, layers=["rnn", "head"]).snapshot()

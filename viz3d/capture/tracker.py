@@ -226,11 +226,12 @@ class LayerTracker:
     ) -> None:
         """A layer named in ``layers`` (by its exact name) that ran without one output row per input would
         be left out silently: a time-major RNN, whose output is (T, N, D). Say so instead."""
-        recorded = {record.name for record in records}
+        recorded = {display_name(record.name) for record in records}  # without DataParallel's "module."
+        shapes = {display_name(name): shape for name, shape in other_shapes.items()}
         for selector in self.layers or []:
-            if isinstance(selector, str) and selector in other_shapes and selector not in recorded:
+            if isinstance(selector, str) and selector in shapes and selector not in recorded:
                 raise Viz3dError(
-                    f"layer {selector!r}: its output has shape {other_shapes[selector]}, not one row for each of "
+                    f"layer {selector!r}: its output has shape {shapes[selector]}, not one row for each of "
                     f"the {batch} inputs first; a time-major module (an RNN without batch_first=True) puts "
                     "time first: make it batch_first, or watch the layer after it"
                 )
