@@ -224,6 +224,19 @@ def test_the_bias_stage_moves_the_cloud_by_the_bias_even_through_pca():
     np.testing.assert_allclose(projection.maps[plus_b].matrix, projection.maps[wx].matrix)
 
 
+def test_the_two_stages_of_a_linear_share_their_axes():
+    """The +b stage drew through W·x's map but reported (and let the overlay pick) axes of its own."""
+    from viz3d.project.projection import stage_partner
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    snapshot = viz3d.watch(model, torch.randn(100, 2), stages=True).snapshot()
+    projection = viz3d.project(snapshot, axes={"0:Wx": (3, 4, 5)})
+    assert projection.axes[1] == projection.axes[2] == (3, 4, 5)  # "0:Wx", then "0" (its +b)
+    names = projection.layer_names
+    assert (stage_partner("0", names), stage_partner("0:Wx", names), stage_partner("1", names)) == ("0:Wx", "0", None)
+
+
 # --- bad input -------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 WX, WX_PLUS_B = "W·x", "W·x + b"  # the kinds of a Linear's two stages (``stages=True``), as labels show them
+WX_SUFFIX = ":Wx"  # the W·x stage of the layer named "0" is named "0:Wx"; its W·x + b stage, "0"
 
 
 @dataclass(frozen=True)

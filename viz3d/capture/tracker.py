@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from viz3d.capture.model_rows import weights_dtype
-from viz3d.capture.snapshot import WX, WX_PLUS_B, Snapshot
+from viz3d.capture.snapshot import WX, WX_PLUS_B, WX_SUFFIX, Snapshot
 from viz3d.errors import Viz3dError
 
 LayerSelector = str | type[nn.Module]
@@ -189,7 +189,7 @@ class LayerTracker:
             key = base if seen[base] == 1 else f"{base}#{seen[base]}"
             following = kept[index + 1].module if index + 1 < len(kept) else None
             if self.stages and _splits_into_stages(record.module, following):
-                layers.append((f"{key}:Wx", WX, record.rows - record.module.bias))
+                layers.append((key + WX_SUFFIX, WX, record.rows - record.module.bias))
                 layers.append((key, WX_PLUS_B, record.rows))
             else:
                 layers.append((key, type(record.module).__name__, record.rows))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from viz3d.capture.snapshot import WX, WX_PLUS_B, Snapshot
+from viz3d.capture.snapshot import WX, WX_PLUS_B, WX_SUFFIX, Snapshot
 from viz3d.errors import Viz3dError
 from viz3d.project.align import procrustes_rotation
 from viz3d.project.pca import principal_components
@@ -92,6 +92,13 @@ def check_axes(axes: Axes | Mapping[str, Axes]) -> None:
             raise Viz3dError(f"{where}: {picked} has a negative index: components count from 0, the largest first")
 
 
+def stage_partner(name: str, layer_names: list[str]) -> str | None:
+    """The other stage of a Linear split into W·x and W·x + b (``stages=True``): ``"0"`` for ``"0:Wx"``
+    and back; None for any other layer. The two share their display map, so their axes go together."""
+    partner = name.removesuffix(WX_SUFFIX) if name.endswith(WX_SUFFIX) else name + WX_SUFFIX
+    return partner if partner in layer_names else None
+
+
 def axes_for(name: str, axes: Axes | Mapping[str, Axes]) -> Axes:
     if isinstance(axes, Mapping):
         return tuple(axes.get(name, (0, 1, 2)))  # type: ignore[return-value]
@@ -118,22 +125,24 @@ def project(
     device = first.device
     positions, ratios, matrices, means, widths, shown_axes, bad = [], [], [], [], [], [], []
     neighbour: torch.Tensor | None = None
-    wx_map: LayerMap | None = None  # the map of a W·x stage just drawn, which its +b stage takes
+    wx_map: LayerMap | None = None  # the map of a W·x stage just drawn (device tensors), which its +b takes
+    wx_axes: Axes = (0, 1, 2)
     for name, kind in zip(snapshot.layer_names, snapshot.layer_kinds, strict=True):
         acts = snapshot.activations[name].float()
         width = acts.shape[1]
         widths.append(width)
         chosen = tuple(min(a, width - 1) for a in axes_for(name, axes)) if width > 3 else (0, 1, 2)
+        frozen_map = frozen.get(name) if frozen else None
+        if frozen_map is None and kind == WX_PLUS_B and wx_map is not None and wx_map.matrix.shape[0] == width:
+            # +b through W·x's own map: the whole cloud moves by the bias, in W·x's axes and scale (its own
+            # PCA would centre the shift away, and draw it exactly as W·x); the overlay picks both stages'
+            # axes together (see `stage_partner`)
+            frozen_map, chosen = wx_map, wx_axes
         shown_axes.append(chosen)
         cache_key = _input_key(name, acts, chosen) if input_cache is not None else None
         if cache_key is not None and cache_key in input_cache:
             _, found = input_cache[cache_key]
         else:
-            frozen_map = frozen.get(name) if frozen else None
-            if frozen_map is None and kind == WX_PLUS_B and wx_map is not None and wx_map.matrix.shape[0] == width:
-                # +b through W·x's own map: the whole cloud moves by the bias, in W·x's axes and scale (its
-                # own PCA would centre the shift away, and draw it exactly as W·x)
-                frozen_map = wx_map
             target = _alignment_target(name, neighbour, previous, rows, acts.shape[0], device)
             found = _layer_map(acts, rows, chosen, frozen_map, target)
             if found is not None and cache_key is not None and frozen_map is None:
@@ -149,7 +158,8 @@ def project(
             layer_positions = neighbour if neighbour is not None else torch.zeros(acts.shape[0], 3, device=device)
         else:
             neighbour = layer_positions
-        wx_map = LayerMap(mean, matrix) if kind == WX and name not in bad else None  # device tensors here
+        wx_map = LayerMap(mean, matrix) if kind == WX and name not in bad else None
+        wx_axes = chosen
         positions.append(layer_positions)
         matrices.append(matrix)
         means.append(mean)

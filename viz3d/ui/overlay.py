@@ -13,7 +13,7 @@ from imgui_bundle import imgui
 
 from viz3d.app.state import ViewState
 from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, value_range, viridis
-from viz3d.project.projection import Projection
+from viz3d.project.projection import Projection, stage_partner
 from viz3d.train.thread import TrainingStatus
 from viz3d.ui.labels import draw_labels
 
@@ -254,6 +254,8 @@ class Overlay:
                 if changed:
                     axes[slot] = picked
                     state.axes[name] = (axes[0], axes[1], axes[2])
+                    if partner := stage_partner(name, projection.layer_names):  # W·x and +b share one map
+                        state.axes[partner] = state.axes[name]
                 if slot < 2:
                     imgui.same_line()
         else:
