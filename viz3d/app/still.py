@@ -34,7 +34,7 @@ class StillRequest:
     out: Path
     size: tuple[int, int] = (1280, 720)
     steps: int | None = None  # None: the preset's training.steps
-    layer: str | None = None  # an index, a fraction like "2.5", a layer name, "last"; None: the preset's
+    layer: str | float | None = None  # a position (2, 2.5, -1), a layer name or label, "last"; None: the preset's
     ui: bool = True
     force: bool = False
     device: str = "cpu"
