@@ -161,6 +161,15 @@ def test_a_classifier_of_the_plane_gets_its_decision_regions():
     assert regression.probe.n_regions == 0 and wide.probe.n_regions == 0  # no classes; no plane
 
 
+def test_inputs_of_two_values_in_a_nested_shape_get_no_grid_rather_than_a_crash():
+    """(N, 1, 2) inputs were taken for points of the plane, and the grid's (M, 2) rows could not join them."""
+    from viz3d.train.user_session import user_session
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    session, _ = user_session(model, torch.randn(40, 1, 2), torch.arange(40) % 2)
+    assert session.probe.n_grid == 0 and np.isfinite(session.capture().positions).all()
+
+
 def test_a_picture_needs_three_rows_and_watch_one():
     """One or two rows reached the PCA and ended in a raw IndexError ('index 1 is out of bounds')."""
     from viz3d.train.user_session import user_session

@@ -225,7 +225,7 @@ def make_probe(
     if not data.is_floating_point():
         coords, segments = np.zeros((0, 2), np.float32), np.zeros((0, 2), np.uint32)
         grid = torch.zeros((0, *data.shape[1:]), dtype=data.dtype)
-    elif points.shape[1] == 2:
+    elif points.shape[1] == 2 and data.ndim == 2:
         lo, hi = points.min(axis=0), points.max(axis=0)
         pad = grid_margin * (hi - lo)
         coords, segments = grid_lattice(lo - pad, hi + pad, grid_lines, grid_samples)
