@@ -179,7 +179,10 @@ def test_a_picture_needs_three_rows_and_watch_one():
             user_session(readme_model(), torch.randn(rows, 8))
         assert str(caught.value).startswith(f"inputs: shape ({rows}, 8) has {rows} row")
         assert "pass at least 3, so that a layer's points span the three axes" in str(caught.value)
-    assert viz3d.watch(readme_model(), torch.randn(1, 8)).snapshot().activations["4"].shape == (1, 2)
+    snapshot = viz3d.watch(readme_model(), torch.randn(1, 8)).snapshot()
+    assert snapshot.activations["4"].shape == (1, 2)
+    with pytest.raises(Viz3dError, match=r"^the snapshot has 1 row: projecting needs at least 3"):
+        viz3d.project(snapshot)  # not an IndexError from the PCA
 
 
 def test_inputs_of_the_wrong_dtype_are_told_from_the_wrong_shape():

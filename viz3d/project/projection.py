@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from viz3d.capture.probe import MIN_ROWS
 from viz3d.capture.snapshot import WX, WX_PLUS_B, WX_SUFFIX, Snapshot
 from viz3d.errors import Viz3dError
 from viz3d.project.align import procrustes_rotation
@@ -120,6 +121,11 @@ def project(
     does not change between captures, so neither do they.
     """
     check_axes(axes)
+    if snapshot.n_samples < MIN_ROWS:
+        raise Viz3dError(
+            f"the snapshot has {snapshot.n_samples} row{'s' if snapshot.n_samples > 1 else ''}: projecting "
+            f"needs at least {MIN_ROWS}, so that a layer's points span the three axes they are drawn on"
+        )
     rows = fit_subset(fit_rows, snapshot.n_samples)
     first = snapshot.activations[snapshot.layer_names[0]]
     device = first.device
