@@ -34,13 +34,14 @@ def class_colors(labels: np.ndarray) -> np.ndarray:
     return colors[np.asarray(labels) % len(colors)]
 
 
-def legend_names(labels: np.ndarray, names: tuple[str, ...] = ()) -> list[str]:
+def legend_names(labels: np.ndarray, names: tuple[str, ...] = (), n_classes: int = 0) -> list[str]:
     """The legend's name for each class colour, in class order: the dataset's own names where it has one
-    for every class, else the class numbers; none when the labels are not classes, or there is one class."""
+    for every class, else the class numbers; none when the labels are not classes, or there is one class.
+    ``n_classes``: the model's, which counts where there are no labels (all 0) to count from."""
     labels = np.asarray(labels)
     if not len(labels) or labels.dtype.kind not in "iu" or labels.min() < 0:
         return []
-    count = int(labels.max()) + 1
+    count = max(int(labels.max()) + 1, n_classes)
     if count < 2:
         return []
     if len(names) >= count:
@@ -81,11 +82,15 @@ def color_source(
     neuron_values: np.ndarray | None = None,
     targets: np.ndarray | None = None,
     predicted_values: np.ndarray | None = None,
+    labelled: bool = True,
 ) -> tuple[str, np.ndarray | None]:
     """The mode that actually applies and the data it reads besides the labels: ("class", None) when the
     mode's data is missing, or ("class", targets) for a regression, whose "class" is its target value;
-    a regression's "prediction" is its predicted values. Equal sources give equal colours, so a renderer
-    can skip re-uploading them."""
+    a regression's "prediction" is its predicted values; without labels ("labelled" False) nothing is
+    correct or wrong, so "correct" falls back too. Equal sources give equal colours, so a renderer can
+    skip re-uploading them."""
+    if mode == "correct" and not labelled:
+        return "class", targets
     if mode == "prediction" and predictions is None and predicted_values is not None and targets is not None:
         return mode, predicted_values
     data = {"prediction": predictions, "correct": predictions, "neuron": neuron_values}.get(mode)
@@ -99,11 +104,12 @@ def point_colors(
     neuron_values: np.ndarray | None = None,
     targets: np.ndarray | None = None,
     predicted_values: np.ndarray | None = None,
+    labelled: bool = True,
 ) -> np.ndarray:
     """Colours of the data points for a colour mode; falls back to classes (or target values, where the
     labels are a regression's) when the mode's data is missing. A regression's predicted values share
     the targets' scale, so that a point in the colour of its target is predicted right."""
-    mode, data = color_source(mode, predictions, neuron_values, targets, predicted_values)
+    mode, data = color_source(mode, predictions, neuron_values, targets, predicted_values, labelled)
     if mode == "prediction" and data is predicted_values and data is not None:
         return value_colors(data, value_range(targets))
     if mode == "prediction":

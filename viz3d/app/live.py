@@ -114,7 +114,10 @@ def live(
     )
     run_session(
         session,
-        ViewSpec() if session.shown_first is None else ViewSpec(layer=session.shown_first),
+        ViewSpec(
+            layer=ViewSpec.layer if session.shown_first is None else session.shown_first,
+            color_by=session.colour_first or ViewSpec.color_by,
+        ),
         title=session.title,
         size=size,
         capture_every=capture_every,
@@ -169,9 +172,16 @@ def run_session(
         probe = session.probe
         renderer.set_probe(probe)
         imgui_layer = ImGuiLayer(context)
-        legend = legend_names(probe.labels, session.class_names)
+        legend = legend_names(probe.labels, session.class_names, session.n_classes)
         overlay = Overlay(
-            title, description, look_for, no_accuracy, class_names=legend, targets=probe.targets, labels=probe.labels
+            title,
+            description,
+            look_for,
+            no_accuracy,
+            class_names=legend,
+            targets=probe.targets,
+            labels=probe.labels,
+            labelled=probe.labelled,
         )
         mark = RecordingMark()
         detail = DetailController()

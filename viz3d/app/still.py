@@ -90,10 +90,12 @@ def picture_overlay(preset: Preset, session: TrainingSession) -> Overlay:
     """The panel of a picture or video: the preset's texts and legend, without the live window's controls."""
     from viz3d.ui.overlay import Overlay
 
-    classes = legend_names(session.probe.labels, session.class_names)
-    texts = (preset.title, preset.description, preset.look_for, session.accuracy_note)
     probe = session.probe
-    return Overlay(*texts, classes, interactive=False, targets=probe.targets, labels=probe.labels)
+    classes = legend_names(probe.labels, session.class_names, session.n_classes)
+    texts = (preset.title, preset.description, preset.look_for, session.accuracy_note)
+    return Overlay(
+        *texts, classes, interactive=False, targets=probe.targets, labels=probe.labels, labelled=probe.labelled
+    )
 
 
 def render_offscreen(

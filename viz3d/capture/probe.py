@@ -35,6 +35,7 @@ class ProbeSet:
     region_coords: np.ndarray | None = None  # (R, 2) lattice of the input plane tinted by predicted class
     region_triangles: np.ndarray | None = None  # (T, 3) uint32 indices into the region rows
     targets: np.ndarray | None = None  # (n_data,) float32 when the labels are a regression's targets
+    labelled: bool = True  # False: no labels were given (``labels`` is all 0), so nothing is correct or wrong
 
     @property
     def n_regions(self) -> int:

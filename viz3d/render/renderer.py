@@ -40,12 +40,13 @@ class FrameRenderer:
         self.regions: DecisionRegions | None = None
         self.labels: np.ndarray | None = None
         self.targets: np.ndarray | None = None  # a regression's target values, coloured in "class" mode
+        self.labelled = True  # False: no labels, so "correct" has nothing to compare with
         self.color_by = "class"
         self.projection: Projection | None = None
         self._colored_from: tuple[str, np.ndarray | None] | None = None  # what the uploaded colours show
 
     def set_probe(self, probe: ProbeSet) -> None:
-        self.labels, self.targets = probe.labels, probe.targets
+        self.labels, self.targets, self.labelled = probe.labels, probe.targets, probe.labelled
         self.points = PointCloud(point_colors("class", probe.labels, targets=probe.targets))
         self._colored_from = ("class", probe.targets)  # never changed in place: the probe is frozen
         self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, first_vertex=probe.n_data)
@@ -76,10 +77,11 @@ class FrameRenderer:
         predictions = projection.predictions if projection is not None else None
         neuron = projection.neuron_values if projection is not None else None
         values = projection.predicted_values if projection is not None else None
-        mode, source = color_source(self.color_by, predictions, neuron, self.targets, values)
+        mode, source = color_source(self.color_by, predictions, neuron, self.targets, values, self.labelled)
         if self._colored_from is not None and _same_source(self._colored_from, (mode, source)):
             return
-        self.points.set_colors(point_colors(self.color_by, self.labels, predictions, neuron, self.targets, values))
+        colors = point_colors(self.color_by, self.labels, predictions, neuron, self.targets, values, self.labelled)
+        self.points.set_colors(colors)
         # A copy: the caller's array may change in place, and a view would keep a whole layer alive.
         self._colored_from = (mode, None if source is None else np.array(source, copy=True))
 

@@ -83,8 +83,9 @@ def scoring_for(
     if output is None and output_key is not None:
         found = _keys_of(model, data)
         raise Viz3dError(f"output_key={output_key!r}: no tensor there in what the model returns ({found})")
-    if labels is None:
-        return Scoring(why_not="n/a (no labels)")
+    if labels is None:  # no accuracy; C logits still say which class the model predicts (colour by prediction)
+        logits = output.ndim == 2 and output.shape[1] >= 2 and output.is_floating_point()
+        return Scoring(why_not="n/a (no labels)", n_classes=output.shape[1] if logits else 0)
     if output is None:
         return Scoring(why_not="n/a (no tensor in the model's output: name it with output_key=)")
     n = len(labels)

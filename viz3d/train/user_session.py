@@ -83,6 +83,8 @@ def user_session(
     )
     tracker = LayerTracker(model, probe.inputs, **picks)
     data = probe.inputs[: probe.n_data]
+    if labels is None:
+        probe = replace(probe, labelled=False)  # all class 0: nothing is correct or wrong
     if scoring.class_labels and probe.targets is not None:  # float class ids or 0/1: colour by class
         probe = replace(probe, labels=labels.detach().cpu().long().numpy(), targets=None)
 
@@ -103,6 +105,8 @@ def user_session(
         session.class_probabilities = scoring.class_probabilities
     session.predicts_values = scoring.kind == "regression" and scoring.last_is_output
     session.shown_first = _shown_first(snapshot.widths)
+    if labels is None and scoring.n_classes:  # no classes to colour by: the model's own
+        session.colour_first = "prediction"
     session.accuracy_note = scoring.why_not or "-"
     if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once
         session.last_stats = session.evaluate()
@@ -133,6 +137,7 @@ class UserSession(TrainingSession):
         super().__init__(*args, **kwargs)
         self.capture_every = max(1, capture_every)
         self.shown_first: float | None = None  # the layer to show first when none is asked for (or the last)
+        self.colour_first: str | None = None  # the colour mode to start in when none is asked for
         self._accuracy: float | None = None
         self.reports_accuracy = False  # whether the last step returned its own StepStats with an accuracy
         self._measured_at = -math.inf

@@ -57,6 +57,7 @@ class Overlay:
         interactive: bool = True,
         targets: np.ndarray | None = None,
         labels: np.ndarray | None = None,
+        labelled: bool = True,
     ) -> None:
         self.title = title
         self.description = description
@@ -71,6 +72,7 @@ class Overlay:
         self.targets = targets
         self.target_range = None if targets is None else value_range(targets)
         self.labels_of_points = labels  # the drawn points' classes, to count the correct and the wrong
+        self.labelled = labelled  # False: no labels were given (the legend's classes are the model's outputs)
         self._mistakes: tuple[np.ndarray, int] | None = None  # the predictions last counted, and their count
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None, panel: bool = True) -> None:
@@ -323,16 +325,20 @@ class Overlay:
                 projection.neuron_values,
                 self.targets,
                 projection.predicted_values,
+                self.labelled,
             )[0]
             self._legend(mode, projection)
             tinted = projection.region_probs is not None and state.show_regions
-            if tinted and mode in ("correct", "neuron") and self.class_names:  # the tint is not in those colours
+            one_colour = mode == "class" and not self.labelled
+            if tinted and (mode in ("correct", "neuron") or one_colour) and self.class_names:  # not the tint's colours
                 imgui.text_colored(MUTED, "tint: the class the model predicts there")
                 self._class_swatches(key="tint")
 
     def fallback_note(self, mode: str, projection: Projection) -> str:
         """Why the points are not in ``mode``'s colours, where the model gives no class predictions ("" when
         they are). Without classes (a regression model, one class, no labels) the legend is empty too."""
+        if not self.labelled and mode in ("class", "correct"):
+            return "no labels: one colour for all (colour by prediction shows the model's classes)"
         if mode not in ("prediction", "correct") or projection.predictions is not None:
             return ""
         if mode == "prediction" and self.target_range and projection.predicted_values is not None:
@@ -350,6 +356,8 @@ class Overlay:
             _value_bar(*projection.neuron_range)
         elif mode in ("class", "prediction") and self.target_range:  # target or predicted values: one scale
             _value_bar(*self.target_range)
+        elif mode == "class" and not self.labelled:
+            return  # one colour, which the note names
         elif mode == "correct":
             wrong = self.mistakes(projection.predictions)
             if wrong is None:
