@@ -195,6 +195,27 @@ def test_a_classifier_without_labels_is_coloured_by_what_it_predicts(tmp_path, m
     assert regression.n_classes == 0 and regression.colour_first is None
 
 
+def test_stages_that_split_nothing_say_why(tmp_path, capsys):
+    """stages=True with torch.tanh in forward split nothing, silently."""
+    from viz3d.train.user_session import user_session
+
+    class Functional(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Linear(2, 8), nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.b(torch.tanh(self.a(x)))
+
+    x, y = torch.randn(40, 2), torch.arange(40) % 2
+    assert user_session(mlp(), x, y, stages=True)[0].stages_note == ""
+    assert user_session(Functional(), x, y)[0].stages_note == ""  # not asked for
+    viz3d.picture(Functional(), x, y, tmp_path / "f.png", size=(320, 180), stages=True)
+    assert "viz3d: note: stages=True split no layer: a Linear splits into W·x, +b and its activation only" in (
+        capsys.readouterr().err
+    )
+
+
 def test_a_picture_needs_three_rows_and_watch_one():
     """One or two rows reached the PCA and ended in a raw IndexError ('index 1 is out of bounds')."""
     from viz3d.train.user_session import user_session

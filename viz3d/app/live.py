@@ -22,6 +22,7 @@ from viz3d.app.model_pictures import check_count, check_size
 from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState
+from viz3d.app.video import warn
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
 from viz3d.colors import legend_names
@@ -112,6 +113,8 @@ def live(
         output_key=output_key,
         token=token,
     )
+    if session.stages_note:
+        warn(session.stages_note)
     run_session(
         session,
         ViewSpec(

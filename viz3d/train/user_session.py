@@ -20,12 +20,17 @@ from torch import nn
 
 from viz3d.capture.model_rows import as_model_takes, weights_dtype
 from viz3d.capture.probe import MIN_ROWS, ArrayLike, as_tensor, checked_inputs, make_probe
+from viz3d.capture.snapshot import WX
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for
 from viz3d.train.session import StepStats, TrainingSession, TrainStep
 
+NO_STAGES = (
+    "stages=True split no layer: a Linear splits into W·x, +b and its activation only where an activation "
+    "module (nn.Tanh, nn.ReLU, ...) runs right after it; torch.tanh in forward is not a module"
+)
 REGIONS = 48  # cells across the lattice of decision regions of a 2-D classifier, as the 2-D presets have
 ACCURACY_SECONDS = 0.5  # accuracy is measured at each capture and at least this often ...
 ACCURACY_SHARE = 0.1  # ... but never for more than about this share of the training time
@@ -105,6 +110,7 @@ def user_session(
         session.class_probabilities = scoring.class_probabilities
     session.predicts_values = scoring.kind == "regression" and scoring.last_is_output
     session.shown_first = _shown_first(snapshot.widths)
+    session.stages_note = "" if not stages or WX in snapshot.layer_kinds else NO_STAGES
     if labels is None and scoring.n_classes:  # no classes to colour by: the model's own
         session.colour_first = "prediction"
     session.accuracy_note = scoring.why_not or "-"
@@ -138,6 +144,7 @@ class UserSession(TrainingSession):
         self.capture_every = max(1, capture_every)
         self.shown_first: float | None = None  # the layer to show first when none is asked for (or the last)
         self.colour_first: str | None = None  # the colour mode to start in when none is asked for
+        self.stages_note = ""  # why stages=True split nothing, for the terminal
         self._accuracy: float | None = None
         self.reports_accuracy = False  # whether the last step returned its own StepStats with an accuracy
         self._measured_at = -math.inf
