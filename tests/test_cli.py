@@ -205,10 +205,15 @@ def test_presets_lists_names_in_one_column_and_stops_quietly_into_head():
     assert piped.stderr == "" and piped.stdout.count("\n") == 1
 
 
-def test_points_below_two_get_one_message():
-    for value in ("0", "-5"):
+def test_points_below_three_get_one_message():
+    """Two points reached the PCA, which cannot place them on three axes: a raw IndexError."""
+    from viz3d.capture.probe import MIN_ROWS
+    from viz3d.presets import MIN_POINTS
+
+    assert MIN_POINTS == MIN_ROWS == 3  # presets keeps its own copy, to load without torch
+    for value in ("0", "-5", "2"):
         result = run_cli("render", "spirals", "--out", "x.png", "--points", value)
-        assert result.returncode == 2 and f"expected 2 points or more, found {value}" in result.stderr
+        assert result.returncode == 2 and f"expected 3 points or more, found {value}" in result.stderr
 
 
 @pytest.mark.skipif(not has_xvfb(), reason="xvfb-run is not installed")

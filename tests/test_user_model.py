@@ -170,29 +170,35 @@ def test_inputs_of_two_values_in_a_nested_shape_get_no_grid_rather_than_a_crash(
     assert session.probe.n_grid == 0 and np.isfinite(session.capture().positions).all()
 
 
-def test_a_classifier_without_labels_is_coloured_by_what_it_predicts(tmp_path, monkeypatch):
-    """With y=None a model with 3 logits showed one colour and 'no classes here', though it predicts classes;
-    and colouring by correct/wrong would have compared its predictions with the placeholder 0s."""
-    from viz3d.colors import class_colors, point_colors
+def test_without_labels_colour_by_prediction_reads_the_output_as_class_logits(gl, tmp_path, monkeypatch):
+    """With y=None, 'colour by prediction' on a 3-logit model said 'no classes here'; and correct/wrong must
+    not compare predictions with the placeholder 0s. Nothing is decided from the output unasked: a 2-D
+    map's two coordinates look just like two logits."""
+    from viz3d.colors import CORRECT, class_colors
+    from viz3d.render.renderer import FrameRenderer
     from viz3d.train.user_session import user_session
 
     x = torch.randn(90, 2, generator=torch.Generator().manual_seed(0))
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 3))
     session, note = user_session(model, x)
-    assert note == "n/a (no labels)" and session.n_classes == 3 and session.colour_first == "prediction"
+    assert note == "n/a (no labels)" and session.n_classes == 3 and session.probe.n_regions == 0
     projection = session.capture()
     with torch.no_grad():
         predicted = model(x).argmax(1).numpy()
-    assert np.array_equal(projection.predictions, predicted) and projection.region_probs is not None
-    labels = session.probe.labels  # all 0: a placeholder
-    np.testing.assert_allclose(point_colors("prediction", labels, predicted, labelled=False), class_colors(predicted))
-    one_colour = point_colors("correct", labels, predicted, labelled=False)
-    assert (one_colour == one_colour[0]).all()  # not correct/wrong against the 0s
+    assert np.array_equal(projection.predictions, predicted)
+    renderer = FrameRenderer()
+    renderer.set_probe(session.probe)
+    renderer.set_projection(projection)
+    for mode, expected in (("class", CORRECT), ("correct", CORRECT), ("prediction", class_colors(predicted))):
+        renderer.set_color_mode(mode)
+        uploaded = renderer.points._colors.reshape(-1, 4)[:90]  # what the points are drawn in
+        expected = np.broadcast_to(np.round(np.asarray(expected, np.float32) * 255), uploaded.shape)
+        np.testing.assert_allclose(uploaded, expected, err_msg=mode)
     panel = PanelText(monkeypatch)
-    viz3d.picture(model, x, None, tmp_path / "unlabelled.png", size=(640, 360), layer=0)
+    viz3d.picture(model, x, None, tmp_path / "unlabelled.png", size=(640, 360), layer=0, color_by="prediction")
     assert "colour by prediction" in panel.lines and {"0", "1", "2"} <= set(panel.lines)  # the legend's classes
     regression, _ = user_session(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), x)
-    assert regression.n_classes == 0 and regression.colour_first is None
+    assert regression.n_classes == 0
 
 
 def test_stages_that_split_nothing_say_why(tmp_path, capsys):

@@ -74,12 +74,14 @@ def load(args: argparse.Namespace):  # -> Preset
 
 
 def point_count(text: str) -> int:
+    from viz3d.capture.probe import MIN_ROWS  # here: the CLI's start needs no torch
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected 2 points or more, found {value}")
+    if value < MIN_ROWS:
+        raise argparse.ArgumentTypeError(f"expected {MIN_ROWS} points or more, found {value}")
     return value
 
 

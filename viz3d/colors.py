@@ -118,6 +118,8 @@ def point_colors(
         return np.where((data == labels)[:, None], np.float32(CORRECT), np.float32(WRONG)).astype(np.float32)
     if mode == "neuron" or data is not None:
         return value_colors(data)
+    if not labelled:  # one colour, and not class 0's: a tint legend would read it as "predicted 0"
+        return np.tile(np.float32(CORRECT), (len(labels), 1))
     return class_colors(labels)
 
 

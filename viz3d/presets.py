@@ -179,6 +179,7 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 
 
 FLOAT32_MAX = 3.4028234663852886e38
+MIN_POINTS = 3  # as capture.probe.MIN_ROWS (not imported: loading presets needs no torch)
 REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are made between near ones
 
 
@@ -327,8 +328,8 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
         if allowed and values[key] not in allowed:
             hint = did_you_mean(value, allowed)
             raise PresetError(f"{where}: {label}: expected one of {', '.join(allowed)}, found {value!r}{hint}")
-        if (section, key) == ("dataset", "points") and values[key] < 2:
-            raise PresetError(f"{where}: {label}: expected 2 points or more, found {value!r}")
+        if (section, key) in (("dataset", "points"), ("probe", "points")) and 0 < values[key] < MIN_POINTS:
+            raise PresetError(f"{where}: {label}: expected {MIN_POINTS} points or more, found {value!r}")
         if (section, key) in POSITIVE and values[key] <= 0:
             raise PresetError(f"{where}: {label}: expected a positive number, found {value!r}")
         if (section, key) in NON_NEGATIVE and values[key] < 0:

@@ -117,10 +117,7 @@ def live(
         warn(session.stages_note)
     run_session(
         session,
-        ViewSpec(
-            layer=ViewSpec.layer if session.shown_first is None else session.shown_first,
-            color_by=session.colour_first or ViewSpec.color_by,
-        ),
+        ViewSpec() if session.shown_first is None else ViewSpec(layer=session.shown_first),
         title=session.title,
         size=size,
         capture_every=capture_every,

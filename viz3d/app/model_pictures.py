@@ -285,11 +285,6 @@ def _session(
 
 
 def _shown_first(session: UserSession, preset: Preset, view: Mapping[str, Any]) -> Preset:
-    """The preset with the layer and colours shown first where the options name none
-    (`UserSession.shown_first`, `UserSession.colour_first`)."""
-    shown = preset.view
-    if "layer" not in view and session.shown_first is not None:
-        shown = replace(shown, layer=session.shown_first)
-    if "color_by" not in view and session.colour_first is not None:
-        shown = replace(shown, color_by=session.colour_first)
-    return replace(preset, view=shown)
+    """The preset with the layer shown first where the options name none (`UserSession.shown_first`)."""
+    layer = None if "layer" in view else session.shown_first
+    return preset if layer is None else replace(preset, view=replace(preset.view, layer=layer))

@@ -121,12 +121,13 @@ def project(
     does not change between captures, so neither do they.
     """
     check_axes(axes)
-    if snapshot.n_samples < MIN_ROWS:
-        raise Viz3dError(
-            f"the snapshot has {snapshot.n_samples} row{'s' if snapshot.n_samples > 1 else ''}: projecting "
-            f"needs at least {MIN_ROWS}, so that a layer's points span the three axes they are drawn on"
-        )
     rows = fit_subset(fit_rows, snapshot.n_samples)
+    fitted = len(range(*rows.indices(snapshot.n_samples)))  # the rows the PCA is fitted on (the data points)
+    if fitted < MIN_ROWS:
+        raise Viz3dError(
+            f"{fitted} data row{'s' if fitted != 1 else ''} to fit the projection on: it needs at least "
+            f"{MIN_ROWS}, so that a layer's points span the three axes they are drawn on"
+        )
     first = snapshot.activations[snapshot.layer_names[0]]
     device = first.device
     positions, ratios, matrices, means, widths, shown_axes, bad = [], [], [], [], [], [], []

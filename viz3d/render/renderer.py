@@ -47,7 +47,7 @@ class FrameRenderer:
 
     def set_probe(self, probe: ProbeSet) -> None:
         self.labels, self.targets, self.labelled = probe.labels, probe.targets, probe.labelled
-        self.points = PointCloud(point_colors("class", probe.labels, targets=probe.targets))
+        self.points = PointCloud(point_colors("class", probe.labels, targets=probe.targets, labelled=probe.labelled))
         self._colored_from = ("class", probe.targets)  # never changed in place: the probe is frozen
         self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, first_vertex=probe.n_data)
         self.regions = DecisionRegions(probe.region_triangles, first_vertex=probe.region_rows.start)

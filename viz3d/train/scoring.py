@@ -83,11 +83,14 @@ def scoring_for(
     if output is None and output_key is not None:
         found = _keys_of(model, data)
         raise Viz3dError(f"output_key={output_key!r}: no tensor there in what the model returns ({found})")
-    if labels is None:  # no accuracy; C logits still say which class the model predicts (colour by prediction)
-        logits = output.ndim == 2 and output.shape[1] >= 2 and output.is_floating_point()
-        return Scoring(why_not="n/a (no labels)", n_classes=output.shape[1] if logits else 0)
     if output is None:
         return Scoring(why_not="n/a (no tensor in the model's output: name it with output_key=)")
+    if labels is None:
+        # No accuracy. Read as C logits on request (colour by prediction), where the last watched layer is the
+        # output; nothing tells logits from a 2-D map's coordinates, so nothing else is decided from them.
+        logits = output.ndim == 2 and output.shape[1] >= 2 and output.is_floating_point()
+        shown = last_layer is not None and last_layer.shape[1:] == output.shape[1:]
+        return Scoring(why_not="n/a (no labels)", n_classes=output.shape[1] if logits and shown else 0)
     n = len(labels)
     one_per_row = tuple(output.shape) in ((n,), (n, 1))
     last_is_output = one_per_row and last_layer is not None and _same_values(last_layer, output)

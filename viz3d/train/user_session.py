@@ -83,7 +83,7 @@ def user_session(
         spec.grid_margin,
         arrow_points,
         arrow_vectors,
-        regions=REGIONS if plane and scoring.n_classes else 0,  # a classifier of the plane: tint it by class
+        regions=REGIONS if plane and scoring.kind and scoring.n_classes else 0,  # a classifier of the plane
         dtype=weights_dtype(model) or torch.float32,  # float inputs as the weights are: a .double() model works
     )
     tracker = LayerTracker(model, probe.inputs, **picks)
@@ -111,8 +111,6 @@ def user_session(
     session.predicts_values = scoring.kind == "regression" and scoring.last_is_output
     session.shown_first = _shown_first(snapshot.widths)
     session.stages_note = "" if not stages or WX in snapshot.layer_kinds else NO_STAGES
-    if labels is None and scoring.n_classes:  # no classes to colour by: the model's own
-        session.colour_first = "prediction"
     session.accuracy_note = scoring.why_not or "-"
     if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once
         session.last_stats = session.evaluate()
@@ -143,7 +141,6 @@ class UserSession(TrainingSession):
         super().__init__(*args, **kwargs)
         self.capture_every = max(1, capture_every)
         self.shown_first: float | None = None  # the layer to show first when none is asked for (or the last)
-        self.colour_first: str | None = None  # the colour mode to start in when none is asked for
         self.stages_note = ""  # why stages=True split nothing, for the terminal
         self._accuracy: float | None = None
         self.reports_accuracy = False  # whether the last step returned its own StepStats with an accuracy

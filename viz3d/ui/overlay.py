@@ -338,7 +338,8 @@ class Overlay:
         """Why the points are not in ``mode``'s colours, where the model gives no class predictions ("" when
         they are). Without classes (a regression model, one class, no labels) the legend is empty too."""
         if not self.labelled and mode in ("class", "correct"):
-            return "no labels: one colour for all (colour by prediction shows the model's classes)"
+            hint = " (colour by prediction reads the output as class logits)" if self.class_names else ""
+            return f"no labels: one colour for all{hint}"
         if mode not in ("prediction", "correct") or projection.predictions is not None:
             return ""
         if mode == "prediction" and self.target_range and projection.predicted_values is not None:
