@@ -539,6 +539,10 @@ def test_only_a_users_train_step_is_turned_into_the_one_line_stop():
         _train_step(session)
     expected = "your train_step raised RuntimeError at step 0: CUDA out of memory. Tried to allocate 2 GiB"
     assert str(caught.value) == expected
+    session._train_step = lambda step: (_ for _ in ()).throw(AssertionError())  # a bare assert: no message
+    with pytest.raises(Viz3dError, match=r"^your train_step raised AssertionError at step 0$"):
+        _train_step(session)
+    session._train_step = failing
     session.steps_are_users = False  # as a preset's session
     with pytest.raises(RuntimeError, match="CUDA out of memory"):
         _train_step(session)

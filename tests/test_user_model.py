@@ -233,7 +233,7 @@ def test_a_picture_needs_three_rows_and_watch_one():
         assert "pass at least 3, so that a layer's points span the three axes" in str(caught.value)
     snapshot = viz3d.watch(readme_model(), torch.randn(1, 8)).snapshot()
     assert snapshot.activations["4"].shape == (1, 2)
-    with pytest.raises(Viz3dError, match=r"^the snapshot has 1 row: projecting needs at least 3"):
+    with pytest.raises(Viz3dError, match=r"^1 data row to fit the projection on: it needs at least 3"):
         viz3d.project(snapshot)  # not an IndexError from the PCA
 
 
@@ -336,11 +336,33 @@ def test_numpy_rows_follow_the_models_dtype_and_are_copied():
 
 
 def test_rows_gathered_as_a_list_of_tensors_are_stacked():
-    """A list of per-sample tensors (labels collected in a Dataset loop) was refused as several inputs."""
+    """A list of per-sample tensors (labels collected in a Dataset loop) was refused as several inputs; a
+    list of whole batches is still that."""
     x = torch.randn(30, 8)
     rows, labels = list(x), [torch.tensor(k % 2) for k in range(30)]
     snapshot = viz3d.watch(readme_model(), rows, labels).snapshot()
     torch.testing.assert_close(snapshot.activations["input"], x)
+    with pytest.raises(Viz3dError, match=r"^inputs: a list of 3 tensors, not one tensor"):
+        viz3d.watch(readme_model(), [x, x, x])
+
+
+def test_watch_and_pushforward_bring_the_users_tensors_to_the_models_device():
+    """A CPU batch for a CUDA model: moved (as live, picture and video do), in its own dtype. The meta device
+    stands in for a GPU here: its tensors only carry shapes, as a forward on them does."""
+    model = nn.Sequential(nn.Linear(8, 4), nn.Tanh()).to("meta")
+    assert viz3d.watch(model, torch.randn(10, 8)).snapshot().activations["1"].device.type == "meta"
+    tangents = viz3d.pushforward(model, torch.randn(3, 8), torch.randn(3, 8))
+    assert tangents["1"].device.type == "meta"
+
+
+def test_watch_keeps_a_frozen_batchnorm_frozen():
+    """evaluating() put back the model's mode with model.train(...), which set every module: a BatchNorm the
+    user had frozen with .eval() inside a training model was training again after each capture."""
+    model = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 2))
+    model.train()
+    model[1].eval()
+    viz3d.watch(model, torch.randn(20, 8)).snapshot()
+    assert model.training and not model[1].training
 
 
 def test_a_model_whose_weights_are_buffers_takes_rows_in_their_dtype():

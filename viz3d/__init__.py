@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.model_rows import as_model_takes
+from viz3d.capture.model_rows import as_model_takes, on_model_device
 from viz3d.capture.probe import ArrayLike, checked_inputs
 from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
@@ -59,14 +59,15 @@ def watch(
 ) -> LayerTracker:
     """Watch ``model`` on the probe batch ``inputs``; ``layers`` picks modules by name, glob or type.
 
-    ``inputs`` and ``labels`` may be tensors or numpy arrays; arrays go to the device of the model's
-    weights, float arrays in their dtype (tensors are taken as they are). Inputs without a batch dimension
-    or with NaN/Inf rows, and labels that are not one per row, raise `Viz3dError` here, as `live` does.
+    ``inputs`` and ``labels`` may be tensors or numpy arrays; inputs go to the device of the model's
+    weights, arrays of floats in the weights' dtype and tensors in their own. Inputs without a batch
+    dimension or with NaN/Inf rows, and labels that are not one per row, raise `Viz3dError` here, as
+    `live` does.
     """
     converted = not isinstance(inputs, torch.Tensor)
     inputs, labels = checked_inputs(inputs, labels)
-    if converted:  # numpy's float64, say, for a float32 model; the user's own tensors are taken as they are
-        inputs = as_model_takes(model, inputs)
+    # numpy's float64, say, for a float32 model; the user's own tensors keep their dtype
+    inputs = as_model_takes(model, inputs) if converted else on_model_device(model, inputs)
     return LayerTracker(model, inputs, labels, layers, output_key=output_key, token=token, stages=stages)
 
 

@@ -241,7 +241,8 @@ def _train_step(session: TrainingSession) -> None:
         raise
     except Exception as err:
         first_line = (str(err).strip().splitlines() or [""])[0]
-        raise Viz3dError(f"your train_step raised {type(err).__name__} at step {session.step}: {first_line}") from err
+        said = f": {first_line}" if first_line else ""
+        raise Viz3dError(f"your train_step raised {type(err).__name__} at step {session.step}{said}") from err
 
 
 def _status(session: TrainingSession, playing: bool) -> TrainingStatus:

@@ -30,3 +30,10 @@ def as_model_takes(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
     if weights is None:
         return rows
     return rows.to(weights.device, weights.dtype) if rows.is_floating_point() else rows.to(weights.device)
+
+
+def on_model_device(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
+    """``rows`` on the device of the model's weights, in their own dtype: how `watch` and `pushforward` take
+    the user's own tensors (a CPU batch for a CUDA model)."""
+    weights = _first_weights(model)
+    return rows if weights is None else rows.to(weights.device)

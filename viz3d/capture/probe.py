@@ -68,8 +68,12 @@ def as_tensor(name: str, value: object) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value
     tensors = isinstance(value, (list, tuple)) and value and all(isinstance(item, torch.Tensor) for item in value)
-    if tensors and isinstance(value, list) and len({item.shape for item in value}) == 1:
-        return torch.stack([item.detach() for item in value])  # rows gathered one by one (a Dataset loop)
+    rows = tensors and isinstance(value, list) and len({item.shape for item in value}) == 1 and value[0].ndim <= 1
+    if rows:  # labels or feature rows gathered one by one (a Dataset loop); a list of batches is refused below
+        try:
+            return torch.stack([item.detach() for item in value])
+        except RuntimeError as err:  # rows on different devices
+            raise Viz3dError(f"{name}: a list of rows that cannot be stacked ({err}): put them on one device") from None
     if tensors:
         raise Viz3dError(
             f"{name}: a {type(value).__name__} of {len(value)} tensors, not one tensor: stack rows with "

@@ -285,10 +285,12 @@ def _splits_into_stages(module: nn.Module, following: nn.Module | None) -> bool:
 
 @contextmanager
 def evaluating(model: nn.Module) -> Iterator[None]:
-    """The model in eval mode for the block; its own training mode after."""
-    was_training = model.training
+    """The model in eval mode for the block; after it, every module in its own mode again (a BatchNorm the
+    user froze with .eval() inside a training model stays frozen)."""
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
         yield
     finally:
-        model.train(was_training)
+        for module, training in modes:
+            module.training = training
