@@ -55,8 +55,8 @@ def user_session(
     ``output_key`` and ``token`` pick the tensor of each layer's output, and of the model's, as in `watch`."""
     inputs, labels = checked_inputs(inputs, labels, min_rows=MIN_ROWS)
     inputs = as_model_takes(model, inputs)
-    if labels is not None:  # a copy: a train_step that shuffles the user's labels in place changes nothing here
-        labels = labels.clone()
+    if labels is not None:  # one value a row (a regression's (N, 1) targets too), and a copy: a train_step
+        labels = labels.reshape(len(labels)).clone()  # that shuffles the user's labels changes nothing here
     if arrow_points is not None:
         arrow_points = as_tensor("arrow_points", arrow_points)
     if arrow_vectors is not None:
@@ -65,8 +65,6 @@ def user_session(
         raise Viz3dError(
             f"train_step: a {type(train_step).__name__}, not a function: pass fn, where fn(step) trains one step"
         )
-    if labels is not None:
-        labels = labels.reshape(len(labels))  # a regression's (N, 1) targets: one value per row
     picks = {"layers": layers, "stages": stages, "output_key": output_key, "token": token}
     # A model with nothing to watch, or inputs of the wrong shape: say so now, in the terminal, not in a
     # window. One forward of the user's own rows, so an error names the shape they passed.
