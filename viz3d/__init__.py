@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.model_rows import as_model_takes, on_model_device
+from viz3d.capture.model_rows import as_watched
 from viz3d.capture.probe import ArrayLike, checked_inputs
 from viz3d.capture.snapshot import Snapshot
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
@@ -64,10 +64,9 @@ def watch(
     dimension or with NaN/Inf rows, and labels that are not one per row, raise `Viz3dError` here, as
     `live` does.
     """
-    converted = not isinstance(inputs, torch.Tensor)
+    from_array = not isinstance(inputs, torch.Tensor)
     inputs, labels = checked_inputs(inputs, labels)
-    # numpy's float64, say, for a float32 model; the user's own tensors keep their dtype
-    inputs = as_model_takes(model, inputs) if converted else on_model_device(model, inputs)
+    inputs = as_watched(model, inputs, from_array)
     return LayerTracker(model, inputs, labels, layers, output_key=output_key, token=token, stages=stages)
 
 

@@ -32,8 +32,11 @@ def as_model_takes(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
     return rows.to(weights.device, weights.dtype) if rows.is_floating_point() else rows.to(weights.device)
 
 
-def on_model_device(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
-    """``rows`` on the device of the model's weights, in their own dtype: how `watch` and `pushforward` take
-    the user's own tensors (a CPU batch for a CUDA model)."""
+def as_watched(model: nn.Module, rows: torch.Tensor, from_array: bool) -> torch.Tensor:
+    """How `watch` and `pushforward` take rows: on the device of the model's weights, rows converted from
+    an array (numpy's float64, say) in the weights' dtype (`as_model_takes`), the user's own tensors in
+    theirs (a CPU batch for a CUDA model moves; its precision stays)."""
+    if from_array:
+        return as_model_takes(model, rows)
     weights = _first_weights(model)
     return rows if weights is None else rows.to(weights.device)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from viz3d.capture.model_rows import as_model_takes, on_model_device
+from viz3d.capture.model_rows import as_watched
 from viz3d.capture.probe import ArrayLike, as_tensor
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, evaluating
 
@@ -48,15 +48,9 @@ def pushforward(
 ) -> dict[str, torch.Tensor]:
     """Tangent vectors (N, D) at every watched layer, for ``vectors`` (N, D_in) at ``points`` (tensors or
     numpy arrays)."""
-    points, vectors = _as_rows(model, "points", points), _as_rows(model, "vectors", vectors)
+    points = as_watched(model, as_tensor("points", points), from_array=not isinstance(points, torch.Tensor))
+    vectors = as_watched(model, as_tensor("vectors", vectors), from_array=not isinstance(vectors, torch.Tensor))
     if points.shape != vectors.shape:
         raise ValueError(f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)} must have the same shape")
     tracker = LayerTracker(model, points, layers=layers, output_key=output_key, token=token, stages=stages)
     return trace_tangents(tracker, points, vectors)[1]
-
-
-def _as_rows(model: nn.Module, name: str, rows: ArrayLike) -> torch.Tensor:
-    """Arrays as the model takes them (its device, its float dtype); tensors on its device, in their own dtype."""
-    if isinstance(rows, torch.Tensor):
-        return on_model_device(model, rows)
-    return as_model_takes(model, as_tensor(name, rows))
