@@ -161,10 +161,15 @@ def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None, min_rows: i
         )
 
 
+def all_zero_or_one(labels: torch.Tensor) -> bool:
+    """Whether every one of ``labels`` is 0 or 1."""
+    values = labels.detach()
+    return bool(((values == 0) | (values == 1)).all())
+
+
 def _one_hot(labels: torch.Tensor) -> bool:
     """Whether (N, C) ``labels`` are 0s and 1s with a single 1 in each row."""
-    values = labels.detach()
-    return bool(((values == 0) | (values == 1)).all() and (values.sum(dim=1) == 1).all())
+    return all_zero_or_one(labels) and bool((labels.detach().sum(dim=1) == 1).all())
 
 
 def _rows_not_finite(values: torch.Tensor) -> torch.Tensor:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from viz3d.capture.probe import all_zero_or_one
 from viz3d.capture.tracker import Token, evaluating, first_tensor, per_sample_rows
 from viz3d.errors import Viz3dError
 from viz3d.train.session import StepStats
@@ -94,7 +95,7 @@ def scoring_for(
     n = len(labels)
     one_per_row = tuple(output.shape) in ((n,), (n, 1))
     last_is_output = one_per_row and last_layer is not None and _same_values(last_layer, output)
-    if one_per_row and n and _all_zero_or_one(labels):
+    if one_per_row and n and all_zero_or_one(labels):
         sigmoid_out = _out_of_a_sigmoid(model, data, output_key)
         return Scoring(
             "binary",
@@ -141,11 +142,6 @@ def _keys_of(model: nn.Module, data: torch.Tensor) -> str:
     if isinstance(output, (tuple, list)):
         return f"a {type(output).__name__} of {len(output)}: positions 0 to {len(output) - 1}"
     return f"a {type(output).__name__}: leave output_key out"
-
-
-def _all_zero_or_one(labels: torch.Tensor) -> bool:
-    values = labels.detach()
-    return bool(((values == 0) | (values == 1)).all())
 
 
 def _whole_numbers(labels: torch.Tensor) -> bool:
