@@ -13,7 +13,8 @@ import torch
 from viz3d.presets import load_preset
 from viz3d.train.datasets import two_spirals
 from viz3d.train.mailbox import Mailbox
-from viz3d.train.session import StepStats, TrainingSession, session_from_preset
+from viz3d.train.session import TrainingSession, session_from_preset
+from viz3d.train.step_stats import StepStats, classifier_stats
 from viz3d.train.thread import TrainingThread
 
 
@@ -41,6 +42,16 @@ def test_model_is_width_two_tanh_with_two_class_output():
     linears = [m for m in session.model if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(2, 2)] * 5
     assert sum(isinstance(m, torch.nn.Tanh) for m in session.model) == 4
+
+
+def test_classifier_stats_match_a_hand_computed_example():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 3.0]])
+    targets = torch.tensor([0, 0, 1])
+    # row i's loss is log(e^a + e^b) - its target's logit
+    by_hand = (np.log(np.exp(2) + 1) - 2 + np.log(1 + np.e) - 0 + np.log(np.e + np.exp(3)) - 3) / 3
+    stats = classifier_stats(logits, targets)
+    assert stats.loss == pytest.approx(by_hand, rel=1e-6)
+    assert stats.accuracy == pytest.approx(2 / 3)  # the middle row's largest logit is class 1
 
 
 def test_mailbox_hands_over_only_the_newest():

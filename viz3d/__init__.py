@@ -29,7 +29,7 @@ from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
 from viz3d.errors import Viz3dError
 from viz3d.project.projection import LayerMap, Projection, project
 from viz3d.project.pushforward import pushforward
-from viz3d.train.session import StepStats
+from viz3d.train.step_stats import StepStats
 
 __all__ = [
     "LayerMap",

@@ -24,7 +24,7 @@ from torch import nn
 from viz3d.capture.probe import all_zero_or_one
 from viz3d.capture.tracker import Token, evaluating, first_tensor, per_sample_rows
 from viz3d.errors import Viz3dError
-from viz3d.train.session import StepStats
+from viz3d.train.step_stats import StepStats, classifier_stats
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,7 @@ class Scoring:
     def stats(self, output: torch.Tensor) -> StepStats:
         """Loss, and accuracy where there is one, of ``output`` against the targets."""
         if self.kind == "classes":
-            accuracy = float((output.argmax(dim=1) == self.targets).float().mean())
-            return StepStats(loss=float(nn.functional.cross_entropy(output, self.targets)), accuracy=accuracy)
+            return classifier_stats(output, self.targets)
         if self.kind == "binary":
             score = output.reshape(-1).float()
             target = self.targets.float()

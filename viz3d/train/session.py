@@ -13,7 +13,6 @@ import dataclasses
 import math
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -32,16 +31,9 @@ from viz3d.train.datasets import make_dataset
 from viz3d.train.history import DEFAULT_BUDGET_BYTES, WeightHistory
 from viz3d.train.models import make_model
 from viz3d.train.shared_forward import SharedForward
+from viz3d.train.step_stats import StepStats, argmax_accuracy, classifier_stats
 
 CACHED_PROJECTIONS = 32
-
-
-@dataclass(frozen=True)
-class StepStats:
-    """What one training step reports; accuracy is ``None`` when the task has none."""
-
-    loss: float
-    accuracy: float | None = None
 
 
 TrainStep = Callable[[int], "StepStats | float | None"]
@@ -293,8 +285,7 @@ def evaluate_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regressio
         outputs = model(x)
         if regression:
             return StepStats(loss=float(nn.functional.mse_loss(outputs, y)))
-        accuracy = float((outputs.argmax(dim=1) == y).float().mean())
-        return StepStats(loss=float(nn.functional.cross_entropy(outputs, y)), accuracy=accuracy)
+        return classifier_stats(outputs, y)
 
 
 def _preset_train_step(
@@ -333,7 +324,6 @@ def _preset_train_step(
         optimizer.step()
         if regression:
             return StepStats(loss=float(loss.detach()))
-        accuracy = (outputs.argmax(dim=1) == targets).float().mean()
-        return StepStats(loss=float(loss.detach()), accuracy=float(accuracy))
+        return StepStats(loss=float(loss.detach()), accuracy=argmax_accuracy(outputs.detach(), targets))
 
     return train_step

@@ -25,7 +25,8 @@ from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
 from viz3d.errors import Viz3dError
 from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for
-from viz3d.train.session import StepStats, TrainingSession, TrainStep
+from viz3d.train.session import TrainingSession, TrainStep
+from viz3d.train.step_stats import StepStats
 
 NO_STAGES = (
     "stages=True split no layer: a Linear splits into W·x, +b and its activation only where an activation "
