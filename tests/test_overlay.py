@@ -244,6 +244,28 @@ def test_legend_names_what_the_colours_mean_in_each_mode(imgui_layer):
     assert _count_near(pixels, palette()[2]) < 20
 
 
+def test_a_value_bar_has_pointed_ends_for_the_values_clamped_beyond_it(imgui_layer):
+    """The bar spans the 2nd to 98th percentiles; as matplotlib's extend="both", its ends come to a point
+    in the end colours: one or two pixels tall at the tip, the bar's full height a few pixels in."""
+    from dataclasses import replace
+
+    from viz3d.colors import viridis
+    from viz3d.ui.overlay import Overlay
+
+    projection = replace(projection_of(np.zeros((2, 4, 3))), neuron_values=np.arange(4.0), neuron_range=(-0.5, 2.5))
+    state = ViewState(n_layers=2, show_axes=False, show_grid=False, color_by="neuron")
+    overlay = Overlay("Legend test", class_names=[str(k) for k in range(10)])
+    pixels = draw_frame(imgui_layer, state, projection=projection, overlay=overlay, size=(1280, 720)).astype(int)
+    pixels = pixels[:, : int(state.panel_right * 1280)]
+    distance = [np.abs(pixels - (viridis(16)[end][:3] * 255).round()).max(axis=-1) for end in (0, -1)]
+    ends = [away <= 6 for away in distance]
+    rows = np.flatnonzero((distance[1] <= 40).sum(axis=1) >= 3)  # the bar's rows: nothing else is yellow
+    low, high = (near[rows.min() - 4 : rows.max() + 5] for near in ends)
+    for near, tip, inward in ((low, low.any(0).argmax(), 4), (high, len(high[0]) - 1 - high.any(0)[::-1].argmax(), -4)):
+        assert 1 <= near[:, tip].sum() <= 3  # the point
+        assert near[:, tip + inward].sum() > 2 * near[:, tip].sum() + 3  # widening towards the bar
+
+
 def test_the_correct_wrong_legend_counts_the_points(imgui_layer, monkeypatch):
     """A model right on every point showed an all-grey cloud that read as a broken colouring; the legend
     now says how many points are wrong, counted against the labels (none to count: names only)."""

@@ -419,29 +419,43 @@ def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int, key: 
 
 
 def _value_bar(lo: float, hi: float) -> None:
-    """The viridis scale of a value colouring, between the values at its two ends; one swatch when every
-    point has the same value (they all take the scale's middle colour)."""
+    """The viridis scale of a value colouring, between the values at its two ends (the 2nd and 98th
+    percentiles, see `value_range`); pointed ends, as in matplotlib's ``extend="both"``, say that values
+    beyond them take the end colours. One swatch when every point has the same value (they all take the
+    scale's middle colour)."""
     if not hi > lo:
         _swatches([(f"all {lo:.3g}", viridis(3)[1])], per_row=1, key="value")
         return
     imgui.text(f"{lo:.3g}")
     imgui.same_line()
     _color_bar(viridis(LEGEND_BAR_STOPS), imgui.ImVec2(150, imgui.get_text_line_height()))
+    if imgui.is_item_hovered():
+        imgui.set_tooltip("2nd to 98th percentile; values beyond take the end colours")
     imgui.same_line()
     imgui.text(f"{hi:.3g}")
 
 
 def _color_bar(colors: np.ndarray, size: imgui.ImVec2) -> None:
-    """A horizontal bar through ``colors``, blended between neighbours, taking ``size`` in the layout."""
+    """A horizontal bar through ``colors``, blended between neighbours, with a pointed end in each end colour
+    (values beyond the scale are clamped to it); the whole takes ``size`` in the layout."""
     corner = imgui.get_cursor_screen_pos()
     draw = imgui.get_window_draw_list()
-    step = size.x / (len(colors) - 1)
+    point = 0.5 * size.y  # the width of each pointed end
+    top, bottom, middle = corner.y, corner.y + size.y, corner.y + 0.5 * size.y
+    left, right = corner.x + point, corner.x + size.x - point
+    step = (right - left) / (len(colors) - 1)
     packed = [imgui.get_color_u32(imgui.ImVec4(*(float(c) for c in color[:3]), 1.0)) for color in colors]
+    draw.add_triangle_filled(
+        imgui.ImVec2(corner.x, middle), imgui.ImVec2(left + 0.5, top), imgui.ImVec2(left + 0.5, bottom), packed[0]
+    )
     for index in range(len(colors) - 1):
-        left = corner.x + index * step
-        top_left, bottom_right = imgui.ImVec2(left, corner.y), imgui.ImVec2(left + step + 0.5, corner.y + size.y)
+        start = left + index * step
+        top_left, bottom_right = imgui.ImVec2(start, top), imgui.ImVec2(start + step + 0.5, bottom)
         low, high = packed[index], packed[index + 1]
         draw.add_rect_filled_multi_color(top_left, bottom_right, low, high, high, low)
+    draw.add_triangle_filled(
+        imgui.ImVec2(right, top), imgui.ImVec2(corner.x + size.x, middle), imgui.ImVec2(right, bottom), packed[-1]
+    )
     imgui.dummy(size)
 
 
