@@ -911,8 +911,31 @@ def test_picture_options_are_checked_as_a_preset_view_is():
     message = str(caught.value)
     assert message.startswith("viz3d.picture(): unknown option 'colr_by' (did you mean 'color_by'?): it takes ")
     assert "size, panel, force" in message and "[view] keys (azimuth," in message and "\n" not in message
-    with pytest.raises(Viz3dError, match=r"viz3d.picture\(\): \[view\] neuron_layer: unknown layer 'nine'"):
+    with pytest.raises(Viz3dError, match=r"viz3d.picture\(\): neuron_layer: unknown layer 'nine'"):
         viz3d.picture(mlp(), x, y, "never.png", color_by="neuron", neuron_layer="nine")
+
+
+@pytest.mark.parametrize(
+    ("function", "options", "message"),
+    [
+        ("picture", {"color_by": "rainbow"}, "color_by: expected one of class, prediction, correct, neuron, found"),
+        ("picture", {"layer": 9}, "layer: layer 9 is out of range: this model has layers 0 to 5"),
+        ("video", {"tour": [{"time": 0}, {"time": 1, "layer": 9}]}, "tour[1]['layer']: layer 9 is out of range"),
+        ("video", {"tour": [{"time": 0}, {"time": 1, "azimuth": "x"}]}, "tour[1]['azimuth']: expected a finite"),
+        ("video", {"tour": [{"time": 0, "lyer": 2}]}, "tour[0]: unknown key 'lyer' (did you mean 'layer'?)"),
+        ("video", {"tour": [{"time": 1}, {"time": 0}]}, "tour: expected increasing times, found [1.0, 0.0]"),
+    ],
+)
+def test_view_and_tour_errors_name_the_options_as_python_passes_them(tmp_path, function, options, message):
+    """They are checked as a preset's [view] and [tour] are, but a script has no [view] section and counts
+    its keyframes from 0: "[tour] keyframe 2 layer" is tour[1]['layer'] there."""
+    x, y = xor_data(50)
+    out = tmp_path / f"never.{'mp4' if function == 'video' else 'png'}"
+    with pytest.raises(Viz3dError) as caught:
+        getattr(viz3d, function)(mlp(), x, y, out, size=(64, 64), **options)
+    assert str(caught.value).startswith(f"viz3d.{function}(): {message}")
+    assert not any(words in str(caught.value) for words in ("[view]", "[tour", "keyframe "))  # a preset's words
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_video_trains_the_steps_asked_then_sweeps_to_the_output_layer(tmp_path, monkeypatch):

@@ -3,8 +3,9 @@
 They make of a model what `viz3d render` and `viz3d record` make of a preset, through the same code
 (`render_session`, `record_session`): the model is wrapped in a session as `viz3d.live` wraps it, and
 the keyword options become a preset's [view], [tour] and training steps, checked as a preset file is,
-so a typo is one line naming the option. The functions' own options (size, fps, frames, ...) are
-checked here first, as the CLI checks its flags, each error naming the keyword.
+so a typo is one line naming the option, in Python's words (``tour[1]['layer']``, not a preset's
+``[tour] keyframe 2 layer``). The functions' own options (size, fps, frames, ...) are checked here
+first, as the CLI checks its flags, each error naming the keyword.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import inspect
 import numbers
 import os
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from torch import nn
 from viz3d.app.video import warn
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
-from viz3d.errors import Viz3dError
+from viz3d.errors import PresetError, Viz3dError
 from viz3d.presets import SCHEMA_VERSION, Preset, ViewSpec, did_you_mean, parse_preset
 from viz3d.train.session import TrainStep
 from viz3d.train.user_session import UserSession, user_session
@@ -59,11 +62,13 @@ def render_model(
     _check_labels(PICTURE, labels)
     _check_switches(PICTURE, panel=panel, force=force)
     size = check_size(PICTURE, size)
-    preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
-    picks = {"layers": layers, "output_key": output_key, "token": token}
-    session = _session(model, inputs, labels, None, picks, arrow_points, arrow_vectors, preset)
-    preset = _shown_first(session, preset, view)
-    return render_session(session, preset, StillRequest(out=Path(out), size=size, steps=0, ui=panel, force=force))
+    with _in_python_words(PICTURE):
+        preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
+        picks = {"layers": layers, "output_key": output_key, "token": token}
+        session = _session(model, inputs, labels, None, picks, arrow_points, arrow_vectors, preset)
+        preset = _shown_first(session, preset, view)
+        request = StillRequest(out=Path(out), size=size, steps=0, ui=panel, force=force)
+        return render_session(session, preset, request)
 
 
 def record_model(
@@ -115,10 +120,6 @@ def record_model(
             "one step, or leave steps out"
         )
     _check_tour(tour)
-    preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps)
-    picks = {"layers": layers, "output_key": output_key, "token": token}
-    session = _session(model, inputs, labels, train_step, picks, arrow_points, arrow_vectors, preset)
-    preset = _shown_first(session, preset, view)
     request = RecordRequest(
         out=_video_out(out),
         size=size,
@@ -130,12 +131,41 @@ def record_model(
         force=force,
         train_steps=steps or None,  # exactly these, spread over the frames that train (None: one a frame)
     )
-    result = record_session(session, preset, request)
+    with _in_python_words(VIDEO):
+        preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps)
+        picks = {"layers": layers, "output_key": output_key, "token": token}
+        session = _session(model, inputs, labels, train_step, picks, arrow_points, arrow_vectors, preset)
+        preset = _shown_first(session, preset, view)
+        result = record_session(session, preset, request)
     if result.interrupted:  # Ctrl-C: what was recorded is kept (the recorder said where), and the script stops
         raise KeyboardInterrupt
     if result.path is None:
         raise Viz3dError(f"{VIDEO}: no frame was recorded, so nothing was written")
     return result.path
+
+
+@contextmanager
+def _in_python_words(caller: str) -> Iterator[None]:
+    """Errors about the options, which are checked as a preset's [view] and [tour] are, named as the
+    caller passed them: ``color_by: ...`` for ``[view] color_by: ...``, and ``tour[1]['layer']: ...``
+    for ``[tour] keyframe 2 layer: ...`` (keyframes counted from 0, as Python counts the list)."""
+    try:
+        yield
+    except PresetError as err:
+        message = str(err)
+        if not message.startswith(f"{caller}: ["):
+            raise
+        raise PresetError(_python_words(message)) from None
+
+
+def _python_words(message: str) -> str:
+    def keyframe(match: re.Match[str]) -> str:
+        index = f"tour[{int(match['number']) - 1}]"
+        return f"{index}[{match['key']!r}]:" if match["key"] else f"{index}: "
+
+    message = re.sub(r"\[view\] ", "", message)
+    message = re.sub(r"\[tour(?:\.keyframes|\] keyframe) (?P<number>\d+)\]? ?(?:(?P<key>\w+):)?", keyframe, message)
+    return message.replace("[tour] keyframes:", "tour:").replace("[tour]", "tour")
 
 
 def _check_options(caller: str, view: Mapping[str, Any], function: Callable[..., Any]) -> None:
