@@ -249,6 +249,37 @@ def test_wrong_probe_shape_names_the_expected_shape():
     assert "\n" not in message
 
 
+class RaisesInForward(nn.Module):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.message = message
+
+    def forward(self, x):
+        raise RuntimeError(self.message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "CUDA out of memory. Tried to allocate 2.00 GiB; set max_split_size_mb to avoid fragmentation",
+        "my model takes normalised inputs only",
+    ],
+)
+def test_an_error_in_the_forward_that_is_not_about_the_inputs_is_raised_as_it_is(message):
+    """It was reworded as "the probe inputs have shape (5, 2) but the model expects (N, 2): reshape the
+    inputs", which contradicts itself, and hid an out-of-memory error from the CLI's advice for it."""
+    with pytest.raises(RuntimeError) as caught:
+        viz3d.watch(RaisesInForward(message), torch.randn(5, 2)).snapshot()
+    assert str(caught.value) == message and not isinstance(caught.value, Viz3dError)
+
+
+def test_float_inputs_to_an_embedding_are_told_to_be_integer_ids():
+    tracker = viz3d.watch(nn.Sequential(nn.Embedding(10, 3), nn.Flatten()), torch.rand(5, 2))
+    with pytest.raises(Viz3dError, match=r"dtype torch.float32 but the model looks them up as indices .* x.long\(\)"):
+        tracker.snapshot()
+
+
 def test_model_with_nothing_to_watch_lists_its_modules():
     with pytest.raises(
         Viz3dError, match="no layer to watch: nothing matches \\['conv'\\]; the model's modules are: 0, 1"

@@ -66,6 +66,16 @@ def first_tensor(output: object, key: str | int | None = None) -> torch.Tensor |
     return None
 
 
+# What torch says when a forward meets inputs of the wrong shape or dtype ("mat1 and mat2 shapes cannot be
+# multiplied", "expected input[1, 1, 28, 28] to have 3 channels", "Expected 3D (unbatched) or 4D (batched)
+# input", "input.size(-1) must be equal to input_size", "mat1 and mat2 must have the same dtype", ...).
+INPUT_PROBLEM = re.compile(
+    r"shapes? |size mismatch|size of tensor|must match the size|channels|expected \d+D|\d+D \(|input_size"
+    r"|input\.size|mat1|mat2|dimension|invalid for input of size|dtype|type \(|scalar type",
+    re.IGNORECASE,
+)
+
+
 def per_sample_rows(tensor: torch.Tensor, token: Token) -> torch.Tensor:
     """(N, ...) → (N, D): sequences (N, T, D) reduced to one token, everything else flattened."""
     if tensor.ndim == 3 and token is not None:
@@ -214,7 +224,10 @@ class LayerTracker:
         try:
             outputs = self.model(inputs)
         except RuntimeError as err:
-            raise Viz3dError(self._shape_message(inputs, err)) from None
+            message = self._shape_message(inputs, err)
+            if message is None:
+                raise  # not about the inputs (out of memory, the model's own check): the user's error as it is
+            raise Viz3dError(message) from None
         finally:
             for handle in handles:
                 handle.remove()
@@ -246,9 +259,17 @@ class LayerTracker:
                 kept.append(record)
         return kept
 
-    def _shape_message(self, inputs: torch.Tensor, err: RuntimeError) -> str:
-        """The line for a probe forward that failed: inputs of the wrong dtype, else of the wrong shape."""
+    def _shape_message(self, inputs: torch.Tensor, err: RuntimeError) -> str | None:
+        """The line for a probe forward that failed on its inputs: of the wrong dtype, or of the wrong shape;
+        None when torch's message is about something else (out of memory, an error the model raises)."""
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "out of memory" in detail or not INPUT_PROBLEM.search(detail):
+            return None
+        if inputs.is_floating_point() and "'indices'" in detail:  # an nn.Embedding looks its inputs up
+            return (
+                f"the probe inputs have dtype {inputs.dtype} but the model looks them up as indices (an "
+                f"embedding): pass integer ids, e.g. x.long() ({detail})"
+            )
         weights = weights_dtype(self.model)
         # torch: "mat1 and mat2 must have the same dtype", "Input type (long int) and bias type (float) ..."
         if weights is not None and inputs.dtype != weights and re.search(r"dtype|type \(|scalar type", detail):
