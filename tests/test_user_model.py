@@ -410,6 +410,34 @@ def test_a_model_in_another_float_dtype_takes_float32_inputs(dtype):
     assert projection.region_probs is not None and projection.arrow_text is not None
 
 
+@pytest.mark.parametrize(
+    ("arrows", "message"),
+    [
+        ({"arrow_points": [[0, 0], [1, 1]], "arrow_vectors": [[1, 0]]}, "arrow_points (2, 2) and arrow_vectors (1, 2)"),
+        (
+            {"arrow_points": [[0, 0, 0]], "arrow_vectors": [[1, 0, 0]]},
+            "shaped as one input (2,), so pass shape (arrows, 2)",
+        ),
+        ({"arrow_points": [[0, 0]]}, "arrow_points without arrow_vectors: an arrow is a vector at a point"),
+        ({"arrow_vectors": [[1, 0]]}, "arrow_vectors without arrow_points"),
+    ],
+)
+def test_arrows_that_do_not_fit_the_inputs_are_refused_in_one_line(arrows, message):
+    """A preset's arrows were checked, a script's were not: a count mismatch raised torch.func.jvp's
+    "Trying to set a forward gradient", and points of the wrong width were called the probe inputs."""
+    from viz3d.train.user_session import user_session
+
+    x, y = xor_data(50)
+    with pytest.raises(Viz3dError) as caught:
+        user_session(mlp(), x, y, **arrows)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_pushforward_refuses_points_and_vectors_of_different_shapes():
+    with pytest.raises(Viz3dError, match=r"points \(2, 2\) and vectors \(1, 2\): give one vector for each point"):
+        viz3d.pushforward(mlp(), torch.zeros(2, 2), torch.zeros(1, 2))
+
+
 def test_integer_inputs_reach_an_embedding_as_they_are_with_no_grid():
     """Token ids were cast to float for the probe, and nn.Embedding refused them (with a wrong guess at
     the shape the model expects)."""

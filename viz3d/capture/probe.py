@@ -248,8 +248,7 @@ def make_probe(
     else:  # 1D inputs, images, sequences: no grid
         coords, segments = np.zeros((0, 2), np.float32), np.zeros((0, 2), np.uint32)
         grid = torch.zeros((0, *data.shape[1:]))
-    if (arrow_points is None) != (arrow_vectors is None):
-        raise ValueError("arrow_points and arrow_vectors go together: give both or neither")
+    check_arrows(arrow_points, arrow_vectors, tuple(data.shape[1:]))
     return ProbeSet(
         inputs=torch.cat([data, grid.to(data.device, data.dtype)]),
         n_data=len(data),
@@ -262,6 +261,28 @@ def make_probe(
         region_coords=region_coords,
         region_triangles=region_triangles,
     )
+
+
+def check_arrows(
+    points: torch.Tensor | None, vectors: torch.Tensor | None, input_shape: tuple[int, ...] | None = None
+) -> None:
+    """Tangent arrows are given as two arrays of the same shape, one vector at each point, each row of an
+    input's shape (``input_shape``, where the inputs are known); else `Viz3dError` names the fix."""
+    if (points is None) != (vectors is None):
+        given, missing = ("arrow_points", "arrow_vectors") if vectors is None else ("arrow_vectors", "arrow_points")
+        raise Viz3dError(f"{given} without {missing}: an arrow is a vector at a point, so give both or neither")
+    if points is None or vectors is None:
+        return
+    if points.shape != vectors.shape:
+        raise Viz3dError(
+            f"arrow_points {tuple(points.shape)} and arrow_vectors {tuple(vectors.shape)}: give one vector "
+            "for each point, both of the same shape"
+        )
+    if input_shape is not None and (points.ndim < 1 or tuple(points.shape[1:]) != input_shape):
+        raise Viz3dError(
+            f"arrow_points {tuple(points.shape)}: each arrow's point and vector is a row shaped as one input "
+            f"{input_shape}, so pass shape (arrows, {', '.join(map(str, input_shape))})"
+        )
 
 
 def _principal_plane_grid(

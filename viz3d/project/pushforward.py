@@ -15,6 +15,7 @@ from torch import nn
 from viz3d.capture.model_rows import as_watched
 from viz3d.capture.probe import ArrayLike, as_tensor
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, evaluating
+from viz3d.errors import Viz3dError
 
 
 def trace_tangents(
@@ -51,6 +52,9 @@ def pushforward(
     points = as_watched(model, as_tensor("points", points), from_array=not isinstance(points, torch.Tensor))
     vectors = as_watched(model, as_tensor("vectors", vectors), from_array=not isinstance(vectors, torch.Tensor))
     if points.shape != vectors.shape:
-        raise ValueError(f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)} must have the same shape")
+        raise Viz3dError(
+            f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)}: give one vector for each point, "
+            "both of the same shape"
+        )
     tracker = LayerTracker(model, points, layers=layers, output_key=output_key, token=token, stages=stages)
     return trace_tangents(tracker, points, vectors)[1]
