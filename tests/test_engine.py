@@ -237,6 +237,19 @@ def test_the_two_stages_of_a_linear_share_their_axes():
     assert (stage_partner("0", names), stage_partner("0:Wx", names), stage_partner("1", names)) == ("0:Wx", "0", None)
 
 
+@pytest.mark.parametrize("token", [None, "mean", 2])
+def test_stages_of_a_linear_applied_along_a_sequence(token):
+    """W·x is the output minus the bias before the rows are taken: with token=None a (N, T, D) output is
+    flattened to T·D columns, and subtracting the D-wide bias from those crashed."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh())
+    tracker = viz3d.watch(model, torch.randn(5, 7, 4), token=token, stages=True)
+    acts = tracker.snapshot().activations
+    bias = model[0].bias.detach().repeat(7 if token is None else 1)  # flattened: the bias once per position
+    assert acts["0:Wx"].shape == acts["0"].shape == ((5, 21) if token is None else (5, 3))
+    torch.testing.assert_close(acts["0:Wx"], acts["0"] - bias)
+    assert np.isfinite(viz3d.project(tracker.snapshot()).positions).all()
+
+
 # --- bad input -------------------------------------------------------------------------------------
 
 

@@ -114,7 +114,8 @@ def _matches(name: str, module: nn.Module, selectors: Sequence[LayerSelector]) -
 class _Record:
     name: str
     module: nn.Module
-    rows: torch.Tensor
+    rows: torch.Tensor  # (N, D): one row per input (`per_sample_rows`)
+    output: torch.Tensor  # the module's output as it came, (N, T, D) for a sequence
 
 
 class LayerTracker:
@@ -199,7 +200,8 @@ class LayerTracker:
             key = base if seen[base] == 1 else f"{base}#{seen[base]}"
             following = kept[index + 1].module if index + 1 < len(kept) else None
             if self.stages and _splits_into_stages(record.module, following):
-                layers.append((key + WX_SUFFIX, WX, record.rows - record.module.bias))
+                # the bias comes off the output as it came: a sequence's rows are (T·D) wide once flattened
+                layers.append((key + WX_SUFFIX, WX, per_sample_rows(record.output - record.module.bias, self.token)))
                 layers.append((key, WX_PLUS_B, record.rows))
             else:
                 layers.append((key, type(record.module).__name__, record.rows))
@@ -213,7 +215,7 @@ class LayerTracker:
         def hook(name: str, module: nn.Module, output: object) -> None:
             tensor = first_tensor(output, self.output_key)
             if tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
-                records.append(_Record(name, module, per_sample_rows(tensor, self.token)))
+                records.append(_Record(name, module, per_sample_rows(tensor, self.token), tensor))
             elif tensor is not None:
                 other_shapes.setdefault(name, tuple(tensor.shape))
 
