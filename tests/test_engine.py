@@ -347,6 +347,15 @@ def test_layer_maps_reproduce_positions_and_axes_can_be_picked():
     assert abs(np.corrcoef(alone.positions[0, :, 0], reference[:, 3])[0, 1]) > 0.999
 
 
+def test_an_axis_past_the_components_that_few_rows_have_takes_the_last():
+    """Three rows of a 10-wide layer have three components; axes=(0, 1, 5) raised an IndexError (the
+    index was clamped to the width, not to the components there are). As past the width, the last is
+    taken, and the projection reports the axes it drew."""
+    snapshot = viz3d.watch(nn.Sequential(nn.Linear(2, 10), nn.Tanh()), torch.randn(3, 2)).snapshot()
+    projection = viz3d.project(snapshot, axes=(0, 1, 5))
+    assert projection.axes[1:] == [(0, 1, 2), (0, 1, 2)] and np.isfinite(projection.positions).all()
+
+
 def test_input_cache_never_hands_a_new_batch_the_old_batchs_positions():
     model = nn.Sequential(nn.Linear(8, 4))
     cache: dict = {}

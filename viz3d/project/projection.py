@@ -138,7 +138,8 @@ def project(
         acts = snapshot.activations[name].float()
         width = acts.shape[1]
         widths.append(width)
-        chosen = tuple(min(a, width - 1) for a in axes_for(name, axes)) if width > 3 else (0, 1, 2)
+        # a layer has as many components as it has columns, or fitted rows if fewer: past them, its last
+        chosen = tuple(min(a, min(width, fitted) - 1) for a in axes_for(name, axes)) if width > 3 else (0, 1, 2)
         frozen_map = frozen.get(name) if frozen else None
         if frozen_map is None and kind == WX_PLUS_B and wx_map is not None and wx_map.matrix.shape[0] == width:
             # +b through W·x's own map: the whole cloud moves by the bias, in W·x's axes and scale (its own
