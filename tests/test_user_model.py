@@ -711,6 +711,24 @@ def test_sequences_are_scored_and_drawn_on_the_token_asked_for(tmp_path):
     assert out.stat().st_size > 0
 
 
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (9, "token=9: the sequences have 5 positions: pass one from 0 to 4 (or -5 to -1)"),
+        (-6, "token=-6: the sequences have 5 positions"),
+        ("first", "token='first': pass 'last', 'mean', a position such as 0"),
+        (1.5, "token=1.5: pass 'last', 'mean'"),
+    ],
+)
+def test_a_token_the_sequences_do_not_have_is_refused_in_one_line(token, message):
+    """token=9 on 5-long sequences raised an IndexError from inside a forward hook; "first" a ValueError
+    from int(); 1.5 was taken as 1."""
+    x = torch.randn(20, 5, 4, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.watch(PerToken(), x, token=token).snapshot()
+    assert str(caught.value).startswith(message)
+
+
 def test_a_step_that_reports_its_own_accuracy_keeps_it_after_training_too():
     """A video's frames after training showed viz3d's own measurement (loss 2.302, accuracy 20.1%) where
     the step returned StepStats(1.2345, 0.4321), which the README says is shown."""

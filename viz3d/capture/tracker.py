@@ -22,6 +22,7 @@ into W·x, then +b, then the activation, the classic decomposition.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -76,6 +77,20 @@ INPUT_PROBLEM = re.compile(
 )
 
 
+def checked_token(token: object) -> Token:
+    """``token`` if it says how to reduce a sequence: "last", "mean", a position, or None (keep them all)."""
+    if (
+        token is None
+        or token in ("last", "mean")
+        or (isinstance(token, numbers.Integral) and not isinstance(token, bool))
+    ):
+        return token  # type: ignore[return-value]
+    raise Viz3dError(
+        f"token={token!r}: pass 'last', 'mean', a position such as 0 (negative counts from the end), "
+        "or None to keep every position"
+    )
+
+
 def per_sample_rows(tensor: torch.Tensor, token: Token) -> torch.Tensor:
     """(N, ...) → (N, D): sequences (N, T, D) reduced to one token, everything else flattened."""
     if tensor.ndim == 3 and token is not None:
@@ -83,6 +98,12 @@ def per_sample_rows(tensor: torch.Tensor, token: Token) -> torch.Tensor:
             return tensor[:, -1]
         if token == "mean":
             return tensor.mean(dim=1)
+        length = tensor.shape[1]
+        if not -length <= int(token) < length:
+            raise Viz3dError(
+                f"token={token}: the sequences have {length} positions: pass one from 0 to {length - 1} "
+                f"(or -{length} to -1)"
+            )
         return tensor[:, int(token)]
     return tensor.reshape(tensor.shape[0], -1)
 
@@ -136,7 +157,7 @@ class LayerTracker:
         self.labels = labels
         self.layers = list(layers) if layers is not None else None
         self.output_key = output_key
-        self.token = token
+        self.token = checked_token(token)
         self.stages = stages
         self.candidates = self._candidates()
 
