@@ -37,6 +37,17 @@ def test_spirals_are_two_interleaved_arms():
     assert radius.min() > 0.19 and radius.max() <= 1.0 + 1e-6
 
 
+def test_an_odd_number_of_spiral_points_is_kept():
+    """points = 3 gave 2 rows (both arms took points // 2), and then 'too few rows to fit' for a count
+    the preset check had allowed."""
+    data = two_spirals(3, noise=0.0)
+    assert data.y.tolist() == [0, 0, 1] and torch.allclose(data.x[2], -data.x[0])
+    even = two_spirals(1000).x  # even counts draw what they drew before: the same first and last rows
+    assert even[0].tolist() == pytest.approx([-0.6244242, -0.4635183]) and even[-1].tolist() == pytest.approx(
+        [-0.4775662, 0.8287186]
+    )
+
+
 def test_model_is_width_two_tanh_with_two_class_output():
     session = session_from_preset(load_preset("spirals"))
     linears = [m for m in session.model if isinstance(m, torch.nn.Linear)]

@@ -46,6 +46,6 @@ class DetailController:
         if self.stride == 1:
             return ""
         return (
-            f"level of detail: drawing every {self.stride}th point ({n_points // self.stride:,} of {n_points:,}) "
+            f"level of detail: drawing 1 point in {self.stride} ({n_points // self.stride:,} of {n_points:,}) "
             f"to keep the view smooth ({1000 * self.smoothed:.0f} ms a frame)"
         )

@@ -52,13 +52,13 @@ def two_spirals(points: int = 1000, turns: float = 0.85, noise: float = 0.02, se
     angles are drawn with density growing along the arm so points are even along its length.
     """
     gen = torch.Generator().manual_seed(seed)
-    half = points // 2
+    half = points - points // 2  # an odd count gives spiral A the extra point
     sweep = turns * 2 * math.pi
     angle = torch.sqrt(torch.rand(half, generator=gen)) * sweep
     radius = 0.2 + 0.8 * angle / sweep
     arm = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
-    x = torch.cat([arm, -arm]) + noise * torch.randn(2 * half, 2, generator=gen)
-    y = torch.cat([torch.zeros(half, dtype=torch.long), torch.ones(half, dtype=torch.long)])
+    x = torch.cat([arm, -arm[: points // 2]]) + noise * torch.randn(points, 2, generator=gen)
+    y = torch.cat([torch.zeros(half, dtype=torch.long), torch.ones(points // 2, dtype=torch.long)])
     return Dataset(x=x.float(), y=y, class_names=("spiral A", "spiral B"))
 
 
