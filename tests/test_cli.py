@@ -115,6 +115,27 @@ def test_bad_layer_and_size(tmp_path):
     one_line_error(missing, "--out")
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["run", "spirals", "--frames", "0"], "argument --frames: expected 1 or more, found 0"),
+        (["record", "spirals", "--out", "never.mp4", "--fps", "0"], "argument --fps: expected 1 or more, found 0"),
+        (["record", "spirals", "--out", "never.mp4", "--frames", "0"], "argument --frames: expected 1 or more"),
+        (["record", "spirals", "--out", "never.mp4", "--duration", "0"], "--duration 0: pass seconds above zero"),
+        (["render", "spirals", "--out", "never.png", "--steps", "-1"], "argument --steps: expected zero or more"),
+    ],
+)
+def test_counts_that_must_be_above_zero_are_refused_naming_the_flag(capsys, flags, message):
+    """run --frames 0 opened a window and closed it at once: the flag's type took zero, as --steps must."""
+    import viz3d.cli
+
+    with pytest.raises(SystemExit) as exited:
+        code = viz3d.cli.main(flags)
+        raise SystemExit(code)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.startswith("viz3d: error: ") and message in err and err.count("\n") == 1
+
+
 def test_preset_view_layer_out_of_range_names_file_and_key_before_training(tmp_path):
     preset = tmp_path / "far.toml"
     preset.write_text("schema_version = 1\n[training]\nsteps = 100000\n[view]\nlayer = 99\n")

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from viz3d.app.limits import DAY, SIDES
 from viz3d.errors import Viz3dError, unexpected_error_line
 
 
@@ -20,18 +21,28 @@ def parse_size(text: str) -> tuple[int, int]:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, found {text!r}") from None
-    if not (16 <= width <= 16384 and 16 <= height <= 16384):
-        raise argparse.ArgumentTypeError(f"size {text} is out of range: each side must be 16 to 16384 pixels")
+    low, high = SIDES
+    if not (low <= width <= high and low <= height <= high):
+        raise argparse.ArgumentTypeError(f"size {text} is out of range: each side must be {low} to {high} pixels")
     return width, height
 
 
-def positive_int(text: str) -> int:
+def whole_number(text: str) -> int:
+    """A flag's value of zero or more (steps, a seed)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected zero or more, found {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A flag's value of one or more (frames, frames a second)."""
+    value = whole_number(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected 1 or more, found 0")
     return value
 
 
@@ -94,7 +105,7 @@ def preset_command(
     if draws:
         command.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     command.add_argument("--device", default="cpu", help=DEVICE_HELP)
-    command.add_argument("--seed", type=positive_int, default=None, help="override the preset's data and model seeds")
+    command.add_argument("--seed", type=whole_number, default=None, help="override the preset's data and model seeds")
     return command
 
 
@@ -113,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     render = preset_command(commands, "render", "train a preset headless and render one frame to a PNG")
     render.add_argument("--out", required=True, help="the PNG file to write")
     render.add_argument("--size", type=parse_size, default=(1280, 720), help="image size (default 1280x720)")
-    render.add_argument("--steps", type=positive_int, default=None, help="training steps first (default: preset's)")
+    render.add_argument("--steps", type=whole_number, default=None, help="training steps first (default: preset's)")
     render.add_argument(
         "--layer",
         type=layer_argument,
@@ -135,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--no-ui", action="store_true", help="leave the panel out of the video (arrow labels stay)")
     rec.add_argument(
         "--steps",
-        type=positive_int,
+        type=whole_number,
         default=0,
         help="training steps before the first frame (default 0: it shows training)",
     )
@@ -146,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = preset_command(
         commands, "train", "train a preset headless (no rendering) and print one JSON line", draws=False
     )
-    train.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the preset's)")
+    train.add_argument("--steps", type=whole_number, default=None, help="training steps (default: the preset's)")
 
     commands.add_parser("presets", help="list the presets that ship with viz3d")
     return parser
@@ -212,8 +223,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     from viz3d.app.recorder import RecordRequest, record
 
-    if args.fps == 0 or args.frames == 0 or (args.duration is not None and not 0 < args.duration < 86400):
-        raise Viz3dError("--fps, --frames and --duration must be more than zero (and --duration under a day)")
+    if args.duration is not None and not 0 < args.duration < DAY:
+        raise Viz3dError(f"--duration {args.duration:g}: pass seconds above zero and under a day, e.g. --duration 10")
     preset = load(args)
     request = RecordRequest(
         out=args.out,

@@ -22,6 +22,7 @@ from typing import Any
 
 from torch import nn
 
+from viz3d.app.limits import DAY, SIDES
 from viz3d.app.video import warn
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
@@ -31,8 +32,6 @@ from viz3d.train.session import TrainStep
 from viz3d.train.user_session import UserSession, user_session
 
 PICTURE, VIDEO = "viz3d.picture()", "viz3d.video()"
-SIDES = (16, 16384)  # pixels, each side of a picture or a frame, as the CLI's --size takes it
-DAY = 86400.0  # seconds: a longer video is a typo
 TOUR_EXAMPLE = "tour=[{'time': 0, 'layer': 0}, {'time': 5, 'layer': -1}]"
 
 

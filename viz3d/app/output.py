@@ -44,6 +44,15 @@ def _can_create_in(folder: Path) -> bool:
     return True
 
 
+def _read_umask() -> int:
+    umask = os.umask(0)  # the only way to read it is to set it, process-wide
+    os.umask(umask)
+    return umask
+
+
+UMASK = _read_umask()  # read once, at import, before any thread that writes files has started
+
+
 def write_atomically(out: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary_path)`` beside ``out``, then rename the result onto ``out``."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent or ".")
@@ -51,9 +60,7 @@ def write_atomically(out: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes it private; the result is an ordinary file
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
