@@ -21,7 +21,6 @@ CORRECT = Color("#7d8799").rgba  # a quiet slate, so that the mistakes stand out
 WRONG = Color("#ff4d1a").rgba  # ... in a bright vermilion; neither reads as a class colour
 REGION_ALPHA = 0.22
 VIRIDIS_LOW = 0.3  # where the neuron scale starts along viridis (#355f8d: #414487 at 0.2 hid on the tint)
-COLOR_MODES = ("class", "prediction", "correct", "neuron")
 
 
 def palette() -> np.ndarray:

@@ -123,7 +123,6 @@ class Preset:
     path: Path
     look_for: str = ""  # one or two sentences for the overlay: what to watch
     accuracy: str = ""  # what it reaches, as documented (shown by `viz3d presets`)
-    schema_version: int = SCHEMA_VERSION
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)

@@ -34,7 +34,6 @@ class LayerPositions:
     def __init__(self) -> None:
         self.texture: gloo.Texture2D | None = None
         self.n_layers = 0
-        self.n_vertices = 0
         self.rows_per_layer = 1
         self._staging: np.ndarray | None = None
 
@@ -52,7 +51,7 @@ class LayerPositions:
             self.texture = gloo.Texture2D(self._staging, internalformat="rgb32f", interpolation="nearest")
         else:
             self.texture.set_data(self._staging)
-        self.n_layers, self.n_vertices, self.rows_per_layer = n_layers, n_vertices, rows
+        self.n_layers, self.rows_per_layer = n_layers, rows
 
     def bind_to(self, program: gloo.Program, layer: float) -> None:
         program["u_positions"] = self.texture
