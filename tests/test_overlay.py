@@ -7,7 +7,7 @@ import pytest
 from helpers import non_background_mask, probe_of, projection_of, render
 
 from viz3d.app.state import ViewState
-from viz3d.train.thread import TrainingStatus
+from viz3d.train.status import TrainingStatus
 
 SIZE = (640, 360)
 

@@ -34,7 +34,7 @@ from viz3d.presets import Preset
 from viz3d.render.picture_scale import picture_scale
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
-from viz3d.train.thread import TrainingStatus
+from viz3d.train.status import TrainingStatus
 
 DEFAULT_SECONDS = 10.0
 SMOOTH_CAPTURE_ROWS = 100_000  # probes up to this many rows are captured after every frame (~5-20 ms each)
@@ -247,11 +247,4 @@ def _train_step(session: TrainingSession) -> None:
 
 def _status(session: TrainingSession, playing: bool) -> TrainingStatus:
     """What the panel shows of the session: its step and its last scores."""
-    stats = session.last_stats
-    return TrainingStatus(
-        step=session.step,
-        loss=None if stats is None else stats.loss,
-        accuracy=None if stats is None else stats.accuracy,
-        playing=playing,
-        trainable=session.trainable,
-    )
+    return TrainingStatus.scored(session.step, session.last_stats, playing, session.trainable)

@@ -23,7 +23,7 @@ from viz3d.project.projection import Projection
 from viz3d.render.picture_scale import picture_scale
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
-from viz3d.train.thread import TrainingStatus
+from viz3d.train.status import TrainingStatus
 
 if TYPE_CHECKING:
     from viz3d.ui.overlay import Overlay
@@ -73,12 +73,7 @@ def render_session(session: TrainingSession, preset: Preset, request: StillReque
     session.train(preset.training.steps if request.steps is None else request.steps)
     stats = session.final_stats()  # the model the picture shows, as `viz3d train` reports it
     projection = session.capture()
-    status = TrainingStatus(
-        step=session.step,
-        loss=None if stats is None else stats.loss,
-        accuracy=None if stats is None else stats.accuracy,
-        trainable=session.trainable,
-    )
+    status = TrainingStatus.scored(session.step, stats, trainable=session.trainable)
 
     panel = request.ui and overlay_fits(request.size)
     overlay = picture_overlay(preset, session)

@@ -17,19 +17,7 @@ from dataclasses import dataclass, replace
 from viz3d.project.projection import Axes, Projection
 from viz3d.train.mailbox import Mailbox
 from viz3d.train.session import TrainingSession
-
-
-@dataclass(frozen=True)
-class TrainingStatus:
-    step: int = 0
-    loss: float | None = None
-    accuracy: float | None = None
-    playing: bool = False
-    error: str | None = None  # one line: what went wrong and what to do
-    error_detail: str | None = None  # the traceback, for the overlay's details
-    stored_steps: tuple[int, ...] = ()  # steps in the weight history, oldest first
-    frozen_step: int | None = None  # the step whose axes are held, if the basis is frozen
-    trainable: bool = True  # False for a fixed map: nothing to train, only to look at
+from viz3d.train.status import TrainingStatus
 
 
 @dataclass(frozen=True)
@@ -66,10 +54,9 @@ class TrainingThread:
         self._single_steps = 0
         self._wanted = ViewRequest()
         self._served = ViewRequest()
-        self._status = TrainingStatus(playing=playing and session.trainable, trainable=session.trainable)
-        if session.last_stats is not None:  # a model shown as it is comes with its scores already
-            stats = session.last_stats
-            self._status = replace(self._status, step=session.step, loss=stats.loss, accuracy=stats.accuracy)
+        # a model shown as it is comes with its scores already (`last_stats`)
+        playing = playing and session.trainable
+        self._status = TrainingStatus.scored(session.step, session.last_stats, playing, session.trainable)
         self._thread = threading.Thread(target=self._run, name="viz3d-training", daemon=True)
 
     # --- controls (called from the render thread) -------------------------------------------

@@ -14,7 +14,7 @@ from imgui_bundle import imgui
 from viz3d.app.state import ViewState
 from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, value_range, viridis
 from viz3d.project.projection import Projection, stage_partner
-from viz3d.train.thread import TrainingStatus
+from viz3d.train.status import TrainingStatus
 from viz3d.ui.labels import draw_labels
 
 ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
