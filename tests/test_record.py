@@ -534,7 +534,7 @@ def test_only_a_users_train_step_is_turned_into_the_one_line_stop():
         raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB\nGPU 0 has a total capacity of 8 GiB")
 
     model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
-    session, _ = user_session(model, torch.randn(20, 2), torch.zeros(20, dtype=torch.long), failing)
+    session = user_session(model, torch.randn(20, 2), torch.zeros(20, dtype=torch.long), failing)
     with pytest.raises(Viz3dError) as caught:
         _train_step(session)
     expected = "your train_step raised RuntimeError at step 0: CUDA out of memory. Tried to allocate 2 GiB"

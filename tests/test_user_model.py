@@ -131,7 +131,7 @@ def test_integer_labels_in_a_column_are_class_labels():
 
     x = torch.randn(40, 8)
     y = (x[:, 0] > 0).long()
-    column, _ = user_session(readme_model(), x, y[:, None])
+    column = user_session(readme_model(), x, y[:, None])
     assert np.array_equal(column.probe.labels, y.numpy()) and column.n_classes == 2
 
 
@@ -152,12 +152,12 @@ def test_a_classifier_of_the_plane_gets_its_decision_regions():
     from viz3d.train.user_session import user_session
 
     x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
-    session, _ = user_session(mlp(), x, (x[:, 0] > 0).long())
+    session = user_session(mlp(), x, (x[:, 0] > 0).long())
     projection = session.capture()
     assert session.probe.n_regions > 0 and projection.region_probs.shape == (session.probe.n_regions, 2)
     np.testing.assert_allclose(projection.region_probs.sum(axis=1), 1.0, rtol=1e-5)
-    regression, _ = user_session(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), x, x[:, 0])
-    wide, _ = user_session(readme_model(), torch.randn(50, 8), torch.zeros(50, dtype=torch.long))
+    regression = user_session(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), x, x[:, 0])
+    wide = user_session(readme_model(), torch.randn(50, 8), torch.zeros(50, dtype=torch.long))
     assert regression.probe.n_regions == 0 and wide.probe.n_regions == 0  # no classes; no plane
 
 
@@ -166,7 +166,7 @@ def test_inputs_of_two_values_in_a_nested_shape_get_no_grid_rather_than_a_crash(
     from viz3d.train.user_session import user_session
 
     model = nn.Sequential(nn.Flatten(), nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
-    session, _ = user_session(model, torch.randn(40, 1, 2), torch.arange(40) % 2)
+    session = user_session(model, torch.randn(40, 1, 2), torch.arange(40) % 2)
     assert session.probe.n_grid == 0 and np.isfinite(session.capture().positions).all()
 
 
@@ -180,7 +180,8 @@ def test_without_labels_colour_by_prediction_reads_the_output_as_class_logits(gl
 
     x = torch.randn(90, 2, generator=torch.Generator().manual_seed(0))
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 3))
-    session, note = user_session(model, x)
+    session = user_session(model, x)
+    note = session.accuracy_note
     assert note == "n/a (no labels)" and session.n_classes == 3 and session.probe.n_regions == 0
     projection = session.capture()
     with torch.no_grad():
@@ -197,7 +198,7 @@ def test_without_labels_colour_by_prediction_reads_the_output_as_class_logits(gl
     panel = PanelText(monkeypatch)
     viz3d.picture(model, x, None, tmp_path / "unlabelled.png", size=(640, 360), layer=0, color_by="prediction")
     assert "colour by prediction" in panel.lines and {"0", "1", "2"} <= set(panel.lines)  # the legend's classes
-    regression, _ = user_session(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), x)
+    regression = user_session(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), x)
     assert regression.n_classes == 0
 
 
@@ -214,8 +215,8 @@ def test_stages_that_split_nothing_say_why(tmp_path, capsys):
             return self.b(torch.tanh(self.a(x)))
 
     x, y = torch.randn(40, 2), torch.arange(40) % 2
-    assert user_session(mlp(), x, y, stages=True)[0].stages_note == ""
-    assert user_session(Functional(), x, y)[0].stages_note == ""  # not asked for
+    assert user_session(mlp(), x, y, stages=True).stages_note == ""
+    assert user_session(Functional(), x, y).stages_note == ""  # not asked for
     viz3d.picture(Functional(), x, y, tmp_path / "f.png", size=(320, 180), stages=True)
     assert "viz3d: note: stages=True split no layer: a Linear splits into W·x, +b and its activation only" in (
         capsys.readouterr().err
@@ -274,9 +275,9 @@ def test_numpy_inputs_and_labels_watch_as_the_tensors_everyone_converts_them_to(
     assert snapshot.layer_names == reference.layer_names
     for name in reference.layer_names:
         torch.testing.assert_close(snapshot.activations[name], reference.activations[name], rtol=0, atol=0)
-    session, _ = user_session(model, x, y)
+    session = user_session(model, x, y)
     assert np.array_equal(session.probe.labels, y) and session.probe.targets is None
-    regression, _ = user_session(nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 1)), x.tolist(), x[:, 0])
+    regression = user_session(nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 1)), x.tolist(), x[:, 0])
     np.testing.assert_allclose(regression.probe.targets, x[:, 0], rtol=1e-6)  # float targets: coloured by value
     points, vectors = x[:4], rng.normal(size=(4, 8))
     expected = viz3d.pushforward(model, torch.from_numpy(points).float(), torch.from_numpy(vectors).float())
@@ -308,7 +309,7 @@ def test_numpy_arrays_in_any_layout_or_width_are_taken(layout):
         y = y.astype(np.uint32)
     else:
         x = np.asfortranarray(x)
-    session, _ = user_session(readme_model(), x, y)
+    session = user_session(readme_model(), x, y)
     torch.testing.assert_close(session.probe.inputs[:120], reference)
     assert session.capture().predictions is not None
 
@@ -328,7 +329,7 @@ def test_numpy_rows_follow_the_models_dtype_and_are_copied():
     assert viz3d.pushforward(double, x[:3], x[:3])["4"].dtype == torch.float64
     y = (x[:, 0] > 0).astype(np.int64)
     labels = torch.from_numpy(y.copy())
-    session, _ = user_session(readme_model(), x, labels)
+    session = user_session(readme_model(), x, labels)
     before = session.evaluate().accuracy
     y[:] = 1 - y  # the user's arrays change after the call ...
     labels[:] = 1 - labels
@@ -378,7 +379,7 @@ def test_a_model_whose_weights_are_buffers_takes_rows_in_their_dtype():
             return x @ self.matrix.T
 
     x = np.random.default_rng(4).normal(size=(50, 2))
-    session, _ = user_session(FixedMap(), x, x @ np.array([[2.0, 3.0], [1.0, -2.0]]).T[:, 0])
+    session = user_session(FixedMap(), x, x @ np.array([[2.0, 3.0], [1.0, -2.0]]).T[:, 0])
     assert session.probe.inputs.dtype == torch.float64
     assert np.isfinite(session.capture().positions).all()
 
@@ -398,14 +399,14 @@ def test_a_model_in_another_float_dtype_takes_float32_inputs(dtype):
     from viz3d.train.user_session import user_session
 
     x = torch.randn(200, 8, generator=torch.Generator().manual_seed(0))
-    session, _ = user_session(readme_model().to(dtype), x, (x[:, 0] > 0).long())
+    session = user_session(readme_model().to(dtype), x, (x[:, 0] > 0).long())
     assert session.probe.inputs.dtype == dtype
     projection = session.capture()
     assert np.isfinite(projection.positions).all() and projection.predictions is not None
     # a classifier of the plane, with its regions and tangent arrows: numpy has no bfloat16 for either
     plane = torch.randn(200, 2, generator=torch.Generator().manual_seed(1))
     arrows = {"arrow_points": plane[:2], "arrow_vectors": torch.ones(2, 2)}
-    session, _ = user_session(mlp().to(dtype), plane, (plane[:, 0] > 0).long(), **arrows)
+    session = user_session(mlp().to(dtype), plane, (plane[:, 0] > 0).long(), **arrows)
     projection = session.capture()
     assert projection.region_probs is not None and projection.arrow_text is not None
 
@@ -445,7 +446,7 @@ def test_integer_inputs_reach_an_embedding_as_they_are_with_no_grid():
 
     tokens = torch.randint(0, 17, (300, 6), generator=torch.Generator().manual_seed(0))
     model = nn.Sequential(nn.Embedding(17, 4), nn.Flatten(), nn.Linear(24, 8), nn.Tanh(), nn.Linear(8, 3))
-    session, _ = user_session(model, tokens, tokens[:, 0] % 3)
+    session = user_session(model, tokens, tokens[:, 0] % 3)
     assert session.probe.inputs.dtype == torch.long and session.probe.n_grid == 0
     projection = session.capture()
     assert projection.positions.shape[:2] == (6, 300) and np.isfinite(projection.positions).all()
@@ -601,7 +602,7 @@ def test_a_user_step_that_returns_only_the_loss_gets_the_accuracy_on_the_drawn_p
     from viz3d.train.user_session import user_session
 
     model, x, y, train_step = readme_example(300)
-    session, _ = user_session(model, x, y, train_step, capture_every=5)
+    session = user_session(model, x, y, train_step, capture_every=5)
     for _ in range(5):  # the fifth step is followed by a capture: measured then, whatever the clock says
         stats = session.train_step()
     with torch.no_grad():
@@ -638,7 +639,8 @@ def test_a_model_returning_several_tensors_is_scored_on_the_one_named_or_the_fir
     for model, key in ((TwoHeads(), "logits"), (TwoHeads(pair=True), None)):
         with torch.no_grad():
             logits = model.head(model.body(x))
-        session, note = user_session(model, x, y, output_key=key)
+        session = user_session(model, x, y, output_key=key)
+        note = session.accuracy_note
         assert note == "-" and session.n_classes == 2
         assert session.evaluate().accuracy == pytest.approx((logits.argmax(1) == y).float().mean().item())
     out = viz3d.picture(TwoHeads(), x, y, tmp_path / "heads.png", size=(320, 180), output_key="logits", token="mean")
@@ -676,7 +678,7 @@ def test_a_step_may_return_its_loss_tensor_with_its_graph(recwarn):
     from viz3d.train.user_session import user_session
 
     model, x, y, _ = readme_example(50)
-    session, _ = user_session(model, x, y, lambda step: nn.functional.cross_entropy(model(x), y))
+    session = user_session(model, x, y, lambda step: nn.functional.cross_entropy(model(x), y))
     with torch.no_grad():
         expected = nn.functional.cross_entropy(model(x), y).item()
     assert session.train_step().loss == pytest.approx(expected)
@@ -705,7 +707,8 @@ def test_sequences_are_scored_and_drawn_on_the_token_asked_for(tmp_path):
     with torch.no_grad():
         logits = model(x)
     for token, rows in (("last", logits[:, -1]), ("mean", logits.mean(dim=1))):
-        session, note = user_session(model, x, y, token=token)
+        session = user_session(model, x, y, token=token)
+        note = session.accuracy_note
         assert note == "-" and session.evaluate().accuracy == pytest.approx((rows.argmax(1) == y).float().mean().item())
     out = viz3d.picture(model, x, y, tmp_path / "mean.png", size=(320, 180), token="mean")
     assert out.stat().st_size > 0
@@ -736,10 +739,10 @@ def test_a_step_that_reports_its_own_accuracy_keeps_it_after_training_too():
     from viz3d.train.user_session import user_session
 
     model, x, y, _ = readme_example(50)
-    session, _ = user_session(model, x, y, lambda step: StepStats(loss=1.2345, accuracy=0.4321))
+    session = user_session(model, x, y, lambda step: StepStats(loss=1.2345, accuracy=0.4321))
     session.train(3)
     assert session.final_stats() == StepStats(1.2345, 0.4321)
-    measured, _ = user_session(model, x, y, lambda step: 1.2345)  # a bare loss: measured on the points
+    measured = user_session(model, x, y, lambda step: 1.2345)  # a bare loss: measured on the points
     measured.train(3)
     assert measured.final_stats() == measured.evaluate()
 
@@ -749,7 +752,7 @@ def test_a_step_that_reports_its_own_accuracy_keeps_it():
     from viz3d.train.user_session import user_session
 
     model, x, y, _ = readme_example(50)
-    session, _ = user_session(model, x, y, lambda step: StepStats(loss=0.5, accuracy=0.25))
+    session = user_session(model, x, y, lambda step: StepStats(loss=0.5, accuracy=0.25))
     assert session.train_step().accuracy == 0.25
 
 
@@ -770,7 +773,8 @@ def test_a_step_that_reports_its_own_accuracy_keeps_it():
 def test_the_panel_says_why_there_is_no_accuracy(model, labels, why):
     from viz3d.train.user_session import user_session
 
-    session, no_accuracy = user_session(model, torch.randn(40, 2), labels, lambda step: 1.0)
+    session = user_session(model, torch.randn(40, 2), labels, lambda step: 1.0)
+    no_accuracy = session.accuracy_note
     assert why in no_accuracy and session.train_step().accuracy is None
 
 
@@ -780,7 +784,8 @@ def test_a_regressor_shown_as_it_is_scores_its_mean_squared_error():
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
     x = torch.randn(40, 2)
     y = x[:, 0] - 2 * x[:, 1]
-    session, no_accuracy = user_session(model, x, y)
+    session = user_session(model, x, y)
+    no_accuracy = session.accuracy_note
     with torch.no_grad():
         expected = float(((model(x)[:, 0] - y) ** 2).mean())
     assert no_accuracy == "n/a (regression)"
@@ -801,7 +806,8 @@ def test_a_single_logit_with_zero_one_labels_is_a_binary_classifier(dtype):
     torch.manual_seed(0)
     model, x = one_logit(), torch.randn(60, 2)
     y = (x[:, 0] > 0).to(dtype)
-    session, no_accuracy = user_session(model, x, y)
+    session = user_session(model, x, y)
+    no_accuracy = session.accuracy_note
     with torch.no_grad():
         logit = model(x)[:, 0]
     expected_loss = float(nn.functional.binary_cross_entropy_with_logits(logit, y.float()))
@@ -820,7 +826,7 @@ def test_a_model_ending_in_a_sigmoid_is_scored_on_probabilities():
     torch.manual_seed(0)
     model, x = one_logit(sigmoid=True), torch.randn(60, 2)
     y = (x[:, 1] > 0).float()
-    session, _ = user_session(model, x, y)
+    session = user_session(model, x, y)
     with torch.no_grad():
         probability = model(x)[:, 0]
     assert session.last_stats.loss == pytest.approx(float(nn.functional.binary_cross_entropy(probability, y)), 1e-5)
@@ -866,7 +872,7 @@ def test_a_probability_is_told_from_a_logit_by_the_graph_not_the_module_order(mo
     torch.manual_seed(0)
     x = torch.randn(80, 2)
     y = (x[:, 0] > 0).float()
-    session, _ = user_session(model, x, y)
+    session = user_session(model, x, y)
     with torch.no_grad():
         out = model(x).reshape(-1)
     threshold = 0.5 if probability else 0.0
@@ -881,7 +887,8 @@ def test_float_class_ids_and_boolean_labels_of_a_classifier_are_classes():
 
     x = torch.randn(40, 2)
     for y in (torch.arange(40.0) % 2, torch.arange(40) % 2 == 1):
-        session, no_accuracy = user_session(mlp(), x, y)
+        session = user_session(mlp(), x, y)
+        no_accuracy = session.accuracy_note
         assert no_accuracy == "-" and session.last_stats.accuracy is not None
         assert session.probe.targets is None and session.probe.labels.tolist() == (torch.arange(40) % 2).tolist()
 
@@ -891,7 +898,8 @@ def test_a_regressions_column_of_targets_is_taken_and_a_nan_target_named():
 
     x = torch.randn(40, 2)
     y = (x[:, 0] - 2 * x[:, 1])[:, None]  # (N, 1), as MSELoss wants it
-    session, no_accuracy = user_session(one_logit(), x, y)
+    session = user_session(one_logit(), x, y)
+    no_accuracy = session.accuracy_note
     assert no_accuracy == "n/a (regression)" and session.probe.targets.shape == (40,)
     y[7] = float("nan")
     y[9] = float("inf")
@@ -1276,7 +1284,7 @@ def test_a_regression_coloured_by_prediction_uses_the_targets_scale(tmp_path):
         model[0].bias.zero_()
         model[1].weight.copy_(torch.tensor([[3.0, 0.0, 0.0, 0.0]]))
         model[1].bias.fill_(1.0)
-    session, _ = user_session(model, x, y)
+    session = user_session(model, x, y)
     projection = session.capture()
     np.testing.assert_allclose(projection.predicted_values, y.numpy(), rtol=1e-5, atol=1e-5)
     targets = session.probe.targets

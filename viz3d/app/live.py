@@ -22,10 +22,10 @@ from viz3d.app.model_pictures import check_count, check_size
 from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState
+from viz3d.app.still import session_overlay
 from viz3d.app.video import warn
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
-from viz3d.colors import legend_names
 from viz3d.errors import Viz3dError
 from viz3d.presets import Preset, ViewSpec, did_you_mean
 from viz3d.project.projection import Projection
@@ -68,7 +68,6 @@ def run_preset(
         capture_every=preset.training.capture_every,
         steps_per_second=preset.training.steps_per_frame * FRAME_RATE,
         max_frames=max_frames,
-        no_accuracy=session.accuracy_note,
     )
 
 
@@ -99,7 +98,7 @@ def live(
     A model or probe that cannot be watched raises `Viz3dError` here, before the window opens; an error
     in a later training step pauses training and shows in the window instead.
     """
-    session, no_accuracy = user_session(
+    session = user_session(
         model,
         inputs,
         labels,
@@ -123,7 +122,6 @@ def live(
         capture_every=capture_every,
         playing=train_step is not None,
         max_frames=max_frames,
-        no_accuracy=no_accuracy,
     )
 
 
@@ -152,15 +150,13 @@ def run_session(
     capture_every: int = 10,
     steps_per_second: float | None = None,
     max_frames: int | None = None,
-    no_accuracy: str = "-",
 ) -> None:
-    """The live loop; ``no_accuracy`` is what the overlay shows while there is no accuracy (why not)."""
+    """The live loop: ``session`` trains in its thread while the window shows it, with ``view`` first."""
     from viz3d.render.context import open_window
     from viz3d.render.imgui_layer import ImGuiLayer
     from viz3d.render.renderer import FrameRenderer
     from viz3d.render.visuals import RecordingMark
     from viz3d.ui.controls import handle_camera, handle_shortcuts
-    from viz3d.ui.overlay import Overlay
 
     context = open_window(*size, title=f"viz3d — {title}")
     trainer: TrainingThread | None = None
@@ -172,17 +168,7 @@ def run_session(
         probe = session.probe
         renderer.set_probe(probe)
         imgui_layer = ImGuiLayer(context)
-        legend = legend_names(probe.labels, session.class_names, session.n_classes)
-        overlay = Overlay(
-            title,
-            description,
-            look_for,
-            no_accuracy,
-            class_names=legend,
-            targets=probe.targets,
-            labels=probe.labels,
-            labelled=probe.labelled,
-        )
+        overlay = session_overlay(session, title, description, look_for)
         mark = RecordingMark()
         detail = DetailController()
         fit = FollowFit()

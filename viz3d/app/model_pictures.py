@@ -296,7 +296,7 @@ def _session(
     preset: Preset,
 ) -> UserSession:
     """The session around the model; ``picks``: what to watch (``layers``, ``output_key``, ``token``)."""
-    session, _ = user_session(
+    session = user_session(
         model,
         inputs,
         labels,

@@ -83,13 +83,27 @@ def render_session(session: TrainingSession, preset: Preset, request: StillReque
 
 def picture_overlay(preset: Preset, session: TrainingSession) -> Overlay:
     """The panel of a picture or video: the preset's texts and legend, without the live window's controls."""
+    return session_overlay(session, preset.title, preset.description, preset.look_for, interactive=False)
+
+
+def session_overlay(
+    session: TrainingSession, title: str, description: str = "", look_for: str = "", interactive: bool = True
+) -> Overlay:
+    """The panel for ``session``: these texts, its legend (classes, targets, labels) and why there is no
+    accuracy where there is none; ``interactive`` adds the live window's controls."""
     from viz3d.ui.overlay import Overlay
 
     probe = session.probe
-    classes = legend_names(probe.labels, session.class_names, session.n_classes)
-    texts = (preset.title, preset.description, preset.look_for, session.accuracy_note)
     return Overlay(
-        *texts, classes, interactive=False, targets=probe.targets, labels=probe.labels, labelled=probe.labelled
+        title,
+        description,
+        look_for,
+        session.accuracy_note,
+        legend_names(probe.labels, session.class_names, session.n_classes),
+        interactive=interactive,
+        targets=probe.targets,
+        labels=probe.labels,
+        labelled=probe.labelled,
     )
 
 

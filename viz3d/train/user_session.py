@@ -50,8 +50,8 @@ def user_session(
     title: str | None = None,
     output_key: str | int | None = None,
     token: Token = "last",
-) -> tuple[UserSession, str]:
-    """`live`'s session around the user's model, and what the overlay shows while there is no accuracy.
+) -> UserSession:
+    """`live`'s session around the user's model (its ``accuracy_note`` says why where there is no accuracy).
 
     ``output_key`` and ``token`` pick the tensor of each layer's output, and of the model's, as in `watch`."""
     inputs, labels = checked_inputs(inputs, labels, min_rows=MIN_ROWS)
@@ -113,7 +113,7 @@ def user_session(
     session.accuracy_note = scoring.why_not or "-"
     if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once
         session.last_stats = session.evaluate()
-    return session, session.accuracy_note
+    return session
 
 
 def _shown_first(widths: list[int]) -> float | None:
