@@ -673,6 +673,32 @@ def test_a_video_whose_train_step_raises_keeps_the_frames_and_says_so(tmp_path):
         assert len(list(container.decode(video=0))) == 6
 
 
+def test_an_unfinished_recording_replaces_nothing_even_with_force(tmp_path):
+    """A Ctrl-C (or a failed step) during a --force re-record put the fragment where the finished take was:
+    the speaker lost a good video. The fragment now goes beside it, and says where."""
+    import av
+
+    def train_step(step):
+        if step == 3:
+            raise RuntimeError("bad batch")
+        return 1.0
+
+    x, y = torch.randn(50, 2), torch.zeros(50, dtype=torch.long)
+    out = tmp_path / "take.mp4"
+    out.write_bytes(b"the finished take")
+    for aside in ("take.interrupted.mp4", "take.interrupted-2.mp4"):
+        with pytest.raises(Viz3dError) as caught:
+            viz3d.video(mlp(), x, y, out, frames=20, size=(160, 96), train_step=train_step, force=True)
+        assert str(caught.value).endswith(
+            f"kept the 4 frames rendered so far in {tmp_path / aside}; {out} is as it was (an unfinished "
+            "recording replaces nothing)"
+        )
+        assert out.read_bytes() == b"the finished take"
+        with av.open(str(tmp_path / aside)) as container:
+            assert len(list(container.decode(video=0))) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.interrupted-2.mp4", "take.interrupted.mp4", "take.mp4"]
+
+
 def test_a_step_may_return_its_loss_tensor_with_its_graph(recwarn):
     """float() of a loss that still requires grad made torch warn at every step."""
     from viz3d.train.user_session import user_session

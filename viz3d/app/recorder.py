@@ -212,7 +212,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
             stop.finishing = True  # a Ctrl-C now would cut the file short: it waits instead
             progress.finish()
             try:
-                path = writer.close()
+                path = writer.close(complete=not interrupted and failure is None)
             finally:
                 target.release()
                 imgui_layer.shutdown()
@@ -221,6 +221,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
         warn(writer.note)
     frames = "the 1 frame" if writer.frames == 1 else f"the {writer.frames} frames"
     kept = f"kept {frames} rendered so far in {path}" if path else "nothing was written"
+    if path is not None and path != writer.target:
+        kept += f"; {writer.target} is as it was (an unfinished recording replaces nothing)"
     if interrupted:
         print(f"viz3d: interrupted: {kept}", file=sys.stderr)
     if failure is not None:

@@ -2,7 +2,8 @@
 
 Frames are encoded on a thread of their own and go to a temporary name beside the target
 (``.name.partial.mp4``), which is renamed onto the target when `close` runs, also after Ctrl-C,
-so what was rendered is never lost and a file at the target name is always complete. H.264 needs
+so what was rendered is never lost and a file at the target name is always complete. An unfinished
+recording replaces nothing: where the target exists (``--force``), it becomes ``name.interrupted.mp4``. H.264 needs
 even sizes for 4:2:0 colour; an odd size is encoded as 4:4:4 instead (same pixels, no resizing),
 and the writer says so. A PNG sequence goes into a new folder, or into an existing one that holds
 frames and nothing else: ``--force`` deletes its ``frame-NNNNNN.png`` files and moves the new ones in,
@@ -119,12 +120,14 @@ class FrameWriter:
         if (width, height) != self.size:
             raise ValueError(f"frame is {width}x{height}, the writer expects {self.size[0]}x{self.size[1]}")
 
-    def close(self) -> Path | None:
-        """Finish the file and move it onto the target name; returns the target.
+    def close(self, complete: bool = True) -> Path | None:
+        """Finish the file and move it onto the target name; returns where it went.
 
         Returns None when no frame was written (nothing is left behind). When the encoder failed, or
         the target appeared meanwhile (without --force), the partial file stays where it is and the
         error names it: a file at the target name is always complete and never replaced unasked.
+        A recording that was not ``complete`` (Ctrl-C, a failed step) replaces nothing, even with
+        --force: where the target exists, it goes beside it as ``name.interrupted.mp4`` instead.
         """
         if self._closed:
             return self.target if self.target.exists() else None
@@ -136,6 +139,8 @@ class FrameWriter:
         if self.frames == 0:
             _remove(self.partial)
             return None
+        if not complete and (self.target.exists() or self.target.is_symlink()):
+            return self._set_aside()
         if self.kind == "png" and self.target.is_dir():
             self._frames_into_folder()
             return self.target
@@ -148,6 +153,18 @@ class FrameWriter:
         except OSError as err:
             raise OutputPathError(f"cannot write {self.target} ({err}); what was written is in {self.partial}") from err
         return self.target
+
+    def _set_aside(self) -> Path:
+        """The unfinished recording under a name of its own beside the target, which stays as it was."""
+        suffix = "" if self.kind == "png" else self.target.suffix
+        stem = self.target.name.removesuffix(suffix) if suffix else self.target.name
+        for attempt in range(1, 1000):
+            label = "interrupted" if attempt == 1 else f"interrupted-{attempt}"
+            aside = self.target.with_name(f"{stem}.{label}{suffix}")
+            if not (aside.exists() or aside.is_symlink()):
+                os.replace(self.partial, aside)
+                return aside
+        raise OutputPathError(f"{self.target} is kept as it was; what was written is in {self.partial}")
 
     def _frames_into_folder(self) -> None:
         """Move the new frames into the existing target folder, deleting its old frames (with --force)
