@@ -445,6 +445,23 @@ def test_a_keyframe_at_the_recordings_duration_is_on_its_last_frame(tmp_path, mo
     assert frame_time(15, 30, 30) == pytest.approx(15 / 29)  # evenly between
 
 
+def test_a_preset_tour_is_recorded_to_its_end_unless_a_length_is_asked(tmp_path, capsys):
+    """A tour to 30 s was cut at the default 10 s without a word. With no length asked, the recording now
+    lasts as long as the tour; a shorter length asked for is recorded, with a note saying so."""
+    from viz3d.app.recorder import RecordRequest, record
+    from viz3d.presets import load_preset
+
+    tour = "\n[[tour.keyframes]]\ntime = 0.0\nlayer = 0\n\n[[tour.keyframes]]\ntime = 1.5\nlayer = 3\n"
+    path = tmp_path / "tour.toml"
+    path.write_text((REPO / "presets" / "spirals.toml").read_text() + tour)
+    whole = record(load_preset(str(path)), RecordRequest(out=str(tmp_path / "whole.mp4"), size=(96, 64), fps=10))
+    assert whole.frames == 15 and len(decode(whole.path)) == 15 and "the tour runs" not in capsys.readouterr().err
+    request = RecordRequest(out=str(tmp_path / "cut.mp4"), size=(96, 64), fps=10, duration=0.5)
+    assert record(load_preset(str(path)), request).frames == 5
+    assert "viz3d: note: the tour runs to 1.5 s; recording its first 0.5 s (leave out the length, or pass " \
+        "--duration 1.5, for all of it)" in capsys.readouterr().err  # fmt: skip
+
+
 def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest(tmp_path, monkeypatch):
     from viz3d.app.recorder import RecordRequest, record, steps_to_train
     from viz3d.presets import load_preset

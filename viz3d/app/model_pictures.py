@@ -95,8 +95,9 @@ def record_model(
     force: bool = False,
     **view: Any,
 ) -> Path:
-    """Record a video of the model (default 10 s): training it with ``train_step`` while the camera
-    orbits, then sweeping through its layers, as `viz3d record` does for a preset; returns the path.
+    """Record a video of the model (10 s, or as long as ``tour``, by default): training it with ``train_step``
+    while the camera orbits, then sweeping through its layers, as `viz3d record` does for a preset; returns
+    the path.
 
     The default tour runs exactly ``steps`` training steps in its first half, spread evenly over its
     frames (without ``steps``, one a frame); ``tour`` takes keyframes as a preset's [[tour.keyframes]]

@@ -54,11 +54,13 @@ class RecordRequest:
     force: bool = False
     device: str = "cpu"
 
-    @property
-    def n_frames(self) -> int:
+    def n_frames(self, tour_seconds: float = 0.0) -> int:
+        """The frames to record: ``frames``, or ``duration`` at ``fps``; without either, as long as the
+        preset's tour (``tour_seconds``, its last keyframe's time), or `DEFAULT_SECONDS` without one."""
         if self.frames is not None:
             return self.frames
-        return max(1, round((self.duration if self.duration is not None else DEFAULT_SECONDS) * self.fps))
+        seconds = self.duration if self.duration is not None else (tour_seconds or DEFAULT_SECONDS)
+        return max(1, round(seconds * self.fps))
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def steps_to_train(
 
 
 def record(preset: Preset, request: RecordRequest) -> RecordResult:
-    """Render ``request.n_frames`` frames of ``preset`` and write them; see the module docstring."""
+    """Render the frames ``request`` asks for of ``preset`` and write them; see the module docstring."""
     check_record_output(request.out, request.lossless, request.force)  # before building the session
     use_headless()
     return record_session(session_from_preset(preset, device=request.device), preset, request)
@@ -118,8 +120,15 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     projection = session.capture()  # one probe forward: the layers, to check the [view] before any training
     preset = with_layer_positions(preset, projection.layer_names, projection.layer_labels)  # names, "last", labels
     n_layers = len(projection.layer_names)
-    n_frames, fps = request.n_frames, request.fps
+    tour_seconds = preset.tour.keyframes[-1].time if preset.tour.keyframes else 0.0
+    n_frames, fps = request.n_frames(tour_seconds), request.fps
     duration = n_frames / fps  # the last frame shows the tour at this time (see `frame_time`)
+    if tour_seconds > duration + 0.5 / fps:
+        flag = "duration=" if preset.path.name.endswith("()") else "--duration "
+        warn(
+            f"the tour runs to {tour_seconds:g} s; recording its first {duration:g} s (leave out the length, "
+            f"or pass {flag}{tour_seconds:g}, for all of it)"
+        )
     keyframes = preset.tour.keyframes or default_tour(duration, preset.view, n_layers).keyframes
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
     names, labels = projection.layer_names, projection.layer_labels
