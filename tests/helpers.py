@@ -77,3 +77,27 @@ def preset_with_view(name: str, **view: str) -> str:
         text = re.sub(rf"^{key} = .*\n", "", text, flags=re.MULTILINE)
     lines = "".join(f'{key} = "{value}"\n' for key, value in view.items())
     return text.replace("[view]\n", f"[view]\n{lines}")
+
+
+class PanelText:
+    """Every line of text the overlay draws, newest frame last, to read what the panel says."""
+
+    def __init__(self, monkeypatch):
+        from imgui_bundle import imgui
+
+        self.lines: list[str] = []
+        text, text_colored = imgui.text, imgui.text_colored
+
+        def spy(line, *args, **kwargs):
+            self.lines.append(line)
+            return text(line, *args, **kwargs)
+
+        def spy_colored(color, line, *args, **kwargs):
+            self.lines.append(line)
+            return text_colored(color, line, *args, **kwargs)
+
+        monkeypatch.setattr(imgui, "text", spy)
+        monkeypatch.setattr(imgui, "text_colored", spy_colored)
+
+    def last(self, prefix: str) -> str | None:
+        return next((line for line in reversed(self.lines) if line.startswith(prefix)), None)

@@ -54,6 +54,23 @@ def test_overlay_panel_is_drawn_top_left(imgui_layer):
     assert (image[20:200, 20:300].max(axis=-1) > 200).sum() > 200
 
 
+def test_a_pictures_panel_has_no_title_bar_and_no_live_hint(imgui_layer, monkeypatch):
+    """Pictures and videos are for an audience: the live window's "press Left/Right" (a preset's
+    live_hint) and ImGui's "viz3d" title bar with its collapse arrow meant nothing there."""
+    from helpers import PanelText
+
+    from viz3d.ui.overlay import Overlay
+
+    title_bar = np.array([41, 74, 122])  # ImGui's active title bar, as the live window draws it
+    for interactive in (True, False):
+        panel = PanelText(monkeypatch)
+        overlay = Overlay("Title", "What it is.", "What to watch.", interactive=interactive, live_hint="Press H.")
+        image = draw_frame(imgui_layer, ViewState(n_layers=2, show_axes=False), overlay=overlay, size=(1280, 720))
+        bar = (np.abs(image[10:32, 20:300].astype(int) - title_bar).max(axis=-1) <= 4).mean()
+        assert (bar > 0.5) == interactive
+        assert ("Press H." in panel.lines) == interactive and "What to watch." in panel.lines
+
+
 def test_hidden_overlay_draws_nothing(imgui_layer):
     state = ViewState(n_layers=2, show_axes=False, show_overlay=False)
     image = draw_frame(imgui_layer, state)

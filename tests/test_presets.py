@@ -122,3 +122,15 @@ def test_unknown_name_and_missing_file(tmp_path):
         load_preset(str(tmp_path / "gone.toml"))
     with pytest.raises(PresetError, match="is a folder"):
         load_preset(str(tmp_path))
+
+
+def test_what_a_preset_tells_its_audience_names_no_key_to_press():
+    """Pictures and videos show look_for to people who cannot press anything ("Step through the layers
+    with Left/Right" was in every spirals video); what to press is the live window's live_hint."""
+    import re
+
+    live_words = re.compile(r"\b(press|drag|click|try|left/right|picker)", re.IGNORECASE)
+    for name in known_presets():
+        preset = load_preset(name)
+        assert not live_words.search(preset.look_for), (name, preset.look_for)
+    assert "Left/Right" in load_preset("spirals").live_hint

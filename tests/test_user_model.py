@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from helpers import PanelText
 from torch import nn
 
 import viz3d
@@ -473,30 +474,6 @@ def test_inputs_that_are_no_array_of_numbers_are_refused_in_one_line(inputs, exp
 
 
 # --- viz3d.live, run headless ------------------------------------------------------------------------
-
-
-class PanelText:
-    """Every line of text the overlay draws, newest frame last, to read what the panel says."""
-
-    def __init__(self, monkeypatch):
-        from imgui_bundle import imgui
-
-        self.lines: list[str] = []
-        text, text_colored = imgui.text, imgui.text_colored
-
-        def spy(line, *args, **kwargs):
-            self.lines.append(line)
-            return text(line, *args, **kwargs)
-
-        def spy_colored(color, line, *args, **kwargs):
-            self.lines.append(line)
-            return text_colored(color, line, *args, **kwargs)
-
-        monkeypatch.setattr(imgui, "text", spy)
-        monkeypatch.setattr(imgui, "text_colored", spy_colored)
-
-    def last(self, prefix: str) -> str | None:
-        return next((line for line in reversed(self.lines) if line.startswith(prefix)), None)
 
 
 @pytest.fixture

@@ -121,7 +121,8 @@ class Preset:
     title: str
     description: str
     path: Path
-    look_for: str = ""  # one or two sentences for the overlay: what to watch
+    look_for: str = ""  # one or two sentences for the overlay: what to watch (pictures and videos show it too)
+    live_hint: str = ""  # for the live window's panel only: what to press or try (a recording's audience cannot)
     accuracy: str = ""  # what it reaches, as documented (shown by `viz3d presets`)
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
@@ -140,7 +141,7 @@ SECTIONS: dict[str, type] = {
     "probe": ProbeSpec,
     "view": ViewSpec,
 }
-TEXT_KEYS = ("title", "description", "look_for", "accuracy")
+TEXT_KEYS = ("title", "description", "look_for", "live_hint", "accuracy")
 
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("dataset", "kind"): ("spirals", "disks", "digits", "mnist", "map-samples", "plane"),

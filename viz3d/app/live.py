@@ -63,6 +63,7 @@ def run_preset(
         title=preset.title,
         description=preset.description,
         look_for=preset.look_for,
+        live_hint=preset.live_hint,
         size=size,
         playing=playing,
         capture_every=preset.training.capture_every,
@@ -145,6 +146,7 @@ def run_session(
     title: str,
     description: str = "",
     look_for: str = "",
+    live_hint: str = "",
     size: tuple[int, int] = (1280, 720),
     playing: bool = True,
     capture_every: int = 10,
@@ -168,7 +170,7 @@ def run_session(
         probe = session.probe
         renderer.set_probe(probe)
         imgui_layer = ImGuiLayer(context)
-        overlay = session_overlay(session, title, description, look_for)
+        overlay = session_overlay(session, title, description, look_for, live_hint)
         mark = RecordingMark()
         detail = DetailController()
         fit = FollowFit()

@@ -87,10 +87,15 @@ def picture_overlay(preset: Preset, session: TrainingSession) -> Overlay:
 
 
 def session_overlay(
-    session: TrainingSession, title: str, description: str = "", look_for: str = "", interactive: bool = True
+    session: TrainingSession,
+    title: str,
+    description: str = "",
+    look_for: str = "",
+    live_hint: str = "",
+    interactive: bool = True,
 ) -> Overlay:
     """The panel for ``session``: these texts, its legend (classes, targets, labels) and why there is no
-    accuracy where there is none; ``interactive`` adds the live window's controls."""
+    accuracy where there is none; ``interactive`` adds the live window's controls (and ``live_hint``)."""
     from viz3d.ui.overlay import Overlay
 
     probe = session.probe
@@ -104,6 +109,7 @@ def session_overlay(
         targets=probe.targets,
         labels=probe.labels,
         labelled=probe.labelled,
+        live_hint=live_hint,
     )
 
 

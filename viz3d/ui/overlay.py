@@ -58,10 +58,12 @@ class Overlay:
         targets: np.ndarray | None = None,
         labels: np.ndarray | None = None,
         labelled: bool = True,
+        live_hint: str = "",
     ) -> None:
         self.title = title
         self.description = description
         self.look_for = look_for
+        self.live_hint = live_hint  # what to press or try: in the live window only, not for an audience
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
         self.class_names = list(class_names)  # the legend's name for each class colour, in class order
         # False for pictures and videos: what the panel tells the audience, without the live window's
@@ -87,9 +89,10 @@ class Overlay:
         imgui.set_next_window_size_constraints(imgui.ImVec2(width, 0.0), imgui.ImVec2(imgui.FLT_MAX, imgui.FLT_MAX))
         imgui.set_next_window_bg_alpha(0.82)
         imgui.push_style_var(imgui.StyleVar_.alpha, state.panel_alpha)
-        imgui.begin(
-            "viz3d  (H hides this panel)" if self.interactive else "viz3d", None, imgui.WindowFlags_.always_auto_resize
-        )
+        flags = imgui.WindowFlags_.always_auto_resize
+        if not self.interactive:  # a picture's audience has no use for a collapse arrow and "viz3d"
+            flags |= imgui.WindowFlags_.no_title_bar
+        imgui.begin("viz3d  (H hides this panel)" if self.interactive else "viz3d", None, flags)
         state.panel_right, state.panel_bottom = _panel_room(beside_now=state.panel_bottom == 0.0)
         compact = imgui.get_io().display_size.y < COMPACT_BELOW  # a small picture: the essentials only
         imgui.push_text_wrap_pos(self.wrap)
@@ -98,6 +101,8 @@ class Overlay:
             imgui.text_colored(MUTED, self.description)
         if self.look_for and not compact:
             imgui.text_colored(LOOK_FOR, self.look_for)
+        if self.live_hint and self.interactive and not compact:
+            imgui.text_colored(LOOK_FOR, self.live_hint)
         imgui.pop_text_wrap_pos()
         imgui.separator()
         self._training(state, status)
