@@ -92,7 +92,7 @@ def test_odd_size_is_kept_and_said(tmp_path):
     out = tmp_path / "odd.mp4"
     result = run_cli("record", "spirals", "--out", str(out), "--frames", "3", "--size", "95x63", "--fps", "30")
     assert result.returncode == 0, result.stderr
-    assert "95x63 is odd" in result.stderr
+    assert "95x63 is odd" in result.stderr and "record at an even size such as 96x64" in result.stderr
     assert decode(out)[0].shape == (63, 95, 3)
 
 

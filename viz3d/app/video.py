@@ -88,7 +88,11 @@ class FrameWriter:
             self.partial.mkdir(parents=True)
         width, height = size
         if self.kind == "mp4" and (width % 2 or height % 2):
-            self.note = f"{width}x{height} is odd: encoded as H.264 4:4:4 (some players want even sizes)"
+            even = f"{width + width % 2}x{height + height % 2}"
+            self.note = (
+                f"{width}x{height} is odd: encoded as H.264 4:4:4, which QuickTime, PowerPoint, Keynote and most "
+                f"browsers do not play; for slides, record at an even size such as {even}"
+            )
         self._queue: queue.Queue[tuple[np.ndarray, float] | None] = queue.Queue(maxsize=self.QUEUE_FRAMES)
         self._error: BaseException | None = None
         self._closed = False
