@@ -286,6 +286,29 @@ def test_an_unforeseen_error_is_one_line_naming_where_it_was_raised(monkeypatch,
     assert expected in where, err
 
 
+def test_a_diverging_run_exits_2_from_every_command(monkeypatch, capsys):
+    """train and render exited 1 where record exited 2: a loss that blew up is the user's to fix (a lower
+    learning rate), as any bad input is."""
+    import viz3d.cli
+
+    def diverge():
+        raise FloatingPointError("loss became inf at step 1: lower the learning rate or check the data")
+
+    monkeypatch.setitem(viz3d.cli.COMMANDS, "presets", raising(diverge))
+    assert viz3d.cli.main(["presets"]) == 2
+    assert capsys.readouterr().err.startswith("viz3d: error: training diverged: loss became inf at step 1")
+
+
+def test_version_is_printed(capsys):
+    from importlib.metadata import version
+
+    import viz3d.cli
+
+    with pytest.raises(SystemExit) as exited:
+        viz3d.cli.main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.strip() == f"viz3d {version('viz3d')}"
+
+
 def test_running_out_of_memory_says_to_draw_less(monkeypatch, capsys):
     import viz3d.cli
 

@@ -75,7 +75,7 @@ def test_users_own_preset_file(tmp_path):
         (lambda t: "titel = 'x'\n" + t, ["unknown key 'titel' (did you mean 'title'?)"]),
         (
             lambda t: t.replace("lr = 0.01", "lr = 0.01\nlr = 0.02"),
-            ["a key or table appears twice (at line 13, column 10): remove one of them"],
+            ["key 'lr' is set twice (at line 13, column 10): remove one of them"],
         ),
         (
             lambda t: t + "[model]\nseed = 1\n",

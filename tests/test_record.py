@@ -102,6 +102,23 @@ def test_wrong_suffix_is_one_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and ".mp4" in result.stderr
 
 
+def test_an_output_that_is_nearly_right_gets_the_flag_or_slash_it_lacks(tmp_path):
+    """An .mkv without --lossless, or an existing folder without its /, was told to 'name an .mp4 file';
+    a path through a file was called a folder that does not exist."""
+    from viz3d.app.recorder import check_record_output
+    from viz3d.errors import OutputPathError
+
+    (tmp_path / "take.png").write_bytes(b"")
+    for out, message in [
+        (tmp_path / "z.mkv", "an .mkv is lossless FFV1: add --lossless"),
+        (tmp_path, f"it is a folder: for a PNG per frame in it, end it with / ({tmp_path}/)"),
+        (tmp_path / "take.png" / "x.mp4", f"{tmp_path / 'take.png'} is a file, not a folder; choose another --out"),
+    ]:
+        with pytest.raises(OutputPathError) as caught:
+            check_record_output(str(out), lossless=False, force=False)
+        assert message in str(caught.value)
+
+
 def test_sigint_leaves_a_playable_file(tmp_path):
     out = tmp_path / "cut.mp4"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}

@@ -109,11 +109,21 @@ def preset_command(
     return command
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("viz3d")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="viz3d",
         description="Watch what a neural network does to space while it trains, live in 3D.",
     )
+    parser.add_argument("--version", action="version", version=f"viz3d {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser)
 
     run = preset_command(commands, "run", "train a preset live in a window")
@@ -173,9 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `viz3d presets | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush stays quiet
         return 0
-    except FloatingPointError as err:  # a diverging loss, NaN activations
+    except FloatingPointError as err:  # a diverging loss, NaN activations: the user's to fix, as record says
         print(f"viz3d: error: training diverged: {err}", file=sys.stderr)
-        return 1
+        return Viz3dError.exit_code
     except (RuntimeError, ValueError, IndexError, MemoryError, TypeError, KeyError, AttributeError) as err:
         if os.environ.get("VIZ3D_DEBUG"):
             raise

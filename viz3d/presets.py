@@ -249,9 +249,10 @@ def load_preset(name_or_path: str) -> Preset:
     path = resolve_preset_path(name_or_path)
     where = _display_path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise PresetError(f"{where}: {_toml_problem(err)}") from None
+        raise PresetError(f"{where}: {_toml_problem(err, text)}") from None
     except OSError as err:
         raise PresetError(f"{where}: cannot read the file: {err.strerror}") from None
     return parse_preset(raw, path)
@@ -354,8 +355,9 @@ TOML_DUPLICATE = re.compile(
 TOML_WHERE = re.compile(r" \((?P<at>at line \d+, column \d+|at end of document)\)$")
 
 
-def _toml_problem(err: tomllib.TOMLDecodeError) -> str:
-    """tomllib's message, in plain words where a key or table is set twice; its line and column kept."""
+def _toml_problem(err: tomllib.TOMLDecodeError, source: str = "") -> str:
+    """tomllib's message, in plain words where a key or table is set twice (naming the key, read from
+    ``source`` at the line tomllib names); its line and column kept."""
     text = str(err)
     duplicate, where = TOML_DUPLICATE.match(text), TOML_WHERE.search(text)
     if duplicate is None or where is None:
@@ -364,6 +366,13 @@ def _toml_problem(err: tomllib.TOMLDecodeError) -> str:
     if table is not None:  # "('view',)" or "('tour', 'keyframes')": a table header
         name = ".".join(part.strip(" '\"") for part in table.split(",") if part.strip())
         return f"table [{name}] appears twice ({where['at']}): remove one of them or merge their keys"
+    line = re.match(r"at line (\d+)", where["at"])
+    lines = source.splitlines()
+    if line is not None and int(line[1]) <= len(lines):
+        key = re.match(r"\s*([\w.\-\"']+)\s*=", lines[int(line[1]) - 1])
+        if key is not None:
+            name = key[1].strip("\"'")
+            return f"key {name!r} is set twice ({where['at']}): remove one of them"
     return f"a key or table appears twice ({where['at']}): remove one of them"
 
 

@@ -43,6 +43,10 @@ def output_kind(out: str, lossless: bool) -> str:
                 "--lossless (lossless=True) writes FFV1 video: name the file .mkv (or a folder ending in / for PNGs)"
             )
         return "mkv"
+    if suffix == ".mkv":
+        raise OutputPathError(f"cannot write {out}: an .mkv is lossless FFV1: add --lossless (lossless=True)")
+    if suffix != ".mp4" and Path(out).is_dir():
+        raise OutputPathError(f"cannot write {out}: it is a folder: for a PNG per frame in it, end it with / ({out}/)")
     if suffix != ".mp4":
         raise OutputPathError(
             f"cannot write {out}: name an .mp4 file (or an .mkv with --lossless / lossless=True, or a folder/)"
