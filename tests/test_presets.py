@@ -134,3 +134,41 @@ def test_what_a_preset_tells_its_audience_names_no_key_to_press():
         preset = load_preset(name)
         assert not live_words.search(preset.look_for), (name, preset.look_for)
     assert "Left/Right" in load_preset("spirals").live_hint
+
+
+def _as_toml(value) -> str:
+    """A default as the README's reference writes it ("—" where a keyframe leaves it unset)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_as_toml(item) for item in value) + "]"
+    return repr(value)
+
+
+def test_the_readme_reference_lists_every_preset_key_with_the_codes_default():
+    """Writing a preset, a speaker found the dataset kinds, batch_size, weight_decay, extent and matrix only
+    in presets.py. The README's table has every key of every section, with the default the code has."""
+    import dataclasses
+    import re
+
+    from conftest import REPO
+
+    from viz3d.presets import SECTIONS, Keyframe
+
+    reference = (REPO / "README.md").read_text().split("### Preset reference", 1)[1].split("\n## ", 1)[0]
+    rows, section = {}, None
+    for line in reference.splitlines():
+        if header := re.match(r"\| \*\*`\[+([\w.]+)\]+`\*\*", line):
+            section = header[1]
+        elif (row := re.match(r"\| `(\w+)` \| `(.*?)` \|", line)) and section:
+            rows[(section, row[1])] = row[2]
+    expected = {
+        (section, field.name): _as_toml(field.default)
+        for section, spec in {**SECTIONS, "tour.keyframes": Keyframe}.items()
+        for field in dataclasses.fields(spec)
+    }
+    assert rows == expected
