@@ -81,6 +81,17 @@ def test_camera_centre_and_axes_on_screen():
     assert pixels[2, 1] < 100 and pixels[2, 0] == pytest.approx(200)  # +z up
 
 
+def test_the_view_matrix_matches_a_hand_worked_look_at():
+    """Eye at (0, -5, 0) looking along +y with z up (azimuth -90, elevation 0): world x is the eye's right,
+    world z its up, and a point 1 further along +y is 6 in front of the eye."""
+    view = OrbitCamera(azimuth=-90.0, elevation=0.0, distance=5.0).view_matrix()
+    world = np.array([[0, 0, 0, 1], [1, 0, 0, 1], [0, 0, 1, 1], [0, 1, 0, 1]], float)
+    np.testing.assert_allclose(world @ view, [[0, 0, -5, 1], [1, 0, -5, 1], [0, 1, -5, 1], [0, 0, -6, 1]], atol=1e-12)
+    turned = OrbitCamera(azimuth=0.0, elevation=0.0, distance=5.0, center=np.array([1.0, 2.0, 3.0]))
+    # eye at centre + (5, 0, 0) looking along -x: world +y is now the eye's right
+    np.testing.assert_allclose(np.array([1.0, 3.0, 3.0, 1.0]) @ turned.view_matrix(), [1, 0, -5, 1], atol=1e-12)
+
+
 def test_camera_controls_and_reset():
     camera = OrbitCamera(azimuth=10, elevation=20, distance=4)
     camera.rotate(100, 1000)

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from vispy.util.transforms import perspective
+from vispy.util.transforms import perspective, rotate, translate
 
 
 @dataclass
@@ -52,27 +52,20 @@ class OrbitCamera:
         self.center = np.zeros(3, np.float32)
 
     # --- matrices --------------------------------------------------------------------------
-    def eye(self) -> np.ndarray:
-        az, el = math.radians(self.azimuth), math.radians(self.elevation)
-        offset = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
-        return self.center + self.distance * offset
-
     def _basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        forward = self.center - self.eye()
-        forward /= np.linalg.norm(forward)
-        right = np.cross(forward, [0.0, 0.0, 1.0])
-        right /= np.linalg.norm(right)
-        up = np.cross(right, forward)
-        return right, up, forward
+        """The camera's right, up and forward directions in world space: the view matrix's columns."""
+        view = self.view_matrix()
+        return view[:3, 0], view[:3, 1], -view[:3, 2]
 
     def view_matrix(self) -> np.ndarray:
-        """World → eye, row-vector convention."""
-        right, up, forward = self._basis()
-        eye = self.eye()
-        view = np.eye(4)
-        view[:3, 0], view[:3, 1], view[:3, 2] = right, up, -forward
-        view[3, :3] = [-right @ eye, -up @ eye, forward @ eye]
-        return view
+        """World → eye, row-vector convention: the centre to the origin, the azimuth turned to look along
+        +y, the elevation tilted up to the eye's level, then backed off by the distance."""
+        return (
+            translate(-np.asarray(self.center, np.float64))
+            @ rotate(-(self.azimuth + 90.0), (0.0, 0.0, 1.0))
+            @ rotate(self.elevation - 90.0, (1.0, 0.0, 0.0))
+            @ translate((0.0, 0.0, -self.distance))
+        )
 
     def view_proj(self, aspect: float) -> np.ndarray:
         """World → clip for an image of width/height ``aspect``.
