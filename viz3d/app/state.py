@@ -83,7 +83,7 @@ class ViewState:
         if layer and layer not in layer_names:
             raise Viz3dError(f"neuron_layer: unknown layer '{layer}': use one of {', '.join(layer_names)}")
         if not layer:
-            layer = layer_names[min(int(round(self.layer)), len(layer_names) - 1)]
+            layer = layer_names[self.shown_index(len(layer_names))]
         if widths and not 0 <= unit < (width := widths[layer_names.index(layer)]):
             raise Viz3dError(f"neuron_index: layer {layer} has units 0 to {width - 1}, not {unit}")
         self.neuron = (layer, unit)
@@ -100,6 +100,16 @@ class ViewState:
         lower = min(max(int(self.layer), 0), n_layers - 1)
         upper = min(lower + 1, n_layers - 1) if self.layer > lower else lower
         return slice(lower, upper + 1)
+
+    def shown_index(self, n_layers: int) -> int:
+        """The layer the panel names: the nearest whole one to where the morph is."""
+        return min(max(int(round(self.layer)), 0), n_layers - 1)
+
+    def morph(self, n_layers: int) -> tuple[int, int, float]:
+        """(lower, upper, eased weight of upper): where the shaders are between two layers' positions."""
+        layer = min(max(self.layer, 0.0), float(n_layers - 1))
+        lower = int(layer)
+        return lower, min(lower + 1, n_layers - 1), smoothstep(layer - lower)
 
     def set_layer(self, layer: float) -> None:
         """Show ``layer`` now (a slider drag): cancels any animated move."""
@@ -175,6 +185,12 @@ class ViewState:
             self.set_layer(self.layer)
         else:
             self.go_to_layer(self.layer_target)
+
+
+def smoothstep(t: float) -> float:
+    """The easing of a morph and of a tour between keyframes: starts and ends at rest, as the shaders'
+    ``ease`` in include/morph.glsl."""
+    return t * t * (3.0 - 2.0 * t)
 
 
 def fit_rows(positions: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from viz3d.app.state import smoothstep
 from viz3d.presets import Keyframe, TourSpec, ViewSpec
 
 NUMBERS = ("layer", "azimuth", "elevation", "distance")
@@ -26,10 +27,6 @@ class TourPoint:
     distance: float
     training: bool
     overlay: bool
-
-
-def _ease(t: float) -> float:
-    return t * t * (3 - 2 * t)
 
 
 def tour_at(keyframes: tuple[Keyframe, ...], time: float, view: ViewSpec, n_layers: int) -> TourPoint:
@@ -69,7 +66,7 @@ def _interpolate(keyed: list[tuple[float, float]], time: float) -> float:
         return keyed[0][1]
     for (t0, v0), (t1, v1) in zip(keyed, keyed[1:], strict=False):
         if time <= t1:
-            return v0 + (v1 - v0) * _ease((time - t0) / (t1 - t0)) if t1 > t0 else v1
+            return v0 + (v1 - v0) * smoothstep((time - t0) / (t1 - t0)) if t1 > t0 else v1
     return keyed[-1][1]
 
 

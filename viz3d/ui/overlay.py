@@ -209,7 +209,7 @@ class Overlay:
 
     def _layers(self, state: ViewState, projection: Projection | None) -> None:
         labels = projection.layer_labels if projection is not None else []
-        shown = min(int(round(state.layer)), len(labels) - 1) if labels else 0
+        shown = state.shown_index(len(labels)) if labels else 0
         label = labels[shown] if labels else "waiting for the first snapshot"
         imgui.push_text_wrap_pos(self.wrap)  # only a very long module name wraps (see `_steady_width`)
         imgui.text(_layer_line(shown, state.last_layer, label))
@@ -243,7 +243,7 @@ class Overlay:
         which has no use for pickers, the components shown, as text)."""
         if projection is None:
             return
-        shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
+        shown = state.shown_index(len(projection.layer_names))
         name, width = projection.layer_names[shown], projection.widths[shown]
         if width > 3:
             ratios = projection.explained_variance_ratio[shown]
@@ -299,7 +299,7 @@ class Overlay:
         else:  # a picture: what the colours show, as text
             imgui.text(f"colour by {names[modes.index(state.color_by)]}")
         if state.color_by == "neuron" and projection is not None:
-            shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
+            shown = state.shown_index(len(projection.layer_names))
             here = projection.layer_names[shown]
             layer, unit = state.pick_neuron(projection.layer_names)
             index = projection.layer_names.index(layer)
@@ -396,14 +396,10 @@ class Overlay:
         """Write each tangent arrow's vector beside its tip, in the layer's own coordinates."""
         if projection is None or not projection.arrow_text or not state.show_arrows:
             return
-        shown = min(int(round(state.layer)), len(projection.layer_names) - 1)
+        shown = state.shown_index(len(projection.layer_names))
         texts = projection.arrow_text[shown]
         count = len(texts)
-        layer = min(max(state.layer, 0.0), float(len(projection.layer_names) - 1))
-        lower = int(layer)
-        upper = min(lower + 1, len(projection.layer_names) - 1)
-        t = layer - lower
-        eased = t * t * (3 - 2 * t)  # the same smoothstep as the shaders
+        lower, upper, eased = state.morph(len(projection.layer_names))  # as the shaders morph
         rows = projection.positions[:, -2 * count :]
         ends = (1 - eased) * rows[lower] + eased * rows[upper]  # each arrow's base, then its tip
         size = imgui.get_io().display_size  # window coordinates: the same picture as the framebuffer
