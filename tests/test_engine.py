@@ -356,6 +356,19 @@ def test_an_axis_past_the_components_that_few_rows_have_takes_the_last():
     assert projection.axes[1:] == [(0, 1, 2), (0, 1, 2)] and np.isfinite(projection.positions).all()
 
 
+def test_layers_that_give_every_input_the_same_output_are_named():
+    """A net of dead ReLUs drew one dot with nothing said; the projection names such layers (the panel
+    then says why), and a healthy layer is not among them."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    inputs = torch.randn(300, 2)
+    assert viz3d.project(viz3d.watch(model, inputs).snapshot()).collapsed_layers == []
+    with torch.no_grad():
+        model[0].bias.fill_(-100.0)  # every ReLU dead: the ReLU and what follows give one output
+    projection = viz3d.project(viz3d.watch(model, inputs).snapshot())
+    assert projection.collapsed_layers == ["1", "2"]
+    assert np.ptp(projection.positions[2], axis=0).max() == 0.0 and np.ptp(projection.positions[1], axis=0).max() > 0.01
+
+
 def test_input_cache_never_hands_a_new_batch_the_old_batchs_positions():
     model = nn.Sequential(nn.Linear(8, 4))
     cache: dict = {}

@@ -71,6 +71,20 @@ def test_a_pictures_panel_has_no_title_bar_and_no_live_hint(imgui_layer, monkeyp
         assert ("Press H." in panel.lines) == interactive and "What to watch." in panel.lines
 
 
+def test_the_panel_says_why_a_layer_is_one_dot(imgui_layer, monkeypatch):
+    from dataclasses import replace
+
+    from helpers import PanelText
+
+    projection = replace(projection_of(np.zeros((2, 4, 3))), collapsed_layers=["layer1"])
+    panel = PanelText(monkeypatch)
+    draw_frame(imgui_layer, ViewState(n_layers=2, show_axes=False, layer=0.0), projection=projection)
+    note = "every point is one dot here: this layer gives all inputs the same output"
+    assert note not in panel.lines
+    draw_frame(imgui_layer, ViewState(n_layers=2, show_axes=False, layer=1.0), projection=projection)
+    assert note in panel.lines
+
+
 def test_hidden_overlay_draws_nothing(imgui_layer):
     state = ViewState(n_layers=2, show_axes=False, show_overlay=False)
     image = draw_frame(imgui_layer, state)

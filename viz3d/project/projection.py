@@ -38,6 +38,10 @@ from viz3d.project.pca import principal_components
 N_COMPONENTS = 10  # explained-variance ratios reported per layer
 FIT_QUANTILE = 0.99
 FIT_SAMPLE = 4096  # above this many fit rows, PCA, scale and alignment use an evenly strided subset
+# A layer whose data points all lie within this of one another, in display units (a layer fills about
+# [-1, 1]), gives every input the same output: dead ReLUs, saturated units. Display scaling cannot spread
+# what has no spread at all, so it is drawn as one dot, and the panel says why.
+COLLAPSED = 1e-6
 Axes = tuple[int, int, int]
 
 
@@ -70,6 +74,7 @@ class Projection:
     widths: list[int] = field(default_factory=list)
     axes: list[Axes] = field(default_factory=list)  # the components shown, per layer
     bad_layers: list[str] = field(default_factory=list)  # layers with NaN/Inf activations
+    collapsed_layers: list[str] = field(default_factory=list)  # layers that give every data point one output
     # What the session adds for colouring and labels (None when it does not apply):
     predictions: np.ndarray | None = None  # (n_data,) predicted class of each data point
     predicted_values: np.ndarray | None = None  # (n_data,) a regression's predicted value for each point
@@ -180,6 +185,9 @@ def project(
         matrices = [m * f for m, f in zip(matrices, factors, strict=True)]
         scales = scales * factors
     stacked = torch.stack(positions).float().cpu().numpy()  # the one big device→host copy
+    spread = np.ptp(stacked[:, rows], axis=1).max(axis=1)  # on the fitted data rows, in display units
+    names = snapshot.layer_names
+    collapsed = [name for name, size in zip(names, spread, strict=True) if size <= COLLAPSED and name not in bad]
     return Projection(
         step=snapshot.step,
         layer_names=list(snapshot.layer_names),
@@ -191,6 +199,7 @@ def project(
         widths=widths,
         axes=shown_axes,
         bad_layers=bad,
+        collapsed_layers=collapsed,
     )
 
 
