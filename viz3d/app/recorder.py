@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from viz3d.app.interrupt import StopRequest
@@ -31,7 +32,6 @@ from viz3d.app.tour import default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
 from viz3d.errors import OutputPathError, Viz3dError
 from viz3d.presets import Preset
-from viz3d.render.picture_scale import picture_scale
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
 from viz3d.train.status import TrainingStatus
@@ -112,10 +112,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     and texts): the session's own preset, or the one `viz3d.video` makes for a user's model."""
     check_record_output(request.out, request.lossless, request.force)
     use_headless()
-    from viz3d.render.context import open_headless
-    from viz3d.render.imgui_layer import ImGuiLayer
-    from viz3d.render.multisample import MultisampleTarget
-    from viz3d.render.renderer import FrameRenderer
+    from viz3d.app.offscreen import OffscreenScene
 
     projection = session.capture()  # one probe forward: the layers, to check the [view] before any training
     preset = with_layer_positions(preset, projection.layer_names, projection.layer_labels)  # names, "last", labels
@@ -155,18 +152,15 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
     capture_every = 1 if smooth else preset.training.capture_every  # 1: after every frame that trained
 
-    context = open_headless()
-    renderer = FrameRenderer()
-    renderer.set_probe(session.probe)
-    renderer.set_projection(projection)  # after the neuron is known: the first frames show its colours
-    target = MultisampleTarget(request.size)
-    imgui_layer = ImGuiLayer(context)  # the arrows' labels belong to the scene: drawn with or without the panel
+    # after the neuron is known: the first frames show its colours. The overlay is drawn with or without
+    # the panel: the arrows' labels belong to the scene.
+    scene = OffscreenScene(session.probe, projection, request.size)
     panel = request.ui and overlay_fits(request.size)
     overlay = picture_overlay(preset, session)
     state.show_overlay = panel and start.overlay
     if state.show_overlay:
         first_status = _status(session, playing=start.training and session.trainable)
-        imgui_layer.layout_frame(lambda: overlay.draw(state, first_status, projection), request.size, 1 / fps)
+        scene.layout(lambda: overlay.draw(state, first_status, projection), 1 / fps)
     state.settle_frame()  # framed beside the panel from the first frame on
     progress = Progress(n_frames)
     aspect, fitted = request.size[0] / request.size[1], 0.0
@@ -189,7 +183,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                         session.last_stats = session.final_stats()
                     if session.step // capture_every != before // capture_every:  # one capture, after the steps
                         projection = session.capture()
-                        renderer.set_projection(projection)
+                        scene.set_projection(projection)
                 state.set_layer(point.layer)
                 state.show_overlay = panel and point.overlay
                 state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
@@ -204,14 +198,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                 fitted = fit if index == 0 else max(fit, eased)
                 camera.distance = max(point.distance, fitted)
                 state.playing = point.training and session.trainable
-                target.bind()
-                renderer.draw(state, request.size, pixel_scale=picture_scale(request.size))
-                # the panel, if shown, and the arrows' labels
-                status = _status(session, playing=state.playing)
-                imgui_layer.new_frame(1 / fps, request.size)
-                overlay.draw(state, status, projection)
-                imgui_layer.render()
-                writer.write(target.read())
+                status = _status(session, playing=state.playing)  # the panel, if shown, and the arrows' labels
+                writer.write(scene.frame(state, partial(overlay.draw, state, status, projection), 1 / fps))
                 progress.update(index + 1)
         except KeyboardInterrupt:
             interrupted = True
@@ -223,9 +211,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
             try:
                 path = writer.close(complete=not interrupted and failure is None)
             finally:
-                target.release()
-                imgui_layer.shutdown()
-                context.close()
+                scene.close()
     if writer.note:
         warn(writer.note)
     frames = "the 1 frame" if writer.frames == 1 else f"the {writer.frames} frames"

@@ -20,7 +20,6 @@ from viz3d.app.video import warn
 from viz3d.colors import legend_names
 from viz3d.presets import Preset
 from viz3d.project.projection import Projection
-from viz3d.render.picture_scale import picture_scale
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
 from viz3d.train.status import TrainingStatus
@@ -126,37 +125,14 @@ def render_offscreen(
 
     ``overlay`` draws the tangent arrows' labels, which belong to the scene, and the panel if ``panel``.
     """
-    from viz3d.render.context import open_headless
-    from viz3d.render.imgui_layer import ImGuiLayer
-    from viz3d.render.multisample import MultisampleTarget
-    from viz3d.render.renderer import FrameRenderer
+    from viz3d.app.offscreen import OffscreenScene
 
-    context = open_headless()
-    imgui_layer = ImGuiLayer(context) if overlay is not None else None
     status = status or TrainingStatus()
     state.show_overlay = overlay is not None and panel
-    try:
-        if (
-            imgui_layer is not None and state.show_overlay
-        ):  # the panel measures itself first: the scene is framed beside it
-            imgui_layer.layout_frame(lambda: overlay.draw(state, status, projection), size)
+    draw_overlay = None if overlay is None else (lambda: overlay.draw(state, status, projection))
+    with OffscreenScene(session.probe, projection, size, overlay=overlay is not None) as scene:
+        if draw_overlay is not None and state.show_overlay:  # the panel measures itself first: the scene is
+            scene.layout(draw_overlay)  # framed beside it
         state.settle_frame()
         state.camera.distance = state.distance_to_show(projection.positions, size[0] / size[1])  # nothing cut off
-        renderer = FrameRenderer()
-        renderer.set_probe(session.probe)
-        renderer.set_projection(projection)
-        target = MultisampleTarget(size)  # antialiased, as a recording's frames are
-        try:
-            target.bind()
-            renderer.draw(state, size, pixel_scale=picture_scale(size))
-            if imgui_layer is not None:
-                imgui_layer.new_frame(1 / 60, size)
-                overlay.draw(state, status, projection)
-                imgui_layer.render()
-            return target.read()
-        finally:
-            target.release()
-    finally:
-        if imgui_layer is not None:
-            imgui_layer.shutdown()
-        context.close()
+        return scene.frame(state, draw_overlay)
