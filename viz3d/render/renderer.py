@@ -7,11 +7,12 @@ show something that changed, such as predictions); `draw` changes only uniforms.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from OpenGL import GL
 from vispy import gloo
 
-from viz3d.app.state import ViewState
 from viz3d.capture.probe import ProbeSet
 from viz3d.colors import ARROW, BACKGROUND, color_source, point_colors, region_colors
 from viz3d.project.projection import Projection
@@ -23,6 +24,9 @@ from viz3d.render.visuals import (
     TangentArrows,
     WarpedGrid,
 )
+
+if TYPE_CHECKING:  # the renderer reads the view state it is given; it needs no app module to run
+    from viz3d.app.state import ViewState
 
 LINE_PIXELS = 1.0  # width of the grid and reference lines, in window pixels (scaled with the picture)
 ARROW_PIXELS = 2.0  # width of the tangent arrows' strokes: annotations, so a little bolder
