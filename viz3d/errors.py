@@ -7,6 +7,7 @@ exception and can show ``str(err)`` as it is.
 from __future__ import annotations
 
 import os
+import sys
 
 
 class Viz3dError(Exception):
@@ -57,3 +58,8 @@ def unexpected_error_line(err: BaseException) -> str:
         f"{type(err).__name__}{where}: {first}. If you edited the preset, check that its [model], [dataset] and "
         "[probe] fit together; otherwise this is a viz3d bug, please report it (VIZ3D_DEBUG=1 shows the traceback)"
     )
+
+
+def note(message: str) -> None:
+    """A one-line note on stderr (``viz3d: note: ...``): something done differently from what was asked."""
+    print(f"viz3d: note: {message}", file=sys.stderr)

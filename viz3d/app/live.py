@@ -23,7 +23,6 @@ from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
 from viz3d.app.state import ViewState
 from viz3d.app.still import session_overlay
-from viz3d.app.video import warn
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
 from viz3d.errors import Viz3dError
@@ -113,8 +112,6 @@ def live(
         output_key=output_key,
         token=token,
     )
-    if session.stages_note:
-        warn(session.stages_note)
     run_session(
         session,
         ViewSpec() if session.shown_first is None else ViewSpec(layer=session.shown_first),

@@ -23,7 +23,6 @@ from typing import Any
 from torch import nn
 
 from viz3d.app.limits import DAY, SIDES
-from viz3d.app.video import warn
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
 from viz3d.errors import PresetError, Viz3dError
@@ -309,8 +308,6 @@ def _session(
         **picks,
     )
     session.projector.shared_scale = preset.view.shared_scale
-    if session.stages_note:
-        warn(session.stages_note)
     return session
 
 

@@ -29,8 +29,8 @@ from viz3d.app.progress import Progress
 from viz3d.app.state import FIT_SECONDS, fit_rows
 from viz3d.app.still import overlay_fits, picture_overlay
 from viz3d.app.tour import default_tour, frame_time, tour_at
-from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind, warn
-from viz3d.errors import OutputPathError, Viz3dError
+from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind
+from viz3d.errors import OutputPathError, Viz3dError, note
 from viz3d.presets import Preset
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
@@ -122,7 +122,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     duration = n_frames / fps  # the last frame shows the tour at this time (see `frame_time`)
     if tour_seconds > duration + 0.5 / fps:
         flag = "duration=" if preset.path.name.endswith("()") else "--duration "
-        warn(
+        note(
             f"the tour runs to {tour_seconds:g} s; recording its first {duration:g} s (leave out the length, "
             f"or pass {flag}{tour_seconds:g}, for all of it)"
         )
@@ -132,7 +132,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)
     neuron = state.pick_neuron(names, projection.widths)  # as chosen above
     if request.steps and not session.trainable:
-        warn(f"{preset.name} is a fixed map, with nothing to train: --steps {request.steps} changes nothing")
+        note(f"{preset.name} is a fixed map, with nothing to train: --steps {request.steps} changes nothing")
     if request.steps and session.trainable:
         session.neuron = neuron
         session.train(request.steps)
@@ -213,7 +213,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
             finally:
                 scene.close()
     if writer.note:
-        warn(writer.note)
+        note(writer.note)
     frames = "the 1 frame" if writer.frames == 1 else f"the {writer.frames} frames"
     kept = f"kept {frames} rendered so far in {path}" if path else "nothing was written"
     if path is not None and path != writer.target:

@@ -16,8 +16,8 @@ from PIL import Image
 from viz3d.app.output import check_output, write_atomically
 from viz3d.app.preset_view import preset_view_state
 from viz3d.app.state import ViewState
-from viz3d.app.video import warn
 from viz3d.colors import legend_names
+from viz3d.errors import note
 from viz3d.presets import Preset
 from viz3d.project.projection import Projection
 from viz3d.render.platform import use_headless
@@ -47,7 +47,7 @@ def overlay_fits(size: tuple[int, int]) -> bool:
     if size[0] >= PANEL_MIN_SIZE[0] and size[1] >= PANEL_MIN_SIZE[1]:
         return True
     smallest = f"{PANEL_MIN_SIZE[0]}x{PANEL_MIN_SIZE[1]}"
-    warn(f"{size[0]}x{size[1]} has no room for the panel: drawn without it ({smallest} or more has)")
+    note(f"{size[0]}x{size[1]} has no room for the panel: drawn without it ({smallest} or more has)")
     return False
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import sys
 import threading
 from fractions import Fraction
 from pathlib import Path
@@ -269,7 +268,3 @@ def _remove(path: Path) -> None:
             raise OutputPathError(f"{problem}: move them, or choose another folder") from err
     else:
         path.unlink(missing_ok=True)
-
-
-def warn(message: str) -> None:
-    print(f"viz3d: note: {message}", file=sys.stderr)

@@ -22,7 +22,7 @@ from viz3d.capture.model_rows import as_model_takes, weights_dtype
 from viz3d.capture.probe import MIN_ROWS, ArrayLike, as_tensor, checked_inputs, make_probe
 from viz3d.capture.snapshot import WX
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
-from viz3d.errors import Viz3dError
+from viz3d.errors import Viz3dError, note
 from viz3d.presets import ProbeSpec
 from viz3d.train.scoring import model_output, scoring_for
 from viz3d.train.session import TrainingSession, TrainStep
@@ -110,6 +110,8 @@ def user_session(
     session.predicts_values = scoring.kind == "regression" and scoring.last_is_output
     session.shown_first = _shown_first(snapshot.widths)
     session.stages_note = "" if not stages or WX in snapshot.layer_kinds else NO_STAGES
+    if session.stages_note:
+        note(session.stages_note)
     session.accuracy_note = scoring.why_not or "-"
     if train_step is None and session.evaluate is not None:  # shown as it is: its scores, once
         session.last_stats = session.evaluate()
