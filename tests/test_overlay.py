@@ -474,7 +474,7 @@ def test_a_picture_or_video_panel_leaves_out_the_live_windows_controls(imgui_lay
     from viz3d.ui.overlay import Overlay
 
     controls = []
-    for name in ("button", "checkbox", "tree_node"):
+    for name in ("button", "checkbox", "small_button"):
         original = getattr(imgui, name)
         monkeypatch.setattr(
             imgui,
@@ -491,6 +491,34 @@ def test_a_picture_or_video_panel_leaves_out_the_live_windows_controls(imgui_lay
     controls.clear()
     draw_frame(imgui_layer, ViewState(n_layers=2), status, projection, Overlay("Talk", "", "", interactive=False))
     assert not [label for label in controls if not label.startswith("##")], controls  # arrows' ids only, if any
+
+
+def test_the_keys_help_opens_beside_the_panel_without_growing_it(imgui_layer, monkeypatch):
+    """Opened inside the panel, the help made it taller than a 720p window: a scrollbar appeared and the
+    scene framed beside the panel moved."""
+    from helpers import PanelText
+
+    from viz3d.ui.overlay import Overlay
+
+    overlay = Overlay("Live", "What it is.", "What to watch.")
+    images = []
+    for show_keys in (False, True):
+        overlay.show_keys = show_keys
+        panel = PanelText(monkeypatch)
+        images.append(
+            draw_frame(imgui_layer, ViewState(n_layers=2, show_axes=False), overlay=overlay, size=(1280, 720))
+        )
+    assert "one step while paused" in panel.lines
+    closed, opened = (non_background_mask(image) for image in images)
+    assert np.array_equal(closed[:, :40], opened[:, :40])  # the panel's left edge, top to bottom: unchanged
+    right_of_panel = slice(int(overlay_right(images[0])) + 12, None)
+    assert opened[:200, right_of_panel].mean() > 3 * closed[:200, right_of_panel].mean()  # the help, beside it
+
+
+def overlay_right(image) -> int:
+    """The panel's right edge: the last column of its background along a row through its title."""
+    row = np.abs(image[40].astype(int) - [41, 41, 42]).max(axis=-1) <= 4
+    return int(np.flatnonzero(row).max())
 
 
 @pytest.mark.parametrize("interactive", [True, False], ids=["live", "picture"])

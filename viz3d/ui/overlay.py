@@ -64,6 +64,7 @@ class Overlay:
         self.description = description
         self.look_for = look_for
         self.live_hint = live_hint  # what to press or try: in the live window only, not for an audience
+        self.show_keys = False  # the keys-and-mouse help, in a window beside the panel
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
         self.class_names = list(class_names)  # the legend's name for each class colour, in class order
         # False for pictures and videos: what the panel tells the audience, without the live window's
@@ -124,8 +125,32 @@ class Overlay:
             imgui.pop_text_wrap_pos()
         if self.interactive:
             self._window_tools(state, compact)
+        beside = imgui.ImVec2(imgui.get_window_pos().x + imgui.get_window_size().x + 8, imgui.get_window_pos().y)
         imgui.end()
+        if self.interactive and self.show_keys:
+            self._keys_window(beside)
         imgui.pop_style_var()
+
+    def _keys_window(self, corner: imgui.ImVec2) -> None:
+        """What each key and mouse gesture does, in a window of its own beside the panel: opened inside
+        the panel, it made the panel taller than a 720p window, and the scrollbar moved the scene."""
+        imgui.set_next_window_pos(corner, imgui.Cond_.always)
+        imgui.set_next_window_bg_alpha(0.82)
+        flags = (
+            imgui.WindowFlags_.always_auto_resize
+            | imgui.WindowFlags_.no_collapse
+            | imgui.WindowFlags_.no_focus_on_appearing
+        )
+        opened, self.show_keys = imgui.begin("keys and mouse", self.show_keys, flags)
+        if opened and imgui.begin_table("keys", 2):
+            for key, action in KEYS:
+                imgui.table_next_row()
+                imgui.table_next_column()
+                imgui.text(key)
+                imgui.table_next_column()
+                imgui.text_colored(MUTED, action)
+            imgui.end_table()
+        imgui.end()
 
     def _window_tools(self, state: ViewState, compact: bool) -> None:
         """Recording, what was saved where, and the keys: for the live window only."""
@@ -137,16 +162,8 @@ class Overlay:
             imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(MUTED, state.status_line)
             imgui.pop_text_wrap_pos()
-        if not compact and imgui.tree_node("keys and mouse"):
-            if imgui.begin_table("keys", 2):
-                for key, action in KEYS:
-                    imgui.table_next_row()
-                    imgui.table_next_column()
-                    imgui.text(key)
-                    imgui.table_next_column()
-                    imgui.text_colored(MUTED, action)
-                imgui.end_table()
-            imgui.tree_pop()
+        if not compact and imgui.small_button("hide keys and mouse" if self.show_keys else "keys and mouse"):
+            self.show_keys = not self.show_keys
 
     def _training(self, state: ViewState, status: TrainingStatus) -> None:
         if not status.trainable:
