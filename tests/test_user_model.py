@@ -631,48 +631,49 @@ def test_a_model_returning_several_tensors_is_scored_on_the_one_named_or_the_fir
 def test_a_video_whose_train_step_raises_keeps_the_frames_and_says_so(tmp_path):
     """A train_step raising (or taking no step argument) escaped raw from video(), leaving a file behind
     that nothing mentioned; a NaN loss already said which frames it kept."""
-    import av
-
-    def train_step(step):
-        if step == 5:
-            raise RuntimeError("bad batch")
-        return 1.0
-
     x, y = torch.randn(50, 2), torch.zeros(50, dtype=torch.long)
     out = tmp_path / "raise.mp4"
     with pytest.raises(Viz3dError) as caught:
-        viz3d.video(mlp(), x, y, out, frames=20, size=(320, 180), train_step=train_step)
+        viz3d.video(mlp(), x, y, out, frames=20, size=(320, 180), train_step=failing_at(5))
     message = str(caught.value)
     assert message.startswith("recording stopped at frame 6 (your train_step raised RuntimeError at step 5: bad")
     assert message.endswith(f"kept the 6 frames rendered so far in {out}")
     assert isinstance(caught.value.__cause__.__cause__, RuntimeError)  # the user's exception, for a debugger
-    with av.open(str(out)) as container:
-        assert len(list(container.decode(video=0))) == 6
+    assert frames_in(out) == 6
+
+
+def failing_at(bad_step: int):
+    """A train_step that raises at ``bad_step`` and reports a loss of 1.0 before it."""
+
+    def train_step(step):
+        if step == bad_step:
+            raise RuntimeError("bad batch")
+        return 1.0
+
+    return train_step
+
+
+def frames_in(path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        return len(list(container.decode(video=0)))
 
 
 def test_an_unfinished_recording_replaces_nothing_even_with_force(tmp_path):
     """A Ctrl-C (or a failed step) during a --force re-record put the fragment where the finished take was:
     the speaker lost a good video. The fragment now goes beside it, and says where."""
-    import av
-
-    def train_step(step):
-        if step == 3:
-            raise RuntimeError("bad batch")
-        return 1.0
-
     x, y = torch.randn(50, 2), torch.zeros(50, dtype=torch.long)
     out = tmp_path / "take.mp4"
     out.write_bytes(b"the finished take")
     for aside in ("take.interrupted.mp4", "take.interrupted-2.mp4"):
         with pytest.raises(Viz3dError) as caught:
-            viz3d.video(mlp(), x, y, out, frames=20, size=(160, 96), train_step=train_step, force=True)
+            viz3d.video(mlp(), x, y, out, frames=20, size=(160, 96), train_step=failing_at(3), force=True)
         assert str(caught.value).endswith(
             f"kept the 4 frames rendered so far in {tmp_path / aside}; {out} is as it was (an unfinished "
             "recording replaces nothing)"
         )
-        assert out.read_bytes() == b"the finished take"
-        with av.open(str(tmp_path / aside)) as container:
-            assert len(list(container.decode(video=0))) == 4
+        assert out.read_bytes() == b"the finished take" and frames_in(tmp_path / aside) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["take.interrupted-2.mp4", "take.interrupted.mp4", "take.mp4"]
 
 
