@@ -85,14 +85,14 @@ def load(args: argparse.Namespace):  # -> Preset
 
 
 def point_count(text: str) -> int:
-    from viz3d.capture.probe import MIN_ROWS  # here: the CLI's start needs no torch
+    from viz3d.presets import MIN_POINTS  # a preset's bound on points; loading it imports no torch
 
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < MIN_ROWS:
-        raise argparse.ArgumentTypeError(f"expected {MIN_ROWS} points or more, found {value}")
+    if value < MIN_POINTS:
+        raise argparse.ArgumentTypeError(f"expected {MIN_POINTS} points or more, found {value}")
     return value
 
 
