@@ -7,6 +7,7 @@ drain vispy's ``GL_POINT_SPRITE`` error). A failure is one `GLContextError` line
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,27 +90,15 @@ def open_window(width: int, height: int, title: str) -> GLContext:
             "no display to open a window on (DISPLAY is not set): run `viz3d render` to write PNG files, "
             "or start under Xvfb (xvfb-run -a viz3d run ...)"
         )
-    glfw.set_error_callback(_glfw_error)
-    glfw.init_hint(glfw.PLATFORM, glfw.ANY_PLATFORM)  # a picture drawn earlier in this process chose Null
-    if not glfw.init():
-        raise GLContextError(f"glfw could not start ({_glfw_error.last}): check DISPLAY and the X server")
-    _core_profile_hints()
+    _start_glfw(glfw.ANY_PLATFORM)  # any: a picture drawn earlier in this process chose Null
     glfw.window_hint(glfw.RESIZABLE, True)
     glfw.window_hint(glfw.SCALE_TO_MONITOR, True)
     glfw.window_hint(glfw.SAMPLES, 4)
     if is_headless():  # PyOpenGL was pointed at EGL (Wayland, or a headless choice): make the window's context EGL too
         glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.EGL_CONTEXT_API)
-    window = glfw.create_window(width, height, title, None, None)
-    if not window:
-        if not _open_windows:
-            glfw.terminate()
-        raise GLContextError(
-            f"could not open an OpenGL 3.3 window ({_glfw_error.last}): update the GPU driver, or install "
-            f"Mesa with `apt-get install {GL_PACKAGES}`"
-        )
-    glfw.make_context_current(window)
+    failure = f"update the GPU driver, or install Mesa with `apt-get install {GL_PACKAGES}`"
+    window = _create_window(width, height, title, lambda why: f"could not open an OpenGL 3.3 window ({why}): {failure}")
     glfw.swap_interval(1)
-    _open_windows.add(id(window))
     return GLContext(window=window, canvas=_attach_gloo(), headless=False)
 
 
@@ -126,42 +115,51 @@ def open_headless(width: int = 64, height: int = 64) -> GLContext:
             "headless rendering needs PYOPENGL_PLATFORM=egl before GL is imported: "
             "call viz3d.render.platform.use_headless() first"
         )
-    glfw.set_error_callback(_glfw_error)
-    glfw.init_hint(glfw.PLATFORM, glfw.PLATFORM_NULL)
-    if not glfw.init():
-        raise GLContextError(f"glfw's headless platform could not start ({_glfw_error.last})")
-    _core_profile_hints()
+    _start_glfw(glfw.PLATFORM_NULL)
     glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.EGL_CONTEXT_API)
     glfw.window_hint(glfw.VISIBLE, False)
-    window = glfw.create_window(width, height, "viz3d (headless)", None, None)
-    if not window:
-        if not _open_windows:
-            glfw.terminate()
-        raise GLContextError(
-            f"no headless OpenGL 3.3 context through EGL ({_glfw_error.last or 'no EGL device'}): "
-            f"install `apt-get install {GL_PACKAGES}` (or an NVIDIA driver with EGL)"
-        )
-    glfw.make_context_current(window)
-    _open_windows.add(id(window))
+    install = f"install `apt-get install {GL_PACKAGES}` (or an NVIDIA driver with EGL)"
+    window = _create_window(
+        width,
+        height,
+        "viz3d (headless)",
+        lambda why: f"no headless OpenGL 3.3 context through EGL ({why or 'no EGL device'}): {install}",
+    )
     return GLContext(window=window, canvas=_attach_gloo(), headless=True)
 
 
 def _hidden_window(width: int, height: int) -> GLContext:
     """An offscreen context where GL already serves windows: an invisible window on the display."""
+    _start_glfw(glfw.ANY_PLATFORM)
+    glfw.window_hint(glfw.VISIBLE, False)
+    window = _create_window(
+        width, height, "viz3d (offscreen)", lambda why: f"could not make an offscreen OpenGL 3.3 context ({why})"
+    )
+    return GLContext(window=window, canvas=_attach_gloo(), headless=True)
+
+
+def _start_glfw(platform: int) -> None:
+    """glfw started on ``platform`` (the display's, or Null for EGL), with OpenGL 3.3 core hints set."""
     glfw.set_error_callback(_glfw_error)
-    glfw.init_hint(glfw.PLATFORM, glfw.ANY_PLATFORM)
+    glfw.init_hint(glfw.PLATFORM, platform)
     if not glfw.init():
+        if platform == glfw.PLATFORM_NULL:
+            raise GLContextError(f"glfw's headless platform could not start ({_glfw_error.last})")
         raise GLContextError(f"glfw could not start ({_glfw_error.last}): check DISPLAY and the X server")
     _core_profile_hints()
-    glfw.window_hint(glfw.VISIBLE, False)
-    window = glfw.create_window(width, height, "viz3d (offscreen)", None, None)
+
+
+def _create_window(width: int, height: int, title: str, failure: Callable[[str], str]) -> Any:
+    """The window with the hints set, its context current and counted as open; else `GLContextError`
+    with ``failure(glfw's last error)`` (glfw is stopped again if no other window needs it)."""
+    window = glfw.create_window(width, height, title, None, None)
     if not window:
         if not _open_windows:
             glfw.terminate()
-        raise GLContextError(f"could not make an offscreen OpenGL 3.3 context ({_glfw_error.last})")
+        raise GLContextError(failure(_glfw_error.last))
     glfw.make_context_current(window)
     _open_windows.add(id(window))
-    return GLContext(window=window, canvas=_attach_gloo(), headless=True)
+    return window
 
 
 def _attach_gloo() -> Any:
