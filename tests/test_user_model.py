@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -640,6 +641,52 @@ def test_a_video_whose_train_step_raises_keeps_the_frames_and_says_so(tmp_path):
     assert message.endswith(f"kept the 6 frames rendered so far in {out}")
     assert isinstance(caught.value.__cause__.__cause__, RuntimeError)  # the user's exception, for a debugger
     assert frames_in(out) == 6
+
+
+def test_a_recording_cut_by_any_error_replaces_nothing(tmp_path, capsys):
+    """Only Ctrl-C, NaN and viz3d's own errors marked a recording unfinished: a RuntimeError from the
+    model's forward during a capture let the fragment replace the finished take (force=True)."""
+
+    class BreaksLater(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net, self.calls = mlp(), 0
+
+        def forward(self, x):
+            self.calls += 1
+            if self.calls > 8:
+                raise RuntimeError("boom in forward")
+            return self.net(x)
+
+    x, y = torch.randn(50, 2), torch.zeros(50, dtype=torch.long)
+    out = tmp_path / "take.mp4"
+    out.write_bytes(b"the finished take")
+    with pytest.raises(RuntimeError, match="boom in forward"):
+        viz3d.video(BreaksLater(), x, y, out, frames=20, size=(160, 96), train_step=lambda step: 1.0, force=True)
+    assert out.read_bytes() == b"the finished take" and frames_in(tmp_path / "take.interrupted.mp4") > 0
+    assert "by the error below; kept the" in capsys.readouterr().err
+
+
+def test_an_unfinished_png_sequence_goes_into_a_new_or_empty_folder_and_beside_an_old_one(tmp_path, monkeypatch):
+    """'./' crashed setting the fragment aside ('.' has no name), and an empty folder, with nothing in it
+    to replace, had its frames moved to a .interrupted folder."""
+    from viz3d.app.video import FrameWriter
+
+    def unfinished(out, force=False):
+        writer = FrameWriter(out, (32, 32), 10, force=force)
+        for _ in range(2):
+            writer.write(np.zeros((32, 32, 3), np.uint8))
+        return writer.close(complete=False)
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert unfinished("./") == Path(".") and sorted(p.name for p in folder.iterdir()) == [
+        "frame-000000.png",
+        "frame-000001.png",
+    ]
+    aside = unfinished("./", force=True)  # an earlier recording is there now: it stays
+    assert aside == tmp_path / "frames.interrupted" and len(list(aside.iterdir())) == 2
 
 
 def failing_at(bad_step: int):

@@ -29,11 +29,17 @@ class OffscreenScene:
 
         self.size = size
         self.context = open_headless()
-        self.imgui = ImGuiLayer(self.context) if overlay else None
-        self.renderer = FrameRenderer()
-        self.renderer.set_probe(probe)
-        self.renderer.set_projection(projection)
-        self.target = MultisampleTarget(size)  # antialiased: pictures and recordings alike
+        self.imgui: ImGuiLayer | None = None
+        self.target: MultisampleTarget | None = None
+        try:
+            self.imgui = ImGuiLayer(self.context) if overlay else None
+            self.renderer = FrameRenderer()
+            self.renderer.set_probe(probe)
+            self.renderer.set_projection(projection)
+            self.target = MultisampleTarget(size)  # antialiased: pictures and recordings alike
+        except BaseException:
+            self.close()  # what was made so far, the context last
+            raise
 
     def set_projection(self, projection: Projection) -> None:
         self.renderer.set_projection(projection)
@@ -46,6 +52,7 @@ class OffscreenScene:
 
     def frame(self, state: ViewState, draw_overlay: Callable[[], None] | None = None, dt: float = 1 / 60) -> np.ndarray:
         """Draw the scene as ``state`` says, then ``draw_overlay`` in ImGui; the pixels as (H, W, 3) uint8."""
+        assert self.target is not None
         self.target.bind()
         self.renderer.draw(state, self.size, pixel_scale=picture_scale(self.size))
         if self.imgui is not None and draw_overlay is not None:
@@ -56,7 +63,8 @@ class OffscreenScene:
 
     def close(self) -> None:
         try:
-            self.target.release()
+            if self.target is not None:
+                self.target.release()
         finally:
             if self.imgui is not None:
                 self.imgui.shutdown()

@@ -154,75 +154,82 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
 
     # after the neuron is known: the first frames show its colours. The overlay is drawn with or without
     # the panel: the arrows' labels belong to the scene.
-    scene = OffscreenScene(session.probe, projection, request.size)
-    panel = request.ui and overlay_fits(request.size)
-    overlay = picture_overlay(preset, session)
-    state.show_overlay = panel and start.overlay
-    if state.show_overlay:
-        first_status = _status(session, playing=start.training and session.trainable)
-        scene.layout(lambda: overlay.draw(state, first_status, projection), 1 / fps)
-    state.settle_frame()  # framed beside the panel from the first frame on
-    progress = Progress(n_frames)
-    aspect, fitted = request.size[0] / request.size[1], 0.0
-    interrupted, failure = False, None
-    writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
-    with StopRequest() as stop:  # Ctrl-C ends the recording between frames
-        try:
-            for index in range(n_frames):
-                if stop.requested:
-                    interrupted = True
-                    break
-                point = tour_at(keyframes, times[index], preset.view, n_layers)
-                if index > 0 and point.training and session.trainable:
-                    before = session.step
-                    trained_frames += 1
-                    due = first_step + total * trained_frames // max(frames_that_train, 1)
-                    for _ in range(due - session.step):
-                        _train_step(session)
-                    if trained_frames == frames_that_train:  # trained: the scores `viz3d render` would show
-                        session.last_stats = session.final_stats()
-                    if session.step // capture_every != before // capture_every:  # one capture, after the steps
-                        projection = session.capture()
-                        scene.set_projection(projection)
-                state.set_layer(point.layer)
-                state.show_overlay = panel and point.overlay
-                state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
-                camera = state.camera
-                camera.azimuth, camera.elevation = point.azimuth, point.elevation
-                # Back off at once as far as it takes for the layer shown (both ends of a morph) to stay in
-                # the picture, and come back, smoothly, when it is smaller: the subject keeps its size, and
-                # the tour's own distance is followed exactly whenever the layer fits there.
-                shown = projection.positions[state.layers_shown(len(projection.positions))]
-                fit = camera.distance_to_fit(fit_rows(shown), aspect)
-                eased = fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
-                fitted = fit if index == 0 else max(fit, eased)
-                camera.distance = max(point.distance, fitted)
-                state.playing = point.training and session.trainable
-                status = _status(session, playing=state.playing)  # the panel, if shown, and the arrows' labels
-                writer.write(scene.frame(state, partial(overlay.draw, state, status, projection), 1 / fps))
-                progress.update(index + 1)
-        except KeyboardInterrupt:
-            interrupted = True
-        except (FloatingPointError, Viz3dError) as err:
-            failure = err
-        finally:
-            stop.finishing = True  # a Ctrl-C now would cut the file short: it waits instead
-            progress.finish()
+    with OffscreenScene(session.probe, projection, request.size) as scene:
+        panel = request.ui and overlay_fits(request.size)
+        overlay = picture_overlay(preset, session)
+        state.show_overlay = panel and start.overlay
+        if state.show_overlay:
+            first_status = _status(session, playing=start.training and session.trainable)
+            scene.layout(lambda: overlay.draw(state, first_status, projection), 1 / fps)
+        state.settle_frame()  # framed beside the panel from the first frame on
+        progress = Progress(n_frames)
+        aspect, fitted = request.size[0] / request.size[1], 0.0
+        interrupted, failure, finished = False, None, False
+        writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
+        with StopRequest() as stop:  # Ctrl-C ends the recording between frames
             try:
-                path = writer.close(complete=not interrupted and failure is None)
+                for index in range(n_frames):
+                    if stop.requested:
+                        interrupted = True
+                        break
+                    point = tour_at(keyframes, times[index], preset.view, n_layers)
+                    if index > 0 and point.training and session.trainable:
+                        before = session.step
+                        trained_frames += 1
+                        due = first_step + total * trained_frames // max(frames_that_train, 1)
+                        for _ in range(due - session.step):
+                            _train_step(session)
+                        if trained_frames == frames_that_train:  # trained: the scores `viz3d render` would show
+                            session.last_stats = session.final_stats()
+                        if session.step // capture_every != before // capture_every:  # one capture, after the steps
+                            projection = session.capture()
+                            scene.set_projection(projection)
+                    state.set_layer(point.layer)
+                    state.show_overlay = panel and point.overlay
+                    state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
+                    camera = state.camera
+                    camera.azimuth, camera.elevation = point.azimuth, point.elevation
+                    # Back off at once as far as it takes for the layer shown (both ends of a morph) to stay in
+                    # the picture, and come back, smoothly, when it is smaller: the subject keeps its size, and
+                    # the tour's own distance is followed exactly whenever the layer fits there.
+                    shown = projection.positions[state.layers_shown(len(projection.positions))]
+                    fit = camera.distance_to_fit(fit_rows(shown), aspect)
+                    eased = fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
+                    fitted = fit if index == 0 else max(fit, eased)
+                    camera.distance = max(point.distance, fitted)
+                    state.playing = point.training and session.trainable
+                    status = _status(session, playing=state.playing)  # the panel, if shown, and the arrows' labels
+                    writer.write(scene.frame(state, partial(overlay.draw, state, status, projection), 1 / fps))
+                    progress.update(index + 1)
+                else:
+                    finished = True  # every frame: only a finished recording may replace a file (--force)
+            except KeyboardInterrupt:
+                interrupted = True
+            except (FloatingPointError, Viz3dError) as err:
+                failure = err
             finally:
-                scene.close()
+                stop.finishing = True  # a Ctrl-C now would cut the file short: it waits instead
+                progress.finish()
+                path = writer.close(complete=finished)
+                if not finished and not interrupted and failure is None:  # an error of another kind, on its way up
+                    note(f"recording stopped at frame {writer.frames} by the error below; {_kept(writer, path)}")
     if writer.note:
         note(writer.note)
-    frames = "the 1 frame" if writer.frames == 1 else f"the {writer.frames} frames"
-    kept = f"kept {frames} rendered so far in {path}" if path else "nothing was written"
-    if path is not None and path != writer.target:
-        kept += f"; {writer.target} is as it was (an unfinished recording replaces nothing)"
+    kept = _kept(writer, path)
     if interrupted:
         print(f"viz3d: interrupted: {kept}", file=sys.stderr)
     if failure is not None:
         raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); {kept}") from failure
     return RecordResult(path=path, frames=writer.frames, interrupted=interrupted)
+
+
+def _kept(writer: FrameWriter, path: Path | None) -> str:
+    """What an unfinished recording left, and where."""
+    frames = "the 1 frame" if writer.frames == 1 else f"the {writer.frames} frames"
+    kept = f"kept {frames} rendered so far in {path}" if path else "nothing was written"
+    if path is not None and path != writer.target:
+        kept += f"; {writer.target} is as it was (an unfinished recording replaces nothing)"
+    return kept
 
 
 def _train_step(session: TrainingSession) -> None:

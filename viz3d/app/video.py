@@ -146,7 +146,7 @@ class FrameWriter:
         if self.frames == 0:
             _remove(self.partial)
             return None
-        if not complete and (self.target.exists() or self.target.is_symlink()):
+        if not complete and self._would_replace():
             return self._set_aside()
         if self.kind == "png" and self.target.is_dir():
             self._frames_into_folder()
@@ -161,13 +161,21 @@ class FrameWriter:
             raise OutputPathError(f"cannot write {self.target} ({err}); what was written is in {self.partial}") from err
         return self.target
 
+    def _would_replace(self) -> bool:
+        """Whether moving the recording in would replace something: a file at the target, or an earlier
+        recording's frames in the target folder (an empty or new folder simply takes the frames)."""
+        if self.kind == "png":
+            return self.target.is_dir() and any(FRAME_NAME.fullmatch(entry.name) for entry in self.target.iterdir())
+        return self.target.exists() or self.target.is_symlink()
+
     def _set_aside(self) -> Path:
         """The unfinished recording under a name of its own beside the target, which stays as it was."""
-        suffix = "" if self.kind == "png" else self.target.suffix
-        stem = self.target.name.removesuffix(suffix) if suffix else self.target.name
+        named = self.target.resolve()  # "./" has no name of its own to put one beside
+        suffix = "" if self.kind == "png" else named.suffix
+        stem = named.name.removesuffix(suffix) if suffix else named.name
         for attempt in range(1, 1000):
             label = "interrupted" if attempt == 1 else f"interrupted-{attempt}"
-            aside = self.target.with_name(f"{stem}.{label}{suffix}")
+            aside = named.with_name(f"{stem}.{label}{suffix}")
             if not (aside.exists() or aside.is_symlink()):
                 os.replace(self.partial, aside)
                 return aside
