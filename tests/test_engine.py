@@ -287,6 +287,39 @@ def test_an_error_in_the_forward_that_is_not_about_the_inputs_is_raised_as_it_is
     assert str(caught.value) == message and not isinstance(caught.value, Viz3dError)
 
 
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(128, 10)), "mat1 and mat2 shapes cannot be multiplied"),
+        (nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2).double()), "mat1 and mat2 must have the same dtype"),
+    ],
+    ids=["shape", "dtype"],
+)
+def test_a_mismatch_between_the_models_own_layers_is_not_blamed_on_the_inputs(model, message):
+    """The first layers ran on the inputs; a later one does not fit the one before it. That is the model's
+    to fix: "the probe inputs have shape (5, 2) but the model expects (N, 2): reshape the inputs" said
+    the opposite."""
+    with pytest.raises(RuntimeError, match=message) as caught:
+        viz3d.watch(model, torch.randn(5, 2)).snapshot()
+    assert not isinstance(caught.value, Viz3dError)
+
+
+@pytest.mark.parametrize(
+    ("model", "inputs", "message"),
+    [
+        (nn.Sequential(nn.BatchNorm1d(2), nn.Linear(2, 3)), torch.randn(5, 3), "shape (5, 3)"),
+        (nn.Sequential(nn.MaxPool2d(4), nn.Flatten()), torch.randn(5, 1, 2, 2), "shape (5, 1, 2, 2)"),
+        (nn.Sequential(nn.Unflatten(1, (3, 3)), nn.Flatten()), torch.randn(5, 8), "shape (5, 8)"),
+        (nn.Sequential(nn.BatchNorm1d(2)), torch.ones(5, 2, dtype=torch.long), "dtype torch.int64"),
+    ],
+    ids=["batchnorm-width", "pool-size", "unflatten", "batchnorm-long"],
+)
+def test_inputs_the_first_layer_cannot_take_are_named_in_one_line(model, inputs, message):
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.watch(model, inputs).snapshot()
+    assert str(caught.value).startswith(f"the probe inputs have {message}") and "\n" not in str(caught.value)
+
+
 def test_float_inputs_to_an_embedding_are_told_to_be_integer_ids():
     tracker = viz3d.watch(nn.Sequential(nn.Embedding(10, 3), nn.Flatten()), torch.rand(5, 2))
     with pytest.raises(Viz3dError, match=r"dtype torch.float32 but the model looks them up as indices .* x.long\(\)"):

@@ -69,12 +69,16 @@ def first_tensor(output: object, key: str | int | None = None) -> torch.Tensor |
 
 # What torch says when a forward meets inputs of the wrong shape or dtype ("mat1 and mat2 shapes cannot be
 # multiplied", "expected input[1, 1, 28, 28] to have 3 channels", "Expected 3D (unbatched) or 4D (batched)
-# input", "input.size(-1) must be equal to input_size", "mat1 and mat2 must have the same dtype", ...).
+# input", "input.size(-1) must be equal to input_size", "mat1 and mat2 must have the same dtype", a first
+# BatchNorm's "running_mean should contain 2 elements not 3", a pooling's "Output size is too small", ...).
+# Only an error raised before any watched module finished is read as the inputs' (see `_record_forward`).
 INPUT_PROBLEM = re.compile(
     r"shapes? |size mismatch|size of tensor|must match the size|channels|expected \d+D|\d+D \(|input_size"
-    r"|input\.size|mat1|mat2|dimension|invalid for input of size|dtype|type \(|scalar type",
+    r"|input\.size|mat1|mat2|dimension|invalid for input of size|dtype|type \(|scalar type|elements not"
+    r"|kernel size|output size|multiply up|not implemented for",
     re.IGNORECASE,
 )
+NOT_THE_INPUTS = ("out of memory", "same device")  # the machine's or the model's, whatever else they say
 
 
 def checked_token(token: object) -> Token:
@@ -247,7 +251,8 @@ class LayerTracker:
         try:
             outputs = self.model(inputs)
         except RuntimeError as err:
-            message = self._shape_message(inputs, err)
+            # a layer after the first one watched failed: the model's own mismatch, not the inputs'
+            message = None if records else self._shape_message(inputs, err)
             if message is None:
                 raise  # not about the inputs (out of memory, the model's own check): the user's error as it is
             raise Viz3dError(message) from None
@@ -286,7 +291,7 @@ class LayerTracker:
         """The line for a probe forward that failed on its inputs: of the wrong dtype, or of the wrong shape;
         None when torch's message is about something else (out of memory, an error the model raises)."""
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        if "out of memory" in detail or not INPUT_PROBLEM.search(detail):
+        if any(words in detail for words in NOT_THE_INPUTS) or not INPUT_PROBLEM.search(detail):
             return None
         if inputs.is_floating_point() and "'indices'" in detail:  # an nn.Embedding looks its inputs up
             return (
@@ -294,8 +299,10 @@ class LayerTracker:
                 f"embedding): pass integer ids, e.g. x.long() ({detail})"
             )
         weights = weights_dtype(self.model)
-        # torch: "mat1 and mat2 must have the same dtype", "Input type (long int) and bias type (float) ..."
-        if weights is not None and inputs.dtype != weights and re.search(r"dtype|type \(|scalar type", detail):
+        # torch: "mat1 and mat2 must have the same dtype", "Input type (long int) and bias type (float) ...",
+        # '"batch_norm" not implemented for 'Long''
+        about_dtype = re.search(r"dtype|type \(|scalar type|not implemented for", detail)
+        if weights is not None and inputs.dtype != weights and about_dtype:
             convert = "x.float()" if weights == torch.float32 else f"x.to({weights})"
             return (
                 f"the probe inputs have dtype {inputs.dtype} but the model's weights are {weights}: "
