@@ -402,6 +402,23 @@ def test_layers_that_give_every_input_the_same_output_are_named():
     assert np.ptp(projection.positions[2], axis=0).max() == 0.0 and np.ptp(projection.positions[1], axis=0).max() > 0.01
 
 
+def test_only_layers_whose_activations_are_one_row_count_as_one_output():
+    """Judged in display units, a healthy layer beside one 1e7 times larger (shared_scale) and a width-1
+    layer far from zero were called collapsed. It is judged on the activations, to rounding."""
+    generator = torch.Generator().manual_seed(0)
+    layers = {
+        "healthy": torch.randn(200, 5, generator=generator),
+        "huge": 1e7 * torch.randn(200, 5, generator=generator),
+        "offset": 1000.0 + 1e-3 * torch.randn(200, 1, generator=generator),
+        "dead": torch.zeros(200, 4),
+        "saturated": torch.ones(200, 2),
+    }
+    snapshot = viz3d.Snapshot(0, list(layers), ["Linear"] * len(layers), layers)
+    for shared_scale in (False, True):
+        projection = viz3d.project(snapshot, shared_scale=shared_scale)
+        assert projection.collapsed_layers == ["dead", "saturated"]
+
+
 def test_input_cache_never_hands_a_new_batch_the_old_batchs_positions():
     model = nn.Sequential(nn.Linear(8, 4))
     cache: dict = {}

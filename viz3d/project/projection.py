@@ -38,10 +38,10 @@ from viz3d.project.pca import principal_components
 N_COMPONENTS = 10  # explained-variance ratios reported per layer
 FIT_QUANTILE = 0.99
 FIT_SAMPLE = 4096  # above this many fit rows, PCA, scale and alignment use an evenly strided subset
-# A layer whose data points all lie within this of one another, in display units (a layer fills about
-# [-1, 1]), gives every input the same output: dead ReLUs, saturated units. Display scaling cannot spread
-# what has no spread at all, so it is drawn as one dot, and the panel says why.
-COLLAPSED = 1e-6
+# A layer gives every input the same output (dead ReLUs, saturated units) when its fitted rows differ by no
+# more than this many units in the last place of their largest value: rounding, never a real spread.
+# Display scaling cannot spread what has no spread at all, so it is drawn as one dot, and the panel says why.
+COLLAPSED_ULPS = 2.0
 Axes = tuple[int, int, int]
 
 
@@ -136,6 +136,7 @@ def project(
     first = snapshot.activations[snapshot.layer_names[0]]
     device = first.device
     positions, ratios, matrices, means, widths, shown_axes, bad = [], [], [], [], [], [], []
+    one_output: list[torch.Tensor] = []  # per layer, whether its fitted rows are all one row (a device bool)
     neighbour: torch.Tensor | None = None
     wx_map: LayerMap | None = None  # the map of a W·x stage just drawn (device tensors), which its +b takes
     wx_axes: Axes = (0, 1, 2)
@@ -173,6 +174,7 @@ def project(
             neighbour = layer_positions
         wx_map = LayerMap(mean, matrix) if kind == WX and name not in bad else None
         wx_axes = chosen
+        one_output.append(_one_output(acts[rows]))  # the activations themselves: no display choice counts
         positions.append(layer_positions)
         matrices.append(matrix)
         means.append(mean)
@@ -185,9 +187,8 @@ def project(
         matrices = [m * f for m, f in zip(matrices, factors, strict=True)]
         scales = scales * factors
     stacked = torch.stack(positions).float().cpu().numpy()  # the one big device→host copy
-    spread = np.ptp(stacked[:, rows], axis=1).max(axis=1)  # on the fitted data rows, in display units
-    names = snapshot.layer_names
-    collapsed = [name for name, size in zip(names, spread, strict=True) if size <= COLLAPSED and name not in bad]
+    flags = torch.stack(one_output).cpu().tolist()
+    collapsed = [name for name, flag in zip(snapshot.layer_names, flags, strict=True) if flag and name not in bad]
     return Projection(
         step=snapshot.step,
         layer_names=list(snapshot.layer_names),
@@ -245,6 +246,14 @@ def _fit_map(
         rotation = procrustes_rotation(coords, target)
         basis, coords = basis @ rotation, coords @ rotation
     return mean, basis * _scale(coords), ratio
+
+
+def _one_output(fit: torch.Tensor) -> torch.Tensor:
+    """Whether every row of ``fit`` is the same, but for rounding (a 0-d bool tensor, on its device: no
+    sync). NaN compares false: a layer with NaN is a bad layer, not a collapsed one."""
+    fit = fit.float() if not fit.is_floating_point() else fit
+    spread = (fit.amax(dim=0) - fit.amin(dim=0)).max()
+    return spread <= COLLAPSED_ULPS * torch.finfo(fit.dtype).eps * fit.abs().max()
 
 
 def apply_map(acts: torch.Tensor, mean: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
