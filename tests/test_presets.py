@@ -81,6 +81,11 @@ def test_users_own_preset_file(tmp_path):
             lambda t: t + "[model]\nseed = 1\n",
             ["table [model] appears twice (at line 13, column 7): remove one of them or merge their keys"],
         ),
+        (lambda t: t + "[view]\nelevation = 120.0\n", ["[view] elevation: expected -90 to 90 degrees, found 120.0"]),
+        (
+            lambda t: t + "[[tour.keyframes]]\ntime = -3.0\n",
+            ["[tour.keyframes 1] time: expected 0 to 3600 seconds, found -3.0"],
+        ),
     ],
     ids=[
         "type",
@@ -100,6 +105,8 @@ def test_users_own_preset_file(tmp_path):
         "top-key-typo",
         "duplicate-key",
         "duplicate-table",
+        "over-the-pole",
+        "negative-time",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

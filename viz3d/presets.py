@@ -178,6 +178,15 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 }
 
 
+# Closed ranges, where a value past either end is a typo: the camera looks from above the ground plane
+# or below it, never over the pole (the picture would turn upside down); a keyframe's time is seconds into
+# the recording, which lasts until the last one (`time = 5000`, meant as milliseconds, is 83 minutes).
+BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("view", "elevation"): (-90.0, 90.0, "degrees"),
+    ("tour.keyframes", "elevation"): (-90.0, 90.0, "degrees"),
+    ("tour.keyframes", "time"): (0.0, 3600.0, "seconds"),
+}
+
 FLOAT32_MAX = 3.4028234663852886e38
 MIN_POINTS = 3  # as capture.probe.MIN_ROWS (not imported: loading presets needs no torch)
 REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are made between near ones
@@ -335,6 +344,10 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
             raise PresetError(f"{where}: {label}: expected a positive number, found {value!r}")
         if (section, key) in NON_NEGATIVE and values[key] < 0:
             raise PresetError(f"{where}: {label}: expected zero or more, found {value!r}")
+        bounds = BOUNDS.get((section.split(" ")[0], key))
+        if bounds and values[key] is not None and not bounds[0] <= values[key] <= bounds[1]:
+            low, high, unit = bounds
+            raise PresetError(f"{where}: {label}: expected {low:g} to {high:g} {unit}, found {value!r}")
         if (section, key) == ("optimizer", "lr") and values[key] > FLOAT32_MAX:  # torch steps in float32
             raise PresetError(f"{where}: {label}: expected at most 3.4e38 (float32's largest number), found {value!r}")
         if (section, key) == ("model", "hidden") and any(width < 1 for width in values[key]):

@@ -63,7 +63,7 @@ class OrbitCamera:
         return (
             translate(-np.asarray(self.center, np.float64))
             @ rotate(-(self.azimuth + 90.0), (0.0, 0.0, 1.0))
-            @ rotate(self.elevation - 90.0, (1.0, 0.0, 0.0))
+            @ rotate(min(max(self.elevation, -90.0), 90.0) - 90.0, (1.0, 0.0, 0.0))  # never over the pole
             @ translate((0.0, 0.0, -self.distance))
         )
 
