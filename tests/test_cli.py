@@ -123,6 +123,10 @@ def test_bad_layer_and_size(tmp_path):
         (["record", "spirals", "--out", "never.mp4", "--frames", "0"], "argument --frames: expected 1 or more"),
         (["record", "spirals", "--out", "never.mp4", "--duration", "0"], "--duration 0: pass seconds above zero"),
         (["render", "spirals", "--out", "never.png", "--steps", "-1"], "argument --steps: expected zero or more"),
+        (
+            ["record", "spirals", "--out", "never.mp4", "--frames", "-3"],
+            "argument --frames: expected 1 or more, found -3",
+        ),
     ],
 )
 def test_counts_that_must_be_above_zero_are_refused_naming_the_flag(capsys, flags, message):

@@ -82,6 +82,8 @@ def test_users_own_preset_file(tmp_path):
             ["table [model] appears twice (at line 13, column 7): remove one of them or merge their keys"],
         ),
         (lambda t: t + "[view]\nelevation = 120.0\n", ["[view] elevation: expected -90 to 90 degrees, found 120.0"]),
+        (lambda t: t + "view = {layer = 1, layer = 2}\n", ["key 'layer' is set twice"]),
+        (lambda t: t + "[view]\nlayer = 1\nlayer.x = 2\n", ["key 'layer' is set twice"]),
         (
             lambda t: t + "[[tour.keyframes]]\ntime = -3.0\n",
             ["[tour.keyframes 1] time: expected 0 to 3600 seconds, found -3.0"],
@@ -107,6 +109,8 @@ def test_users_own_preset_file(tmp_path):
         "duplicate-table",
         "over-the-pole",
         "negative-time",
+        "inline-twice",
+        "dotted-twice",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

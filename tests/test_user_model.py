@@ -436,6 +436,28 @@ def test_arrows_that_do_not_fit_the_inputs_are_refused_in_one_line(arrows, messa
     assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_arrows_over_token_ids_are_refused_as_such():
+    """Integer inputs have no direction to push a tangent along; the capture then said to pass x.long()
+    for inputs that were long already."""
+    from viz3d.train.user_session import user_session
+
+    tokens = torch.randint(0, 9, (30, 4), generator=torch.Generator().manual_seed(0))
+    model = nn.Sequential(nn.Embedding(9, 2), nn.Flatten(), nn.Linear(8, 2))
+    arrows = {"arrow_points": torch.zeros(1, 4, dtype=torch.long), "arrow_vectors": torch.ones(1, 4, dtype=torch.long)}
+    with pytest.raises(Viz3dError, match=r"the inputs are integers \(torch.int64, token ids\).*leave the arrows out"):
+        user_session(model, tokens, tokens[:, 0] % 2, **arrows)
+
+
+def test_a_scripts_own_values_are_quoted_as_they_were():
+    """The rewrite of a preset's words into a script's reached into the quoted value."""
+    x, y = xor_data(50)
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.picture(mlp(), x, y, "never.png", color_by="[view] x")
+    assert str(caught.value).startswith("viz3d.picture(): color_by: expected one of") and "'[view] x'" in str(
+        caught.value
+    )
+
+
 def test_pushforward_refuses_points_and_vectors_of_different_shapes():
     with pytest.raises(Viz3dError, match=r"points \(2, 2\) and vectors \(1, 2\): give one vector for each point"):
         viz3d.pushforward(mlp(), torch.zeros(2, 2), torch.zeros(1, 2))
@@ -772,6 +794,7 @@ def test_sequences_are_scored_and_drawn_on_the_token_asked_for(tmp_path):
         (-6, "token=-6: the sequences have 5 positions"),
         ("first", "token='first': pass 'last', 'mean', a position such as 0"),
         (1.5, "token=1.5: pass 'last', 'mean'"),
+        (np.array([1, 2]), "token=array([1, 2]): pass 'last', 'mean'"),
     ],
 )
 def test_a_token_the_sequences_do_not_have_is_refused_in_one_line(token, message):

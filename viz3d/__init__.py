@@ -120,11 +120,11 @@ def video(
     """Record a video of your model, headless, as `viz3d record` records a preset; returns the path.
 
     With ``train_step``, the default tour trains exactly ``steps`` steps in its first half (without
-    ``steps``, one a frame) while orbiting, then sweeps from the input to the output layer. Options as `picture`'s, plus
-    ``duration`` (seconds, default 10) or ``frames``, ``fps``, ``lossless`` (.mkv), and ``tour`` (a
-    list of keyframe dicts, as a preset's [[tour.keyframes]]). ``out`` is an .mp4, an .mkv, or a folder
-    of PNGs: a str ending in / or an existing folder. Ctrl-C keeps what was recorded, then raises
-    KeyboardInterrupt.
+    ``steps``, one a frame) while orbiting, then sweeps from the input to the output layer. Options as
+    `picture`'s, plus ``duration`` (seconds; by default 10, or as long as ``tour``) or ``frames``, ``fps``,
+    ``lossless`` (.mkv), and ``tour`` (a list of keyframe dicts, as a preset's [[tour.keyframes]]).
+    ``out`` is an .mp4, an .mkv, or a folder of PNGs: a str ending in / or an existing folder. Ctrl-C
+    keeps what was recorded, then raises KeyboardInterrupt.
     """
     from viz3d.app.model_pictures import record_model
 

@@ -40,9 +40,12 @@ def whole_number(text: str) -> int:
 
 def positive_int(text: str) -> int:
     """A flag's value of one or more (frames, frames a second)."""
-    value = whole_number(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected 1 or more, found 0")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, found {value}")
     return value
 
 
@@ -150,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--size", type=parse_size, default=(1920, 1080), help="frame size (default 1920x1080)")
     rec.add_argument("--fps", type=positive_int, default=60, help="frames per second (default 60)")
     length = rec.add_mutually_exclusive_group()
-    length.add_argument("--duration", type=float, default=None, help="seconds to record (default 10)")
+    length.add_argument(
+        "--duration", type=float, default=None, help="seconds to record (default: the preset's tour, or 10)"
+    )
     length.add_argument("--frames", type=positive_int, default=None, help="exact number of frames")
     rec.add_argument("--lossless", action="store_true", help="FFV1 .mkv instead of H.264 .mp4")
     rec.add_argument("--no-ui", action="store_true", help="leave the panel out of the video (arrow labels stay)")

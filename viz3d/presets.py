@@ -363,7 +363,7 @@ def did_you_mean(word: str, options: typing.Iterable[str]) -> str:
 
 
 TOML_DUPLICATE = re.compile(
-    r"Cannot overwrite a value|Cannot declare \((?P<table>.*)\) twice|Duplicate inline table key"
+    r"Cannot overwrite a value|Cannot declare \((?P<table>.*)\) twice|Duplicate inline table key '(?P<inline>[^']*)'"
 )
 TOML_WHERE = re.compile(r" \((?P<at>at line \d+, column \d+|at end of document)\)$")
 
@@ -379,12 +379,17 @@ def _toml_problem(err: tomllib.TOMLDecodeError, source: str = "") -> str:
     if table is not None:  # "('view',)" or "('tour', 'keyframes')": a table header
         name = ".".join(part.strip(" '\"") for part in table.split(",") if part.strip())
         return f"table [{name}] appears twice ({where['at']}): remove one of them or merge their keys"
+    if duplicate["inline"]:  # tomllib names the key of an inline table, {layer = 1, layer = 2}
+        return f"key {duplicate['inline']!r} is set twice ({where['at']}): remove one of them"
     line = re.match(r"at line (\d+)", where["at"])
     lines = source.splitlines()
     if line is not None and int(line[1]) <= len(lines):
         key = re.match(r"\s*([\w.\-\"']+)\s*=", lines[int(line[1]) - 1])
         if key is not None:
-            name = key[1].strip("\"'")
+            name = key[1].replace('"', "").replace("'", "")
+            earlier = "\n".join(lines[: int(line[1]) - 1])
+            if "." in name and not re.search(rf"^\s*{re.escape(name)}\s*=", earlier, re.MULTILINE):
+                name = name.split(".")[0]  # layer.x = 2 after layer = 1: it is layer that is set already
             return f"key {name!r} is set twice ({where['at']}): remove one of them"
     return f"a key or table appears twice ({where['at']}): remove one of them"
 

@@ -154,17 +154,25 @@ def _in_python_words(caller: str) -> Iterator[None]:
         message = str(err)
         if not message.startswith(f"{caller}: ["):
             raise
-        raise PresetError(_python_words(message)) from None
+        raise PresetError(_python_words(caller, message)) from None
 
 
-def _python_words(message: str) -> str:
-    def keyframe(match: re.Match[str]) -> str:
+def _python_words(caller: str, message: str) -> str:
+    """``message`` with its preset words (the part naming the section and key, before the problem) in
+    the caller's words; the rest, which may quote the caller's own values, as it was."""
+    rest = message.removeprefix(f"{caller}: ")
+    match = re.match(
+        r"\[view\] |\[tour(?:\.keyframes|\] keyframe) (?P<number>\d+)\]? ?(?:(?P<key>\w+):)?|\[tour\](?: keyframes)?",
+        rest,
+    )
+    if match is None:
+        return message
+    if match["number"] is None:
+        said = "" if match[0] == "[view] " else "tour"
+    else:
         index = f"tour[{int(match['number']) - 1}]"
-        return f"{index}[{match['key']!r}]:" if match["key"] else f"{index}: "
-
-    message = re.sub(r"\[view\] ", "", message)
-    message = re.sub(r"\[tour(?:\.keyframes|\] keyframe) (?P<number>\d+)\]? ?(?:(?P<key>\w+):)?", keyframe, message)
-    return message.replace("[tour] keyframes:", "tour:").replace("[tour]", "tour")
+        said = f"{index}[{match['key']!r}]:" if match["key"] else f"{index}: "
+    return f"{caller}: {said}{rest[match.end() :]}"
 
 
 def _check_options(caller: str, view: Mapping[str, Any], function: Callable[..., Any]) -> None:

@@ -10,8 +10,9 @@ model. A video has time the live view lacks, so it captures after every frame th
 motion: every 10 steps was a jump 6 times a second) while the probe is small enough
 (`SMOOTH_CAPTURE_ROWS`); past that, once in a frame whose steps cross a multiple of the preset's
 ``capture_every``. Each frame is drawn into a 4× multisampled framebuffer (with the overlay unless
-``ui=False``) and handed to a `FrameWriter`. Ctrl-C, or a training step that fails, ends the recording
-early and keeps what was rendered, as a playable file under the target name.
+``ui=False``) and handed to a `FrameWriter`. Ctrl-C, or an error (a training step that fails), ends the
+recording early and keeps what was rendered as a playable file: under the target name, or beside it as
+``NAME.interrupted.mp4`` where that would replace something (``--force``).
 """
 
 from __future__ import annotations

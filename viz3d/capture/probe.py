@@ -249,6 +249,11 @@ def make_probe(
         coords, segments = np.zeros((0, 2), np.float32), np.zeros((0, 2), np.uint32)
         grid = torch.zeros((0, *data.shape[1:]))
     check_arrows(arrow_points, arrow_vectors, tuple(data.shape[1:]))
+    if arrow_points is not None and not data.is_floating_point():
+        raise Viz3dError(
+            f"arrow_points: the inputs are integers ({data.dtype}, token ids), which have no directions to push "
+            "a tangent along: leave the arrows out"
+        )
     return ProbeSet(
         inputs=torch.cat([data, grid.to(data.device, data.dtype)]),
         n_data=len(data),

@@ -83,12 +83,10 @@ NOT_THE_INPUTS = ("out of memory", "same device")  # the machine's or the model'
 
 def checked_token(token: object) -> Token:
     """``token`` if it says how to reduce a sequence: "last", "mean", a position, or None (keep them all)."""
-    if (
-        token is None
-        or token in ("last", "mean")
-        or (isinstance(token, numbers.Integral) and not isinstance(token, bool))
-    ):
-        return token  # type: ignore[return-value]
+    if token is None or (isinstance(token, str) and token in ("last", "mean")):
+        return token
+    if isinstance(token, numbers.Integral) and not isinstance(token, bool):
+        return int(token)
     raise Viz3dError(
         f"token={token!r}: pass 'last', 'mean', a position such as 0 (negative counts from the end), "
         "or None to keep every position"

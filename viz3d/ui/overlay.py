@@ -32,6 +32,7 @@ LAYOUT_MARGIN = 1.1  # the other layout must let the scene be this much larger b
 MAX_PANEL_FRACTION = 0.6  # the scene keeps at least 40% of the width beside (or the height below) the panel
 COLOR_LABELS = {"class": "class", "prediction": "prediction", "correct": "correct / wrong", "neuron": "one neuron"}
 TARGET_LABEL = "target value"  # what "class" colours for a regression
+KEYS_GAP = 8.0  # window pixels between the panel and the keys help beside it
 KEYS = (  # the help: what each key and mouse gesture does, in two columns
     ("Space", "play / pause"),
     (".", "one step while paused"),
@@ -65,6 +66,7 @@ class Overlay:
         self.look_for = look_for
         self.live_hint = live_hint  # what to press or try: in the live window only, not for an audience
         self.show_keys = False  # the keys-and-mouse help, in a window beside the panel
+        self._keys_width = 240.0  # that window's width when last drawn, to keep it inside the window
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
         self.class_names = list(class_names)  # the legend's name for each class colour, in class order
         # False for pictures and videos: what the panel tells the audience, without the live window's
@@ -125,10 +127,13 @@ class Overlay:
             imgui.pop_text_wrap_pos()
         if self.interactive:
             self._window_tools(state, compact)
-        beside = imgui.ImVec2(imgui.get_window_pos().x + imgui.get_window_size().x + 8, imgui.get_window_pos().y)
+        corner, size = imgui.get_window_pos(), imgui.get_window_size()
         imgui.end()
         if self.interactive and self.show_keys:
-            self._keys_window(beside)
+            beside = corner.x + size.x + KEYS_GAP  # right of the panel; left of it where that runs off the window
+            if beside + self._keys_width > imgui.get_io().display_size.x:
+                beside = max(corner.x - self._keys_width - KEYS_GAP, 0.0)
+            self._keys_window(imgui.ImVec2(beside, corner.y))
         imgui.pop_style_var()
 
     def _keys_window(self, corner: imgui.ImVec2) -> None:
@@ -142,6 +147,7 @@ class Overlay:
             | imgui.WindowFlags_.no_focus_on_appearing
         )
         opened, self.show_keys = imgui.begin("keys and mouse", self.show_keys, flags)
+        self._keys_width = imgui.get_window_size().x
         if opened and imgui.begin_table("keys", 2):
             for key, action in KEYS:
                 imgui.table_next_row()
