@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from viz3d.app.limits import DAY, SIDES
 from viz3d.errors import Viz3dError, unexpected_error_line
+from viz3d.presets import MIN_POINTS
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -27,26 +28,25 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def whole_number(text: str) -> int:
-    """A flag's value of zero or more (steps, a seed)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected zero or more, found {value}")
-    return value
+def count_of_at_least(least: int, what: str = "") -> Callable[[str], int]:
+    """A flag's type: a whole number of ``least`` or more (``what``: the things counted, for the message)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+        if value < least:
+            bound = "zero" if least == 0 else str(least)
+            raise argparse.ArgumentTypeError(f"expected {bound}{f' {what}' if what else ''} or more, found {value}")
+        return value
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """A flag's value of one or more (frames, frames a second)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, found {value}")
-    return value
+whole_number = count_of_at_least(0)  # steps, a seed
+positive_int = count_of_at_least(1)  # frames, frames a second
+point_count = count_of_at_least(MIN_POINTS, "points")  # as a preset's points
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -85,18 +85,6 @@ def load(args: argparse.Namespace):  # -> Preset
     preset = with_seed(load_preset(args.preset), args.seed)
     points = getattr(args, "points", None)  # `train` draws nothing, so it has no --points
     return with_points(preset, points) if points is not None else preset
-
-
-def point_count(text: str) -> int:
-    from viz3d.presets import MIN_POINTS  # a preset's bound on points; loading it imports no torch
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < MIN_POINTS:
-        raise argparse.ArgumentTypeError(f"expected {MIN_POINTS} points or more, found {value}")
-    return value
 
 
 def preset_command(
