@@ -475,8 +475,8 @@ def test_a_preset_tour_is_recorded_to_its_end_unless_a_length_is_asked(tmp_path,
     assert whole.frames == 15 and len(decode(whole.path)) == 15 and "the tour runs" not in capsys.readouterr().err
     request = RecordRequest(out=str(tmp_path / "cut.mp4"), size=(96, 64), fps=10, duration=0.5)
     assert record(load_preset(str(path)), request).frames == 5
-    assert "viz3d: note: the tour runs to 1.5 s; recording its first 0.5 s (leave out the length, or pass " \
-        "--duration 1.5, for all of it)" in capsys.readouterr().err  # fmt: skip
+    assert "viz3d: note: the tour runs to 1.5 s; recording its first 0.5 s (leave out the length, or ask for " \
+        "1.5 s, for all of it)" in capsys.readouterr().err  # fmt: skip
 
 
 def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest(tmp_path, monkeypatch):

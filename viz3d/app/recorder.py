@@ -122,10 +122,9 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     n_frames, fps = request.n_frames(tour_seconds), request.fps
     duration = n_frames / fps  # the last frame shows the tour at this time (see `frame_time`)
     if tour_seconds > duration + 0.5 / fps:
-        flag = "duration=" if preset.path.name.endswith("()") else "--duration "
         note(
             f"the tour runs to {tour_seconds:g} s; recording its first {duration:g} s (leave out the length, "
-            f"or pass {flag}{tour_seconds:g}, for all of it)"
+            f"or ask for {tour_seconds:g} s, for all of it)"
         )
     keyframes = preset.tour.keyframes or default_tour(duration, preset.view, n_layers).keyframes
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
