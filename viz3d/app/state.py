@@ -97,9 +97,8 @@ class ViewState:
 
     def layers_shown(self, n_layers: int) -> slice:
         """The layers on screen: the one shown, or the two a morph is between."""
-        lower = min(max(int(self.layer), 0), n_layers - 1)
-        upper = min(lower + 1, n_layers - 1) if self.layer > lower else lower
-        return slice(lower, upper + 1)
+        lower, upper, eased = self.morph(n_layers)
+        return slice(lower, (upper if eased > 0 else lower) + 1)
 
     def shown_index(self, n_layers: int) -> int:
         """The layer the panel names: the nearest whole one to where the morph is."""
