@@ -250,8 +250,8 @@ def _fit_map(
 
 def _one_output(fit: torch.Tensor) -> torch.Tensor:
     """Whether every row of ``fit`` is the same, but for rounding (a 0-d bool tensor, on its device: no
-    sync). NaN compares false: a layer with NaN is a bad layer, not a collapsed one."""
-    fit = fit.float() if not fit.is_floating_point() else fit
+    sync). NaN compares false: a layer with NaN is a bad layer, not a collapsed one. ``fit`` is float, as
+    `project` makes every layer's activations."""
     spread = (fit.amax(dim=0) - fit.amin(dim=0)).max()
     return spread <= COLLAPSED_ULPS * torch.finfo(fit.dtype).eps * fit.abs().max()
 
