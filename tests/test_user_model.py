@@ -515,7 +515,6 @@ def headless_live(monkeypatch, gl):
         class Window:
             headless = True
             canvas = gl.canvas
-            window = gl.window
             framebuffer_size = window_size = staticmethod(lambda: (320, 240))
             content_scale = staticmethod(lambda: 1.0)
             poll = swap = close = staticmethod(lambda: None)  # the session's context stays open

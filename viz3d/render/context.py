@@ -1,4 +1,4 @@
-"""OpenGL 3.3 core contexts: a real glfw window, or glfw's Null platform with EGL (no display).
+"""OpenGL 3.3 core contexts: a real glfw window, or EGL without any display (`egl`).
 
 Both run the same drawing code. After the context is current, vispy.gloo is attached to it through
 a ``FakeCanvas`` and the two core-profile fixes from gl-notes are applied (bind a VAO; flush once and
@@ -17,6 +17,7 @@ import glfw
 # isort: on
 
 from viz3d.errors import GLContextError
+from viz3d.render.egl import DEVICE_VARIABLE, EGLContext, create_context
 from viz3d.render.platform import GL_PACKAGES, has_display, is_headless
 
 
@@ -53,16 +54,42 @@ class GLContext:
         glfw.make_context_current(self.window)
 
     def close(self) -> None:
-        """Destroy this context's window (glfw itself stops with the last one), and have gloo forget its
-        canvas: kept alive (by a traceback that holds this context, say), it would stay gloo's current
-        canvas, and the next context's commands would run through its stale table of GL objects."""
-        from vispy.gloo.context import forget_canvas
-
-        forget_canvas(self.canvas)
+        """Destroy this context's window (glfw itself stops with the last one); gloo forgets its canvas."""
+        _forget_canvas(self.canvas)
         glfw.destroy_window(self.window)
         _open_windows.discard(id(self.window))
         if not _open_windows:
             glfw.terminate()
+
+
+class HeadlessContext:
+    """An offscreen OpenGL 3.3 core context made with EGL (see `egl`); it draws into framebuffer objects."""
+
+    headless = True
+
+    def __init__(self, egl_context: EGLContext, canvas: Any) -> None:
+        self.egl_context = egl_context
+        self.canvas = canvas
+
+    def content_scale(self) -> float:
+        return 1.0
+
+    def make_current(self) -> None:
+        self.egl_context.make_current()
+
+    def close(self) -> None:
+        """Release the EGL context; gloo forgets its canvas."""
+        _forget_canvas(self.canvas)
+        self.egl_context.release()
+
+
+def _forget_canvas(canvas: Any) -> None:
+    """Have gloo forget a closed context's canvas: kept alive (by a traceback that holds the context, say),
+    it would stay gloo's current canvas, and the next context's commands would run through its stale
+    table of GL objects."""
+    from vispy.gloo.context import forget_canvas
+
+    forget_canvas(canvas)
 
 
 _open_windows: set[int] = set()
@@ -102,11 +129,11 @@ def open_window(width: int, height: int, title: str) -> GLContext:
     return GLContext(window=window, canvas=_attach_gloo(), headless=False)
 
 
-def open_headless(width: int = 64, height: int = 64) -> GLContext:
-    """An offscreen OpenGL 3.3 core context through EGL; draw into framebuffer objects.
+def open_headless(width: int = 64, height: int = 64) -> GLContext | HeadlessContext:
+    """An offscreen OpenGL 3.3 core context through EGL (see `egl`); draw into framebuffer objects.
 
     If OpenGL was set up for windows earlier in this process (`viz3d.live` ran first), it is a hidden
-    window's context instead, on the display (see `use_headless`).
+    ``width`` x ``height`` window's context instead, on the display (see `use_headless`).
     """
     if not is_headless() and has_display():
         return _hidden_window(width, height)
@@ -115,17 +142,18 @@ def open_headless(width: int = 64, height: int = 64) -> GLContext:
             "headless rendering needs PYOPENGL_PLATFORM=egl before GL is imported: "
             "call viz3d.render.platform.use_headless() first"
         )
-    _start_glfw(glfw.PLATFORM_NULL)
-    glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.EGL_CONTEXT_API)
-    glfw.window_hint(glfw.VISIBLE, False)
-    install = f"install `apt-get install {GL_PACKAGES}` (or an NVIDIA driver with EGL)"
-    window = _create_window(
-        width,
-        height,
-        "viz3d (headless)",
-        lambda why: f"no headless OpenGL 3.3 context through EGL ({why or 'no EGL device'}): {install}",
-    )
-    return GLContext(window=window, canvas=_attach_gloo(), headless=True)
+    try:
+        egl_context = create_context()
+    except GLContextError as err:
+        if DEVICE_VARIABLE in str(err):
+            raise
+        install = f"install `apt-get install {GL_PACKAGES}` (or an NVIDIA driver with EGL)"
+        raise GLContextError(f"no headless OpenGL 3.3 context through EGL ({err}): {install}") from err
+    try:
+        return HeadlessContext(egl_context, _attach_gloo())
+    except BaseException:
+        egl_context.release()
+        raise
 
 
 def _hidden_window(width: int, height: int) -> GLContext:

@@ -1,7 +1,7 @@
 """Chooses between a window and headless EGL before any GL library is imported.
 
 PyOpenGL and vispy read ``PYOPENGL_PLATFORM`` when they are first imported, so the choice has to be
-made first: `use_headless` sets the variables for glfw's Null platform with EGL. If OpenGL was already
+made first: `use_headless` points them at EGL (contexts come from `egl`). If OpenGL was already
 imported for a window, pictures use a hidden window while there is a display, and it refuses (with a
 one-line reason) where there is none.
 """

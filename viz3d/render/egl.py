@@ -1,0 +1,205 @@
+"""Headless OpenGL 3.3 core contexts made with EGL itself: no window system, no glfw.
+
+glfw's Null platform with EGL, which viz3d used first, fails on NVIDIA's EGL (as seen on this
+project's H100 and H200 machines), while EGL's device platform is what GPU servers offer. The
+displays are tried in turn until one gives a context:
+
+1. each GPU that EGL lists (``VIZ3D_EGL_DEVICE=N`` keeps only the N-th, as on a multi-GPU server);
+2. Mesa's surfaceless platform (Mesa's software renderer, llvmpipe, where there is no GPU);
+3. Mesa's software device, then EGL's default display.
+
+The context is made current without a surface where EGL allows it (EGL_KHR_surfaceless_context),
+else with a 1x1 pbuffer: viz3d draws into framebuffer objects either way. A display is initialised
+once and terminated when its last context is released, so contexts may come and go in any order.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from collections.abc import Callable
+from typing import Any
+
+from viz3d.errors import GLContextError
+
+DEVICE_VARIABLE = "VIZ3D_EGL_DEVICE"
+PLATFORM_DEVICE = 0x313F  # EGL_PLATFORM_DEVICE_EXT
+PLATFORM_SURFACELESS = 0x31DD  # EGL_PLATFORM_SURFACELESS_MESA
+SOFTWARE_DEVICE = "EGL_MESA_device_software"  # in the device extensions of Mesa's llvmpipe device
+
+_users: dict[int, int] = {}  # display address -> contexts made on it and not yet released
+
+
+class EGLContext:
+    """One current-able OpenGL 3.3 core context on an EGL display; `where` says which, for messages."""
+
+    def __init__(self, display: Any, context: Any, surface: Any, where: str) -> None:
+        self.display, self.context, self.surface, self.where = display, context, surface, where
+
+    def make_current(self) -> None:
+        from OpenGL import EGL
+
+        EGL.eglBindAPI(EGL.EGL_OPENGL_API)  # the bound API is per thread
+        if not EGL.eglMakeCurrent(self.display, self.surface, self.surface, self.context):
+            raise GLContextError(f"the headless OpenGL context on {self.where} could not be made current")
+
+    def release(self) -> None:
+        """Destroy the context (and its pbuffer); terminate the display if no other context uses it."""
+        from OpenGL import EGL
+
+        if _address(EGL.eglGetCurrentContext()) == _address(self.context):
+            EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
+        if _address(self.surface):
+            EGL.eglDestroySurface(self.display, self.surface)
+        EGL.eglDestroyContext(self.display, self.context)
+        _forget_user(self.display)
+
+
+def create_context() -> EGLContext:
+    """A new OpenGL 3.3 core context, current on this thread, from the first display that gives one."""
+    try:
+        from OpenGL import EGL  # noqa: F401 - loads libEGL
+    except (ImportError, OSError) as err:
+        raise GLContextError(f"no EGL library to draw without a display ({err})") from err
+    reasons = []
+    for where, get_display in _displays():
+        try:
+            display = get_display()
+        except Exception as err:  # noqa: BLE001 - a display EGL refuses is only one candidate among several
+            reasons.append(f"{where}: {_short(err)}")
+            continue
+        try:
+            return _context_on(display, where)
+        except Exception as err:  # noqa: BLE001 - as above
+            reasons.append(f"{where}: {_short(err)}")
+    raise GLContextError("; ".join(reasons) or "EGL lists no display")
+
+
+def _displays() -> list[tuple[str, Callable[[], Any]]]:
+    """(description, display getter) for each display worth trying, in order (see the module's doc)."""
+    from OpenGL import EGL
+
+    client = _extensions(EGL.EGL_NO_DISPLAY)
+    devices = _devices() if "EGL_EXT_platform_device" in client else []
+    chosen = os.environ.get(DEVICE_VARIABLE, "").strip()
+    if chosen:
+        return [_chosen_device(chosen, devices)]
+    hardware = [(f"EGL device {i}", d) for i, (d, software) in enumerate(devices) if not software]
+    software = [(f"EGL device {i} (software)", d) for i, (d, software) in enumerate(devices) if software]
+    candidates = [(where, _platform_display(PLATFORM_DEVICE, device)) for where, device in hardware]
+    if "EGL_MESA_platform_surfaceless" in client:
+        candidates.append(("Mesa's surfaceless platform", _platform_display(PLATFORM_SURFACELESS, None)))
+    candidates += [(where, _platform_display(PLATFORM_DEVICE, device)) for where, device in software]
+    candidates.append(("EGL's default display", lambda: EGL.eglGetDisplay(EGL.EGL_DEFAULT_DISPLAY)))
+    return candidates
+
+
+def _chosen_device(chosen: str, devices: list[tuple[Any, bool]]) -> tuple[str, Callable[[], Any]]:
+    listed = f"EGL lists {len(devices)} device{'s' if len(devices) != 1 else ''}"
+    if not chosen.isdigit() or int(chosen) >= len(devices):
+        numbers = "0" if len(devices) == 1 else f"0 to {len(devices) - 1}"
+        fix = f"set it to {numbers} or unset it" if devices else "unset it"
+        raise GLContextError(f"{DEVICE_VARIABLE}={chosen} names no EGL device ({listed}): {fix}")
+    return f"EGL device {chosen}", _platform_display(PLATFORM_DEVICE, devices[int(chosen)][0])
+
+
+def _devices() -> list[tuple[Any, bool]]:
+    """EGL's devices, each with whether it is Mesa's software renderer."""
+    try:
+        from OpenGL.EGL import EGL_EXTENSIONS
+        from OpenGL.EGL.EXT.device_base import egl_get_devices, eglQueryDeviceStringEXT
+
+        return [
+            (device, SOFTWARE_DEVICE in (eglQueryDeviceStringEXT(device, EGL_EXTENSIONS) or b"").decode())
+            for device in egl_get_devices(16)
+        ]
+    except Exception:  # noqa: BLE001 - no device enumeration: the other platforms remain
+        return []
+
+
+def _platform_display(platform: int, native: Any) -> Callable[[], Any]:
+    def get() -> Any:
+        from OpenGL.EGL.EXT.platform_base import eglGetPlatformDisplayEXT
+
+        return eglGetPlatformDisplayEXT(platform, native, None)
+
+    return get
+
+
+def _context_on(display: Any, where: str) -> EGLContext:
+    from OpenGL import EGL
+
+    if not _address(display):
+        raise GLContextError("no such display")
+    major, minor = EGL.EGLint(), EGL.EGLint()
+    if not EGL.eglInitialize(display, ctypes.pointer(major), ctypes.pointer(minor)):
+        raise GLContextError("eglInitialize failed")
+    _users[_address(display)] = _users.get(_address(display), 0) + 1
+    context = surface = None
+    try:
+        EGL.eglBindAPI(EGL.EGL_OPENGL_API)
+        wanted = (EGL.EGLint * 5)(
+            EGL.EGL_RENDERABLE_TYPE, EGL.EGL_OPENGL_BIT, EGL.EGL_SURFACE_TYPE, EGL.EGL_PBUFFER_BIT, EGL.EGL_NONE
+        )
+        config, found = EGL.EGLConfig(), EGL.EGLint()
+        chosen = EGL.eglChooseConfig(display, wanted, ctypes.pointer(config), 1, ctypes.pointer(found))
+        if not chosen or not found.value:
+            raise GLContextError("no OpenGL configuration")
+        core_33 = (EGL.EGLint * 7)(
+            EGL.EGL_CONTEXT_MAJOR_VERSION,
+            3,
+            EGL.EGL_CONTEXT_MINOR_VERSION,
+            3,
+            EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK,
+            EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+            EGL.EGL_NONE,
+        )
+        context = EGL.eglCreateContext(display, config, EGL.EGL_NO_CONTEXT, core_33)
+        if not _address(context):
+            raise GLContextError("no OpenGL 3.3 core context")
+        surface = EGL.EGL_NO_SURFACE
+        if "EGL_KHR_surfaceless_context" not in _extensions(display):
+            one_pixel = (EGL.EGLint * 5)(EGL.EGL_WIDTH, 1, EGL.EGL_HEIGHT, 1, EGL.EGL_NONE)
+            surface = EGL.eglCreatePbufferSurface(display, config, one_pixel)
+        made = EGLContext(display, context, surface, where)
+        made.make_current()
+        return made
+    except BaseException:
+        if _address(surface):
+            EGL.eglDestroySurface(display, surface)
+        if _address(context):
+            EGL.eglDestroyContext(display, context)
+        _forget_user(display)
+        raise
+
+
+def _forget_user(display: Any) -> None:
+    from OpenGL import EGL
+
+    key = _address(display)
+    _users[key] = _users.get(key, 1) - 1
+    if _users[key] <= 0:
+        del _users[key]
+        EGL.eglTerminate(display)
+
+
+def _extensions(display: Any) -> str:
+    from OpenGL import EGL
+
+    try:
+        return (EGL.eglQueryString(display, EGL.EGL_EXTENSIONS) or b"").decode()
+    except Exception:  # noqa: BLE001 - EGL 1.4 without client extensions answers NO_DISPLAY with an error
+        return ""
+
+
+def _address(handle: Any) -> int:
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
+
+
+def _short(err: Exception) -> str:
+    """What failed, in a few words: PyOpenGL's EGLError prints a dump of the call's arguments."""
+    operation = getattr(getattr(err, "baseOperation", None), "__name__", None)
+    if operation and getattr(err, "err", None) is not None:
+        return f"{operation} gave {err.err!r}"
+    text = str(err).strip()
+    return text.splitlines()[0][:160] if text else type(err).__name__
