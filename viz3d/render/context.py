@@ -132,8 +132,9 @@ def open_window(width: int, height: int, title: str) -> GLContext:
 def open_headless(width: int = 64, height: int = 64) -> GLContext | HeadlessContext:
     """An offscreen OpenGL 3.3 core context through EGL (see `egl`); draw into framebuffer objects.
 
-    If OpenGL was set up for windows earlier in this process (`viz3d.live` ran first), it is a hidden
-    ``width`` x ``height`` window's context instead, on the display (see `use_headless`).
+    Its default framebuffer is ``width`` x ``height``. If OpenGL was set up for windows earlier in this
+    process (`viz3d.live` ran first), it is a hidden window's context instead, on the display (see
+    `use_headless`).
     """
     if not is_headless() and has_display():
         return _hidden_window(width, height)
@@ -143,7 +144,7 @@ def open_headless(width: int = 64, height: int = 64) -> GLContext | HeadlessCont
             "call viz3d.render.platform.use_headless() first"
         )
     try:
-        egl_context = create_context()
+        egl_context = create_context(width, height)
     except GLContextError as err:
         if DEVICE_VARIABLE in str(err):
             raise

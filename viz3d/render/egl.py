@@ -8,8 +8,9 @@ displays are tried in turn until one gives a context:
 2. Mesa's surfaceless platform (Mesa's software renderer, llvmpipe, where there is no GPU);
 3. Mesa's software device, then EGL's default display.
 
-The context is made current without a surface where EGL allows it (EGL_KHR_surfaceless_context),
-else with a 1x1 pbuffer: viz3d draws into framebuffer objects either way. A display is initialised
+The context is made current with a small pbuffer as its default framebuffer (as a hidden window
+would give), or without a surface where a display has no pbuffers but allows that
+(EGL_KHR_surfaceless_context); viz3d's pictures draw into framebuffer objects either way. A display is initialised
 once and terminated when its last context is released, so contexts may come and go in any order.
 """
 
@@ -55,8 +56,9 @@ class EGLContext:
         _forget_user(self.display)
 
 
-def create_context() -> EGLContext:
-    """A new OpenGL 3.3 core context, current on this thread, from the first display that gives one."""
+def create_context(width: int = 64, height: int = 64) -> EGLContext:
+    """A new OpenGL 3.3 core context, current on this thread, from the first display that gives one;
+    its default framebuffer is ``width`` x ``height`` where the display has pbuffers."""
     try:
         from OpenGL import EGL  # noqa: F401 - loads libEGL
     except (ImportError, OSError) as err:
@@ -69,7 +71,7 @@ def create_context() -> EGLContext:
             reasons.append(f"{where}: {_short(err)}")
             continue
         try:
-            return _context_on(display, where)
+            return _context_on(display, where, (width, height))
         except Exception as err:  # noqa: BLE001 - as above
             reasons.append(f"{where}: {_short(err)}")
     raise GLContextError("; ".join(reasons) or "EGL lists no display")
@@ -126,7 +128,7 @@ def _platform_display(platform: int, native: Any) -> Callable[[], Any]:
     return get
 
 
-def _context_on(display: Any, where: str) -> EGLContext:
+def _context_on(display: Any, where: str, size: tuple[int, int]) -> EGLContext:
     from OpenGL import EGL
 
     if not _address(display):
@@ -157,10 +159,7 @@ def _context_on(display: Any, where: str) -> EGLContext:
         context = EGL.eglCreateContext(display, config, EGL.EGL_NO_CONTEXT, core_33)
         if not _address(context):
             raise GLContextError("no OpenGL 3.3 core context")
-        surface = EGL.EGL_NO_SURFACE
-        if "EGL_KHR_surfaceless_context" not in _extensions(display):
-            one_pixel = (EGL.EGLint * 5)(EGL.EGL_WIDTH, 1, EGL.EGL_HEIGHT, 1, EGL.EGL_NONE)
-            surface = EGL.eglCreatePbufferSurface(display, config, one_pixel)
+        surface = _pbuffer(display, config, size)
         made = EGLContext(display, context, surface, where)
         made.make_current()
         return made
@@ -171,6 +170,20 @@ def _context_on(display: Any, where: str) -> EGLContext:
             EGL.eglDestroyContext(display, context)
         _forget_user(display)
         raise
+
+
+def _pbuffer(display: Any, config: Any, size: tuple[int, int]) -> Any:
+    """A ``size`` pbuffer, or no surface where the display makes none but allows going without."""
+    from OpenGL import EGL
+
+    extent = (EGL.EGLint * 5)(EGL.EGL_WIDTH, size[0], EGL.EGL_HEIGHT, size[1], EGL.EGL_NONE)
+    try:
+        surface = EGL.eglCreatePbufferSurface(display, config, extent)
+    except Exception:  # noqa: BLE001 - PyOpenGL raises where EGL reports an error
+        surface = EGL.EGL_NO_SURFACE
+    if _address(surface) or "EGL_KHR_surfaceless_context" in _extensions(display):
+        return surface
+    raise GLContextError("no pbuffer and no surfaceless contexts")
 
 
 def _forget_user(display: Any) -> None:
