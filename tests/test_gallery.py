@@ -15,7 +15,7 @@ import viz3d
 from viz3d.app.state import ViewState
 from viz3d.capture.probe import make_probe
 from viz3d.colors import CORRECT, WRONG, class_colors, palette, point_colors, region_colors
-from viz3d.errors import PresetError
+from viz3d.errors import PresetError, Viz3dError
 from viz3d.presets import known_presets, load_preset
 from viz3d.train.session import session_from_preset
 
@@ -386,11 +386,18 @@ def test_a_neuron_layer_between_two_layers_is_refused():
         preset_view_state(preset, ["input", "0", "1", "2"], [2] * 4)
 
 
+def test_a_neuron_index_past_the_layer_names_its_position_as_well_as_its_name():
+    """An nn.Sequential's module "1" sits at position 2: "layer 1" alone named the wrong one."""
+    state = ViewState(n_layers=4, color_by="neuron", neuron=("1", 7))
+    with pytest.raises(Viz3dError, match=r"^neuron_index: layer 2 \('1'\) has units 0 to 3, not 7$"):
+        state.pick_neuron(["input", "0", "1", "2"], [2, 4, 4, 2])
+
+
 def test_a_neuron_index_past_the_layer_is_one_line_and_regression_says_why_no_accuracy(tmp_path):
     path = tmp_path / "unit.toml"
     path.write_text((REPO / "presets" / "jacobian.toml").read_text().replace("neuron_index = 0", "neuron_index = 5"))
     result = run_cli("render", str(path), "--out", str(tmp_path / "u.png"))
-    assert result.returncode == 2 and "[view] neuron_index: layer input has units 0 to 1, not 5" in result.stderr
+    assert result.returncode == 2 and "[view] neuron_index: layer 0 ('input') has units 0 to 1, not 5" in result.stderr
     assert session_from_preset(load_preset("change-of-basis-learned")).accuracy_note == "n/a (regression)"
     assert session_from_preset(load_preset("spirals")).accuracy_note == "-"
 

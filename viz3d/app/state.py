@@ -84,8 +84,10 @@ class ViewState:
             raise Viz3dError(f"neuron_layer: unknown layer '{layer}': use one of {', '.join(layer_names)}")
         if not layer:
             layer = layer_names[self.shown_index(len(layer_names))]
-        if widths and not 0 <= unit < (width := widths[layer_names.index(layer)]):
-            raise Viz3dError(f"neuron_index: layer {layer} has units 0 to {width - 1}, not {unit}")
+        position = layer_names.index(layer)
+        if widths and not 0 <= unit < (width := widths[position]):
+            # By position and name: an nn.Sequential's layer named "8" sits at position 9.
+            raise Viz3dError(f"neuron_index: layer {position} ('{layer}') has units 0 to {width - 1}, not {unit}")
         self.neuron = (layer, unit)
         return self.neuron
 
