@@ -187,6 +187,41 @@ def test_a_regressions_targets_colour_points_by_value_in_every_mode_without_clas
     np.testing.assert_allclose(neuron, get_colormap("viridis").map(1 - (1 - VIRIDIS_LOW) * scaled), atol=1e-6)
 
 
+REGRESSION_PRESET = """schema_version = 1
+title = "A regression"
+[dataset]
+kind = "map-samples"
+points = 300
+matrix = [[1.0, -0.5]]
+[model]
+kind = "mlp"
+hidden = [3, 3]
+[training]
+steps = 100
+loss = "mse"
+[view]
+layer = 2
+color_by = "COLOR_BY"
+"""
+
+
+@pytest.mark.parametrize("color_by", ["class", "prediction"])
+def test_a_presets_regression_onto_one_value_colours_its_points_by_value(tmp_path, color_by):
+    """A trial's map-samples regression drew every point one orange with an empty legend, while the same
+    model through viz3d.picture was coloured by its targets: now presets do as the Python API does."""
+    path = tmp_path / "regression.toml"
+    path.write_text(REGRESSION_PRESET.replace("COLOR_BY", color_by))
+    session = session_from_preset(load_preset(str(path)))
+    np.testing.assert_allclose(session.probe.targets, session.probe.inputs[:300] @ torch.tensor([1.0, -0.5]), atol=1e-5)
+    assert session.predicts_values
+    result = run_cli("render", str(path), "--out", str(tmp_path / "r.png"), "--size", "320x180", "--no-ui")
+    assert result.returncode == 0, result.stderr
+    image = np.asarray(Image.open(tmp_path / "r.png").convert("RGB")).reshape(-1, 3).astype(int)
+    yellow = (image[:, 0] > 180) & (image[:, 1] > 170) & (image[:, 2] < 110)  # viridis' top end
+    blue = (image[:, 2] > 110) & (image[:, 0] < 90) & (image[:, 2] > image[:, 1])  # its bottom end
+    assert yellow.sum() > 5 and blue.sum() > 5
+
+
 def test_float_labels_are_targets_and_integer_labels_classes():
     x = torch.randn(6, 2)
     probe = make_probe(x, torch.linspace(-1.0, 1.0, 6), grid_lines=3, grid_samples=3, grid_margin=0.0)

@@ -215,9 +215,12 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     drawn = make_dataset(dataclasses.replace(preset.dataset, points=shown)) if shown > len(x) else dataset
     drawn_x = x if drawn is dataset else drawn.x.to(device)  # x is on the device already: no second copy
     arrows = preset.probe.arrow_points
+    # A regression onto one value colours its points by their targets, as viz3d.picture does (a matrix's
+    # several outputs have no one value to colour by: one colour, as for classes all 0).
+    one_value = dataset.is_regression and dataset.y.shape[1] == 1
     probe = make_probe(
         drawn_x[:shown],
-        drawn.classes[:shown].to(device),
+        (drawn.y if one_value else drawn.classes)[:shown].to(device),
         preset.probe.grid_lines,
         preset.probe.grid_samples,
         preset.probe.grid_margin,
@@ -244,6 +247,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     session.projector.shared_scale = preset.view.shared_scale
     session.class_names = () if dataset.is_regression else dataset.class_names
     session.accuracy_note = "n/a (regression)" if dataset.is_regression else "-"
+    session.predicts_values = one_value  # colour_by = "prediction": the predicted values, on the targets' scale
     if preset.dataset.kind in REAL_DATASETS:
         # Axes are fitted on the real samples, not on the points --points made between them, so drawing
         # more shows the same picture, denser. (A generated sample is all new and lists its classes in
