@@ -73,8 +73,21 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
             "schema_version = 1\n[[tour.keyframes]]\ntime = 2.0\n[[tour.keyframes]]\ntime = 1.0\n",
             ["[tour] keyframes", "increasing times"],
         ),
+        (  # would have been time 0, the start: a trial's keyframe meant for later took over the first
+            "schema_version = 1\n[[tour.keyframes]]\ntime = 0.0\n[[tour.keyframes]]\nlayer = 2\n",
+            ["[tour.keyframes 2] time: missing"],
+        ),
+        ('schema_version = 1\n[dataset]\nkind = "disks"\nring = [1.0, 0.5]\n', ["ring", "inner < outer", "[1.0, 0.5]"]),
+        (
+            'schema_version = 1\n[dataset]\nkind = "disks"\ninner_radius = 0.8\n',
+            ["[dataset] inner_radius: 0.8 reaches into the ring, which starts at 0.65"],
+        ),
+        (  # had been a torch traceback about mat1 and mat2 at the first step
+            'schema_version = 1\n[dataset]\nkind = "map-samples"\nmatrix = [[1, 2, 3]]\n[training]\nloss = "mse"\n',
+            ["[dataset] matrix: expected rows of 2 numbers", "[[1.0, 2.0, 3.0]]"],
+        ),
     ],
-    ids=["unknown-dataset", "wrong-type", "missing-key", "tour-order"],
+    ids=["unknown-dataset", "wrong-type", "missing-key", "tour-order", "no-time", "ring", "inner-radius", "matrix"],
 )
 def test_malformed_preset_gives_one_line_and_exit_code_2(tmp_path, text, fragments):
     path = tmp_path / "broken.toml"

@@ -304,6 +304,11 @@ def _parse_tour(where: str, table: Any) -> TourSpec:
     frames = table.get("keyframes", [])
     if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
         raise PresetError(f"{where}: [tour] keyframes: expected [[tour.keyframes]] tables, found {_describe(frames)}")
+    for number, frame in enumerate(frames, start=1):
+        if "time" not in frame:  # it would be 0: a keyframe meant for later would take over the start
+            raise PresetError(
+                f"{where}: [tour.keyframes {number}] time: missing: give each keyframe its time in seconds"
+            )
     keyframes = tuple(_parse_table(where, f"tour.keyframes {i + 1}", Keyframe, f) for i, f in enumerate(frames))
     times = [k.time for k in keyframes]
     if times != sorted(times):
@@ -320,8 +325,21 @@ def _check_consistency(where: str, preset: Preset) -> None:
         )
     if model.kind == "linear" and model.weight and len({len(row) for row in model.weight}) != 1:
         raise PresetError(f"{where}: [model] weight: expected rows of equal length, found {list(model.weight)}")
-    if len(preset.dataset.ring) != 2:
-        raise PresetError(f"{where}: [dataset] ring: expected [inner, outer], found {list(preset.dataset.ring)}")
+    dataset = preset.dataset
+    if len(dataset.ring) != 2 or dataset.ring[0] >= dataset.ring[1]:
+        raise PresetError(
+            f"{where}: [dataset] ring: expected [inner, outer] with inner < outer, found {list(dataset.ring)}"
+        )
+    if dataset.kind == "disks" and dataset.inner_radius >= dataset.ring[0]:
+        raise PresetError(
+            f"{where}: [dataset] inner_radius: {dataset.inner_radius} reaches into the ring, which starts at "
+            f"{dataset.ring[0]}: make it smaller, or the two classes overlap"
+        )
+    if dataset.matrix and any(len(row) != 2 for row in dataset.matrix):
+        raise PresetError(
+            f"{where}: [dataset] matrix: expected rows of 2 numbers (the points lie in the plane), "
+            f"found {[list(row) for row in dataset.matrix]}"
+        )
 
 
 def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any]) -> Any:
