@@ -259,11 +259,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = {
         "preset": preset.name,
         "step": session.step,
-        "loss": None if final is None else final.loss,
-        "accuracy": None if final is None else final.accuracy,
+        "loss": None if final is None else _float32_digits(final.loss),
+        "accuracy": None if final is None else _float32_digits(final.accuracy),
     }
     print(json.dumps(result))
     return 0
+
+
+def _float32_digits(value: float | None) -> float | None:
+    """A float32 figure with the 7 digits it holds: 0.907, not 0.9070000052452087."""
+    return None if value is None else float(f"{value:.7g}")
 
 
 def cmd_presets(_args: argparse.Namespace) -> int:
@@ -272,7 +277,9 @@ def cmd_presets(_args: argparse.Namespace) -> int:
     names = known_presets()
     width = max(map(len, names), default=0) + 2
     for name in names:
-        print(f"{name:<{width}}{load_preset(name).description}")
+        preset = load_preset(name)
+        reaches = f"  [{preset.accuracy}]" if preset.accuracy else ""  # what training reaches: what to expect
+        print(f"{name:<{width}}{preset.description}{reaches}")
     return 0
 
 
