@@ -127,6 +127,18 @@ def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
     assert "e.g. y.argmax(1) if y is one-hot" in refused(x, torch.randint(0, 3, (40, 3)))
 
 
+def test_negative_class_labels_are_refused_with_the_fix():
+    """Labels -1/+1 (TensorFlow Playground's) were drawn in two colours, -1 taking the palette's last by
+    negative indexing, under an empty legend."""
+    x = torch.randn(40, 8)
+    y = (x[:, 0] > 0).long() * 2 - 1
+    assert refused(x, y) == (
+        "labels: class -1 is negative: classes are 0, 1, ... (as cross-entropy wants them): "
+        "pass (y + 1) // 2 for labels -1 and 1, or y - y.min()"
+    )
+    viz3d.watch(readme_model(), x, y.float()).snapshot()  # float targets may be anything: a regression's
+
+
 def test_integer_labels_in_a_column_are_class_labels():
     """(N, 1) integer labels were refused where (N, 1) whole-number floats were taken as classes."""
     from viz3d.train.user_session import user_session
