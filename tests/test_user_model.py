@@ -475,6 +475,64 @@ def test_pushforward_refuses_points_and_vectors_of_different_shapes():
         viz3d.pushforward(mlp(), torch.zeros(2, 2), torch.zeros(1, 2))
 
 
+def test_pushforward_of_one_point_without_its_batch_dimension_says_so():
+    """It had said 'no layer to watch: no module produced a per-sample tensor output'."""
+    with pytest.raises(Viz3dError, match=r"^points: shape \(2,\) has no batch dimension: pass points\[None\]"):
+        viz3d.pushforward(mlp(), torch.zeros(2), torch.zeros(2))
+
+
+class LastStep(nn.Module):
+    """An LSTM classifier: oneDNN's LSTM kernel, which CPU torch runs, has no forward-mode derivative."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, batch_first=True)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.lstm(x)[0][:, -1])
+
+
+def test_pushforward_through_an_lstm_matches_finite_differences():
+    """It had failed with torch's multi-line NotImplementedError about mkldnn_rnn_layer."""
+    model, x, v = LastStep(), torch.randn(3, 12, 4), torch.randn(3, 12, 4)
+    tangents = viz3d.pushforward(model, x, v)
+    eps = 1e-3
+    with torch.no_grad():
+        expected = (model(x + eps * v) - model(x - eps * v)) / (2 * eps)
+    torch.testing.assert_close(tangents["head"], expected, atol=2e-3, rtol=1e-2)
+    assert torch.backends.mkldnn.enabled  # switched off for the pushforward only
+
+
+def test_a_layer_without_a_forward_derivative_is_one_line_naming_what_to_do():
+    class Clip(torch.autograd.Function):  # a custom op with a backward but no jvp
+        @staticmethod
+        def forward(x):
+            return x.clamp(-1, 1)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    class Clipped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Linear(2, 3), nn.Linear(3, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.b(Clip.apply(self.a(x)))
+
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.pushforward(Clipped(), torch.randn(4, 2), torch.randn(4, 2))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("tangent arrows need the forward-mode derivative")
+    assert message.endswith("watch only the layers before it, with layers=[...]")
+
+
 def test_integer_inputs_reach_an_embedding_as_they_are_with_no_grid():
     """Token ids were cast to float for the probe, and nn.Embedding refused them (with a wrong guess at
     the shape the model expects)."""

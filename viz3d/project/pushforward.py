@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -31,11 +32,31 @@ def trace_tangents(
 
     model = tracker.model
     with evaluating(model):
-        primals, tangents = torch.func.jvp(forward, (points,), (vectors.to(points.dtype),))
+        primals, tangents = _jvp(forward, points, vectors.to(points.dtype))
     # Inside jvp the W·x stage (output minus bias) gets the Linear's tangent: a bias has no derivative.
     values = {name: p.detach() for name, p in zip(names, primals, strict=True)}
     tangent_rows = {name: t.detach() for name, t in zip(names, tangents, strict=True)}
     return values, tangent_rows
+
+
+def _jvp(forward: Callable, points: torch.Tensor, vectors: torch.Tensor) -> tuple:
+    """``torch.func.jvp``; where a fused kernel has no forward-mode derivative (oneDNN's and cuDNN's RNNs:
+    nn.LSTM on the CPU or a GPU), again with those backends off, so torch's plain kernels run instead."""
+    try:
+        return torch.func.jvp(forward, (points,), (vectors,))
+    except NotImplementedError:
+        pass
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # oneDNN's flags say so
+        with torch.backends.mkldnn.flags(enabled=False), torch.backends.cudnn.flags(enabled=False):
+            try:
+                return torch.func.jvp(forward, (points,), (vectors,))
+            except NotImplementedError as err:
+                missing = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise Viz3dError(
+                    f"tangent arrows need the forward-mode derivative of every watched layer, and torch has none "
+                    f"for one of these ({missing}): watch only the layers before it, with layers=[...]"
+                ) from None
 
 
 def pushforward(
@@ -51,6 +72,11 @@ def pushforward(
     numpy arrays)."""
     points = as_watched(model, as_tensor("points", points), from_array=not isinstance(points, torch.Tensor))
     vectors = as_watched(model, as_tensor("vectors", vectors), from_array=not isinstance(vectors, torch.Tensor))
+    if points.ndim < 2:
+        raise Viz3dError(
+            f"points: shape {tuple(points.shape)} has no batch dimension: pass points[None] and vectors[None] "
+            "for one point"
+        )
     if points.shape != vectors.shape:
         raise Viz3dError(
             f"points {tuple(points.shape)} and vectors {tuple(vectors.shape)}: give one vector for each point, "
