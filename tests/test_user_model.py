@@ -475,6 +475,41 @@ def test_pushforward_refuses_points_and_vectors_of_different_shapes():
         viz3d.pushforward(mlp(), torch.zeros(2, 2), torch.zeros(1, 2))
 
 
+def test_live_without_a_display_points_a_script_to_picture_and_video(monkeypatch):
+    from viz3d.errors import GLContextError
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    x = torch.randn(40, 2)
+    with pytest.raises(GLContextError, match=r"no display .*viz3d\.picture or viz3d\.video"):
+        viz3d.live(mlp(), x, (x[:, 0] > 0).long())
+
+
+def test_which_of_several_outputs_is_scored_is_said(capsys):
+    """A {"emb", "logits"} model was scored on "emb" (accuracy 5%, five classes) without a word."""
+    from viz3d.train.user_session import user_session
+
+    class TwoHeads(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body, self.aux, self.cls = nn.Linear(2, 8), nn.Linear(8, 5), nn.Linear(8, 2)
+
+        def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+            h = torch.tanh(self.body(x))
+            return {"emb": self.aux(h), "logits": self.cls(h)}
+
+    x = torch.randn(40, 2)
+    y = (x[:, 0] > 0).long()
+    user_session(TwoHeads(), x, y)
+    assert capsys.readouterr().err == (
+        "viz3d: note: the labels are scored against the model's output 'emb', the first of its tensors: "
+        "pass output_key= to score another ('logits')\n"
+    )
+    for model, key in ((TwoHeads(), "logits"), (mlp(), None)):
+        user_session(model, x, y, output_key=key)
+        assert capsys.readouterr().err == ""
+
+
 def test_pushforward_of_one_point_without_its_batch_dimension_says_so():
     """It had said 'no layer to watch: no module produced a per-sample tensor output'."""
     with pytest.raises(Viz3dError, match=r"^points: shape \(2,\) has no batch dimension: pass points\[None\]"):

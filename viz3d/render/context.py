@@ -114,8 +114,8 @@ def open_window(width: int, height: int, title: str) -> GLContext:
     """A resizable, vsynced, HiDPI-aware window with an OpenGL 3.3 core context."""
     if not has_display():
         raise GLContextError(
-            "no display to open a window on (DISPLAY is not set): run `viz3d render` to write PNG files, "
-            "or start under Xvfb (xvfb-run -a viz3d run ...)"
+            "no display to open a window on (DISPLAY is not set): run `viz3d render` to write PNG files "
+            "(from Python: viz3d.picture or viz3d.video), or start under Xvfb (xvfb-run -a viz3d run ...)"
         )
     _start_glfw(glfw.ANY_PLATFORM)  # any: a picture drawn earlier in this process chose Null
     glfw.window_hint(glfw.RESIZABLE, True)

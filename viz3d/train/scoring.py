@@ -23,7 +23,7 @@ from torch import nn
 
 from viz3d.capture.probe import all_zero_or_one
 from viz3d.capture.tracker import Token, evaluating, first_tensor, per_sample_rows
-from viz3d.errors import Viz3dError
+from viz3d.errors import Viz3dError, note
 from viz3d.train.step_stats import StepStats, classifier_stats
 
 
@@ -85,6 +85,8 @@ def scoring_for(
         raise Viz3dError(f"output_key={output_key!r}: no tensor there in what the model returns ({found})")
     if output is None:
         return Scoring(why_not="n/a (no tensor in the model's output: name it with output_key=)")
+    if labels is not None and output_key is None:
+        _say_which_output_is_scored(model, data)
     if labels is None:
         # No accuracy. Read as C logits on request (colour by prediction), where the last watched layer is the
         # output; nothing tells logits from a 2-D map's coordinates, so nothing else is decided from them.
@@ -141,6 +143,24 @@ def _keys_of(model: nn.Module, data: torch.Tensor) -> str:
     if isinstance(output, (tuple, list)):
         return f"a {type(output).__name__} of {len(output)}: positions 0 to {len(output) - 1}"
     return f"a {type(output).__name__}: leave output_key out"
+
+
+def _say_which_output_is_scored(model: nn.Module, data: torch.Tensor) -> None:
+    """A note where the model returns several tensors and ``output_key`` names none: the first is scored,
+    which a trial's {"emb": ..., "logits": ...} model met as an accuracy of 5% with no word of why."""
+    with evaluating(model), torch.inference_mode():
+        output = model(data[:2])
+    if dataclasses.is_dataclass(output) and not isinstance(output, type):
+        output = {f.name: getattr(output, f.name) for f in dataclasses.fields(output)}
+    if isinstance(output, (tuple, list)):
+        output = dict(enumerate(output))
+    if not isinstance(output, dict):
+        return
+    keys = [key for key, value in output.items() if first_tensor(value) is not None]
+    if len(keys) > 1:
+        others = ", ".join(repr(key) for key in keys[1:])
+        note(f"the labels are scored against the model's output {keys[0]!r}, the first of its tensors: "
+             f"pass output_key= to score another ({others})")  # fmt: skip
 
 
 def _whole_numbers(labels: torch.Tensor) -> bool:
