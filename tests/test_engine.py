@@ -566,6 +566,7 @@ def test_glob_star_stays_within_one_name_part():
         ((0.5, 1, 2), "axes: (0.5, 1, 2) is not three component indices"),
         ((-1, 0, 1), "axes: (-1, 0, 1) has a negative index: components count from 0, the largest first"),
         ({"0": (0, 1)}, "axes['0']: (0, 1) is not three component indices"),
+        ((0, 0, 1), "axes: (0, 0, 1) repeats a component: pick three different ones"),  # drew a flat picture
     ],
 )
 def test_project_refuses_axes_that_are_not_three_components(axes, expected):

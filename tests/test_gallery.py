@@ -84,12 +84,23 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
             'schema_version = 1\n[dataset]\nkind = "disks"\ninner_radius = 0.8\n',
             ["[dataset] inner_radius: 0.8 reaches into the ring, which starts at 0.65"],
         ),
+        ("schema_version = 1\n[view]\naxes = [0, 0, 1]\n", ["[view] axes: expected three different components"]),
         (  # had been a torch traceback about mat1 and mat2 at the first step
             'schema_version = 1\n[dataset]\nkind = "map-samples"\nmatrix = [[1, 2, 3]]\n[training]\nloss = "mse"\n',
             ["[dataset] matrix: expected rows of 2 numbers", "[[1.0, 2.0, 3.0]]"],
         ),
     ],
-    ids=["unknown-dataset", "wrong-type", "missing-key", "tour-order", "no-time", "ring", "inner-radius", "matrix"],
+    ids=[
+        "unknown-dataset",
+        "wrong-type",
+        "missing-key",
+        "tour-order",
+        "no-time",
+        "ring",
+        "inner-radius",
+        "axes",
+        "matrix",
+    ],
 )
 def test_malformed_preset_gives_one_line_and_exit_code_2(tmp_path, text, fragments):
     path = tmp_path / "broken.toml"
@@ -235,6 +246,32 @@ def test_a_presets_regression_onto_one_value_colours_its_points_by_value(tmp_pat
     yellow = (image[:, 0] > 180) & (image[:, 1] > 170) & (image[:, 2] < 110)  # viridis' top end
     blue = (image[:, 2] > 110) & (image[:, 0] < 90) & (image[:, 2] > image[:, 1])  # its bottom end
     assert yellow.sum() > 5 and blue.sum() > 5
+
+
+def test_view_axes_show_other_principal_components_in_every_wide_layer():
+    """[view] axes picks the components of a picture or a recording, as the live panel's pickers do."""
+    from dataclasses import replace
+
+    preset = load_preset("digits")
+    session = session_from_preset(replace(preset, view=replace(preset.view, axes=(1, 2, 4))))
+    projection = session.capture()
+    wide = [i for i, width in enumerate(projection.widths) if width > 3]
+    assert wide and all(projection.axes[i] == (1, 2, 4) for i in wide)
+    assert all(projection.axes[i] == (0, 1, 2) for i in range(len(projection.widths)) if i not in wide)
+    from sklearn.decomposition import PCA
+
+    n = session.probe.n_data
+    for i in wide:  # the drawn points are an affine image of scikit-learn's PC2, PC3 and PC5 scores, not PC1-3's
+        acts = session.last_snapshot.activations[projection.layer_names[i]][:n].double().numpy()
+        scores = PCA(n_components=5).fit_transform(acts)
+        drawn = projection.positions[i][:n].astype(np.float64)
+
+        def unexplained(columns, drawn=drawn, scores=scores):
+            design = np.hstack([scores[:, columns], np.ones((n, 1))])
+            residual = drawn - design @ np.linalg.lstsq(design, drawn, rcond=None)[0]
+            return float((residual**2).sum() / ((drawn - drawn.mean(0)) ** 2).sum())
+
+        assert unexplained([1, 2, 4]) < 1e-6 and unexplained([0, 1, 2]) > 0.05
 
 
 def test_float_labels_are_targets_and_integer_labels_classes():

@@ -94,6 +94,7 @@ class ViewSpec:
     layer: float | str = -1.0  # the layer shown first: a position (negative counts from the end), last, a name
     stages: bool = False  # split Linear + activation into W·x, +b, activation
     shared_scale: bool = False  # one display scale for all layers (else each layer fills the view)
+    axes: tuple[int, ...] = (0, 1, 2)  # the principal components drawn as x, y, z where a layer is wider than 3
     color_by: str = "class"  # class, prediction, correct, neuron
     neuron_layer: int | str = ""  # color_by = "neuron": which layer (given as `layer` is, whole) ...
     neuron_index: int = 0  # ... and which unit of it
@@ -325,6 +326,12 @@ def _check_consistency(where: str, preset: Preset) -> None:
         )
     if model.kind == "linear" and model.weight and len({len(row) for row in model.weight}) != 1:
         raise PresetError(f"{where}: [model] weight: expected rows of equal length, found {list(model.weight)}")
+    axes = preset.view.axes
+    if len(axes) != 3 or min(axes) < 0 or len(set(axes)) != 3:
+        raise PresetError(
+            f"{where}: [view] axes: expected three different components, counted from 0 (the largest), "
+            f"found {list(axes)}"
+        )
     dataset = preset.dataset
     if len(dataset.ring) != 2 or dataset.ring[0] >= dataset.ring[1]:
         raise PresetError(

@@ -287,7 +287,9 @@ def _user_preset(
         "title": title,
         "description": description,
         "training": {"steps": steps},
-        "view": dict(view),
+        "view": {
+            key: list(value) if isinstance(value, tuple) else value for key, value in view.items()
+        },  # axes=(1, 2, 3)
         "tour": {"keyframes": [dict(keyframe) for keyframe in tour]},
     }
     return parse_preset(raw, Path(caller))
@@ -316,6 +318,7 @@ def _session(
         **picks,
     )
     session.projector.shared_scale = preset.view.shared_scale
+    session.projector.default_axes = preset.view.axes
     return session
 
 

@@ -96,6 +96,8 @@ def check_axes(axes: Axes | Mapping[str, Axes]) -> None:
             raise Viz3dError(f"{where}: {chosen!r} is not three component indices: pass e.g. (0, 1, 2) for x, y, z")
         if min(picked) < 0:
             raise Viz3dError(f"{where}: {picked} has a negative index: components count from 0, the largest first")
+        if len(set(picked)) != 3:
+            raise Viz3dError(f"{where}: {picked} repeats a component: pick three different ones, e.g. (0, 1, 2)")
 
 
 def stage_partner(name: str, layer_names: list[str]) -> str | None:

@@ -1,7 +1,8 @@
 """`Projector`: projection with memory, for a picture that stays steady while the network trains.
 
-It remembers the projection shown last (each new one is aligned to it), the axes chosen per layer,
-and, when the basis is frozen, the maps of the step it was frozen at.
+It remembers the projection shown last (each new one is aligned to it), the axes chosen per layer (and
+those for every other layer: a preset's [view] axes), and, when the basis is frozen, the maps of the
+step it was frozen at.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ class Projector:
         self.fit_rows = fit_rows
         self.shared_scale = shared_scale
         self.axes: dict[str, Axes] = {}
+        self.default_axes: Axes = (0, 1, 2)  # for the layers ``axes`` does not name
         self.previous: Projection | None = None
         self.frozen: dict[str, LayerMap] | None = None
         self.frozen_step: int | None = None
@@ -23,7 +25,7 @@ class Projector:
     def project(self, snapshot: Snapshot, remember: bool = True) -> Projection:
         projection = project(
             snapshot,
-            self.axes,
+            {name: self.axes.get(name, self.default_axes) for name in snapshot.layer_names},
             self.fit_rows,
             previous=self.previous,
             frozen=self.frozen,

@@ -133,7 +133,8 @@ class TrainingSession:
 
     def capture_at(self, step: int) -> Projection:
         """The picture at a stored ``step``, recomputed from its weights (cached)."""
-        key = (step, tuple(sorted(self.projector.axes.items())), self.projector.frozen_step, self.neuron)
+        axes = (self.projector.default_axes, tuple(sorted(self.projector.axes.items())))
+        key = (step, axes, self.projector.frozen_step, self.neuron)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
@@ -245,6 +246,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
         shared_forward=shared,
     )
     session.projector.shared_scale = preset.view.shared_scale
+    session.projector.default_axes = preset.view.axes
     session.class_names = () if dataset.is_regression else dataset.class_names
     session.accuracy_note = "n/a (regression)" if dataset.is_regression else "-"
     session.predicts_values = one_value  # colour_by = "prediction": the predicted values, on the targets' scale
