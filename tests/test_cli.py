@@ -165,6 +165,11 @@ def test_no_gl_context_says_what_to_install(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+def test_a_shipped_presets_file_name_in_the_wrong_folder_names_the_preset(tmp_path):
+    result = run_cli("render", "spirals.toml", "--out", str(tmp_path / "x.png"), cwd=tmp_path)
+    one_line_error(result, "preset file spirals.toml does not exist", "name the shipped preset: spirals")
+
+
 def test_run_without_display_points_to_render():
     result = run_cli("run", "spirals")
     one_line_error(result, "no display", "viz3d render")

@@ -85,6 +85,7 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
             ["[dataset] inner_radius: 0.8 reaches into the ring, which starts at 0.65"],
         ),
         ("schema_version = 1\n[view]\naxes = [0, 0, 1]\n", ["[view] axes: expected three different components"]),
+        ("schema_version = 1\n[[keyframes]]\ntime = 0\n", ["unknown key 'keyframes' ([[tour.keyframes]] for a tour"]),
         (  # had been a torch traceback about mat1 and mat2 at the first step
             'schema_version = 1\n[dataset]\nkind = "map-samples"\nmatrix = [[1, 2, 3]]\n[training]\nloss = "mse"\n',
             ["[dataset] matrix: expected rows of 2 numbers", "[[1.0, 2.0, 3.0]]"],
@@ -99,6 +100,7 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
         "ring",
         "inner-radius",
         "axes",
+        "keyframes-at-the-top",
         "matrix",
     ],
 )

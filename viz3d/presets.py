@@ -242,7 +242,9 @@ def resolve_preset_path(name_or_path: str) -> Path:
         raise PresetError(f"{name_or_path} is a folder: pass a preset name or the path to a .toml file")
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
         if not candidate.is_file():
-            raise PresetError(f"preset file {name_or_path} does not exist: check the path")
+            shipped = candidate.stem if candidate.stem in known_presets() else ""  # "spirals.toml" for "spirals"
+            fix = f"check the path, or name the shipped preset: {shipped}" if shipped else "check the path"
+            raise PresetError(f"preset file {name_or_path} does not exist: {fix}")
         return candidate
     shipped = preset_dir() / f"{name_or_path}.toml"
     if shipped.is_file():
@@ -275,9 +277,8 @@ def parse_preset(raw: dict[str, Any], path: Path) -> Preset:
     for key in raw:
         if key not in top_level:
             known = sorted(top_level)
-            raise PresetError(
-                f"{where}: unknown key '{key}'{did_you_mean(key, known)}: expected one of {', '.join(known)}"
-            )
+            hint = " ([[tour.keyframes]] for a tour's keyframes)" if key == "keyframes" else did_you_mean(key, known)
+            raise PresetError(f"{where}: unknown key '{key}'{hint}: expected one of {', '.join(known)}")
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         hint = " (add schema_version = 1 at the top)" if version is None else ""
