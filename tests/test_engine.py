@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,6 +207,9 @@ def test_stages_split_linear_into_wx_then_bias_then_activation():
     torch.testing.assert_close(snap.activations["1"], torch.tanh(x @ w.T + b))
     assert snap.labels()[1] == "W·x (module 0)"  # not "0:Wx · W·x": a bare 0 reads as a position
     assert snap.labels()[2] == "W·x + b (module 0)"  # not "Linear (module 0)", which reads as the whole layer
+    named = nn.Sequential(OrderedDict(fc1=nn.Linear(2, 2), act=nn.Tanh()))
+    labels = viz3d.watch(named, x, stages=True).snapshot().labels()
+    assert labels[1:3] == ["fc1 · W·x", "fc1 · W·x + b"]  # a trial read "fc1:Wx · W·x": the stage said twice
 
 
 def test_the_bias_stage_moves_the_cloud_by_the_bias_even_through_pca():

@@ -47,4 +47,4 @@ def _label(name: str, kind: str) -> str:
     module, _, _stage = name.partition(":")  # "0:Wx" is the W·x stage of module 0
     if module.replace(".", "").isdigit():
         return f"{kind} (module {module})"
-    return f"{name} · {kind}"
+    return f"{module} · {kind}"  # "fc1 · W·x" for the stage named "fc1:Wx": the kind says which stage
