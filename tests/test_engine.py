@@ -581,18 +581,18 @@ def test_project_refuses_axes_that_are_not_three_components(axes, expected):
     assert str(caught.value).startswith(expected)
 
 
+class TimeMajor(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn, self.head = nn.LSTM(8, 16), nn.Linear(16, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(x.transpose(0, 1))
+        return self.head(out[-1])
+
+
 def test_a_named_layer_without_one_row_per_input_is_refused_not_left_out():
     """A time-major LSTM named in layers=[...] was dropped without a word (its output is (T, N, D))."""
-
-    class TimeMajor(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.rnn, self.head = nn.LSTM(8, 16), nn.Linear(16, 3)
-
-        def forward(self, x):
-            out, _ = self.rnn(x.transpose(0, 1))
-            return self.head(out[-1])
-
     x = torch.randn(40, 5, 8)
     with pytest.raises(Viz3dError) as caught:
         viz3d.watch(TimeMajor(), x, layers=["rnn", "head"]).snapshot()
@@ -602,3 +602,13 @@ def test_a_named_layer_without_one_row_per_input_is_refused_not_left_out():
     assert viz3d.watch(TimeMajor(), x, layers=["head", nn.LSTM]).snapshot().layer_names == ["input", "head"]
     with pytest.raises(Viz3dError, match=r"^layer 'rnn': its output has shape \(5, 40, 16\)"):  # DataParallel too
         viz3d.watch(nn.DataParallel(TimeMajor()), x, layers=["rnn", "head"]).snapshot()
+
+
+def test_a_time_major_module_left_out_of_the_default_layers_is_named_once(capsys):
+    """By default it vanished from the picture without a word (a trial's GRU classifier)."""
+    tracker = viz3d.watch(TimeMajor(), torch.randn(40, 5, 8))
+    assert [tracker.snapshot().layer_names for _ in range(2)] == [["input", "head"]] * 2
+    assert capsys.readouterr().err == (
+        "viz3d: note: layer 'rnn' is not watched: its output (5, 40, 16) puts time first "
+        "(an RNN without batch_first=True): make it batch_first to see it\n"
+    )

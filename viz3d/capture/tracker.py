@@ -33,7 +33,7 @@ from torch import nn
 
 from viz3d.capture.model_rows import weights_dtype
 from viz3d.capture.snapshot import WX, WX_PLUS_B, WX_SUFFIX, Snapshot
-from viz3d.errors import Viz3dError
+from viz3d.errors import Viz3dError, note
 
 LayerSelector = str | type[nn.Module]
 Token = str | int | None
@@ -162,6 +162,7 @@ class LayerTracker:
         self.token = checked_token(token)
         self.stages = stages
         self.candidates = self._candidates()
+        self.noted_time_first: set[str] = set()  # left-out time-major modules already named in a note
 
     def _candidates(self) -> list[tuple[str, nn.Module]]:
         named = [(name, module) for name, module in self.model.named_modules() if name]
@@ -258,7 +259,20 @@ class LayerTracker:
             for handle in handles:
                 handle.remove()
         self._refuse_named_but_not_per_sample(records, other_shapes, batch)
+        if self.layers is None:
+            self._note_time_first(other_shapes, batch)
         return records, outputs
+
+    def _note_time_first(self, other_shapes: dict[str, tuple[int, ...]], batch: int) -> None:
+        """A note, once per module, for one left out of the default layers because its output puts time
+        first, (T, N, D): a time-major RNN had vanished from the picture without a word."""
+        for name, shape in other_shapes.items():
+            if len(shape) >= 2 and shape[1] == batch != shape[0] and name not in self.noted_time_first:
+                self.noted_time_first.add(name)
+                note(
+                    f"layer {display_name(name)!r} is not watched: its output {shape} puts time first "
+                    "(an RNN without batch_first=True): make it batch_first to see it"
+                )
 
     def _refuse_named_but_not_per_sample(
         self, records: list[_Record], other_shapes: dict[str, tuple[int, ...]], batch: int
