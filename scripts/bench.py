@@ -442,8 +442,10 @@ def measured(name: str, measure):  # noqa: ANN001, ANN201 - any section's figure
     try:
         return measure()
     except Exception as err:  # noqa: BLE001 - reported in the table and the exit status
-        print(f"  {name} failed: {type(err).__name__}: {err}", file=sys.stderr)
-        return {"error": f"{type(err).__name__}: {err}".splitlines()[0]}
+        from viz3d.errors import error_summary
+
+        print(f"  {name} failed: {error_summary(err)}", file=sys.stderr)
+        return {"error": error_summary(err)}
 
 
 def machine_description() -> str:

@@ -37,7 +37,9 @@ def test_a_chosen_device_is_the_only_one_tried(monkeypatch):
     monkeypatch.setattr(egl, "_extensions", lambda display: "EGL_EXT_platform_device EGL_MESA_platform_surfaceless")
     monkeypatch.setattr(egl, "_devices", lambda: [("gpu-a", False), ("gpu-b", False)])
     monkeypatch.setenv(egl.DEVICE_VARIABLE, "1")
-    assert [where for where, _ in egl._displays()] == ["EGL device 1"]
+    assert [where for where, _ in egl._displays()] == [
+        "EGL device 1, chosen by VIZ3D_EGL_DEVICE (unset it to try the others)"
+    ]
     for wrong in ("2", "-1", "gpu"):
         monkeypatch.setenv(egl.DEVICE_VARIABLE, wrong)
         with pytest.raises(GLContextError, match=f"VIZ3D_EGL_DEVICE={wrong} names no EGL device .* 0 to 1 or unset"):
@@ -51,7 +53,10 @@ def test_every_refusal_is_named_in_the_one_error(monkeypatch):
     monkeypatch.setattr(egl, "_displays", lambda: [("EGL device 0", refused), ("EGL's default display", refused)])
     with pytest.raises(GLContextError) as caught:
         egl.create_context()
-    assert str(caught.value) == "EGL device 0: no such thing; EGL's default display: no such thing"
+    assert (
+        str(caught.value)
+        == "EGL device 0: RuntimeError: no such thing; EGL's default display: RuntimeError: no such thing"
+    )
 
 
 def test_picture_drawn_through_egl_device_platform(tmp_path, monkeypatch, gl):
@@ -62,6 +67,11 @@ def test_picture_drawn_through_egl_device_platform(tmp_path, monkeypatch, gl):
     if not _devices():
         pytest.skip("this EGL lists no devices")
     monkeypatch.setenv(egl.DEVICE_VARIABLE, "0")
+    from viz3d.render import context as contexts
+
+    made = []
+    create_context = egl.create_context
+    monkeypatch.setattr(contexts, "create_context", lambda *size: made.append(create_context(*size)) or made[-1])
     torch.manual_seed(0)
     x = torch.randn(300, 2)
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
@@ -70,10 +80,24 @@ def test_picture_drawn_through_egl_device_platform(tmp_path, monkeypatch, gl):
 
     image = np.asarray(Image.open(path).convert("RGB"))
     assert non_background_mask(image).mean() > 0.01
+    assert [made_one.where for made_one in made] == [
+        "EGL device 0, chosen by VIZ3D_EGL_DEVICE (unset it to try the others)"
+    ]
+
+
+def test_the_default_framebuffer_is_8_bit_rgba_with_depth_as_a_hidden_window_gave(gl):
+    """EGL's first configuration had been RGB565 without depth: the live loop's tests draw into it."""
+    from OpenGL import GL
+
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+    attachment = GL.GL_FRAMEBUFFER_ATTACHMENT_RED_SIZE
+    assert GL.glGetFramebufferAttachmentParameteriv(GL.GL_FRAMEBUFFER, GL.GL_BACK_LEFT, attachment) == 8
+    depth = GL.GL_FRAMEBUFFER_ATTACHMENT_DEPTH_SIZE
+    assert GL.glGetFramebufferAttachmentParameteriv(GL.GL_FRAMEBUFFER, GL.GL_DEPTH, depth) == 24
 
 
 def test_contexts_close_in_any_order_while_another_draws(gl):
-    """EGL initialises a display once for all its contexts: closing one context must not terminate
+    """EGL initialises a display once for all the process's users: closing one context must not terminate
     the display under the others (the session's context draws after two more came and went)."""
     from viz3d.render.context import open_headless
     from viz3d.render.renderer import FrameRenderer

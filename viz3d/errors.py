@@ -63,3 +63,13 @@ def unexpected_error_line(err: BaseException) -> str:
 def note(message: str) -> None:
     """A one-line note on stderr (``viz3d: note: ...``): something done differently from what was asked."""
     print(f"viz3d: note: {message}", file=sys.stderr)
+
+
+def error_summary(err: BaseException) -> str:
+    """What failed, in a few words: PyOpenGL's GLError and EGLError print a dump of the call's arguments,
+    whose first line is only ``GLError(``."""
+    operation = getattr(getattr(err, "baseOperation", None), "__name__", None)
+    if operation and getattr(err, "err", None) is not None:
+        return f"{operation} gave {err.err!r}"
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0][:160]}" if text else type(err).__name__

@@ -117,7 +117,7 @@ def open_window(width: int, height: int, title: str) -> GLContext:
             "no display to open a window on (DISPLAY is not set): run `viz3d render` to write PNG files "
             "(from Python: viz3d.picture or viz3d.video), or start under Xvfb (xvfb-run -a viz3d run ...)"
         )
-    _start_glfw(glfw.ANY_PLATFORM)  # any: a picture drawn earlier in this process chose Null
+    _start_glfw()
     glfw.window_hint(glfw.RESIZABLE, True)
     glfw.window_hint(glfw.SCALE_TO_MONITOR, True)
     glfw.window_hint(glfw.SAMPLES, 4)
@@ -159,7 +159,7 @@ def open_headless(width: int = 64, height: int = 64) -> GLContext | HeadlessCont
 
 def _hidden_window(width: int, height: int) -> GLContext:
     """An offscreen context where GL already serves windows: an invisible window on the display."""
-    _start_glfw(glfw.ANY_PLATFORM)
+    _start_glfw()
     glfw.window_hint(glfw.VISIBLE, False)
     window = _create_window(
         width, height, "viz3d (offscreen)", lambda why: f"could not make an offscreen OpenGL 3.3 context ({why})"
@@ -167,13 +167,10 @@ def _hidden_window(width: int, height: int) -> GLContext:
     return GLContext(window=window, canvas=_attach_gloo(), headless=True)
 
 
-def _start_glfw(platform: int) -> None:
-    """glfw started on ``platform`` (the display's, or Null for EGL), with OpenGL 3.3 core hints set."""
+def _start_glfw() -> None:
+    """glfw started on the display's platform, with OpenGL 3.3 core hints set."""
     glfw.set_error_callback(_glfw_error)
-    glfw.init_hint(glfw.PLATFORM, platform)
     if not glfw.init():
-        if platform == glfw.PLATFORM_NULL:
-            raise GLContextError(f"glfw's headless platform could not start ({_glfw_error.last})")
         raise GLContextError(f"glfw could not start ({_glfw_error.last}): check DISPLAY and the X server")
     _core_profile_hints()
 

@@ -4,14 +4,17 @@ glfw's Null platform with EGL, which viz3d used first, fails on NVIDIA's EGL (as
 project's H100 and H200 machines), while EGL's device platform is what GPU servers offer. The
 displays are tried in turn until one gives a context:
 
-1. each GPU that EGL lists (``VIZ3D_EGL_DEVICE=N`` keeps only the N-th, as on a multi-GPU server);
+1. each GPU that EGL lists (``VIZ3D_EGL_DEVICE=N`` keeps only EGL's N-th device, as on a multi-GPU
+   server; EGL numbers devices its own way, not as CUDA does);
 2. Mesa's surfaceless platform (Mesa's software renderer, llvmpipe, where there is no GPU);
 3. Mesa's software device, then EGL's default display.
 
-The context is made current with a small pbuffer as its default framebuffer (as a hidden window
-would give), or without a surface where a display has no pbuffers but allows that
-(EGL_KHR_surfaceless_context); viz3d's pictures draw into framebuffer objects either way. A display is initialised
-once and terminated when its last context is released, so contexts may come and go in any order.
+The context is made current with a small pbuffer (8-bit RGBA, 24-bit depth) as its default framebuffer,
+as a hidden window would give, or without a surface where a display has no pbuffers but allows that
+(EGL_KHR_surfaceless_context); viz3d's pictures draw into framebuffer objects either way.
+A display, once initialised, stays so for the process: EGL counts no references, so terminating it
+would pull it from under any other EGL user in the process (another picture's context, pyrender,
+MuJoCo, vispy's EGL backend), and NVIDIA's takes a while to start again.
 """
 
 from __future__ import annotations
@@ -21,14 +24,13 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from viz3d.errors import GLContextError
+from viz3d.errors import GLContextError, error_summary
 
 DEVICE_VARIABLE = "VIZ3D_EGL_DEVICE"
 PLATFORM_DEVICE = 0x313F  # EGL_PLATFORM_DEVICE_EXT
 PLATFORM_SURFACELESS = 0x31DD  # EGL_PLATFORM_SURFACELESS_MESA
 SOFTWARE_DEVICE = "EGL_MESA_device_software"  # in the device extensions of Mesa's llvmpipe device
-
-_users: dict[int, int] = {}  # display address -> contexts made on it and not yet released
+MAX_DEVICES = 64  # Mesa lists a device per GPU too, besides the vendor's own and its software one
 
 
 class EGLContext:
@@ -40,20 +42,26 @@ class EGLContext:
     def make_current(self) -> None:
         from OpenGL import EGL
 
-        EGL.eglBindAPI(EGL.EGL_OPENGL_API)  # the bound API is per thread
-        if not EGL.eglMakeCurrent(self.display, self.surface, self.surface, self.context):
-            raise GLContextError(f"the headless OpenGL context on {self.where} could not be made current")
+        try:
+            EGL.eglBindAPI(EGL.EGL_OPENGL_API)  # the bound API is per thread
+            made = EGL.eglMakeCurrent(self.display, self.surface, self.surface, self.context)
+        except Exception as err:  # noqa: BLE001 - PyOpenGL raises EGLError where EGL reports one
+            why = error_summary(err)
+            raise GLContextError(f"the OpenGL context on {self.where} could not be made current ({why})") from None
+        if not made:
+            raise GLContextError(f"the OpenGL context on {self.where} could not be made current")
 
     def release(self) -> None:
-        """Destroy the context (and its pbuffer); terminate the display if no other context uses it."""
+        """Destroy the context and its pbuffer (the display stays initialised: see the module's doc)."""
         from OpenGL import EGL
 
-        if _address(EGL.eglGetCurrentContext()) == _address(self.context):
-            EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
-        if _address(self.surface):
-            EGL.eglDestroySurface(self.display, self.surface)
-        EGL.eglDestroyContext(self.display, self.context)
-        _forget_user(self.display)
+        try:
+            if _address(EGL.eglGetCurrentContext()) == _address(self.context):
+                EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
+            if _address(self.surface):
+                EGL.eglDestroySurface(self.display, self.surface)
+        finally:
+            EGL.eglDestroyContext(self.display, self.context)
 
 
 def create_context(width: int = 64, height: int = 64) -> EGLContext:
@@ -66,14 +74,9 @@ def create_context(width: int = 64, height: int = 64) -> EGLContext:
     reasons = []
     for where, get_display in _displays():
         try:
-            display = get_display()
+            return _context_on(get_display(), where, (width, height))
         except Exception as err:  # noqa: BLE001 - a display EGL refuses is only one candidate among several
-            reasons.append(f"{where}: {_short(err)}")
-            continue
-        try:
-            return _context_on(display, where, (width, height))
-        except Exception as err:  # noqa: BLE001 - as above
-            reasons.append(f"{where}: {_short(err)}")
+            reasons.append(f"{where}: {error_summary(err) if not isinstance(err, GLContextError) else err}")
     raise GLContextError("; ".join(reasons) or "EGL lists no display")
 
 
@@ -102,7 +105,8 @@ def _chosen_device(chosen: str, devices: list[tuple[Any, bool]]) -> tuple[str, C
         numbers = "0" if len(devices) == 1 else f"0 to {len(devices) - 1}"
         fix = f"set it to {numbers} or unset it" if devices else "unset it"
         raise GLContextError(f"{DEVICE_VARIABLE}={chosen} names no EGL device ({listed}): {fix}")
-    return f"EGL device {chosen}", _platform_display(PLATFORM_DEVICE, devices[int(chosen)][0])
+    where = f"EGL device {chosen}, chosen by {DEVICE_VARIABLE} (unset it to try the others)"
+    return where, _platform_display(PLATFORM_DEVICE, devices[int(chosen)][0])
 
 
 def _devices() -> list[tuple[Any, bool]]:
@@ -113,7 +117,7 @@ def _devices() -> list[tuple[Any, bool]]:
 
         return [
             (device, SOFTWARE_DEVICE in (eglQueryDeviceStringEXT(device, EGL_EXTENSIONS) or b"").decode())
-            for device in egl_get_devices(16)
+            for device in egl_get_devices(MAX_DEVICES)
         ]
     except Exception:  # noqa: BLE001 - no device enumeration: the other platforms remain
         return []
@@ -136,64 +140,55 @@ def _context_on(display: Any, where: str, size: tuple[int, int]) -> EGLContext:
     major, minor = EGL.EGLint(), EGL.EGLint()
     if not EGL.eglInitialize(display, ctypes.pointer(major), ctypes.pointer(minor)):
         raise GLContextError("eglInitialize failed")
-    _users[_address(display)] = _users.get(_address(display), 0) + 1
-    context = surface = None
+    EGL.eglBindAPI(EGL.EGL_OPENGL_API)
+    config, pbuffers = _config(display)
+    core_33 = (EGL.EGLint * 7)(
+        EGL.EGL_CONTEXT_MAJOR_VERSION,
+        3,
+        EGL.EGL_CONTEXT_MINOR_VERSION,
+        3,
+        EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK,
+        EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+        EGL.EGL_NONE,
+    )
+    context = EGL.eglCreateContext(display, config, EGL.EGL_NO_CONTEXT, core_33)
+    if not _address(context):
+        raise GLContextError("no OpenGL 3.3 core context")
+    surface = EGL.EGL_NO_SURFACE
     try:
-        EGL.eglBindAPI(EGL.EGL_OPENGL_API)
-        wanted = (EGL.EGLint * 5)(
-            EGL.EGL_RENDERABLE_TYPE, EGL.EGL_OPENGL_BIT, EGL.EGL_SURFACE_TYPE, EGL.EGL_PBUFFER_BIT, EGL.EGL_NONE
-        )
-        config, found = EGL.EGLConfig(), EGL.EGLint()
-        chosen = EGL.eglChooseConfig(display, wanted, ctypes.pointer(config), 1, ctypes.pointer(found))
-        if not chosen or not found.value:
-            raise GLContextError("no OpenGL configuration")
-        core_33 = (EGL.EGLint * 7)(
-            EGL.EGL_CONTEXT_MAJOR_VERSION,
-            3,
-            EGL.EGL_CONTEXT_MINOR_VERSION,
-            3,
-            EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK,
-            EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
-            EGL.EGL_NONE,
-        )
-        context = EGL.eglCreateContext(display, config, EGL.EGL_NO_CONTEXT, core_33)
-        if not _address(context):
-            raise GLContextError("no OpenGL 3.3 core context")
-        surface = _pbuffer(display, config, size)
+        if pbuffers:
+            extent = (EGL.EGLint * 5)(EGL.EGL_WIDTH, size[0], EGL.EGL_HEIGHT, size[1], EGL.EGL_NONE)
+            surface = EGL.eglCreatePbufferSurface(display, config, extent)
         made = EGLContext(display, context, surface, where)
         made.make_current()
         return made
     except BaseException:
         if _address(surface):
             EGL.eglDestroySurface(display, surface)
-        if _address(context):
-            EGL.eglDestroyContext(display, context)
-        _forget_user(display)
+        EGL.eglDestroyContext(display, context)
         raise
 
 
-def _pbuffer(display: Any, config: Any, size: tuple[int, int]) -> Any:
-    """A ``size`` pbuffer, or no surface where the display makes none but allows going without."""
+# What is asked of a configuration, best first: the colour and depth a hidden window has, with a pbuffer;
+# any pbuffer; then, where a display has no pbuffers but allows contexts without a surface, no surface.
+RGBA8_DEPTH24 = ("RED_SIZE", 8, "GREEN_SIZE", 8, "BLUE_SIZE", 8, "ALPHA_SIZE", 8, "DEPTH_SIZE", 24)
+WITH_PBUFFER = ("SURFACE_TYPE", "PBUFFER_BIT")
+
+
+def _config(display: Any) -> tuple[Any, bool]:
+    """An OpenGL configuration of ``display``, and whether it makes pbuffers."""
     from OpenGL import EGL
 
-    extent = (EGL.EGLint * 5)(EGL.EGL_WIDTH, size[0], EGL.EGL_HEIGHT, size[1], EGL.EGL_NONE)
-    try:
-        surface = EGL.eglCreatePbufferSurface(display, config, extent)
-    except Exception:  # noqa: BLE001 - PyOpenGL raises where EGL reports an error
-        surface = EGL.EGL_NO_SURFACE
-    if _address(surface) or "EGL_KHR_surfaceless_context" in _extensions(display):
-        return surface
-    raise GLContextError("no pbuffer and no surfaceless contexts")
-
-
-def _forget_user(display: Any) -> None:
-    from OpenGL import EGL
-
-    key = _address(display)
-    _users[key] = _users.get(key, 1) - 1
-    if _users[key] <= 0:
-        del _users[key]
-        EGL.eglTerminate(display)
+    wishes = [(RGBA8_DEPTH24 + WITH_PBUFFER, True), (WITH_PBUFFER, True)]
+    if "EGL_KHR_surfaceless_context" in _extensions(display):
+        wishes += [(RGBA8_DEPTH24, False), ((), False)]
+    for wish, pbuffers in wishes:
+        names = [getattr(EGL, f"EGL_{item}") if isinstance(item, str) else item for item in wish]
+        attributes = (EGL.EGLint * (len(names) + 3))(EGL.EGL_RENDERABLE_TYPE, EGL.EGL_OPENGL_BIT, *names, EGL.EGL_NONE)
+        config, found = EGL.EGLConfig(), EGL.EGLint()
+        if EGL.eglChooseConfig(display, attributes, ctypes.pointer(config), 1, ctypes.pointer(found)) and found.value:
+            return config, pbuffers
+    raise GLContextError("no OpenGL configuration")
 
 
 def _extensions(display: Any) -> str:
@@ -207,12 +202,3 @@ def _extensions(display: Any) -> str:
 
 def _address(handle: Any) -> int:
     return ctypes.cast(handle, ctypes.c_void_p).value or 0
-
-
-def _short(err: Exception) -> str:
-    """What failed, in a few words: PyOpenGL's EGLError prints a dump of the call's arguments."""
-    operation = getattr(getattr(err, "baseOperation", None), "__name__", None)
-    if operation and getattr(err, "err", None) is not None:
-        return f"{operation} gave {err.err!r}"
-    text = str(err).strip()
-    return text.splitlines()[0][:160] if text else type(err).__name__
