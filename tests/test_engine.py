@@ -393,6 +393,15 @@ def test_an_axis_past_the_components_that_few_rows_have_takes_the_last():
     assert projection.axes[1:] == [(0, 1, 2), (0, 1, 2)] and np.isfinite(projection.positions).all()
 
 
+def test_axes_past_a_layers_components_never_repeat_one():
+    """(8, 9, 10) in a 10-wide layer had become (8, 9, 9): a flat picture, the very thing a repeated axis
+    is refused for. One past the components takes the last one not already shown."""
+    snapshot = viz3d.watch(nn.Sequential(nn.Linear(4, 10), nn.Tanh()), torch.randn(200, 4)).snapshot()
+    projection = viz3d.project(snapshot, axes=(8, 9, 10))
+    assert projection.axes[1:] == [(8, 9, 7), (8, 9, 7)]
+    assert viz3d.project(snapshot, axes=(12, 0, 11)).axes[1] == (9, 0, 8)
+
+
 def test_layers_that_give_every_input_the_same_output_are_named():
     """A net of dead ReLUs drew one dot with nothing said; the projection names such layers (the panel
     then says why), and a healthy layer is not among them."""

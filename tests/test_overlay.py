@@ -649,3 +649,29 @@ def test_the_live_layer_slider_shows_its_number_beside_it(imgui_layer, monkeypat
     state.set_layer(4.0)
     draw_frame(imgui_layer, state)
     assert formats["##layer"] == "" and "4.00" in texts
+
+
+def test_picking_a_component_shown_on_another_axis_swaps_the_two():
+    """The panel's x/y/z pickers change one axis at a time: swapping x and y passed through (1, 1, 2),
+    which the projection refuses, and training paused on the error."""
+    from viz3d.ui.overlay import with_axis
+
+    assert with_axis((0, 1, 2), 0, 1) == (1, 0, 2)
+    assert with_axis((0, 1, 2), 2, 5) == (0, 1, 5)
+    assert with_axis([3, 0, 7], 1, 7) == (3, 7, 0)
+
+
+def test_a_picture_names_a_component_past_the_top_ten_without_its_share(tmp_path, monkeypatch):
+    """axes=(0, 1, 12) had raised an IndexError in the panel, which knows the variance of the top 10 only."""
+    import torch
+    from helpers import PanelText
+    from torch import nn
+
+    import viz3d
+
+    panel = PanelText(monkeypatch)
+    x = torch.randn(300, 16)
+    model = nn.Sequential(nn.Linear(16, 20), nn.Tanh(), nn.Linear(20, 2))
+    viz3d.picture(model, x, (x[:, 0] > 0).long(), tmp_path / "p.png", size=(640, 360), axes=(0, 1, 12), layer=1)
+    line = panel.last("x PC1")
+    assert line is not None and line.endswith("z PC13"), line

@@ -107,6 +107,14 @@ def stage_partner(name: str, layer_names: list[str]) -> str | None:
     return partner if partner in layer_names else None
 
 
+def _within(axes: Axes, components: int) -> Axes:
+    """``axes`` for a layer of ``components`` components: one past them becomes the last one not already
+    shown, so that no axis repeats another ((8, 9, 10) for ten components is (8, 9, 7), not (8, 9, 9))."""
+    kept = [a if a < components else None for a in axes]
+    free = [c for c in range(components - 1, -1, -1) if c not in kept]
+    return tuple(a if a is not None else free.pop(0) for a in kept)  # type: ignore[return-value]
+
+
 def axes_for(name: str, axes: Axes | Mapping[str, Axes]) -> Axes:
     if isinstance(axes, Mapping):
         return tuple(axes.get(name, (0, 1, 2)))  # type: ignore[return-value]
@@ -146,8 +154,8 @@ def project(
         acts = snapshot.activations[name].float()
         width = acts.shape[1]
         widths.append(width)
-        # a layer has as many components as it has columns, or fitted rows if fewer: past them, its last
-        chosen = tuple(min(a, min(width, fitted) - 1) for a in axes_for(name, axes)) if width > 3 else (0, 1, 2)
+        # a layer has as many components as it has columns, or fitted rows if fewer (see `_within`)
+        chosen = _within(axes_for(name, axes), min(width, fitted)) if width > 3 else (0, 1, 2)
         frozen_map = frozen.get(name) if frozen else None
         if frozen_map is None and kind == WX_PLUS_B and wx_map is not None and wx_map.matrix.shape[0] == width:
             # +b through W·x's own map: the whole cloud moves by the bias, in W·x's axes and scale (its own

@@ -276,9 +276,7 @@ class Overlay:
             ratios = projection.explained_variance_ratio[shown]
             axes = list(state.axes.get(name, projection.axes[shown]))
             if not self.interactive:  # a picture: which components are shown, in a line of text
-                shown_axes = [
-                    f"{axis} PC{pc + 1} {100 * ratios[pc]:.1f}%" for axis, pc in zip("xyz", axes, strict=True)
-                ]
+                shown_axes = [f"{axis} {_component(pc, ratios)}" for axis, pc in zip("xyz", axes, strict=True)]
                 imgui.text("  ".join(shown_axes))
                 return
             options = [f"PC{i + 1} ({100 * r:.1f}%)" for i, r in enumerate(ratios) if r == r]  # skip NaN
@@ -286,7 +284,7 @@ class Overlay:
                 imgui.set_next_item_width(AXIS_PICKER_WIDTH)
                 changed, picked = imgui.combo(f"{axis_name}##axis{slot}", axes[slot], options)
                 if changed:
-                    axes[slot] = picked
+                    axes = list(with_axis(axes, slot, picked))
                     state.axes[name] = (axes[0], axes[1], axes[2])
                     if partner := stage_partner(name, projection.layer_names):  # W·x and +b share one map
                         state.axes[partner] = state.axes[name]
@@ -533,3 +531,19 @@ def _panel_room(beside_now: bool = True) -> tuple[float, float]:
 
 def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:
     return min(range(len(steps)), key=lambda i: abs(steps[i] - (step or 0)))
+
+
+def _component(pc: int, ratios: np.ndarray) -> str:
+    """ "PC3 12.5%": a component and the share of variance it explains (known for the top ones only)."""
+    known = pc < len(ratios) and ratios[pc] == ratios[pc]
+    return f"PC{pc + 1} {100 * ratios[pc]:.1f}%" if known else f"PC{pc + 1}"
+
+
+def with_axis(axes: Sequence[int], slot: int, picked: int) -> tuple[int, int, int]:
+    """``axes`` with component ``picked`` on axis ``slot``; where another axis shows it already, the two
+    swap, so that no component is drawn twice (a flat picture, which `project` refuses)."""
+    changed = list(axes)
+    if picked in changed:
+        changed[changed.index(picked)] = changed[slot]
+    changed[slot] = picked
+    return changed[0], changed[1], changed[2]
