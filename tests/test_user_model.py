@@ -539,33 +539,50 @@ def test_pushforward_through_an_lstm_matches_finite_differences():
     assert torch.backends.mkldnn.enabled  # switched off for the pushforward only
 
 
-def test_a_layer_without_a_forward_derivative_is_one_line_naming_what_to_do():
-    class Clip(torch.autograd.Function):  # a custom op with a backward but no jvp
+def twice(once_differentiable: bool) -> type:
+    """A custom op (2x) with a backward but no forward-mode derivative (no jvp), as CUDA's fused RNN cells."""
+
+    def backward(ctx, grad):
+        return 2 * grad
+
+    class Twice(torch.autograd.Function):
         @staticmethod
         def forward(x):
-            return x.clamp(-1, 1)
+            return 2 * x
 
         @staticmethod
         def setup_context(ctx, inputs, output):
             pass
 
-        @staticmethod
-        def backward(ctx, grad):
-            return grad
+    Twice.backward = staticmethod(
+        torch.autograd.function.once_differentiable(backward) if once_differentiable else backward
+    )
+    return Twice
 
-    class Clipped(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.a, self.b = nn.Linear(2, 3), nn.Linear(3, 2)
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.b(Clip.apply(self.a(x)))
+class Doubled(nn.Module):
+    def __init__(self, op: type) -> None:
+        super().__init__()
+        self.a, self.b, self.op = nn.Linear(2, 3), nn.Linear(3, 2), op
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(torch.tanh(self.op.apply(self.a(x))))
+
+
+def test_a_layer_without_a_forward_derivative_is_pushed_forward_by_double_backward():
+    model, x, v = Doubled(twice(once_differentiable=False)), torch.randn(4, 2), torch.randn(4, 2)
+    eps = 1e-3
+    with torch.no_grad():
+        expected = (model(x + eps * v) - model(x - eps * v)) / (2 * eps)
+    torch.testing.assert_close(viz3d.pushforward(model, x, v)["b"], expected, atol=1e-3, rtol=1e-2)
+
+
+def test_a_layer_with_no_derivative_along_a_vector_at_all_is_one_line_naming_what_to_do():
     with pytest.raises(Viz3dError) as caught:
-        viz3d.pushforward(Clipped(), torch.randn(4, 2), torch.randn(4, 2))
+        viz3d.pushforward(Doubled(twice(once_differentiable=True)), torch.randn(4, 2), torch.randn(4, 2))
     message = str(caught.value)
-    assert "\n" not in message and message.startswith("tangent arrows need the forward-mode derivative")
-    assert message.endswith("watch only the layers before it, with layers=[...]")
+    assert "\n" not in message and message.startswith("tangent arrows need the derivative of every watched layer")
+    assert "jvp" in message and message.endswith("watch only the layers before it, with layers=[...]")
 
 
 def test_integer_inputs_reach_an_embedding_as_they_are_with_no_grid():

@@ -40,23 +40,29 @@ def trace_tangents(
 
 
 def _jvp(forward: Callable, points: torch.Tensor, vectors: torch.Tensor) -> tuple:
-    """``torch.func.jvp``; where a fused kernel has no forward-mode derivative (oneDNN's and cuDNN's RNNs:
-    nn.LSTM on the CPU or a GPU), again with those backends off, so torch's plain kernels run instead."""
+    """``torch.func.jvp`` (forward mode). Where a kernel has no forward-mode derivative, again with
+    oneDNN and cuDNN off (oneDNN's LSTM, which CPU torch runs, has none; torch's plain one has), then by
+    the double-backward trick (``torch.autograd.functional.jvp``), which needs only backward passes
+    that can themselves be differentiated: CUDA's fused LSTM and GRU cells, custom autograd Functions."""
     try:
         return torch.func.jvp(forward, (points,), (vectors,))
-    except NotImplementedError:
-        pass
+    except NotImplementedError as err:
+        missing = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # oneDNN's flags say so
         with torch.backends.mkldnn.flags(enabled=False), torch.backends.cudnn.flags(enabled=False):
             try:
                 return torch.func.jvp(forward, (points,), (vectors,))
-            except NotImplementedError as err:
-                missing = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                raise Viz3dError(
-                    f"tangent arrows need the forward-mode derivative of every watched layer, and torch has none "
-                    f"for one of these ({missing}): watch only the layers before it, with layers=[...]"
-                ) from None
+            except NotImplementedError:
+                pass
+            try:
+                return torch.autograd.functional.jvp(forward, points, vectors, strict=True)  # never zeros for none
+            except (NotImplementedError, RuntimeError):
+                pass
+    raise Viz3dError(
+        f"tangent arrows need the derivative of every watched layer along a vector, and torch has none for one "
+        f"of these ({missing}): watch only the layers before it, with layers=[...]"
+    )
 
 
 def pushforward(
