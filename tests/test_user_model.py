@@ -127,16 +127,24 @@ def test_labels_that_are_not_class_indices_per_row_are_refused_with_the_fix():
     assert "e.g. y.argmax(1) if y is one-hot" in refused(x, torch.randint(0, 3, (40, 3)))
 
 
-def test_negative_class_labels_are_refused_with_the_fix():
-    """Labels -1/+1 (TensorFlow Playground's) were drawn in two colours, -1 taking the palette's last by
-    negative indexing, under an empty legend."""
+def test_negative_class_labels_of_a_classifier_are_refused_with_the_fix():
+    """Labels -1/+1 (TensorFlow Playground's) of a 2-class model were drawn in two colours, -1 taking the
+    palette's last by negative indexing, under an empty legend."""
+    from viz3d.train.user_session import user_session
+
     x = torch.randn(40, 8)
     y = (x[:, 0] > 0).long() * 2 - 1
-    assert refused(x, y) == (
-        "labels: class -1 is negative: classes are 0, 1, ... (as cross-entropy wants them): "
-        "pass (y + 1) // 2 for labels -1 and 1, or y - y.min()"
+    expected = (
+        "labels: class -1 is negative, but the model's 2 outputs are classes 0 to 1: "
+        "pass (y + 1) // 2 for labels -1 and 1, or y + 1 to give -1 a class of its own"
     )
-    viz3d.watch(readme_model(), x, y.float()).snapshot()  # float targets may be anything: a regression's
+    for labels in (y, y.float()):  # whole-number floats are class indices too
+        with pytest.raises(Viz3dError) as caught:
+            user_session(readme_model(), x, labels)
+        assert str(caught.value) == expected
+    viz3d.watch(readme_model(), x, y).snapshot()  # no scoring there: cluster ids with -1 for noise, say
+    one_output = nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 1))
+    assert "for a regression pass y.float()" in user_session(one_output, x, y).accuracy_note
 
 
 def test_integer_labels_in_a_column_are_class_labels():

@@ -159,11 +159,6 @@ def _check_inputs(inputs: torch.Tensor, labels: torch.Tensor | None, min_rows: i
             f"labels: row {int(bad[0])} is NaN or Inf ({len(bad)} of {n} rows): drop those rows or fill them "
             "(such a label has no colour, and one makes a whole loss NaN)"
         )
-    if not labels.is_floating_point() and labels.dtype != torch.bool and int(labels.min()) < 0:
-        raise Viz3dError(
-            f"labels: class {int(labels.min())} is negative: classes are 0, 1, ... (as cross-entropy wants them): "
-            "pass (y + 1) // 2 for labels -1 and 1, or y - y.min()"
-        )
 
 
 def all_zero_or_one(labels: torch.Tensor) -> bool:

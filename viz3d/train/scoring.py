@@ -116,6 +116,11 @@ def scoring_for(
         hint = ": for a regression pass y.float()" if one_per_row else ""
         return Scoring(why_not=f"n/a (output ({shape}) is not class logits{hint})")
     n_classes = output.shape[1]
+    if n and int(labels.min()) < 0:  # drawn in the palette's last colours, under no legend: a mistake to name
+        raise Viz3dError(
+            f"labels: class {int(labels.min())} is negative, but the model's {n_classes} outputs are classes 0 to "
+            f"{n_classes - 1}: pass (y + 1) // 2 for labels -1 and 1, or y + 1 to give -1 a class of its own"
+        )
     if n and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
         return Scoring(why_not=f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)")
     return Scoring("classes", n_classes, targets=labels.to(output.device, torch.long))
