@@ -76,7 +76,7 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
             ["[tour] keyframes", "increasing times"],
         ),
         (  # would have been time 0, the start: a trial's keyframe meant for later took over the first
-            "schema_version = 1\n[[tour.keyframes]]\ntime = 0.0\n[[tour.keyframes]]\nlayer = 2\n",
+            "schema_version = 1\n[[tour.keyframes]]\nlayer = 0\n[[tour.keyframes]]\nlayer = 2\n",
             ["[tour.keyframes 2] time: missing"],
         ),
         ('schema_version = 1\n[dataset]\nkind = "disks"\nring = [1.0, 0.5]\n', ["ring", "inner < outer", "[1.0, 0.5]"]),

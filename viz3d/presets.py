@@ -307,9 +307,9 @@ def _parse_tour(where: str, table: Any) -> TourSpec:
     if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
         raise PresetError(f"{where}: [tour] keyframes: expected [[tour.keyframes]] tables, found {_describe(frames)}")
     for number, frame in enumerate(frames, start=1):
-        if "time" not in frame:  # it would be 0: a keyframe meant for later would take over the start
+        if number > 1 and "time" not in frame:  # it would be 0, the start, which the first keyframe holds
             raise PresetError(
-                f"{where}: [tour.keyframes {number}] time: missing: give each keyframe its time in seconds"
+                f"{where}: [tour.keyframes {number}] time: missing: give each keyframe after the first its time in s"
             )
     keyframes = tuple(_parse_table(where, f"tour.keyframes {i + 1}", Keyframe, f) for i, f in enumerate(frames))
     times = [k.time for k in keyframes]
