@@ -267,8 +267,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _float32_digits(value: float | None) -> float | None:
-    """A float32 figure with the 7 digits it holds: 0.907, not 0.9070000052452087."""
-    return None if value is None else float(f"{value:.7g}")
+    """A float32 figure as numpy prints it, the shortest that reads back the same: 0.907, not 0.9070000052452087."""
+    import numpy as np
+
+    return None if value is None else float(str(np.float32(value)))
 
 
 def cmd_presets(_args: argparse.Namespace) -> int:
