@@ -52,8 +52,10 @@ def render_section(sizes: list[int], frames: int) -> list[dict]:
     GL.glEnable(GL.GL_PROGRAM_POINT_SIZE)
     target = Offscreen(SIZE)
     results = []
-    for n in sizes:
-        result = {"points": n, **render_at(n, frames, target), "markers_ms": markers_frame_ms(n, max(3, frames // 2))}
+    for n in sizes:  # a size that fails (out of memory at 1M, say) keeps the rows measured before it
+        result = {"points": n, **measured(f"render at {n:,} points", lambda n=n: render_at(n, frames, target))}
+        if "error" not in result:
+            result["markers_ms"] = markers_frame_ms(n, max(3, frames // 2))
         results.append(result)
         print(f"  render {n:>9,} points: {result}", file=sys.stderr)
     return results
@@ -432,6 +434,7 @@ def main() -> None:
         with open(args.json, "w") as out:
             json.dump(figures, out, indent=2)
     failed = [name for name, value in figures.items() if isinstance(value, dict) and "error" in value]
+    failed += [f"render at {r['points']:,} points" for r in figures["render"] if isinstance(r, dict) and "error" in r]
     if failed:
         sys.exit(f"bench: {', '.join(failed)} failed (see above); the other figures were measured")
 
@@ -463,6 +466,9 @@ def markdown(f: dict) -> str:
         lines += ["| points | viz3d ms | floor ms | vispy Markers ms | viz3d / floor | Markers / viz3d |",
                   "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
         for r in f["render"]:
+            if "error" in r:
+                lines.append(f"| {r['points']:,} | failed: {r['error']} | | | | |")
+                continue
             markers, ratio = ("failed", "-") if r["markers_ms"] is None else (
                 f"{r['markers_ms']:.1f}", f"{r['markers_ms'] / r['viz3d_ms']:.2f}")  # fmt: skip
             lines.append(
