@@ -137,10 +137,15 @@ def model_output(
     return per_sample_rows(output, token) if output is not None and output.ndim == 3 else output
 
 
+def _raw_output(model: nn.Module, data: torch.Tensor) -> object:
+    """What the model returns for two of the rows, as it is (a tensor, tuple, dict or dataclass)."""
+    with evaluating(model), torch.inference_mode():
+        return model(data[:2])
+
+
 def _keys_of(model: nn.Module, data: torch.Tensor) -> str:
     """What ``output_key`` may name in the model's output: its keys, fields or positions."""
-    with evaluating(model), torch.inference_mode():
-        output = model(data[:2])
+    output = _raw_output(model, data)
     if dataclasses.is_dataclass(output) and not isinstance(output, type):
         return "fields " + ", ".join(repr(f.name) for f in dataclasses.fields(output))
     if isinstance(output, dict):
@@ -153,8 +158,7 @@ def _keys_of(model: nn.Module, data: torch.Tensor) -> str:
 def _say_which_output_is_scored(model: nn.Module, data: torch.Tensor) -> None:
     """A note where the model returns several tensors and ``output_key`` names none: the first is scored,
     which a trial's {"emb": ..., "logits": ...} model met as an accuracy of 5% with no word of why."""
-    with evaluating(model), torch.inference_mode():
-        output = model(data[:2])
+    output = _raw_output(model, data)
     if dataclasses.is_dataclass(output) and not isinstance(output, type):
         output = {f.name: getattr(output, f.name) for f in dataclasses.fields(output)}
     if isinstance(output, (tuple, list)):
