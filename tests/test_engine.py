@@ -613,6 +613,17 @@ def test_a_named_layer_without_one_row_per_input_is_refused_not_left_out():
         viz3d.watch(nn.DataParallel(TimeMajor()), x, layers=["rnn", "head"]).snapshot()
 
 
+def test_a_time_major_rnn_is_left_out_even_where_the_time_steps_number_the_inputs(capsys):
+    """With 5 inputs of 5 time steps the shape check passed, and the LSTM's (T, N, H) output was read
+    as one row per input: each row a time step of the last input (a trial's finite differences)."""
+    for rows in (5, 40):
+        snapshot = viz3d.watch(TimeMajor(), torch.randn(rows, 5, 8)).snapshot()
+        assert snapshot.layer_names == ["input", "head"]
+    picture_rows = torch.randn(60, 5, 8)  # a picture forwards the data, then the data and the probe's rows
+    viz3d.watch(TimeMajor(), picture_rows).snapshot()
+    assert capsys.readouterr().err.count("viz3d: note: layer 'rnn' is not watched") == 3  # three models
+
+
 def test_a_time_major_module_left_out_of_the_default_layers_is_named_once(capsys):
     """By default it vanished from the picture without a word (a trial's GRU classifier)."""
     tracker = viz3d.watch(TimeMajor(), torch.randn(40, 5, 8))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import re
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,6 +80,19 @@ INPUT_PROBLEM = re.compile(
     re.IGNORECASE,
 )
 NOT_THE_INPUTS = ("out of memory", "same device")  # the machine's or the model's, whatever else they say
+
+
+_NOTED_TIME_FIRST: weakref.WeakSet[nn.Module] = weakref.WeakSet()  # time-major modules named in a note
+
+
+def _is_time_major(module: nn.Module | None) -> bool:
+    """An RNN, LSTM or GRU without ``batch_first``: its output is (T, N, H) whatever the numbers are."""
+    return isinstance(module, nn.RNNBase) and not module.batch_first
+
+
+def _time_first(module: nn.Module, tensor: torch.Tensor) -> bool:
+    """Whether ``tensor``, the module's output, is a time-major sequence (T, N, H) (see `_is_time_major`)."""
+    return _is_time_major(module) and tensor.ndim == 3
 
 
 def checked_token(token: object) -> Token:
@@ -162,7 +176,6 @@ class LayerTracker:
         self.token = checked_token(token)
         self.stages = stages
         self.candidates = self._candidates()
-        self.noted_time_first: set[str] = set()  # left-out time-major modules already named in a note
 
     def _candidates(self) -> list[tuple[str, nn.Module]]:
         named = [(name, module) for name, module in self.model.named_modules() if name]
@@ -238,7 +251,9 @@ class LayerTracker:
 
         def hook(name: str, module: nn.Module, output: object) -> None:
             tensor = first_tensor(output, self.output_key)
-            if tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
+            if tensor is not None and _time_first(module, tensor):  # even where the time steps number N
+                other_shapes.setdefault(name, tuple(tensor.shape))
+            elif tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
                 records.append(_Record(name, module, per_sample_rows(tensor, self.token), tensor))
             elif tensor is not None:
                 other_shapes.setdefault(name, tuple(tensor.shape))
@@ -266,9 +281,12 @@ class LayerTracker:
     def _note_time_first(self, other_shapes: dict[str, tuple[int, ...]], batch: int) -> None:
         """A note, once per module, for one left out of the default layers because its output puts time
         first, (T, N, D): a time-major RNN had vanished from the picture without a word."""
+        modules = dict(self.candidates)
         for name, shape in other_shapes.items():
-            if len(shape) >= 2 and shape[1] == batch != shape[0] and name not in self.noted_time_first:
-                self.noted_time_first.add(name)
+            module = modules.get(name)
+            time_first = len(shape) >= 2 and shape[1] == batch and (shape[0] != batch or _is_time_major(module))
+            if time_first and module is not None and module not in _NOTED_TIME_FIRST:
+                _NOTED_TIME_FIRST.add(module)  # once, though each session forwards rows and probe apart
                 note(
                     f"layer {display_name(name)!r} is not watched: its output {shape} puts time first "
                     "(an RNN without batch_first=True): make it batch_first to see it"
