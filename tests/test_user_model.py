@@ -585,6 +585,26 @@ def test_a_layer_without_a_forward_derivative_is_pushed_forward_by_double_backwa
     torch.testing.assert_close(viz3d.pushforward(model, x, v)["b"], expected, atol=1e-3, rtol=1e-2)
 
 
+def test_an_autograd_function_of_the_older_kind_is_pushed_forward_too():
+    """forward(ctx, x) without setup_context: torch.func refuses it with a RuntimeError, which reached the
+    user as it was (a trial)."""
+
+    class OldTwice(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2 * grad
+
+    model, x, v = Doubled(OldTwice), torch.randn(4, 2), torch.randn(4, 2)
+    eps = 1e-3
+    with torch.no_grad():
+        expected = (model(x + eps * v) - model(x - eps * v)) / (2 * eps)
+    torch.testing.assert_close(viz3d.pushforward(model, x, v)["b"], expected, atol=1e-3, rtol=1e-2)
+
+
 def test_a_layer_with_no_derivative_along_a_vector_at_all_is_one_line_naming_what_to_do():
     with pytest.raises(Viz3dError) as caught:
         viz3d.pushforward(Doubled(twice(once_differentiable=True)), torch.randn(4, 2), torch.randn(4, 2))

@@ -43,17 +43,22 @@ def _jvp(forward: Callable, points: torch.Tensor, vectors: torch.Tensor) -> tupl
     """``torch.func.jvp`` (forward mode). Where a kernel has no forward-mode derivative, again with
     oneDNN and cuDNN off (oneDNN's LSTM, which CPU torch runs, has none; torch's plain one has), then by
     the double-backward trick (``torch.autograd.functional.jvp``), which needs only backward passes
-    that can themselves be differentiated: CUDA's fused LSTM and GRU cells, custom autograd Functions."""
+    that can themselves be differentiated: CUDA's fused LSTM and GRU cells, custom autograd Functions
+    (of the older kind, without ``setup_context``, too, which torch.func refuses outright)."""
     try:
         return torch.func.jvp(forward, (points,), (vectors,))
     except NotImplementedError as err:
         missing = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    except RuntimeError as err:  # an autograd.Function of the older kind, without setup_context
+        if "setup_context" not in str(err):
+            raise
+        missing = "a custom autograd.Function without setup_context or jvp"
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # oneDNN's flags say so
         with torch.backends.mkldnn.flags(enabled=False), torch.backends.cudnn.flags(enabled=False):
             try:
                 return torch.func.jvp(forward, (points,), (vectors,))
-            except NotImplementedError:
+            except (NotImplementedError, RuntimeError):
                 pass
             try:
                 return torch.autograd.functional.jvp(forward, points, vectors, strict=True)  # never zeros for none
