@@ -394,12 +394,12 @@ def test_an_axis_past_the_components_that_few_rows_have_takes_the_last():
 
 
 def test_axes_past_a_layers_components_never_repeat_one():
-    """(8, 9, 10) in a 10-wide layer had become (8, 9, 9): a flat picture, the very thing a repeated axis
+    """(4, 5, 9) in a 6-wide layer had become (4, 5, 5): a flat picture, the very thing a repeated axis
     is refused for. One past the components takes the last one not already shown."""
-    snapshot = viz3d.watch(nn.Sequential(nn.Linear(4, 10), nn.Tanh()), torch.randn(200, 4)).snapshot()
-    projection = viz3d.project(snapshot, axes=(8, 9, 10))
-    assert projection.axes[1:] == [(8, 9, 7), (8, 9, 7)]
-    assert viz3d.project(snapshot, axes=(12, 0, 11)).axes[1] == (9, 0, 8)
+    snapshot = viz3d.watch(nn.Sequential(nn.Linear(4, 6), nn.Tanh()), torch.randn(200, 4)).snapshot()
+    projection = viz3d.project(snapshot, axes=(4, 5, 9))
+    assert projection.axes[1:] == [(4, 5, 3), (4, 5, 3)]
+    assert viz3d.project(snapshot, axes=(9, 0, 8)).axes[1] == (5, 0, 4)
 
 
 def test_layers_that_give_every_input_the_same_output_are_named():
@@ -580,6 +580,7 @@ def test_glob_star_stays_within_one_name_part():
         ((-1, 0, 1), "axes: (-1, 0, 1) has a negative index: components count from 0, the largest first"),
         ({"0": (0, 1)}, "axes['0']: (0, 1) is not three component indices"),
         ((0, 0, 1), "axes: (0, 0, 1) repeats a component: pick three different ones"),  # drew a flat picture
+        ((0, 1, 12), "axes: (0, 1, 12) reaches past the top 10 components"),  # no variance known: noise
     ],
 )
 def test_project_refuses_axes_that_are_not_three_components(axes, expected):

@@ -190,6 +190,7 @@ BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
 
 FLOAT32_MAX = 3.4028234663852886e38
 MIN_POINTS = 3  # as capture.probe.MIN_ROWS (not imported: loading presets needs no torch)
+TOP_COMPONENTS = 10  # as project.projection.N_COMPONENTS: the components [view] axes may pick from
 REAL_DATASETS = ("digits", "mnist")  # real samples; more points than they hold are made between near ones
 
 
@@ -328,10 +329,10 @@ def _check_consistency(where: str, preset: Preset) -> None:
     if model.kind == "linear" and model.weight and len({len(row) for row in model.weight}) != 1:
         raise PresetError(f"{where}: [model] weight: expected rows of equal length, found {list(model.weight)}")
     axes = preset.view.axes
-    if len(axes) != 3 or min(axes) < 0 or len(set(axes)) != 3:
+    if len(axes) != 3 or min(axes) < 0 or max(axes) >= TOP_COMPONENTS or len(set(axes)) != 3:
         raise PresetError(
-            f"{where}: [view] axes: expected three different components, counted from 0 (the largest), "
-            f"found {list(axes)}"
+            f"{where}: [view] axes: expected three different components of the top {TOP_COMPONENTS}, counted "
+            f"from 0 (the largest), found {list(axes)}"
         )
     dataset = preset.dataset
     if len(dataset.ring) != 2 or dataset.ring[0] >= dataset.ring[1]:

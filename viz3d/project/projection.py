@@ -96,6 +96,11 @@ def check_axes(axes: Axes | Mapping[str, Axes]) -> None:
             raise Viz3dError(f"{where}: {chosen!r} is not three component indices: pass e.g. (0, 1, 2) for x, y, z")
         if min(picked) < 0:
             raise Viz3dError(f"{where}: {picked} has a negative index: components count from 0, the largest first")
+        if max(picked) >= N_COMPONENTS:  # past them no variance is known, and a rank-deficient layer's are noise
+            raise Viz3dError(
+                f"{where}: {picked} reaches past the top {N_COMPONENTS} components, the ones shown with their "
+                f"variance: pick from 0 to {N_COMPONENTS - 1}"
+            )
         if len(set(picked)) != 3:
             raise Viz3dError(f"{where}: {picked} repeats a component: pick three different ones, e.g. (0, 1, 2)")
 
