@@ -73,7 +73,7 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
         ('title = "no version"\n', ["schema_version", "found nothing"]),
         (
             "schema_version = 1\n[[tour.keyframes]]\ntime = 2.0\n[[tour.keyframes]]\ntime = 1.0\n",
-            ["[tour] keyframes", "increasing times"],
+            ["[tour] keyframes", "expected times in order"],
         ),
         (  # would have been time 0, the start: a trial's keyframe meant for later took over the first
             "schema_version = 1\n[[tour.keyframes]]\nlayer = 0\n[[tour.keyframes]]\nlayer = 2\n",
@@ -85,6 +85,11 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
             ["[dataset] inner_radius: 0.8 reaches into the ring, which starts at 0.65"],
         ),
         ("schema_version = 1\n[view]\naxes = [0, 0, 1]\n", ["[view] axes: expected three different components"]),
+        ('schema_version = 1\n[dataset]\nkind = "disks"\nring = [-0.5, 1.0]\n', ["ring", "0 <= inner < outer"]),
+        (  # had been one line without the file's name, at the first step
+            'schema_version = 1\n[dataset]\nkind = "map-samples"\n[training]\nloss = "mse"\n',
+            ["[dataset] matrix: map-samples needs the map whose samples to learn"],
+        ),
         ("schema_version = 1\n[[keyframes]]\ntime = 0\n", ["unknown key 'keyframes' ([[tour.keyframes]] for a tour"]),
         (  # had been a torch traceback about mat1 and mat2 at the first step
             'schema_version = 1\n[dataset]\nkind = "map-samples"\nmatrix = [[1, 2, 3]]\n[training]\nloss = "mse"\n',
@@ -100,6 +105,8 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
         "ring",
         "inner-radius",
         "axes",
+        "negative-ring",
+        "no-matrix",
         "keyframes-at-the-top",
         "matrix",
     ],

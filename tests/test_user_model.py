@@ -136,7 +136,7 @@ def test_negative_class_labels_of_a_classifier_are_refused_with_the_fix():
     y = (x[:, 0] > 0).long() * 2 - 1
     expected = (
         "labels: class -1 is negative, but the model's 2 outputs are classes 0 to 1: "
-        "pass (y + 1) // 2 for labels -1 and 1, or y + 1 to give -1 a class of its own"
+        "pass (y + 1) // 2 for labels -1 and 1"  # not y + 1 as well: 0 and 2 do not fit two outputs
     )
     for labels in (y, y.float()):  # whole-number floats are class indices too
         with pytest.raises(Viz3dError) as caught:
@@ -144,7 +144,11 @@ def test_negative_class_labels_of_a_classifier_are_refused_with_the_fix():
         assert str(caught.value) == expected
     viz3d.watch(readme_model(), x, y).snapshot()  # no scoring there: cluster ids with -1 for noise, say
     one_output = nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 1))
-    assert "for a regression pass y.float()" in user_session(one_output, x, y).accuracy_note
+    hint = "for a binary classifier pass (y + 1) // 2, for a regression y.float()"
+    assert hint in user_session(one_output, x, y).accuracy_note
+    three = nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 3))  # y + 1 fits three outputs, not two
+    with pytest.raises(Viz3dError, match=r"pass \(y \+ 1\) // 2 for labels -1 and 1, or y \+ 1 to give -1 a class"):
+        user_session(three, x, y)
 
 
 def test_integer_labels_in_a_column_are_class_labels():
@@ -1200,7 +1204,11 @@ def test_picture_options_are_checked_as_a_preset_view_is():
         ("video", {"tour": [{"time": 0}, {"time": 1, "layer": 9}]}, "tour[1]['layer']: layer 9 is out of range"),
         ("video", {"tour": [{"time": 0}, {"time": 1, "azimuth": "x"}]}, "tour[1]['azimuth']: expected a finite"),
         ("video", {"tour": [{"time": 0, "lyer": 2}]}, "tour[0]: unknown key 'lyer' (did you mean 'layer'?)"),
-        ("video", {"tour": [{"time": 1}, {"time": 0}]}, "tour: expected increasing times, found [1.0, 0.0]"),
+        (
+            "video",
+            {"tour": [{"time": 1}, {"time": 0}]},
+            "tour: expected times in order (none before the last), found [1.0, 0.0]",
+        ),
     ],
 )
 def test_view_and_tour_errors_name_the_options_as_python_passes_them(tmp_path, function, options, message):

@@ -315,7 +315,7 @@ def _parse_tour(where: str, table: Any) -> TourSpec:
     keyframes = tuple(_parse_table(where, f"tour.keyframes {i + 1}", Keyframe, f) for i, f in enumerate(frames))
     times = [k.time for k in keyframes]
     if times != sorted(times):
-        raise PresetError(f"{where}: [tour] keyframes: expected increasing times, found {times}")
+        raise PresetError(f"{where}: [tour] keyframes: expected times in order (none before the last), found {times}")
     return TourSpec(keyframes=keyframes)
 
 
@@ -335,14 +335,18 @@ def _check_consistency(where: str, preset: Preset) -> None:
             f"from 0 (the largest), found {list(axes)}"
         )
     dataset = preset.dataset
-    if len(dataset.ring) != 2 or dataset.ring[0] >= dataset.ring[1]:
+    if len(dataset.ring) != 2 or not 0 <= dataset.ring[0] < dataset.ring[1]:
         raise PresetError(
-            f"{where}: [dataset] ring: expected [inner, outer] with inner < outer, found {list(dataset.ring)}"
+            f"{where}: [dataset] ring: expected [inner, outer] with 0 <= inner < outer, found {list(dataset.ring)}"
         )
     if dataset.kind == "disks" and dataset.inner_radius >= dataset.ring[0]:
         raise PresetError(
             f"{where}: [dataset] inner_radius: {dataset.inner_radius} reaches into the ring, which starts at "
             f"{dataset.ring[0]}: make it smaller, or the two classes overlap"
+        )
+    if dataset.kind == "map-samples" and not dataset.matrix:
+        raise PresetError(
+            f"{where}: [dataset] matrix: map-samples needs the map whose samples to learn, e.g. [[2.0, 1.0]]"
         )
     if dataset.matrix and any(len(row) != 2 for row in dataset.matrix):
         raise PresetError(

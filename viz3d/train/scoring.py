@@ -114,12 +114,16 @@ def scoring_for(
     if output.ndim != 2 or output.shape[1] < 2:
         shape = ", ".join(["N", *map(str, output.shape[1:])])
         hint = ": for a regression pass y.float()" if one_per_row else ""
+        if one_per_row and n and set(labels.unique().tolist()) <= {-1, 1}:  # TensorFlow Playground's labels
+            hint = ": for a binary classifier pass (y + 1) // 2, for a regression y.float()"
         return Scoring(why_not=f"n/a (output ({shape}) is not class logits{hint})")
     n_classes = output.shape[1]
     if n and int(labels.min()) < 0:  # drawn in the palette's last colours, under no legend: a mistake to name
+        spare = int(labels.max()) + 1 < n_classes  # y + 1 fits the outputs only where one is left over
+        own_class = ", or y + 1 to give -1 a class of its own" if spare else ""
         raise Viz3dError(
             f"labels: class {int(labels.min())} is negative, but the model's {n_classes} outputs are classes 0 to "
-            f"{n_classes - 1}: pass (y + 1) // 2 for labels -1 and 1, or y + 1 to give -1 a class of its own"
+            f"{n_classes - 1}: pass (y + 1) // 2 for labels -1 and 1{own_class}"
         )
     if n and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
         return Scoring(why_not=f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)")
