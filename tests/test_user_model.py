@@ -522,6 +522,16 @@ def test_which_of_several_outputs_is_scored_is_said(capsys):
         assert capsys.readouterr().err == ""
 
 
+def test_options_given_as_numpy_torch_or_ranges_are_read_as_a_preset_file_holds_them(tmp_path):
+    """axes=np.array([1, 2, 3]), torch.tensor or range(1, 4) were refused as 'expected a list of integers'."""
+    x = torch.randn(200, 8)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 2))
+    for axes in (range(1, 4), np.array([1, 2, 3]), torch.tensor([1, 2, 3]), (np.int64(1), 2, 3)):
+        viz3d.picture(model, x, None, tmp_path / "a.png", size=(320, 180), axes=axes, force=True)
+    tour = [{"time": np.float64(0.0)}, {"time": torch.tensor(0.2), "layer": np.int64(2)}]
+    assert viz3d.video(model, x, None, f"{tmp_path}/v/", size=(160, 90), fps=10, tour=tour).is_dir()
+
+
 def test_pushforward_of_one_point_without_its_batch_dimension_says_so():
     """It had said 'no layer to watch: no module produced a per-sample tensor output'."""
     with pytest.raises(Viz3dError, match=r"^points: shape \(2,\) has no batch dimension: pass points\[None\]"):

@@ -20,6 +20,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
 from torch import nn
 
 from viz3d.app.limits import DAY, SIDES
@@ -287,12 +289,22 @@ def _user_preset(
         "title": title,
         "description": description,
         "training": {"steps": steps},
-        "view": {
-            key: list(value) if isinstance(value, tuple) else value for key, value in view.items()
-        },  # axes=(1, 2, 3)
-        "tour": {"keyframes": [dict(keyframe) for keyframe in tour]},
+        "view": {key: _as_toml(value) for key, value in view.items()},
+        "tour": {"keyframes": [_as_toml(keyframe) for keyframe in tour]},
     }
     return parse_preset(raw, Path(caller))
+
+
+def _as_toml(value: Any) -> Any:
+    """An option as a preset file would hold it: axes=(1, 2, 3), range(1, 4), a numpy array or a tensor
+    as a list, a numpy or torch number as a Python one (a keyframe's too)."""
+    if isinstance(value, Mapping):
+        return {key: _as_toml(item) for key, item in value.items()}
+    if isinstance(value, (tuple, range)):
+        return [_as_toml(item) for item in value]
+    if isinstance(value, (np.ndarray, np.generic, torch.Tensor)):
+        return value.tolist()
+    return value
 
 
 def _session(
