@@ -40,9 +40,9 @@ def test_a_chosen_device_is_the_only_one_tried(monkeypatch):
     assert [where for where, _ in egl._displays()] == [
         "EGL device 1, chosen by VIZ3D_EGL_DEVICE (unset it to try the others)"
     ]
-    for wrong in ("2", "-1", "gpu"):
+    for wrong, problem in (("2", "names no EGL device"), ("-1", "is not a device number"), ("gpu", "is not a")):
         monkeypatch.setenv(egl.DEVICE_VARIABLE, wrong)
-        with pytest.raises(GLContextError, match=f"VIZ3D_EGL_DEVICE={wrong} names no EGL device .* 0 to 1 or unset"):
+        with pytest.raises(GLContextError, match=f"VIZ3D_EGL_DEVICE={wrong} {problem}.* 0 to 1 or unset"):
             egl._displays()
 
 

@@ -674,3 +674,13 @@ def test_a_picture_refuses_a_component_past_the_top_ten(tmp_path):
     model = nn.Sequential(nn.Linear(16, 20), nn.Tanh(), nn.Linear(20, 2))
     with pytest.raises(Viz3dError, match=r"axes: expected three different components of the top 10, .*\[0, 1, 12\]"):
         viz3d.picture(model, x, (x[:, 0] > 0).long(), tmp_path / "p.png", size=(640, 360), axes=(0, 1, 12))
+
+
+def test_a_value_scales_ends_share_their_decimals():
+    """A trial read "-1.2" and "1.26" at the two ends of one scale."""
+    from viz3d.ui.overlay import scale_ends
+
+    assert scale_ends(-1.2, 1.26) == ("-1.20", "1.26")
+    assert scale_ends(0.0, 150.0) == ("0", "150")
+    assert scale_ends(0.013, 0.05) == ("0.0130", "0.0500")
+    assert scale_ends(-2e-5, 3e-5) == ("-2e-05", "3e-05")

@@ -104,7 +104,8 @@ def _chosen_device(chosen: str, devices: list[tuple[Any, bool]]) -> tuple[str, C
     if not chosen.isdigit() or int(chosen) >= len(devices):
         numbers = "0" if len(devices) == 1 else f"0 to {len(devices) - 1}"
         fix = f"set it to {numbers} or unset it" if devices else "unset it"
-        raise GLContextError(f"{DEVICE_VARIABLE}={chosen} names no EGL device ({listed}): {fix}")
+        problem = "names no EGL device" if chosen.isdigit() else "is not a device number"
+        raise GLContextError(f"{DEVICE_VARIABLE}={chosen} {problem} ({listed}): {fix}")
     where = f"EGL device {chosen}, chosen by {DEVICE_VARIABLE} (unset it to try the others)"
     return where, _platform_display(PLATFORM_DEVICE, devices[int(chosen)][0])
 

@@ -6,6 +6,7 @@ status and edits the `ViewState`; the live loop turns state changes into trainin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -452,13 +453,24 @@ def _value_bar(lo: float, hi: float) -> None:
     if not hi > lo:
         _swatches([(f"all {lo:.3g}", viridis(3)[1])], per_row=1, key="value")
         return
-    imgui.text(f"{lo:.3g}")
+    low_end, high_end = scale_ends(lo, hi)
+    imgui.text(low_end)
     imgui.same_line()
     _color_bar(viridis(LEGEND_BAR_STOPS), imgui.ImVec2(150, imgui.get_text_line_height()))
     if imgui.is_item_hovered():
         imgui.set_tooltip("2nd to 98th percentile; values beyond take the end colours")
     imgui.same_line()
-    imgui.text(f"{hi:.3g}")
+    imgui.text(high_end)
+
+
+def scale_ends(lo: float, hi: float) -> tuple[str, str]:
+    """A scale's two ends with the same decimals, three digits for the larger: "-1.20" and "1.26", not
+    "-1.2" and "1.26"; very large or small ends in scientific notation."""
+    largest = max(abs(lo), abs(hi))
+    if largest == 0 or not 1e-3 <= largest < 1e5:
+        return f"{lo:.3g}", f"{hi:.3g}"
+    decimals = max(0, 2 - math.floor(math.log10(largest)))
+    return f"{lo:.{decimals}f}", f"{hi:.{decimals}f}"
 
 
 def _color_bar(colors: np.ndarray, size: imgui.ImVec2) -> None:
