@@ -86,6 +86,10 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
         ),
         ("schema_version = 1\n[view]\naxes = [0, 0, 1]\n", ["[view] axes: expected three different components"]),
         ('schema_version = 1\n[dataset]\nkind = "disks"\nring = [-0.5, 1.0]\n', ["ring", "0 <= inner < outer"]),
+        (  # had been ignored without a word
+            'schema_version = 1\n[training]\nloss = "mse"\n[probe]\nregions = 40\n',
+            ["[probe] regions: a regression has no classes to tint the plane by"],
+        ),
         (  # had been one line without the file's name, at the first step
             'schema_version = 1\n[dataset]\nkind = "map-samples"\n[training]\nloss = "mse"\n',
             ["[dataset] matrix: map-samples needs the map whose samples to learn"],
@@ -106,6 +110,7 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
         "inner-radius",
         "axes",
         "negative-ring",
+        "regions-of-a-regression",
         "no-matrix",
         "keyframes-at-the-top",
         "matrix",

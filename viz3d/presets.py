@@ -334,6 +334,10 @@ def _check_consistency(where: str, preset: Preset) -> None:
             f"{where}: [view] axes: expected three different components of the top {TOP_COMPONENTS}, counted "
             f"from 0 (the largest), found {list(axes)}"
         )
+    if preset.training.loss == "mse" and probe.regions:
+        raise PresetError(
+            f"{where}: [probe] regions: a regression has no classes to tint the plane by: leave regions out"
+        )
     dataset = preset.dataset
     if len(dataset.ring) != 2 or not 0 <= dataset.ring[0] < dataset.ring[1]:
         raise PresetError(
