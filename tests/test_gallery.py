@@ -86,6 +86,10 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
         ),
         ("schema_version = 1\n[view]\naxes = [0, 0, 1]\n", ["[view] axes: expected three different components"]),
         ('schema_version = 1\n[dataset]\nkind = "disks"\nring = [-0.5, 1.0]\n', ["ring", "0 <= inner < outer"]),
+        (  # "not a list of lists of numbers", though NaN is a float
+            'schema_version = 1\n[dataset]\nkind = "map-samples"\nmatrix = [[1.0, nan]]\n',
+            ["[dataset] matrix: expected a list of lists of finite numbers, found [[1.0, nan]]"],
+        ),
         (  # had been ignored without a word
             'schema_version = 1\n[training]\nloss = "mse"\n[probe]\nregions = 40\n',
             ["[probe] regions: a regression has no classes to tint the plane by"],
@@ -110,6 +114,7 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
         "inner-radius",
         "axes",
         "negative-ring",
+        "nan-in-matrix",
         "regions-of-a-regression",
         "no-matrix",
         "keyframes-at-the-top",

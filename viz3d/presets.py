@@ -455,7 +455,7 @@ def _convert(hint: Any, value: Any) -> tuple[Any, str | None]:
         return (value, None) if isinstance(value, str) else (None, "a string")
     if origin is tuple:
         item = args[0]
-        noun = {int: "integers", float: "numbers"}.get(item, "lists of numbers")
+        noun = {int: "integers", float: "finite numbers"}.get(item, "lists of finite numbers")  # NaN is a float
         if not isinstance(value, list):
             return None, f"a list of {noun}"
         items = [_convert(item, v) for v in value]
