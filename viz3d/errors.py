@@ -65,11 +65,16 @@ def note(message: str) -> None:
     print(f"viz3d: note: {message}", file=sys.stderr)
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message, or its type's name where it has none."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 def error_summary(err: BaseException) -> str:
     """What failed, in a few words: PyOpenGL's GLError and EGLError print a dump of the call's arguments,
     whose first line is only ``GLError(``."""
     operation = getattr(getattr(err, "baseOperation", None), "__name__", None)
     if operation and getattr(err, "err", None) is not None:
         return f"{operation} gave {err.err!r}"
-    text = str(err).strip()
-    return f"{type(err).__name__}: {text.splitlines()[0][:160]}" if text else type(err).__name__
+    return f"{type(err).__name__}: {first_line(err)[:160]}" if str(err).strip() else type(err).__name__

@@ -34,7 +34,7 @@ from torch import nn
 
 from viz3d.capture.model_rows import weights_dtype
 from viz3d.capture.snapshot import WX, WX_PLUS_B, WX_SUFFIX, Snapshot
-from viz3d.errors import Viz3dError, note
+from viz3d.errors import Viz3dError, first_line, note
 
 LayerSelector = str | type[nn.Module]
 Token = str | int | None
@@ -47,12 +47,18 @@ ELEMENTWISE_ACTIVATIONS = (
 WRAPPER_PREFIX = "module."
 
 
+def fields_as_dict(output: object) -> object:
+    """A dataclass instance (a model's output, say) as {field name: value}; anything else as it is."""
+    if dataclasses.is_dataclass(output) and not isinstance(output, type):
+        return {f.name: getattr(output, f.name) for f in dataclasses.fields(output)}
+    return output
+
+
 def first_tensor(output: object, key: str | int | None = None) -> torch.Tensor | None:
     """The tensor a module's output stands for: itself, ``output[key]``, or the first tensor inside."""
     if isinstance(output, torch.Tensor):
         return output
-    if dataclasses.is_dataclass(output) and not isinstance(output, type):
-        output = {f.name: getattr(output, f.name) for f in dataclasses.fields(output)}
+    output = fields_as_dict(output)
     if key is not None:
         try:
             return first_tensor(output[key])  # type: ignore[index]
@@ -320,7 +326,7 @@ class LayerTracker:
     def _shape_message(self, inputs: torch.Tensor, err: RuntimeError) -> str | None:
         """The line for a probe forward that failed on its inputs: of the wrong dtype, or of the wrong shape;
         None when torch's message is about something else (out of memory, an error the model raises)."""
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        detail = first_line(err)
         if any(words in detail for words in NOT_THE_INPUTS) or not INPUT_PROBLEM.search(detail):
             return None
         if inputs.is_floating_point() and "'indices'" in detail:  # an nn.Embedding looks its inputs up

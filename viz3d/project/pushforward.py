@@ -16,7 +16,7 @@ from torch import nn
 from viz3d.capture.model_rows import as_watched
 from viz3d.capture.probe import ArrayLike, as_tensor
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token, evaluating
-from viz3d.errors import Viz3dError
+from viz3d.errors import Viz3dError, first_line
 
 
 def trace_tangents(
@@ -48,7 +48,7 @@ def _jvp(forward: Callable, points: torch.Tensor, vectors: torch.Tensor) -> tupl
     try:
         return torch.func.jvp(forward, (points,), (vectors,))
     except NotImplementedError as err:
-        missing = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        missing = first_line(err)
     except RuntimeError as err:  # an autograd.Function of the older kind, without setup_context
         if "setup_context" not in str(err):
             raise

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from viz3d.capture.probe import all_zero_or_one
-from viz3d.capture.tracker import Token, evaluating, first_tensor, per_sample_rows
+from viz3d.capture.tracker import Token, evaluating, fields_as_dict, first_tensor, per_sample_rows
 from viz3d.errors import Viz3dError, note
 from viz3d.train.step_stats import StepStats, classifier_stats
 
@@ -162,9 +162,7 @@ def _keys_of(model: nn.Module, data: torch.Tensor) -> str:
 def _say_which_output_is_scored(model: nn.Module, data: torch.Tensor) -> None:
     """A note where the model returns several tensors and ``output_key`` names none: the first is scored,
     which a trial's {"emb": ..., "logits": ...} model met as an accuracy of 5% with no word of why."""
-    output = _raw_output(model, data)
-    if dataclasses.is_dataclass(output) and not isinstance(output, type):
-        output = {f.name: getattr(output, f.name) for f in dataclasses.fields(output)}
+    output = fields_as_dict(_raw_output(model, data))
     if isinstance(output, (tuple, list)):
         output = dict(enumerate(output))
     if not isinstance(output, dict):
