@@ -277,7 +277,9 @@ class Overlay:
             ratios = projection.explained_variance_ratio[shown]
             axes = list(state.axes.get(name, projection.axes[shown]))
             if not self.interactive:  # a picture: which components are shown, in a line of text
-                shown_axes = [f"{axis} {_component(pc, ratios)}" for axis, pc in zip("xyz", axes, strict=True)]
+                shown_axes = [
+                    f"{axis} PC{pc + 1} {100 * ratios[pc]:.1f}%" for axis, pc in zip("xyz", axes, strict=True)
+                ]
                 imgui.text("  ".join(shown_axes))
                 return
             options = [f"PC{i + 1} ({100 * r:.1f}%)" for i, r in enumerate(ratios) if r == r]  # skip NaN
@@ -543,12 +545,6 @@ def _panel_room(beside_now: bool = True) -> tuple[float, float]:
 
 def _nearest_index(steps: tuple[int, ...], step: int | None) -> int:
     return min(range(len(steps)), key=lambda i: abs(steps[i] - (step or 0)))
-
-
-def _component(pc: int, ratios: np.ndarray) -> str:
-    """ "PC3 12.5%": a component and the share of variance it explains (known for the top ones only)."""
-    known = pc < len(ratios) and ratios[pc] == ratios[pc]
-    return f"PC{pc + 1} {100 * ratios[pc]:.1f}%" if known else f"PC{pc + 1}"
 
 
 def with_axis(axes: Sequence[int], slot: int, picked: int) -> tuple[int, int, int]:
