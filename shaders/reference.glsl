@@ -1,21 +1,16 @@
-// reference.glsl - the static 3D reference: coloured axes through the origin and a faint ground grid.
-// Positions are world coordinates and do not morph. Each segment is a quad u_line_width pixels wide
-// (six vertices, see include/wide_line.glsl), so the axes keep their weight in a 4K recording.
+// reference.glsl - the static 3D reference: coloured axes through the origin and a faint ground grid,
+// drawn as one-pixel GL_LINES. Positions are world coordinates and do not morph. Lines wider than a
+// pixel (a high-resolution picture, a HiDPI window) use wide_reference.glsl instead: on a CPU
+// rasteriser (llvmpipe) the long, thin quads cost about 1 ms a frame, the hairlines a fraction of it.
 #shader vertex
 #version 330 core
-#include "wide_line"
 uniform mat4 u_view_proj;
-uniform float u_line_width;  // pixels
-in vec3 a_start;
-in vec3 a_end;
-in float a_corner;
+in vec3 a_position;
 in vec4 a_color;
 out vec4 v_color;
 
 void main() {
-    vec4 start = u_view_proj * vec4(a_start, 1.0);
-    vec4 end = u_view_proj * vec4(a_end, 1.0);
-    gl_Position = wide_line_corner(start, end, int(a_corner), u_line_width, 0.0);
+    gl_Position = u_view_proj * vec4(a_position, 1.0);
     v_color = a_color;
 }
 

@@ -16,6 +16,7 @@ from viz3d.render.shaders import load_program
 
 TEXTURE_WIDTH = 4096  # texels per row of the positions texture; a layer takes ceil(rows / width) rows
 QUAD_VERTICES = 6  # a line segment drawn wider than a pixel is two triangles: see shaders/include/wide_line.glsl
+HAIRLINE_BELOW = 1.5  # pixels: thinner lines (grid, axes) are one-pixel GL_LINES, the cheap way
 
 
 def quad_corners(segments: int) -> np.ndarray:
@@ -111,8 +112,6 @@ class WarpedGrid:
     picture or a HiDPI window, is a quad (``wide_grid.glsl``), built the first time one is needed.
     """
 
-    HAIRLINE_BELOW = 1.5  # pixels: thinner lines are drawn one pixel wide, the cheap way
-
     def __init__(self, grid_coords: np.ndarray, segments: np.ndarray, first_vertex: int) -> None:
         self.program = load_program("grid")
         self.first_vertex = first_vertex
@@ -144,7 +143,7 @@ class WarpedGrid:
         """Draw the segments ``line_width`` framebuffer pixels wide."""
         if self.indices is None:
             return
-        wide = line_width >= self.HAIRLINE_BELOW
+        wide = line_width >= HAIRLINE_BELOW
         program = self._wide_program() if wide else self.program
         positions.bind_to(program, layer)
         program["u_view_proj"] = view_proj
@@ -249,21 +248,35 @@ def reference_lines(extent: float = 1.25, ground_z: float = -1.1, cells: int = 1
 
 
 class Reference:
-    """The axes and the ground grid (`reference_lines`), as quads that keep their width in pixels."""
+    """The axes and the ground grid (`reference_lines`): one-pixel GL_LINES (``reference.glsl``), or quads
+    that keep their width in pixels (``wide_reference.glsl``) where lines are drawn wider, as the grid is."""
 
     def __init__(self) -> None:
-        vertices, colors = reference_lines()
+        self.vertices, self.colors = reference_lines()
         self.program = load_program("reference")
-        self.program["a_start"] = gloo.VertexBuffer(per_quad_vertex(vertices[0::2]))
-        self.program["a_end"] = gloo.VertexBuffer(per_quad_vertex(vertices[1::2]))
-        self.program["a_corner"] = gloo.VertexBuffer(quad_corners(len(vertices) // 2))
-        self.program["a_color"] = gloo.VertexBuffer(per_quad_vertex(colors[0::2]))
+        self.program["a_position"] = gloo.VertexBuffer(self.vertices)
+        self.program["a_color"] = gloo.VertexBuffer(self.colors)
+        self._wide: gloo.Program | None = None
+
+    def _wide_program(self) -> gloo.Program:
+        if self._wide is None:
+            self._wide = load_program("wide_reference")
+            self._wide["a_start"] = gloo.VertexBuffer(per_quad_vertex(self.vertices[0::2]))
+            self._wide["a_end"] = gloo.VertexBuffer(per_quad_vertex(self.vertices[1::2]))
+            self._wide["a_corner"] = gloo.VertexBuffer(quad_corners(len(self.vertices) // 2))
+            self._wide["a_color"] = gloo.VertexBuffer(per_quad_vertex(self.colors[0::2]))
+        return self._wide
 
     def draw(self, view_proj: np.ndarray, viewport: tuple[int, int], line_width: float = 1.0) -> None:
-        self.program["u_view_proj"] = view_proj
-        self.program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
-        self.program["u_line_width"] = float(line_width)
-        self.program.draw("triangles")
+        if line_width < HAIRLINE_BELOW:
+            self.program["u_view_proj"] = view_proj
+            self.program.draw("lines")
+            return
+        program = self._wide_program()
+        program["u_view_proj"] = view_proj
+        program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
+        program["u_line_width"] = float(line_width)
+        program.draw("triangles")
 
 
 class RecordingMark:
