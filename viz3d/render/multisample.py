@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
+from viz3d.render.readback import PixelReader
+
 SAMPLES = 4
 
 
@@ -18,6 +20,7 @@ class MultisampleTarget:
         width, height = size
         self.size = size
         self.samples = min(samples, int(GL.glGetIntegerv(GL.GL_MAX_SAMPLES)))
+        self.reader = PixelReader()
         self._buffers = GL.glGenRenderbuffers(3)
         color, depth, resolved = (int(b) for b in self._buffers)
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, color)
@@ -54,11 +57,9 @@ class MultisampleTarget:
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.read_fbo)
         GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.read_fbo)
-        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
-        data = GL.glReadPixels(0, 0, width, height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+        pixels = self.reader.read(self.size)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.draw_fbo)
-        pixels = np.frombuffer(data, np.uint8).reshape(height, width, 3)
-        return np.ascontiguousarray(pixels[::-1])
+        return pixels
 
     def release(self) -> None:
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)

@@ -16,6 +16,7 @@ from vispy import gloo
 from viz3d.capture.probe import ProbeSet
 from viz3d.colors import ARROW, BACKGROUND, color_source, point_colors, region_colors
 from viz3d.project.projection import Projection
+from viz3d.render.readback import PixelReader
 from viz3d.render.visuals import (
     DecisionRegions,
     LayerPositions,
@@ -48,6 +49,7 @@ class FrameRenderer:
         self.color_by = "class"
         self.projection: Projection | None = None
         self._colored_from: tuple[str, np.ndarray | None] | None = None  # what the uploaded colours show
+        self.reader = PixelReader()
 
     def set_probe(self, probe: ProbeSet) -> None:
         self.labels, self.targets, self.labelled = probe.labels, probe.targets, probe.labelled
@@ -121,8 +123,8 @@ class FrameRenderer:
 
     def read_pixels(self, size: tuple[int, int]) -> np.ndarray:
         """The current framebuffer as (height, width, 3) uint8, top row first."""
-        width, height = size
-        return gloo.read_pixels((0, 0, width, height), alpha=False)
+        gloo.flush()  # gloo queues its commands: run them before GL is read directly
+        return self.reader.read(size)
 
 
 def _same_source(old: tuple[str, np.ndarray | None], new: tuple[str, np.ndarray | None]) -> bool:
