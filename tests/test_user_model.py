@@ -1262,6 +1262,67 @@ def test_video_trains_the_steps_asked_then_sweeps_to_the_output_layer(tmp_path, 
     assert layers[-1] == 5.0  # the last frame shows the output layer
 
 
+def test_every_frame_of_a_video_shows_the_models_accuracy_then_and_the_same_on_every_run(tmp_path, monkeypatch):
+    """A step reporting a bare loss had its accuracy measured by the clock (every 0.5 s), so frames showed a
+    stale figure that changed with the frame size. Every frame now shows the scores on the drawn points in
+    eval mode, as frame 0 does, checked against the model's own accuracy at each frame."""
+    import viz3d.app.recorder as recorder
+
+    status = recorder._status
+
+    def shown_scores(size):
+        x, y = xor_data()
+        torch.manual_seed(0)
+        model = mlp()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+
+        def train_step(step):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+
+        shown = []
+
+        def recorded(session, playing):
+            with torch.no_grad():
+                expected = float((model(x).argmax(1) == y).float().mean())
+            shown.append((session.step, session.last_stats.accuracy, expected))
+            return status(session, playing)
+
+        monkeypatch.setattr(recorder, "_status", recorded)
+        viz3d.video(model, x, y, tmp_path / f"{size[0]}.mp4", train_step=train_step, steps=14, frames=10, size=size)
+        return shown
+
+    small, large = shown_scores((640, 360)), shown_scores((800, 450))  # both with room for the panel
+    assert len({step for step, _, _ in small}) >= 4  # frames at several steps
+    for step, accuracy, expected in small:
+        assert accuracy == pytest.approx(expected), f"step {step}: shown {accuracy}, the model's {expected}"
+    assert small == large
+
+
+def test_a_video_too_short_to_train_the_steps_asked_says_so(tmp_path):
+    x, y = xor_data(50)
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.video(mlp(), x, y, tmp_path / "net.mp4", train_step=lambda step: 0.1, steps=10, frames=3, size=(64, 64))
+    message = str(caught.value)
+    assert "steps=10 cannot be trained" in message and "pass frames=4 or more" in message, message
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.video(
+            mlp(),
+            x,
+            y,
+            tmp_path / "tour.mp4",
+            train_step=lambda step: 0.1,
+            steps=10,
+            frames=6,
+            size=(64, 64),
+            tour=[{"time": 0, "layer": 0, "training": False}, {"time": 1, "layer": 1}],
+        )
+    assert "keep training off after frame 0" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("function", "option", "hint"),
     [

@@ -144,6 +144,14 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     times = [frame_time(i, n_frames, fps) for i in range(n_frames)]
     training = [tour_at(keyframes, t, preset.view, n_layers).training for t in times]
     frames_that_train = sum(training[1:])
+    if request.train_steps and session.trainable and not frames_that_train:
+        why = (
+            "the tour's keyframes keep training off after frame 0: set 'training': True in one"
+            if preset.tour.keyframes
+            else f"the default tour trains in its first half, after frame 0, and {n_frames} frames leave no frame "
+            "there: pass frames=4 or more"
+        )
+        raise Viz3dError(f"steps={request.train_steps} cannot be trained, as no frame trains: {why}")
     remaining = None if preset.tour.keyframes else preset.training.steps - session.step
     total = steps_to_train(frames_that_train, preset.training.steps_per_frame, remaining, request.train_steps)
     first_step, trained_frames = session.step, 0
@@ -179,7 +187,10 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                         due = first_step + total * trained_frames // max(frames_that_train, 1)
                         for _ in range(due - session.step):
                             _train_step(session)
-                        if trained_frames == frames_that_train:  # trained: the scores `viz3d render` would show
+                        if trained_frames == frames_that_train or session.steps_are_users:
+                            # Trained: the scores `viz3d render` would show. A user's step reports the loss of its
+                            # batch in train mode, and its accuracy is measured now and then by the clock; every
+                            # frame shows the scores frame 0 shows (eval mode, the drawn points), the same each run.
                             session.last_stats = session.final_stats()
                         if session.step // capture_every != before // capture_every:  # one capture, after the steps
                             projection = session.capture()
