@@ -37,7 +37,13 @@ vec4 head_end(vec4 base, vec4 tip, float side) {
 void main() {
     int row = u_first_vertex + 2 * int(a_arrow);
     vec4 base = u_view_proj * vec4(morphed_position(row), 1.0);
+    bool missing = morph_missing;
     vec4 tip = u_view_proj * vec4(morphed_position(row + 1), 1.0);
+    if (missing || morph_missing) {  // an end without a position (see morph.glsl): no arrow
+        gl_Position = vec4(0.0, 0.0, 2.0, 1.0);
+        v_color = a_color;
+        return;
+    }
     vec4 start = a_stroke < 0.5 ? base : tip;
     vec4 end = a_stroke < 0.5 ? tip : head_end(base, tip, a_stroke < 1.5 ? 1.0 : -1.0);
     // Opaque strokes reach half their width past their ends, so the three meet in a point at the tip.

@@ -11,7 +11,11 @@ in vec4 a_color;
 out vec4 v_color;
 
 void main() {
-    gl_Position = u_view_proj * vec4(morphed_position(u_first_vertex + gl_VertexID), 1.0);
+    vec3 position = morphed_position(u_first_vertex + gl_VertexID);
+    // A missing row cuts every line and triangle that touches it, where the renderer enables clip
+    // distance 0 (only for projections with missing rows): the segment is clipped to its other end.
+    gl_ClipDistance[0] = morph_missing ? -1e30 : 1.0;
+    gl_Position = morph_missing ? vec4(0.0, 0.0, 0.0, 1.0) : u_view_proj * vec4(position, 1.0);
     v_color = a_color;
 }
 

@@ -16,8 +16,11 @@ out vec4 v_color;
 
 void main() {
     vec4 start = u_view_proj * vec4(morphed_position(u_first_vertex + int(a_ends.x)), 1.0);
+    bool missing = morph_missing;
     vec4 end = u_view_proj * vec4(morphed_position(u_first_vertex + int(a_ends.y)), 1.0);
-    gl_Position = wide_line_corner(start, end, int(a_corner), u_line_width, 0.0);
+    missing = missing || morph_missing;
+    // a segment with a missing end (see morph.glsl) is drawn nowhere
+    gl_Position = missing ? vec4(0.0, 0.0, 2.0, 1.0) : wide_line_corner(start, end, int(a_corner), u_line_width, 0.0);
     v_color = a_color;
 }
 

@@ -347,6 +347,30 @@ def test_nan_layer_is_marked_and_skipped_not_fatal():
     np.testing.assert_array_equal(proj.positions[3], proj.positions[2])  # bad layers hold the last good picture
 
 
+def test_nan_off_the_data_leaves_gaps_and_the_layer_drawn_from_its_data():
+    """A model undefined off the data (sqrt of a negative) has NaN in some grid rows: the layer is still
+    fitted on its data rows, exactly as without those rows (checked against scikit-learn), and listed as
+    having missing rows; only NaN in a data row makes a layer bad."""
+    from sklearn.decomposition import PCA
+
+    class Root(nn.Module):
+        def forward(self, x):
+            return torch.sqrt(x + 1.0)
+
+    gen = torch.Generator().manual_seed(0)
+    data = torch.rand(60, 5, generator=gen)  # sqrt(x + 1) is defined on the data ...
+    off = -3.0 * torch.ones(4, 5)  # ... but not on these rows, which stand for the grid
+    model = nn.Sequential(Root(), nn.Linear(5, 5))
+    proj = viz3d.project(viz3d.watch(model, torch.cat([data, off])).snapshot(), fit_rows=slice(0, 60))
+    assert proj.bad_layers == [] and proj.missing_layers == ["0", "1"]
+    assert np.isnan(proj.positions[1, 60:]).all() and np.isfinite(proj.positions[1, :60]).all()
+    ratios = PCA(3).fit(torch.sqrt(data + 1.0).numpy()).explained_variance_ratio_
+    np.testing.assert_allclose(proj.explained_variance_ratio[1, :3], ratios, rtol=1e-4)
+    with torch.no_grad():
+        alone = viz3d.project(viz3d.watch(model, data).snapshot())
+    np.testing.assert_allclose(proj.positions[:, :60], alone.positions, atol=1e-5)
+
+
 def test_huge_but_finite_narrow_layer_is_drawn_not_marked_bad():
     model = nn.Sequential(nn.Linear(2, 2))
     with torch.no_grad():

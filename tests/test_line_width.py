@@ -170,3 +170,52 @@ def test_pictures_are_antialiased_as_recordings_are(gl, tmp_path, monkeypatch):
     original = MultisampleTarget.__init__
     monkeypatch.setattr(MultisampleTarget, "__init__", lambda self, size, samples=4: original(self, size, 0))
     assert multisampled > 1.5 * colours("single.png")
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+@pytest.mark.parametrize("layer", [1.0, 0.5])
+def test_grid_rows_without_a_position_leave_a_gap_and_nothing_else(gl, scale, layer):
+    """A grid sample that is NaN in a layer (a model undefined off the data) cuts the two segments that
+    reach it, at rest on that layer and while morphing towards it; the rest of the line is drawn, and
+    nothing runs off to the origin or the screen's centre."""
+    from dataclasses import replace
+
+    from viz3d.render.renderer import FrameRenderer
+
+    x = 0.4  # off the centre column, where a segment run to the screen's centre would show
+    ys = np.linspace(-0.8, 0.8, 9)
+    coords = np.c_[np.full(9, x), ys].astype(np.float32)
+    line = np.r_[[[9.0, 9.0, 0.0]], np.c_[coords, np.zeros(9)]].astype(np.float32)
+    positions = np.stack([line, line])
+    positions[1, 1 + 4] = np.nan  # the line's middle sample (y = 0), in the second layer only
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0], coords, np.c_[np.arange(8), np.arange(1, 9)]))
+    renderer.set_projection(replace(projection_of(positions), missing_layers=["layer1"]))
+    state = top_down_state(n_layers=2, layer=layer)
+    state.show_grid = True
+    lit = non_background_mask(render(renderer, state, SIZE, pixel_scale=scale), tolerance=6)
+    columns = slice(None)
+    kept_top, col = line_rows(state, 0.25, 0.75, x)
+    kept_bottom, _ = line_rows(state, -0.75, -0.25, x)
+    gap, _ = line_rows(state, -0.15, 0.15, x)
+    assert min(widths_across(lit, kept_top, columns)) >= 1 and min(widths_across(lit, kept_bottom, columns)) >= 1
+    assert max(widths_across(lit, gap, columns)) == 0, "a segment reaching the missing sample was drawn"
+    beside = np.ones(SIZE[0], bool)
+    beside[col - 4 : col + 5] = False
+    assert not lit[:, beside].any(), "something was drawn off the line"
+
+
+def test_without_missing_rows_the_grid_is_drawn_whole_after_a_projection_that_had_some(gl):
+    """Clip distance 0 is turned on only for a projection with missing rows, and off again after it."""
+    from dataclasses import replace
+
+    renderer, state = vertical_line_scene(gl)
+    whole = renderer.projection
+    holed = whole.positions.copy()
+    holed[0, 5] = np.nan
+    renderer.set_projection(replace(whole, positions=holed, missing_layers=["layer0"]))
+    render(renderer, state, SIZE)
+    renderer.set_projection(whole)
+    lit = non_background_mask(render(renderer, state, SIZE), tolerance=6)
+    rows, col = line_rows(state, -0.75, 0.75)
+    assert min(widths_across(lit, rows, slice(col - 4, col + 5))) >= 1

@@ -17,10 +17,18 @@ float ease(float t) {
     return t * t * (3.0 - 2.0 * t);
 }
 
+// A row the layer has no position for (its activations were NaN or Inf: a grid sample where the model
+// is undefined) is stored as this value (visuals.MISSING_POSITION); nothing is drawn to it.
+const float MISSING = 1e30;
+bool morph_missing = false;  // set by morphed_position: the row is missing in a layer the morph shows
+
 vec3 morphed_position(int index) {
     float layer = clamp(u_layer, 0.0, float(u_n_layers - 1));
     int lower = int(floor(layer));
     int upper = min(lower + 1, u_n_layers - 1);
     float t = ease(layer - float(lower));
-    return mix(layer_position(lower, index), layer_position(upper, index), t);
+    vec3 from = layer_position(lower, index);
+    vec3 to = layer_position(upper, index);
+    morph_missing = (t < 1.0 && abs(from.x) >= 0.5 * MISSING) || (t > 0.0 && abs(to.x) >= 0.5 * MISSING);
+    return mix(from, to, t);
 }

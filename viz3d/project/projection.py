@@ -16,8 +16,10 @@
   that stretches space is seen to stretch it (the change-of-basis and Jacobian pictures).
 
 Each layer's whole map is affine, ``position = (a - mean) @ matrix``; tangent vectors project with
-``matrix`` alone. Layers with NaN or Inf activations are skipped (they repeat the previous layer's
-picture) and listed in ``bad_layers``. Everything runs on the device; one copy brings the result home.
+``matrix`` alone. Layers with NaN or Inf activations in a data row are skipped (they repeat the previous
+layer's picture) and listed in ``bad_layers``; NaN or Inf in other rows (the grid, where the model is
+undefined off the data) leaves those rows NaN, and the layer is listed in ``missing_layers``.
+Everything runs on the device; one copy brings the result home.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Projection:
     axes: list[Axes] = field(default_factory=list)  # the components shown, per layer
     bad_layers: list[str] = field(default_factory=list)  # layers with NaN/Inf activations
     collapsed_layers: list[str] = field(default_factory=list)  # layers that give every data point one output
+    missing_layers: list[str] = field(default_factory=list)  # layers with NaN rows past the data (grid, arrows)
     # What the session adds for colouring and labels (None when it does not apply):
     predictions: np.ndarray | None = None  # (n_data,) predicted class of each data point
     predicted_values: np.ndarray | None = None  # (n_data,) a regression's predicted value for each point
@@ -142,6 +145,7 @@ def project(
     """
     check_axes(axes)
     rows = fit_subset(fit_rows, snapshot.n_samples)
+    data_rows = fit_rows if fit_rows is not None else slice(None)
     fitted = len(range(*rows.indices(snapshot.n_samples)))  # the rows the PCA is fitted on (the data points)
     if fitted < MIN_ROWS:
         raise Viz3dError(
@@ -150,7 +154,7 @@ def project(
         )
     first = snapshot.activations[snapshot.layer_names[0]]
     device = first.device
-    positions, ratios, matrices, means, widths, shown_axes, bad = [], [], [], [], [], [], []
+    positions, ratios, matrices, means, widths, shown_axes, bad, missing = [], [], [], [], [], [], [], []
     one_output: list[torch.Tensor] = []  # per layer, whether its fitted rows are all one row (a device bool)
     neighbour: torch.Tensor | None = None
     wx_map: LayerMap | None = None  # the map of a W·x stage just drawn (device tensors), which its +b takes
@@ -180,13 +184,18 @@ def project(
         layer_positions = None
         if found is not None:
             mean, matrix, ratio, layer_positions = found
-        if layer_positions is None or not torch.isfinite(layer_positions).all():  # NaN/Inf anywhere lands here
+        # NaN/Inf in a data row makes the layer bad; in other rows (grid samples where the model is undefined,
+        # sqrt of a negative, say) it leaves those rows without a position, and the grid a hole there
+        holes = layer_positions is not None and not _finite(layer_positions)
+        if layer_positions is None or (holes and not _finite(layer_positions[data_rows])):
             bad.append(name)
             mean, matrix = torch.zeros(width, device=device), torch.zeros(width, 3, device=device)
             ratio = torch.full((N_COMPONENTS,), float("nan"), device=device)
             layer_positions = neighbour if neighbour is not None else torch.zeros(acts.shape[0], 3, device=device)
         else:
-            neighbour = layer_positions
+            if holes:
+                missing.append(name)
+            neighbour = layer_positions  # the next layer is aligned on its data rows, which are all finite
         wx_map = LayerMap(mean, matrix) if kind == WX and name not in bad else None
         wx_axes = chosen
         one_output.append(_one_output(acts[rows]))  # the activations themselves: no display choice counts
@@ -216,7 +225,13 @@ def project(
         axes=shown_axes,
         bad_layers=bad,
         collapsed_layers=collapsed,
+        missing_layers=missing,
     )
+
+
+def _finite(values: torch.Tensor) -> bool:
+    """Whether every value is finite: one sum, and the full check only where the sum is not finite."""
+    return bool(torch.isfinite(values.sum())) or bool(torch.isfinite(values).all())
 
 
 def _layer_map(

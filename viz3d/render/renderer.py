@@ -61,7 +61,7 @@ class FrameRenderer:
         self.arrows = TangentArrows(probe.n_arrows, first_vertex=first_arrow, color=ARROW)
 
     def set_projection(self, projection: Projection) -> None:
-        self.positions.upload(projection.positions)
+        self.positions.upload(projection.positions, missing_rows=bool(projection.missing_layers))
         self.projection = projection
         self._recolor()
         if self.regions is not None and projection.region_probs is not None:
@@ -105,10 +105,17 @@ class FrameRenderer:
         gloo.set_depth_mask(False)
         if state.show_axes:
             self.reference.draw(view_proj, size, line_width)
+        # Where some grid rows have no position in a layer (see Projection.missing_layers), grid.glsl cuts the
+        # lines and triangles that reach them with clip distance 0; it costs a clipping pass, so only then.
+        cut_missing = self.projection is not None and bool(self.projection.missing_layers)
+        if cut_missing:
+            GL.glEnable(GL.GL_CLIP_DISTANCE0)
         if self.projection is not None and self.regions is not None and state.show_regions:
             self.regions.draw(self.positions, state.layer, view_proj)
         if self.projection is not None and self.grid is not None and state.show_grid:
             self.grid.draw(self.positions, state.layer, view_proj, size, line_width)
+        if cut_missing:
+            GL.glDisable(GL.GL_CLIP_DISTANCE0)  # the other programs write no clip distance
         gloo.set_depth_mask(True)
         if self.projection is not None and self.points is not None:
             self.points.draw(

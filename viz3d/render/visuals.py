@@ -16,6 +16,7 @@ from viz3d.render.shaders import load_program
 
 TEXTURE_WIDTH = 4096  # texels per row of the positions texture; a layer takes ceil(rows / width) rows
 QUAD_VERTICES = 6  # a line segment drawn wider than a pixel is two triangles: see shaders/include/wide_line.glsl
+MISSING_POSITION = 1e30  # a row with no position in a layer (NaN/Inf): morph.glsl's MISSING
 HAIRLINE_BELOW = 1.5  # pixels: thinner lines (grid, axes) are one-pixel GL_LINES, the cheap way
 
 
@@ -38,8 +39,9 @@ class LayerPositions:
         self.rows_per_layer = 1
         self._staging: np.ndarray | None = None
 
-    def upload(self, positions: np.ndarray) -> None:
-        """Replace the texture's content with ``positions`` (L, M, 3) float32."""
+    def upload(self, positions: np.ndarray, missing_rows: bool = False) -> None:
+        """Replace the texture's content with ``positions`` (L, M, 3) float32. With ``missing_rows``, rows
+        with NaN or Inf are sent as `MISSING_POSITION`, which the shaders draw nothing to."""
         n_layers, n_vertices, _ = positions.shape
         width = min(TEXTURE_WIDTH, max(n_vertices, 1))
         rows = max(1, math.ceil(n_vertices / width))
@@ -48,6 +50,8 @@ class LayerPositions:
             self._staging = np.zeros(shape, np.float32)
         flat = self._staging.reshape(n_layers, rows * width, 3)
         flat[:, :n_vertices] = positions
+        if missing_rows:
+            flat[~np.isfinite(flat).all(axis=2)] = MISSING_POSITION
         if self.texture is None or self.texture.shape != shape:
             self.texture = gloo.Texture2D(self._staging, internalformat="rgb32f", interpolation="nearest")
         else:

@@ -244,6 +244,10 @@ class Overlay:
             imgui.push_text_wrap_pos(self.wrap)
             imgui.text_colored(ERROR_RED, "every point is one dot here: this layer gives all inputs the same output")
             imgui.pop_text_wrap_pos()
+        elif projection is not None and projection.layer_names[shown] in projection.missing_layers:
+            imgui.push_text_wrap_pos(self.wrap)
+            imgui.text_colored(MUTED, "the grid has gaps: NaN or Inf there, off the data")
+            imgui.pop_text_wrap_pos()
         if not self.interactive:  # a picture: where the sweep is, without a grab covering the number
             row = 2 * imgui.get_frame_height() + 2 * imgui.get_style().item_spacing.x + LAYER_SLIDER_WIDTH
             fraction = state.layer / state.last_layer if state.last_layer else 1.0
