@@ -382,6 +382,29 @@ def test_two_quick_ctrl_cs_still_leave_a_playable_file(tmp_path):
     assert len(decode(out)) > 5 and not partial.exists()
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_a_kill_or_a_closed_terminal_stops_a_recording_as_ctrl_c_does(tmp_path, stop_signal):
+    """A trial's `timeout -s TERM` (or closing the terminal) ended a recording at once: no message, and
+    only a hidden, unplayable partial file. Both now stop it between frames and keep a playable file."""
+    out = tmp_path / "killed.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000",
+         "--size", "320x180", "--no-ui"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    partial = tmp_path / ".killed.mp4.partial.mp4"
+    deadline = time.time() + 60
+    while time.time() < deadline and not partial.exists():
+        time.sleep(0.1)
+    time.sleep(2.0)
+    process.send_signal(stop_signal)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "viz3d: interrupted" in stderr
+    assert len(decode(out)) > 5 and not partial.exists()
+
+
 def test_a_recording_coloured_by_a_neuron_shows_it_from_the_first_frame(tmp_path):
     from vispy.color import get_colormap
 

@@ -1,4 +1,5 @@
-"""Ctrl-C as a request to stop between frames, not an exception in the middle of one.
+"""Ctrl-C (or a kill, or a closed terminal) as a request to stop between frames, not an exception in
+the middle of one.
 
 Python raises KeyboardInterrupt wherever the main thread happens to be. Inside a PyOpenGL call it
 surfaces as ``ctypes.ArgumentError: argument 7: KeyboardInterrupt`` instead, which no
@@ -6,6 +7,8 @@ surfaces as ``ctypes.ArgumentError: argument 7: KeyboardInterrupt`` instead, whi
 While a `StopRequest` is active the first Ctrl-C only sets `requested`, and the loop ends at the next
 frame; a second one interrupts at once, for when a frame itself takes too long. Once the loop is
 `finishing` (writing out what it has), Ctrl-C is ignored: cutting that short would lose the file.
+SIGTERM (``kill``, ``timeout``) and SIGHUP (the terminal closed) are taken the same way: they had
+ended a recording at once, leaving only its hidden, unplayable partial file.
 """
 
 from __future__ import annotations
@@ -15,26 +18,30 @@ import sys
 import threading
 from types import FrameType
 
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)  # SIGHUP does not exist on Windows
+
 
 class StopRequest:
     def __init__(self) -> None:
         self.requested = False
         self.finishing = False  # set while the results are saved: Ctrl-C then waits for them
-        self._previous: signal.Handlers | None = None
-        self._installed = False
+        self._previous: dict[int, object] = {}
 
     def install(self) -> StopRequest:
-        """Take over Ctrl-C (from the main thread; elsewhere signals never arrive, so this does nothing)."""
+        """Take over Ctrl-C, SIGTERM and SIGHUP (from the main thread; elsewhere signals never arrive, so
+        this does nothing)."""
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
-            self._installed = True
+            for stop_signal in STOP_SIGNALS:
+                self._previous[stop_signal] = signal.signal(stop_signal, self._on_interrupt)
         return self
 
     def restore(self) -> None:
-        """Give Ctrl-C back to whoever had it before."""
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-            self._installed = False
+        """Give the signals back to whoever had them before."""
+        for stop_signal, previous in self._previous.items():
+            signal.signal(stop_signal, previous)
+        self._previous.clear()
 
     def __enter__(self) -> StopRequest:
         return self.install()
