@@ -603,3 +603,22 @@ def test_only_a_users_train_step_is_turned_into_the_one_line_stop():
     session.steps_are_users = False  # as a preset's session
     with pytest.raises(RuntimeError, match="CUDA out of memory"):
         _train_step(session)
+
+
+@pytest.mark.parametrize("frames", [2, 3])
+def test_a_recording_of_two_or_three_frames_still_trains_the_preset(gl, tmp_path, monkeypatch, frames):
+    """With 3 frames, frame 1 fell exactly where the default tour stops training, so no frame trained and
+    the thumbnail showed the untrained model at 50%: the preset's steps now come before frame 1."""
+    import dataclasses
+
+    import viz3d.app.recorder as recorder
+    from viz3d.presets import load_preset
+
+    preset = load_preset("spirals")
+    preset = dataclasses.replace(preset, training=dataclasses.replace(preset.training, steps=30))
+    steps = []
+    train_step = recorder._train_step
+    monkeypatch.setattr(recorder, "_train_step", lambda session: steps.append(session.step) or train_step(session))
+    request = recorder.RecordRequest(out=f"{tmp_path}/thumb/", size=(64, 64), frames=frames, ui=False)
+    result = recorder.record(preset, request)
+    assert result.frames == frames and steps == list(range(30))

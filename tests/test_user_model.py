@@ -1305,9 +1305,12 @@ def test_every_frame_of_a_video_shows_the_models_accuracy_then_and_the_same_on_e
 def test_a_video_too_short_to_train_the_steps_asked_says_so(tmp_path):
     x, y = xor_data(50)
     with pytest.raises(Viz3dError) as caught:
-        viz3d.video(mlp(), x, y, tmp_path / "net.mp4", train_step=lambda step: 0.1, steps=10, frames=3, size=(64, 64))
+        viz3d.video(mlp(), x, y, tmp_path / "net.mp4", train_step=lambda step: 0.1, steps=10, frames=1, size=(64, 64))
     message = str(caught.value)
-    assert "steps=10 cannot be trained" in message and "pass frames=4 or more" in message, message
+    assert "steps=10 cannot be trained" in message and "pass frames=2 or more" in message, message
+    trained = []
+    viz3d.video(mlp(), x, y, tmp_path / "three.mp4", train_step=trained.append, steps=10, frames=3, size=(64, 64))
+    assert trained == list(range(10))  # 3 frames: trained before frame 1
     with pytest.raises(Viz3dError) as caught:
         viz3d.video(
             mlp(),

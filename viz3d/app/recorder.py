@@ -143,13 +143,18 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     # Frame 0 shows the model as the recording starts; training runs between frames, in even shares.
     times = [frame_time(i, n_frames, fps) for i in range(n_frames)]
     training = [tour_at(keyframes, t, preset.view, n_layers).training for t in times]
+    if not preset.tour.keyframes and n_frames > 1 and not any(training[1:]):
+        # 2 or 3 frames: the default tour stops training at half time, where frame 1 already is; the
+        # preset's steps are trained before it, so the frames after frame 0 show the trained model.
+        training[1] = True
+    if n_frames == 1 and session.trainable and not request.steps and request.train_steps is None:
+        note("one frame shows the model before it trains: `viz3d render` draws it trained")
     frames_that_train = sum(training[1:])
     if request.train_steps and session.trainable and not frames_that_train:
         why = (
             "the tour's keyframes keep training off after frame 0: set 'training': True in one"
             if preset.tour.keyframes
-            else f"the default tour trains in its first half, after frame 0, and {n_frames} frames leave no frame "
-            "there: pass frames=4 or more"
+            else "one frame shows the model before it trains: pass frames=2 or more"
         )
         raise Viz3dError(f"steps={request.train_steps} cannot be trained, as no frame trains: {why}")
     remaining = None if preset.tour.keyframes else preset.training.steps - session.step
@@ -181,7 +186,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                         interrupted = True
                         break
                     point = tour_at(keyframes, times[index], preset.view, n_layers)
-                    if index > 0 and point.training and session.trainable:
+                    if index > 0 and training[index] and session.trainable:
                         before = session.step
                         trained_frames += 1
                         due = first_step + total * trained_frames // max(frames_that_train, 1)
