@@ -262,3 +262,15 @@ def test_a_capture_with_inf_in_a_grid_row_is_not_shared():
     session.train(1)
     assert calls[0] == 2  # the step ran its own forward over the data rows
     assert all(torch.isfinite(p).all() for p in session.model.parameters())
+
+
+def test_a_row_with_nan_outputs_counts_as_wrong_not_as_the_nans_class():
+    """A trial's model whose outputs were all NaN showed 'accuracy 58.0%', the share of class 0: argmax
+    picks a NaN's position, and NaN > 0 is false (class 0 for a binary logit)."""
+    from viz3d.train.step_stats import argmax_accuracy, threshold_accuracy
+
+    nan = float("nan")
+    logits = torch.tensor([[1.0, 0.0], [nan, 0.0], [0.0, 1.0]])
+    assert argmax_accuracy(logits, torch.tensor([0, 0, 0])) == pytest.approx(1 / 3)  # row 0 only
+    assert argmax_accuracy(torch.full((4, 3), nan), torch.zeros(4, dtype=torch.long)) == 0.0
+    assert threshold_accuracy(torch.tensor([0.7, nan, -1.0]), torch.tensor([1, 0, 0]), 0.0) == pytest.approx(2 / 3)

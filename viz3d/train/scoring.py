@@ -24,7 +24,7 @@ from torch import nn
 from viz3d.capture.probe import all_zero_or_one
 from viz3d.capture.tracker import Token, evaluating, fields_as_dict, first_tensor, per_sample_rows
 from viz3d.errors import Viz3dError, note
-from viz3d.train.step_stats import StepStats, classifier_stats
+from viz3d.train.step_stats import StepStats, classifier_stats, threshold_accuracy
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class Scoring:
                 loss = nn.functional.binary_cross_entropy(score.clamp(0.0, 1.0), target)
             else:
                 loss = nn.functional.binary_cross_entropy_with_logits(score, target)
-            predicted = score > (0.5 if self.sigmoid_out else 0.0)
-            return StepStats(loss=float(loss), accuracy=float((predicted == self.targets.bool()).float().mean()))
+            accuracy = threshold_accuracy(score, self.targets, 0.5 if self.sigmoid_out else 0.0)
+            return StepStats(loss=float(loss), accuracy=accuracy)
         return StepStats(loss=float(nn.functional.mse_loss(output.float(), self.targets.float())))
 
     def class_probabilities(self, output: torch.Tensor) -> torch.Tensor | None:
