@@ -196,6 +196,17 @@ def test_selection_by_type_glob_and_wrapper_prefix_and_repeated_calls():
     assert viz3d.watch(wrapped, x, layers=["l*"]).snapshot().layer_names == ["input", "lin"]
 
 
+def test_a_compiled_model_keeps_its_layer_names():
+    """torch.compile wraps the model as '_orig_mod': a trial's layers=["0", "2"] matched nothing."""
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    compiled = torch.compile(model, backend="eager")  # eager: no code generated, so the test stays fast
+    x = torch.randn(20, 2)
+    assert viz3d.watch(compiled, x).snapshot().layer_names == ["input", "0", "1", "2"]
+    snapshot = viz3d.watch(compiled, x, layers=["0", "2"]).snapshot()
+    assert snapshot.layer_names == ["input", "0", "2"]
+    torch.testing.assert_close(snapshot.activations["2"], model(x).detach())
+
+
 def test_stages_split_linear_into_wx_then_bias_then_activation():
     model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
     x = torch.randn(8, 2)
@@ -390,6 +401,14 @@ def test_a_layer_too_large_for_its_covariance_is_marked_bad_not_fatal():
 
 
 # --- projection: linear maps, axes, stability ------------------------------------------------------
+
+
+def test_axes_for_a_layer_the_snapshot_lacks_is_an_error_naming_its_layers():
+    """A trial's axes={"nope": (1, 2, 3)} drew the default axes without a word."""
+    snap = viz3d.watch(ResidualMLP(), torch.randn(60, 5)).snapshot()
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.project(snap, axes={"nope": (1, 2, 3), "norm": (0, 1, 2)})
+    assert str(caught.value).startswith(f"axes: no layer named 'nope': the snapshot's layers are {snap.layer_names[0]}, ")
 
 
 def test_layer_maps_reproduce_positions_and_axes_can_be_picked():

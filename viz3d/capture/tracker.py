@@ -8,7 +8,8 @@ Which modules are watched:
 - Or those matching ``layers``: module names, glob patterns or module types. In a glob, ``*`` stays
   within one dotted name part (``"layers.*"`` is each layer, not their insides) and ``**`` crosses
   parts (``"**.fc2"`` is every ``fc2``). A name or glob that matches no module is an error, naming it.
-  The ``module.`` prefix that DataParallel and DistributedDataParallel add is ignored everywhere.
+  The ``module.`` prefix that DataParallel and DistributedDataParallel add, and torch.compile's
+  ``_orig_mod.``, are ignored everywhere.
 
 How an output becomes rows: the first tensor of a tuple, list, dict or dataclass (or ``output_key``);
 conv maps (N, C, H, W) are flattened per sample; sequences (N, T, D) give one token (``token``:
@@ -44,7 +45,7 @@ ELEMENTWISE_ACTIVATIONS = (
     nn.Tanh, nn.ReLU, nn.Sigmoid, nn.GELU, nn.LeakyReLU, nn.ELU, nn.SiLU, nn.Softplus, nn.Hardtanh,
     nn.Mish, nn.CELU, nn.SELU, nn.Softsign, nn.Tanhshrink, nn.ReLU6, nn.PReLU,
 )  # fmt: skip
-WRAPPER_PREFIX = "module."
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")  # DataParallel / DistributedDataParallel, and torch.compile
 
 
 def fields_as_dict(output: object) -> object:
@@ -131,7 +132,10 @@ def per_sample_rows(tensor: torch.Tensor, token: Token) -> torch.Tensor:
 
 
 def display_name(name: str) -> str:
-    return name[len(WRAPPER_PREFIX) :] if name.startswith(WRAPPER_PREFIX) else name
+    """A module's name without the prefixes wrappers add (a compiled DDP model has both, in either order)."""
+    while name.startswith(WRAPPER_PREFIXES):
+        name = name.split(".", 1)[1]
+    return name
 
 
 def glob_pattern(glob: str) -> re.Pattern[str]:
@@ -303,7 +307,7 @@ class LayerTracker:
     ) -> None:
         """A layer named in ``layers`` (by its exact name) that ran without one output row per input would
         be left out silently: a time-major RNN, whose output is (T, N, D). Say so instead."""
-        recorded = {display_name(record.name) for record in records}  # without DataParallel's "module."
+        recorded = {display_name(record.name) for record in records}  # without the wrappers' prefixes
         shapes = {display_name(name): shape for name, shape in other_shapes.items()}
         for selector in self.layers or []:
             if isinstance(selector, str) and selector in shapes and selector not in recorded:

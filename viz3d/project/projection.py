@@ -144,6 +144,12 @@ def project(
     does not change between captures, so neither do they.
     """
     check_axes(axes)
+    unknown = [name for name in axes if name not in snapshot.layer_names] if isinstance(axes, Mapping) else []
+    if unknown:
+        raise Viz3dError(
+            f"axes: no layer named {', '.join(map(repr, unknown))}: the snapshot's layers are "
+            f"{', '.join(snapshot.layer_names)}"
+        )
     rows = fit_subset(fit_rows, snapshot.n_samples)
     data_rows = fit_rows if fit_rows is not None else slice(None)
     fitted = len(range(*rows.indices(snapshot.n_samples)))  # the rows the PCA is fitted on (the data points)
