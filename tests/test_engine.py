@@ -408,7 +408,8 @@ def test_axes_for_a_layer_the_snapshot_lacks_is_an_error_naming_its_layers():
     snap = viz3d.watch(ResidualMLP(), torch.randn(60, 5)).snapshot()
     with pytest.raises(Viz3dError) as caught:
         viz3d.project(snap, axes={"nope": (1, 2, 3), "norm": (0, 1, 2)})
-    assert str(caught.value).startswith(f"axes: no layer named 'nope': the snapshot's layers are {snap.layer_names[0]}, ")
+    expected = f"axes: no layer named 'nope': the snapshot's layers are {snap.layer_names[0]}, "
+    assert str(caught.value).startswith(expected)
 
 
 def test_layer_maps_reproduce_positions_and_axes_can_be_picked():
