@@ -53,16 +53,21 @@ def principal_components(data: torch.Tensor, k: int = 10, randomized: bool | Non
     centred = x - mean
     use_randomized = width > EXACT_MAX_DIM if randomized is None else randomized
     q = min(k + OVERSAMPLE, width, n)
+    # A randomized solver's components are close to the true ones where the spectrum falls off (as real
+    # activations' does) but can be rotated among near-equal ones; their variances are measured along the
+    # components found, so each ratio is exactly the share of the variance its axis shows.
     found = _svd_lowrank(centred, q) if use_randomized and width > COVARIANCE_MAX_DIM else None
     if found is not None:
         total = centred.square().sum()
-        variance, components = found[1][:k].square(), found[2][:, :k]
+        components = found[2][:, :k]
+        variance = (centred @ components).square().sum(dim=0)
     else:
         covariance = centred.T @ centred
         total = covariance.diagonal().sum()
         found = _svd_lowrank(covariance, q) if use_randomized else None
         if found is not None:  # the covariance is symmetric PSD: its singular pairs are its eigenpairs
-            variance, components = found[1][:k], found[2][:, :k]
+            components = found[2][:, :k]
+            variance = (components * (covariance @ components)).sum(dim=0)  # c' C c, per component
         else:
             values, vectors = torch.linalg.eigh(covariance)  # ascending
             variance, components = values.flip(0)[:k].clamp_min(0), vectors.flip(1)[:, :k]
