@@ -1302,6 +1302,32 @@ def test_every_frame_of_a_video_shows_the_models_accuracy_then_and_the_same_on_e
     assert small == large
 
 
+@pytest.mark.parametrize(
+    ("returned", "shown"), [("hi", "'hi'"), (torch.ones(3), "tensor([1., 1., 1.])"), ([0.1], "[0.1]")]
+)
+def test_a_train_step_returning_something_other_than_a_loss_is_told_what_to_return(returned, shown):
+    """It had said "your train_step raised ValueError: could not convert string to float", though the step
+    raised nothing."""
+    from viz3d.train.user_session import user_session
+
+    x, y = xor_data(50)
+    session = user_session(mlp(), x, y, train_step=lambda step: returned)
+    with pytest.raises(Viz3dError) as caught:
+        session.train_step()
+    message = str(caught.value)
+    assert message.startswith(f"your train_step returned {shown} at step 0: return the loss as a number"), message
+    assert "\n" not in message
+
+
+def test_class_names_as_labels_are_told_to_become_the_models_class_indices():
+    """The hint had been .astype('float32'), which fails on class names."""
+    x, _ = xor_data(50)
+    with pytest.raises(Viz3dError) as caught:
+        viz3d.picture(mlp(), x, np.array(["cat", "dog"] * 25), "never.png")
+    assert "labels: an array of <U3 values (class names?), not numbers: pass each class's index" in str(caught.value)
+    assert "classes.index(name)" in str(caught.value)
+
+
 def test_a_video_too_short_to_train_the_steps_asked_says_so(tmp_path):
     x, y = xor_data(50)
     with pytest.raises(Viz3dError) as caught:

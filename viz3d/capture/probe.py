@@ -88,6 +88,12 @@ def as_tensor(name: str, value: object) -> torch.Tensor:
         if isinstance(value, (list, tuple)):
             raise Viz3dError(f"{name}: rows of different lengths: pass rows that all have the same length") from None
         raise
+    if array.dtype.kind in "USO" and name == "labels":  # class names: 'cat', 'dog', ...
+        raise Viz3dError(
+            f"labels: an array of {array.dtype} values (class names?), not numbers: pass each class's index in "
+            "the model's outputs, e.g. torch.tensor([classes.index(name) for name in labels]), where classes lists "
+            "the names in the order your model's outputs are"
+        )
     if array.dtype.kind not in "biuf":
         raise Viz3dError(
             f"{name}: an array of {array.dtype} values, not numbers: convert it first, e.g. with .astype('float32')"

@@ -92,7 +92,7 @@ class TrainingSession:
         else:  # a bare loss, or None from a train_step that reports nothing
             if isinstance(result, torch.Tensor):  # a loss returned with its graph: no float() warning
                 result = result.detach()
-            stats = StepStats(float("nan") if result is None else float(result))
+            stats = StepStats(float("nan") if result is None else _loss_value(result, self.step))
         if result is not None and not math.isfinite(stats.loss):
             raise FloatingPointError(
                 f"loss became {stats.loss} at step {self.step}: lower the learning rate or check the data"
@@ -283,6 +283,19 @@ def check_fit(preset: Preset, features: int, n_out: int, regression: bool) -> No
     matrix = preset.dataset.matrix
     if preset.dataset.kind == "map-samples" and matrix and any(len(row) != 2 for row in matrix):
         raise Viz3dError(f"{where} [dataset] matrix: map-samples points are 2D, so each row needs 2 numbers")
+
+
+def _loss_value(result: object, step: int) -> float:
+    """The loss a train_step returned, as a float; a `Viz3dError` naming what it returned where that is not one
+    number (it had read "your train_step raised ValueError", though the step raised nothing)."""
+    try:
+        return float(result)  # type: ignore[arg-type]
+    except (TypeError, ValueError, RuntimeError) as err:  # RuntimeError: a tensor of more than one value
+        shown = repr(result) if len(repr(result)) <= 40 else f"a {type(result).__name__}"
+        raise Viz3dError(
+            f"your train_step returned {shown} at step {step}: return the loss as a number or a one-value tensor "
+            f"(loss.item()), viz3d.StepStats(loss, accuracy), or None ({err})"
+        ) from None
 
 
 def evaluate_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, regression: bool) -> StepStats:
