@@ -182,6 +182,18 @@ def test_default_tour_trains_then_sweeps_the_layers():
     assert tour_at(tour.keyframes, 1.0, view, 6).training is True
     assert tour_at(tour.keyframes, 6.0, view, 6).training is False
     assert tour_at(tour.keyframes, 10.0, view, 6).layer == 5.0
+    assert tour_at(tour.keyframes, 10.0, view, 6).azimuth == view.azimuth + 120.0
+
+
+def test_default_tour_of_a_fixed_map_seen_from_above_sweeps_without_turning():
+    """A trial's change-of-basis video spent its first half spinning the finished map, and the last frame
+    had x pointing down-left: at elevation 89 an orbit only rotates the flat picture on the screen."""
+    view = ViewSpec(layer=-1, elevation=89.0, azimuth=-90.0)
+    tour = default_tour(10.0, view, n_layers=3, trains=False)
+    at = [tour_at(tour.keyframes, t, view, 3) for t in (0.0, 1.0, 5.0, 9.0, 10.0)]
+    assert [point.layer for point in at[:2]] == [0.0, 0.0] and [point.layer for point in at[3:]] == [2.0, 2.0]
+    assert 0.0 < at[2].layer < 2.0  # sweeping in the middle
+    assert {point.azimuth for point in at} == {-90.0} and not any(point.training for point in at)
 
 
 def test_screen_capture_files_are_stamped_timed_and_never_replace(tmp_path):

@@ -126,7 +126,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
             f"the tour runs to {tour_seconds:g} s; recording its first {duration:g} s (leave out the length, "
             f"or ask for {tour_seconds:g} s, for all of it)"
         )
-    keyframes = preset.tour.keyframes or default_tour(duration, preset.view, n_layers).keyframes
+    keyframes = preset.tour.keyframes or default_tour(duration, preset.view, n_layers, session.trainable).keyframes
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
     names, labels = projection.layer_names, projection.layer_labels
     state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)

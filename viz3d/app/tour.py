@@ -78,9 +78,26 @@ def frame_time(index: int, n_frames: int, fps: float) -> float:
     return index * (n_frames / fps) / max(n_frames - 1, 1)
 
 
-def default_tour(duration: float, view: ViewSpec, n_layers: int) -> TourSpec:
-    """Train for the first half while orbiting a quarter turn; then stop and sweep input → output."""
+ORBIT_DEGREES = 120.0  # how far the default tour turns the camera over a recording
+TOP_DOWN_ELEVATION = 75.0  # looking down this steeply or more, an orbit only spins a flat picture in place
+
+
+def default_tour(duration: float, view: ViewSpec, n_layers: int, trains: bool = True) -> TourSpec:
+    """Train for the first half on the preset's layer, going back to the input; then stop and sweep
+    input → output. A fixed map, with nothing to train, holds the input, sweeps and holds the output.
+    The camera turns `ORBIT_DEGREES` over the recording, except in a top-down view (a 2D map seen from
+    above), where turning would only rotate the picture on the screen, x no longer pointing right."""
     last = float(n_layers - 1)
+    end_azimuth = view.azimuth + (ORBIT_DEGREES if abs(view.elevation) < TOP_DOWN_ELEVATION else 0.0)
+    if not trains:
+        return TourSpec(
+            keyframes=(
+                Keyframe(time=0.0, layer=0.0, azimuth=view.azimuth, training=False),
+                Keyframe(time=duration * 0.15, layer=0.0),
+                Keyframe(time=duration * 0.85, layer=last),
+                Keyframe(time=duration, layer=last, azimuth=end_azimuth),
+            )
+        )
     half = duration / 2
     start = min(max(view.layer if view.layer >= 0 else view.layer + n_layers, 0.0), last)
     return TourSpec(
@@ -88,6 +105,6 @@ def default_tour(duration: float, view: ViewSpec, n_layers: int) -> TourSpec:
             Keyframe(time=0.0, layer=start, azimuth=view.azimuth, training=True),
             Keyframe(time=half * 0.75, layer=start),  # then back to the input, slowly enough to follow
             Keyframe(time=half, layer=0.0, training=False),
-            Keyframe(time=duration, layer=last, azimuth=view.azimuth + 120.0),
+            Keyframe(time=duration, layer=last, azimuth=end_azimuth),
         )
     )
