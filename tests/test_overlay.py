@@ -275,6 +275,25 @@ def test_legend_names_what_the_colours_mean_in_each_mode(imgui_layer):
     assert _count_near(pixels, palette()[2]) < 20
 
 
+def test_the_legend_by_class_lists_only_the_classes_the_labels_hold(imgui_layer):
+    """A trial's labels 0, 1, 2, 5 against a 2-class model listed classes 0 to 5, absent 3 and 4 too; by
+    prediction every class colour still shows, as any may be predicted."""
+    from dataclasses import replace
+
+    from viz3d.colors import palette
+    from viz3d.ui.overlay import Overlay
+
+    projection = replace(projection_of(np.zeros((2, 4, 3))), predictions=np.array([0, 1, 2, 3]))
+    labels = np.array([0, 1, 2, 5, 5, 0])
+    for mode, shown in (("class", {0, 1, 2, 5}), ("prediction", set(range(6)))):
+        state = ViewState(n_layers=2, show_axes=False, show_grid=False, color_by=mode)
+        overlay = Overlay("Legend test", class_names=[str(k) for k in range(6)], labels=labels)
+        image = draw_frame(imgui_layer, state, projection=projection, overlay=overlay, size=(1280, 720))
+        pixels = image[:, : int(state.panel_right * 1280)].reshape(-1, 3).astype(int)
+        drawn = {k for k in range(6) if _count_near(pixels, palette()[k]) >= 100}
+        assert drawn == shown, mode
+
+
 def test_a_value_bar_has_pointed_ends_for_the_values_clamped_beyond_it(imgui_layer):
     """The bar spans the 2nd to 98th percentiles; as matplotlib's extend="both", its ends come to a point
     in the end colours: one or two pixels tall at the tip, the bar's full height a few pixels in."""

@@ -80,6 +80,11 @@ class Overlay:
         self.labels_of_points = labels  # the drawn points' classes, to count the correct and the wrong
         self.labelled = labelled  # False: no labels were given (the legend's classes are the model's outputs)
         self._mistakes: tuple[np.ndarray, int] | None = None  # the predictions last counted, and their count
+        # the classes the drawn points' labels hold: the legend by class lists only these (labels 0, 1, 2, 5
+        # against a 2-class model had listed 3 and 4 too); counted once, as the labels never change
+        self.classes_present: set[int] | None = None
+        if labelled and labels is not None and len(labels) and np.asarray(labels).dtype.kind in "iu":
+            self.classes_present = set(np.flatnonzero(np.bincount(np.asarray(labels).clip(min=0))).tolist())
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None, panel: bool = True) -> None:
         """The arrows' labels, and the panel when it is shown (``panel=False``: this frame without it)."""
@@ -404,7 +409,7 @@ class Overlay:
                 names = (f"correct ({len(projection.predictions) - wrong:,})", f"wrong ({wrong:,})")
             _swatches(list(zip(names, (CORRECT, WRONG), strict=True)), per_row=2, key="correct")
         elif self.class_names:
-            self._class_swatches(key="points")
+            self._class_swatches(key="points", only=self.classes_present if mode == "class" else None)
 
     def mistakes(self, predictions: np.ndarray | None) -> int | None:
         """How many drawn points ``predictions`` gets wrong (None without labels to count against); counted
@@ -416,11 +421,14 @@ class Overlay:
             self._mistakes = (predictions, int(np.count_nonzero(predictions != labels)))
         return self._mistakes[1]
 
-    def _class_swatches(self, key: str) -> None:
-        """A swatch per class colour, named; ``key`` keeps ImGui's ids apart where two lists are shown."""
+    def _class_swatches(self, key: str, only: set[int] | None = None) -> None:
+        """A swatch per class colour, named (``only`` these classes, where given); ``key`` keeps ImGui's ids
+        apart where two lists are shown."""
         names = self.class_names[: len(palette())]  # past the palette the colours repeat
-        per_row = 5 if max(len(name) for name in names) <= 3 else 2
-        _swatches(list(zip(names, class_colors(np.arange(len(names))), strict=True)), per_row=per_row, key=key)
+        entries = list(zip(names, class_colors(np.arange(len(names))), strict=True))
+        entries = [entry for index, entry in enumerate(entries) if only is None or index in only] or entries
+        per_row = 5 if max(len(name) for name, _ in entries) <= 3 else 2
+        _swatches(entries, per_row=per_row, key=key)
         if len(self.class_names) > len(names):
             imgui.text_colored(MUTED, f"{len(self.class_names)} classes: colours repeat every {len(names)}")
 
