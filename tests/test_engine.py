@@ -210,6 +210,31 @@ def test_selection_by_type_glob_and_wrapper_prefix_and_repeated_calls():
     assert viz3d.watch(wrapped, x, layers=["l*"]).snapshot().layer_names == ["input", "lin"]
 
 
+def test_output_key_leaves_a_layer_without_that_key_watched_by_its_first_tensor():
+    """A trial's output_key="logits" (the model's dict output) dropped its nn.MultiheadAttention layer,
+    whose (out, weights) tuple has no such key, without a word."""
+
+    class Attending(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Linear(4, 8)
+            self.att = nn.MultiheadAttention(8, 2, batch_first=True)
+            self.head = nn.Linear(8, 3)
+
+        def forward(self, x):
+            h = self.emb(x)[:, None, :]
+            h, _ = self.att(h, h, h)
+            return {"features": h[:, 0], "logits": self.head(h[:, 0])}
+
+    model = Attending().eval()
+    x = torch.randn(30, 4)
+    snapshot = viz3d.watch(model, x, output_key="logits").snapshot()
+    assert snapshot.layer_names == ["input", "emb", "att", "head"]
+    with torch.no_grad():
+        h = model.emb(x)[:, None, :]
+        torch.testing.assert_close(snapshot.activations["att"], model.att(h, h, h)[0][:, 0])
+
+
 def test_a_compiled_model_keeps_its_layer_names():
     """torch.compile wraps the model as '_orig_mod': a trial's layers=["0", "2"] matched nothing."""
     model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))

@@ -261,6 +261,8 @@ class LayerTracker:
 
         def hook(name: str, module: nn.Module, output: object) -> None:
             tensor = first_tensor(output, self.output_key)
+            if tensor is None and self.output_key is not None:  # the key is the model's, not this layer's (an
+                tensor = first_tensor(output)  # attention layer's (out, weights) has no "logits"): its first tensor
             if tensor is not None and _time_first(module, tensor):  # even where the time steps number N
                 other_shapes.setdefault(name, tuple(tensor.shape))
             elif tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
