@@ -1328,6 +1328,40 @@ def test_class_names_as_labels_are_told_to_become_the_models_class_indices():
     assert "classes.index(name)" in str(caught.value)
 
 
+def test_a_meta_model_and_token_ids_past_its_table_are_one_line_each():
+    """Both had been raw torch errors: "Cannot copy out of meta tensor" and "index out of range in self"."""
+    x, y = xor_data(50)
+    with torch.device("meta"):
+        hollow = mlp()
+    with pytest.raises(Viz3dError, match=r"^the model's weights are on the 'meta' device.*to_empty\(device='cpu'\)"):
+        viz3d.picture(hollow, x, y, "never.png")
+    model = nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 2))
+    ids = torch.randint(0, 10, (50, 3), generator=torch.Generator().manual_seed(0))
+    ids[7, 1] = 19
+    message = r"^the inputs hold token id 19, but the model's Embedding '0' has ids 0 to 9: map the ids"
+    with pytest.raises(Viz3dError, match=message):
+        viz3d.picture(model, ids, y, "never.png")
+    with pytest.raises(Viz3dError, match=message):
+        viz3d.watch(model, ids).snapshot()
+    positions = nn.Module()  # a smaller table the ids never reach (positions) is not what they are checked on
+    positions.tok, positions.pos = nn.Embedding(30, 4), nn.Embedding(3, 4)
+    positions.forward = lambda t: positions.tok(t) + positions.pos(torch.arange(t.shape[1]))
+    assert viz3d.watch(positions, ids, layers=["tok"]).snapshot().layer_names == ["input", "tok"]
+
+
+def test_inputs_too_large_for_a_float32_covariance_still_get_their_grid(tmp_path):
+    """Inputs around 1e19 overflowed the covariance of the input plane's PCA: linalg.eigh failed."""
+    from PIL import Image
+
+    x = torch.randn(100, 4, generator=torch.Generator().manual_seed(0)) * 1e19
+    out = viz3d.picture(mlp4(), x, (x[:, 0] > 0).long(), tmp_path / "huge.png", size=(320, 180))
+    assert Image.open(out).size == (320, 180)
+
+
+def mlp4() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+
+
 def test_a_video_too_short_to_train_the_steps_asked_says_so(tmp_path):
     x, y = xor_data(50)
     with pytest.raises(Viz3dError) as caught:

@@ -302,8 +302,12 @@ def _principal_plane_grid(
     """A lattice in the plane of the top two principal components through the mean, in input space."""
     from viz3d.project.pca import principal_components
 
-    pcs = principal_components(torch.from_numpy(points), k=2)
-    mean, plane = pcs.mean.numpy(), pcs.components.numpy()  # (D,), (D, 2)
+    # PCA of the points scaled to at most 1 (the components are the same): inputs around 1e19 overflowed
+    # the float32 covariance, and the eigensolver failed before any layer was drawn
+    size = float(np.abs(points).max()) if points.size else 0.0
+    scale = size if np.isfinite(size) and size > 0 else 1.0
+    pcs = principal_components(torch.from_numpy(points / scale), k=2)
+    mean, plane = pcs.mean.numpy() * scale, pcs.components.numpy()  # (D,), (D, 2)
     in_plane = (points - mean) @ plane
     lo, hi = in_plane.min(axis=0), in_plane.max(axis=0)
     pad = margin * (hi - lo)
