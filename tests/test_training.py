@@ -258,7 +258,7 @@ def test_a_capture_with_inf_in_a_grid_row_is_not_shared():
     with torch.no_grad():
         session.probe.inputs[session.probe.n_data] = float("inf")  # one grid row, not a training row
     projection = session.capture()
-    assert projection.bad_layers
+    assert projection.missing_layers and not projection.bad_layers  # the data rows are finite: gaps only
     session.train(1)
     assert calls[0] == 2  # the step ran its own forward over the data rows
     assert all(torch.isfinite(p).all() for p in session.model.parameters())

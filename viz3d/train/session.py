@@ -120,7 +120,7 @@ class TrainingSession:
             self.last_snapshot = self.tracker.snapshot(self.step)
         self.history.record(self.step, self.model)
         projection = self._finish(self.tracker, self.last_snapshot, remember=True)
-        if self.shared_forward is not None and projection.bad_layers:
+        if self.shared_forward is not None and (projection.bad_layers or projection.missing_layers):
             # NaN or Inf in some probe row: even a grid row's would reach the weights' gradients (0 x Inf)
             self.shared_forward.drop()
         return projection
