@@ -16,13 +16,18 @@ from viz3d.errors import Viz3dError
 
 def _first_weights(model: nn.Module) -> torch.Tensor | None:
     tensors = chain(model.parameters(), model.buffers())
-    weights = next((tensor for tensor in tensors if tensor.is_floating_point()), None)
-    if weights is not None and weights.is_meta:  # made under torch.device("meta") or from_pretrained(..., "meta")
+    return next((tensor for tensor in tensors if tensor.is_floating_point()), None)
+
+
+def check_weights_have_values(model: nn.Module) -> None:
+    """Refuse a model on the 'meta' device (made under torch.device("meta"), say), which has shapes but no
+    values: there is nothing to draw (`watch` still runs on one, shapes only)."""
+    weights = _first_weights(model)
+    if weights is not None and weights.is_meta:
         raise Viz3dError(
             "the model's weights are on the 'meta' device, which holds shapes but no values: give it weights "
             "first, e.g. model.to_empty(device='cpu') and then model.load_state_dict(...)"
         )
-    return weights
 
 
 def weights_dtype(model: nn.Module) -> torch.dtype | None:
