@@ -227,6 +227,14 @@ def test_a_picture_too_small_for_the_panel_is_drawn_without_it_and_says_so(tmp_p
     assert non_background_mask(image).mean() > 0.03  # but the scene is there
 
 
+def test_a_phone_portrait_picture_has_room_for_the_panel():
+    """A trial's 540x960 was refused the panel by a rule written for landscape (640 wide at least)."""
+    from viz3d.app.still import overlay_fits
+
+    assert overlay_fits((540, 960)) and overlay_fits((360, 640)) and overlay_fits((640, 360))
+    assert not overlay_fits((359, 640)) and not overlay_fits((320, 180)) and not overlay_fits((600, 600))
+
+
 def test_presets_lists_names_in_one_column_and_stops_quietly_into_head():
     names = [line.split()[0] for line in run_cli("presets").stdout.splitlines()]
     descriptions_start = {line.index(line.split()[1]) for line in run_cli("presets").stdout.splitlines()}

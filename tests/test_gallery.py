@@ -475,7 +475,7 @@ def test_a_tour_keyframe_past_the_last_layer_is_refused_not_clamped():
 
     preset = load_preset("spirals")
     preset = replace(preset, tour=replace(preset.tour, keyframes=(Keyframe(time=0.0, layer=42.0),)))
-    with pytest.raises(PresetError, match=r"\[tour\] keyframe 1 layer: layer 42 is out of range: this model has"):
+    with pytest.raises(PresetError, match=r"\[tour.keyframes 1\] layer: layer 42 is out of range: this model has"):
         with_layer_positions(preset, ["input", "0", "1", "2"])
     negative = replace(preset, tour=replace(preset.tour, keyframes=(Keyframe(time=0.0, layer=-1.0),)))
     assert with_layer_positions(negative, ["input", "0", "1", "2"]).tour.keyframes[0].layer == 3.0

@@ -549,7 +549,7 @@ def test_view_and_tour_layers_may_be_last_or_a_name(tmp_path):
     result = run_cli("record", str(path), "--out", str(tmp_path / "n.mp4"), "--frames", "2", "--size", "96x64")
     assert result.returncode == 0, result.stderr
     path.write_text(text + tour.replace('"last"', '"fc9"'))
-    with pytest.raises(PresetError, match=r"named.toml: \[tour\] keyframe 2 layer: unknown layer 'fc9'"):
+    with pytest.raises(PresetError, match=r"named.toml: \[tour.keyframes 2\] layer: unknown layer 'fc9'"):
         with_layer_positions(load_preset(str(path)), ["input", "0"])
     path.write_text(text.replace('layer = "last"  #', "layer = true  #"))
     with pytest.raises(PresetError, match=r"\[view\] layer: expected a finite number or a string, found True"):

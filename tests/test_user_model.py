@@ -1223,7 +1223,7 @@ def test_picture_options_are_checked_as_a_preset_view_is():
 )
 def test_view_and_tour_errors_name_the_options_as_python_passes_them(tmp_path, function, options, message):
     """They are checked as a preset's [view] and [tour] are, but a script has no [view] section and counts
-    its keyframes from 0: "[tour] keyframe 2 layer" is tour[1]['layer'] there."""
+    its keyframes from 0: "[tour.keyframes 2] layer" is tour[1]['layer'] there."""
     x, y = xor_data(50)
     out = tmp_path / f"never.{'mp4' if function == 'video' else 'png'}"
     with pytest.raises(Viz3dError) as caught:

@@ -4,7 +4,7 @@ They make of a model what `viz3d render` and `viz3d record` make of a preset, th
 (`render_session`, `record_session`): the model is wrapped in a session as `viz3d.live` wraps it, and
 the keyword options become a preset's [view], [tour] and training steps, checked as a preset file is,
 so a typo is one line naming the option, in Python's words (``tour[1]['layer']``, not a preset's
-``[tour] keyframe 2 layer``). The functions' own options (size, fps, frames, ...) are checked here
+``[tour.keyframes 2] layer``). The functions' own options (size, fps, frames, ...) are checked here
 first, as the CLI checks its flags, each error naming the keyword.
 """
 
@@ -149,7 +149,7 @@ def record_model(
 def _in_python_words(caller: str) -> Iterator[None]:
     """Errors about the options, which are checked as a preset's [view] and [tour] are, named as the
     caller passed them: ``color_by: ...`` for ``[view] color_by: ...``, and ``tour[1]['layer']: ...``
-    for ``[tour] keyframe 2 layer: ...`` (keyframes counted from 0, as Python counts the list)."""
+    for ``[tour.keyframes 2] layer: ...`` (keyframes counted from 0, as Python counts the list)."""
     try:
         yield
     except PresetError as err:

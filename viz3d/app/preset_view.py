@@ -31,7 +31,7 @@ def with_layer_positions(preset: Preset, layer_names: list[str], labels: list[st
 
     view = replace(preset.view, layer=position(preset.view.layer, "[view] layer"))
     keyframes = tuple(
-        replace(keyframe, layer=position(keyframe.layer, f"[tour] keyframe {number} layer"))
+        replace(keyframe, layer=position(keyframe.layer, f"[tour.keyframes {number}] layer"))
         for number, keyframe in enumerate(preset.tour.keyframes, start=1)
     )
     return replace(preset, view=view, tour=replace(preset.tour, keyframes=keyframes))

@@ -123,7 +123,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     duration = n_frames / fps  # the last frame shows the tour at this time (see `frame_time`)
     if tour_seconds > duration + 0.5 / fps:
         note(
-            f"the tour runs to {tour_seconds:g} s; recording its first {duration:g} s (leave out the length, "
+            f"the tour runs to {tour_seconds:g} s; recording its first {round(duration, 2):g} s (leave out the length, "
             f"or ask for {tour_seconds:g} s, for all of it)"
         )
     keyframes = preset.tour.keyframes or default_tour(duration, preset.view, n_layers, session.trainable).keyframes

@@ -39,14 +39,15 @@ class StillRequest:
     device: str = "cpu"
 
 
-PANEL_MIN_SIZE = (640, 360)  # smaller pictures leave the panel out: it would cover the scene
+PANEL_MIN_SIZE = (640, 360)  # long side, short side: smaller pictures leave the panel out (it would cover the scene)
 
 
 def overlay_fits(size: tuple[int, int]) -> bool:
     """Whether a picture of ``size`` has room for the panel beside the scene; says so when it has not."""
-    if size[0] >= PANEL_MIN_SIZE[0] and size[1] >= PANEL_MIN_SIZE[1]:
+    long_side, short_side = PANEL_MIN_SIZE
+    if max(size) >= long_side and min(size) >= short_side:  # portrait too: the panel then sits above the scene
         return True
-    smallest = f"{PANEL_MIN_SIZE[0]}x{PANEL_MIN_SIZE[1]}"
+    smallest = f"{long_side}x{short_side} or {short_side}x{long_side}"
     note(f"{size[0]}x{size[1]} has no room for the panel: drawn without it ({smallest} or more has)")
     return False
 
