@@ -53,9 +53,4 @@ void main() {
 
 #shader fragment
 #version 330 core
-in vec4 v_color;
-out vec4 f_color;
-
-void main() {
-    f_color = v_color;
-}
+#include "vertex_color"

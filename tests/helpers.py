@@ -101,3 +101,20 @@ class PanelText:
 
     def last(self, prefix: str) -> str | None:
         return next((line for line in reversed(self.lines) if line.startswith(prefix)), None)
+
+
+def full_batch_step(model, x, y, optimizer, steps: list | None = None):
+    """A user's train_step: one cross-entropy step of ``optimizer`` on all of ``x``; the step numbers it
+    was called with go into ``steps`` where one is given. Returns the loss as a float."""
+    import torch
+
+    def train_step(step: int) -> float:
+        if steps is not None:
+            steps.append(step)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    return train_step

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
+from helpers import full_batch_step
 from sklearn.decomposition import PCA
 from torch import nn
 
@@ -619,14 +620,7 @@ def test_any_stored_step_can_be_shown_again():
     torch.manual_seed(6)
     model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))
     x, y = torch.randn(64, 2), torch.randint(0, 2, (64,))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-
-    def train_step(step):
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return float(loss.detach())
+    train_step = full_batch_step(model, x, y, torch.optim.SGD(model.parameters(), lr=0.5))
 
     session = TrainingSession(model, make_probe(x, y, 3, 4, 0.1), train_step)
     at_zero = session.capture()

@@ -372,19 +372,26 @@ def test_first_ctrl_c_is_a_request_to_stop_the_second_interrupts():
     assert signal.getsignal(signal.SIGINT) is before
 
 
-def test_two_quick_ctrl_cs_still_leave_a_playable_file(tmp_path):
-    out = tmp_path / "twice.mp4"
+def recording_under_way(out, size: str, seconds: float) -> tuple[subprocess.Popen, object]:
+    """A long `viz3d record spirals` to ``out`` in its own process, ``seconds`` after its partial file
+    appeared (so some frames are in it); returns the process and that partial file's path."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     process = subprocess.Popen(
         [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000",
-         "--size", "1280x720", "--no-ui"],
+         "--size", size, "--no-ui"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    partial = tmp_path / ".twice.mp4.partial.mp4"
+    partial = out.parent / f".{out.name}.partial.mp4"
     deadline = time.time() + 60
     while time.time() < deadline and not partial.exists():
         time.sleep(0.1)
-    time.sleep(3.0)
+    time.sleep(seconds)
+    return process, partial
+
+
+def test_two_quick_ctrl_cs_still_leave_a_playable_file(tmp_path):
+    out = tmp_path / "twice.mp4"
+    process, partial = recording_under_way(out, "1280x720", 3.0)
     process.send_signal(signal.SIGINT)
     time.sleep(0.3)  # the encoder is flushing x264's look-ahead frames by now
     process.send_signal(signal.SIGINT)
@@ -399,17 +406,7 @@ def test_a_kill_or_a_closed_terminal_stops_a_recording_as_ctrl_c_does(tmp_path, 
     """A trial's `timeout -s TERM` (or closing the terminal) ended a recording at once: no message, and
     only a hidden, unplayable partial file. Both now stop it between frames and keep a playable file."""
     out = tmp_path / "killed.mp4"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000",
-         "--size", "320x180", "--no-ui"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    partial = tmp_path / ".killed.mp4.partial.mp4"
-    deadline = time.time() + 60
-    while time.time() < deadline and not partial.exists():
-        time.sleep(0.1)
-    time.sleep(2.0)
+    process, partial = recording_under_way(out, "320x180", 2.0)
     process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

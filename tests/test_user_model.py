@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import PanelText
+from helpers import PanelText, full_batch_step
 from torch import nn
 
 import viz3d
@@ -1242,15 +1242,7 @@ def test_video_trains_the_steps_asked_then_sweeps_to_the_output_layer(tmp_path, 
     model = mlp()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     steps = []
-
-    def train_step(step):
-        steps.append(step)
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
+    train_step = full_batch_step(model, x, y, optimizer, steps)
     layers = []
     set_layer = ViewState.set_layer
     monkeypatch.setattr(ViewState, "set_layer", lambda self, layer: layers.append(layer) or set_layer(self, layer))
@@ -1274,15 +1266,7 @@ def test_every_frame_of_a_video_shows_the_models_accuracy_then_and_the_same_on_e
         x, y = xor_data()
         torch.manual_seed(0)
         model = mlp()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-
-        def train_step(step):
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss.item()
-
+        train_step = full_batch_step(model, x, y, torch.optim.SGD(model.parameters(), lr=0.5))
         shown = []
 
         def recorded(session, playing):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from helpers import non_background_mask, render
+from helpers import full_batch_step, non_background_mask, render
 from PIL import Image
 from torch import nn
 
@@ -22,15 +22,7 @@ def blob_session() -> TrainingSession:
     labels = torch.arange(4).repeat_interleave(150)
     x = centres[labels] + torch.randn(600, 12)
     model = nn.Sequential(nn.Linear(12, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 4))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-
-    def train_step(step):
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), labels)
-        loss.backward()
-        optimizer.step()
-        return float(loss.detach())
-
+    train_step = full_batch_step(model, x, labels, torch.optim.Adam(model.parameters(), lr=0.01))
     return TrainingSession(model, make_probe(x, labels, 9, 33, 0.1), train_step)
 
 
