@@ -21,6 +21,7 @@ void main() {
     missing = missing || morph_missing;
     // a segment with a missing end (see morph.glsl) is drawn nowhere
     gl_Position = missing ? vec4(0.0, 0.0, 2.0, 1.0) : wide_line_corner(start, end, int(a_corner), u_line_width, 0.0);
+    gl_ClipDistance[0] = 1.0;  // the renderer may have clip distance 0 on for grid.glsl: never clip here
     v_color = a_color;
 }
 

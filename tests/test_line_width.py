@@ -206,7 +206,8 @@ def test_grid_rows_without_a_position_leave_a_gap_and_nothing_else(gl, scale, la
 
 
 def test_without_missing_rows_the_grid_is_drawn_whole_after_a_projection_that_had_some(gl):
-    """Clip distance 0 is turned on only for a projection with missing rows, and off again after it."""
+    """The grid of a projection after one with gaps is whole: nothing of the gaps stays behind (the
+    enable itself is checked on the renderer's calls below, as llvmpipe clips without it)."""
     from dataclasses import replace
 
     renderer, state = vertical_line_scene(gl)
@@ -219,3 +220,34 @@ def test_without_missing_rows_the_grid_is_drawn_whole_after_a_projection_that_ha
     lit = non_background_mask(render(renderer, state, SIZE), tolerance=6)
     rows, col = line_rows(state, -0.75, 0.75)
     assert min(widths_across(lit, rows, slice(col - 4, col + 5))) >= 1
+
+
+def test_clip_distance_is_on_exactly_around_the_grid_and_regions_of_a_projection_with_gaps(gl, monkeypatch):
+    """llvmpipe clips by gl_ClipDistance whether or not GL_CLIP_DISTANCE0 is enabled (a review checked), so
+    the pictures above cannot tell; an NVIDIA driver needs the enable, and must not keep it for programs
+    that write no clip distance. Checked on the calls the renderer makes."""
+    from dataclasses import replace
+
+    from OpenGL import GL
+
+    from viz3d.render.visuals import PointCloud, WarpedGrid
+
+    calls = []
+    enable, disable = GL.glEnable, GL.glDisable
+    monkeypatch.setattr(GL, "glEnable", lambda cap: calls.append(("on", cap)) or enable(cap))
+    monkeypatch.setattr(GL, "glDisable", lambda cap: calls.append(("off", cap)) or disable(cap))
+    for visual, name in ((WarpedGrid, "grid"), (PointCloud, "points")):
+        draw = visual.draw
+        monkeypatch.setattr(
+            visual, "draw", lambda self, *a, draw=draw, name=name, **k: calls.append(name) or draw(self, *a, **k)
+        )
+    renderer, state = vertical_line_scene(gl)
+    render(renderer, state, SIZE)
+    assert ("on", GL.GL_CLIP_DISTANCE0) not in calls  # no gaps: no clipping pass
+    holed = renderer.projection.positions.copy()
+    holed[0, 5] = np.nan
+    renderer.set_projection(replace(renderer.projection, positions=holed, missing_layers=["layer0"]))
+    calls.clear()
+    render(renderer, state, SIZE)
+    clip = [c for c in calls if c in ("grid", "points") or c[1] == GL.GL_CLIP_DISTANCE0]
+    assert clip == [("on", GL.GL_CLIP_DISTANCE0), "grid", ("off", GL.GL_CLIP_DISTANCE0), "points"], clip

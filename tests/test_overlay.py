@@ -284,8 +284,8 @@ def test_the_legend_by_class_lists_only_the_classes_the_labels_hold(imgui_layer)
     from viz3d.ui.overlay import Overlay
 
     projection = replace(projection_of(np.zeros((2, 4, 3))), predictions=np.array([0, 1, 2, 3]))
-    labels = np.array([0, 1, 2, 5, 5, 0])
-    for mode, shown in (("class", {0, 1, 2, 5}), ("prediction", set(range(6)))):
+    labels = np.array([1, 2, 5, 5, 1, -1])  # -1: unlabelled (noise, say), which is not class 0
+    for mode, shown in (("class", {1, 2, 5}), ("prediction", set(range(6)))):
         state = ViewState(n_layers=2, show_axes=False, show_grid=False, color_by=mode)
         overlay = Overlay("Legend test", class_names=[str(k) for k in range(6)], labels=labels)
         image = draw_frame(imgui_layer, state, projection=projection, overlay=overlay, size=(1280, 720))

@@ -372,14 +372,16 @@ def test_first_ctrl_c_is_a_request_to_stop_the_second_interrupts():
     assert signal.getsignal(signal.SIGINT) is before
 
 
-def recording_under_way(out, size: str, seconds: float) -> tuple[subprocess.Popen, object]:
+def recording_under_way(out, size: str, seconds: float, terminal=None) -> tuple[subprocess.Popen, object]:
     """A long `viz3d record spirals` to ``out`` in its own process, ``seconds`` after its partial file
-    appeared (so some frames are in it); returns the process and that partial file's path."""
+    appeared (so some frames are in it); returns the process and that partial file's path. Its output goes
+    to pipes, or to ``terminal`` (a pty's file descriptor) where one is given."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    output = subprocess.PIPE if terminal is None else terminal
     process = subprocess.Popen(
         [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000",
          "--size", size, "--no-ui"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env=env, stdout=output, stderr=output, text=True,
     )  # fmt: skip
     partial = out.parent / f".{out.name}.partial.mp4"
     deadline = time.time() + 60
@@ -412,6 +414,36 @@ def test_a_kill_or_a_closed_terminal_stops_a_recording_as_ctrl_c_does(tmp_path, 
     assert process.returncode == 130, stderr
     assert "viz3d: interrupted" in stderr
     assert len(decode(out)) > 5 and not partial.exists()
+
+
+def test_a_recording_whose_terminal_is_gone_still_finishes_its_file(tmp_path):
+    """After a real hangup, writing to the terminal fails (EIO): the progress line's write raised, and the
+    file was never closed (a review found only a 48-byte partial file left)."""
+    import pty
+
+    out = tmp_path / "hungup.mp4"
+    controller, terminal = pty.openpty()
+    process, partial = recording_under_way(out, "320x180", 2.0, terminal=terminal)
+    os.close(terminal)
+    os.close(controller)  # the terminal is gone: the recording's next write to it fails
+    process.send_signal(signal.SIGHUP)
+    process.wait(timeout=60)
+    assert process.returncode == 130
+    assert len(decode(out)) > 5 and not partial.exists()
+
+
+def test_an_ignored_hangup_stays_ignored():
+    """`nohup viz3d record ...` ignores SIGHUP so that the recording outlives its terminal."""
+    from viz3d.app.interrupt import StopRequest
+
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with StopRequest() as stop:
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            signal.raise_signal(signal.SIGHUP)
+            assert not stop.requested
+    finally:
+        signal.signal(signal.SIGHUP, before)
 
 
 def test_a_recording_coloured_by_a_neuron_shows_it_from_the_first_frame(tmp_path):

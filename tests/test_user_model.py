@@ -1322,15 +1322,23 @@ def test_a_meta_model_and_token_ids_past_its_table_are_one_line_each():
     model = nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 2))
     ids = torch.randint(0, 10, (50, 3), generator=torch.Generator().manual_seed(0))
     ids[7, 1] = 19
-    message = r"^the inputs hold token id 19, but the model's Embedding '0' has ids 0 to 9: map the ids"
+    message = r"^the model's Embedding '0' has ids 0 to 9 but is given id 19: map the inputs' ids into its table"
     with pytest.raises(Viz3dError, match=message):
         viz3d.picture(model, ids, y, "never.png")
     with pytest.raises(Viz3dError, match=message):
         viz3d.watch(model, ids).snapshot()
-    positions = nn.Module()  # a smaller table the ids never reach (positions) is not what they are checked on
-    positions.tok, positions.pos = nn.Embedding(30, 4), nn.Embedding(3, 4)
-    positions.forward = lambda t: positions.tok(t) + positions.pos(torch.arange(t.shape[1]))
-    assert viz3d.watch(positions, ids, layers=["tok"]).snapshot().layer_names == ["input", "tok"]
+
+    class Pixels(nn.Module):  # integer inputs that never reach its embedding (a review's counter-example)
+        def __init__(self):
+            super().__init__()
+            self.cls = nn.Embedding(10, 4)
+            self.net = nn.Linear(12, 2)
+
+        def forward(self, x):
+            return self.net(x.float() / 255) + self.cls.weight[0, :2]
+
+    pixels = torch.randint(0, 256, (50, 12), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    assert viz3d.watch(Pixels(), pixels, layers=["net"]).snapshot().layer_names == ["input", "net"]
 
 
 def test_inputs_too_large_for_a_float32_covariance_still_get_their_grid(tmp_path):
@@ -1763,3 +1771,45 @@ def test_a_screenshot_while_recording_with_the_panel_leaves_the_video_and_the_vi
     ]
     assert len(added) >= 12 and max(panel_corner) < 0.5  # every frame in the video has the panel
     assert views[0] == views[1]  # the framing and distance from before the screenshot, restored
+
+
+def test_a_model_undefined_off_the_data_keeps_its_predictions_and_tints_where_defined():
+    """NaN in some grid and region rows had switched off the predictions (colour by prediction, correct /
+    wrong) and every region tint of the capture; the region cells without a prediction stay untinted."""
+    from viz3d.colors import region_colors
+    from viz3d.train.user_session import user_session
+
+    class Root(nn.Module):
+        def forward(self, x):
+            return torch.sqrt(x + 2.5)
+
+    x = torch.rand(200, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1  # sqrt(x + 2.5) defined here
+    x[:2] = torch.tensor([[-2.2, -2.2], [2.2, 2.2]])  # ... and its grid, with its margin, reaches past -2.5
+    y = (x[:, 0] > 0).long()
+    model = nn.Sequential(nn.Linear(2, 2), Root(), nn.Linear(2, 2))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.eye(2))
+        model[0].bias.zero_()
+    projection = user_session(model, x, y).capture()
+    assert projection.missing_layers and not projection.bad_layers
+    with torch.no_grad():
+        np.testing.assert_array_equal(projection.predictions, model(x).argmax(1).numpy())
+    undefined = ~np.isfinite(projection.region_probs).all(axis=1)
+    assert 0 < undefined.sum() < len(undefined)
+    tints = region_colors(projection.region_probs)
+    assert (tints[undefined, 3] == 0).all() and (tints[~undefined, 3] > 0).all()
+
+
+def test_an_arrow_without_a_position_in_a_layer_marks_it_missing():
+    from viz3d.project.arrows import with_arrows
+
+    projection = projection_with_layers(2)
+    rows = np.zeros((2, 2, 3), np.float32)
+    rows[1, 1] = np.nan  # the second layer's arrow tip
+    assert with_arrows(projection, rows).missing_layers == ["layer1"]
+
+
+def projection_with_layers(n_layers: int):
+    from helpers import projection_of
+
+    return projection_of(np.zeros((n_layers, 4, 3), np.float32))

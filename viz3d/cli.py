@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from viz3d.app.limits import DAY, SIDES
-from viz3d.errors import Viz3dError, unexpected_error_line
+from viz3d.errors import Viz3dError, say, unexpected_error_line
 from viz3d.presets import MIN_POINTS
 
 
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"viz3d: error: {unexpected_error_line(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("viz3d: interrupted", file=sys.stderr)
+        say("viz3d: interrupted")
         return 130
 
 
@@ -243,7 +243,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     )
     result = record(preset, request)
     if result.path is not None:
-        print(result.path)
+        say(str(result.path), stream=sys.stdout)  # the terminal may be gone (SIGHUP): the file is kept all the same
     return 130 if result.interrupted else 0
 
 

@@ -123,10 +123,12 @@ def point_colors(
 
 
 def region_colors(probabilities: np.ndarray) -> np.ndarray:
-    """(R, 4) translucent tints: each class colour weighted by its predicted probability."""
+    """(R, 4) translucent tints: each class colour weighted by its predicted probability; none (alpha 0)
+    where the model gives no probabilities (NaN: a cell where it is undefined)."""
     colors = palette()
     n_classes = probabilities.shape[1]
     classes = colors[np.arange(n_classes) % len(colors)]
-    rgb = probabilities @ classes[:, :3]
-    alpha = np.full((len(rgb), 1), REGION_ALPHA, np.float32)
+    defined = np.isfinite(probabilities).all(axis=1)
+    rgb = np.where(defined[:, None], probabilities, 0.0) @ classes[:, :3]
+    alpha = np.where(defined, REGION_ALPHA, 0.0)[:, None]
     return np.hstack([rgb, alpha]).astype(np.float32)

@@ -6,8 +6,10 @@ exception and can show ``str(err)`` as it is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from typing import TextIO
 
 
 class Viz3dError(Exception):
@@ -62,7 +64,19 @@ def unexpected_error_line(err: BaseException) -> str:
 
 def note(message: str) -> None:
     """A one-line note on stderr (``viz3d: note: ...``): something done differently from what was asked."""
-    print(f"viz3d: note: {message}", file=sys.stderr)
+    say(f"viz3d: note: {message}")
+
+
+def say(line: str, end: str = "\n", stream: TextIO | None = None) -> None:
+    """``line`` on ``stream`` (stderr by default), where there still is one: after the terminal is closed
+    (SIGHUP), writing to it fails (EIO), and a recording must still finish its file. The stream then goes
+    to /dev/null, so that neither later lines nor Python's flush at exit fail again."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        print(line, end=end, file=stream, flush=True)
+    except OSError:
+        with contextlib.suppress(OSError, ValueError):  # ValueError: a stream with no file descriptor
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def first_line(err: BaseException) -> str:

@@ -30,5 +30,7 @@ vec3 morphed_position(int index) {
     vec3 from = layer_position(lower, index);
     vec3 to = layer_position(upper, index);
     morph_missing = (t < 1.0 && abs(from.x) >= 0.5 * MISSING) || (t > 0.0 && abs(to.x) >= 0.5 * MISSING);
-    return mix(from, to, t);
+    // at either end, that layer's position exactly: mix computed as from + t * (to - from) loses `to`
+    // entirely when `from` is MISSING and t is 1
+    return t >= 1.0 ? to : (t <= 0.0 ? from : mix(from, to, t));
 }

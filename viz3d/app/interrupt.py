@@ -34,13 +34,15 @@ class StopRequest:
         this does nothing)."""
         if threading.current_thread() is threading.main_thread():
             for stop_signal in STOP_SIGNALS:
+                if signal.getsignal(stop_signal) is signal.SIG_IGN:
+                    continue  # ignored on purpose: `nohup viz3d record ...` must outlive its terminal
                 self._previous[stop_signal] = signal.signal(stop_signal, self._on_interrupt)
         return self
 
     def restore(self) -> None:
-        """Give the signals back to whoever had them before."""
+        """Give the signals back to whoever had them before (the default, where that was not Python)."""
         for stop_signal, previous in self._previous.items():
-            signal.signal(stop_signal, previous)
+            signal.signal(stop_signal, signal.SIG_DFL if previous is None else previous)
         self._previous.clear()
 
     def __enter__(self) -> StopRequest:

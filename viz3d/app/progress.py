@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from viz3d.errors import say
+
 
 class Progress:
     def __init__(self, total: int, label: str = "recording", width: int = 30) -> None:
@@ -30,11 +32,11 @@ class Progress:
         filled = self.width * done // self.total
         bar = "#" * filled + "." * (self.width - filled)
         line = f"{self.label} [{bar}] {done}/{self.total} frames, {rate:.1f} fps, {_clock(left)} left"
-        print(("\r" + line) if self._tty else line, end="" if self._tty else "\n", file=sys.stderr, flush=True)
+        say(("\r" + line) if self._tty else line, end="" if self._tty else "\n")
 
     def finish(self) -> None:
         if self._tty:
-            print(file=sys.stderr)
+            say("")
 
 
 def _clock(seconds: float) -> str:

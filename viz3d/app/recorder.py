@@ -18,7 +18,6 @@ recording early and keeps what was rendered as a playable file: under the target
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,7 +30,7 @@ from viz3d.app.state import FIT_SECONDS, fit_rows
 from viz3d.app.still import overlay_fits, picture_overlay
 from viz3d.app.tour import default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind
-from viz3d.errors import OutputPathError, Viz3dError, note
+from viz3d.errors import OutputPathError, Viz3dError, note, say
 from viz3d.presets import Preset
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
@@ -160,6 +159,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     remaining = None if preset.tour.keyframes else preset.training.steps - session.step
     total = steps_to_train(frames_that_train, preset.training.steps_per_frame, remaining, request.train_steps)
     first_step, trained_frames = session.step, 0
+    if session.steps_are_users:
+        session.accuracy_by_clock = False  # measured after each frame's steps instead (below): once, the same each run
     if session.last_stats is None:  # frame 0's panel shows the model's scores before it trains, too
         session.last_stats = session.final_stats()
     smooth = len(session.probe.inputs) <= SMOOTH_CAPTURE_ROWS
@@ -225,15 +226,15 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                 failure = err
             finally:
                 stop.finishing = True  # a Ctrl-C now would cut the file short: it waits instead
+                path = writer.close(complete=finished)  # first: the file matters more than the progress line
                 progress.finish()
-                path = writer.close(complete=finished)
                 if not finished and not interrupted and failure is None:  # an error of another kind, on its way up
                     note(f"recording stopped at frame {writer.frames} by the error below; {_kept(writer, path)}")
     if writer.note:
         note(writer.note)
     kept = _kept(writer, path)
     if interrupted:
-        print(f"viz3d: interrupted: {kept}", file=sys.stderr)
+        say(f"viz3d: interrupted: {kept}")
     if failure is not None:
         raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); {kept}") from failure
     return RecordResult(path=path, frames=writer.frames, interrupted=interrupted)

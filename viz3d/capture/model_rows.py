@@ -38,11 +38,8 @@ def weights_dtype(model: nn.Module) -> torch.dtype | None:
 
 def as_model_takes(model: nn.Module, rows: torch.Tensor) -> torch.Tensor:
     """``rows`` on the device of the model's weights, float rows in their dtype (integer rows as they are);
-    a model without weights takes them as they are. Token ids past every embedding table are refused here,
-    in one line, where the embedding would raise "index out of range in self"."""
+    a model without weights takes them as they are."""
     weights = _first_weights(model)
-    if not rows.is_floating_point() and not rows.is_complex() and rows.numel():
-        _check_token_ids(model, rows)
     if weights is None:
         return rows
     return rows.to(weights.device, weights.dtype) if rows.is_floating_point() else rows.to(weights.device)
@@ -55,22 +52,4 @@ def as_watched(model: nn.Module, rows: torch.Tensor, from_array: bool) -> torch.
     if from_array:
         return as_model_takes(model, rows)
     weights = _first_weights(model)
-    if not rows.is_floating_point() and not rows.is_complex() and rows.numel():
-        _check_token_ids(model, rows)
     return rows if weights is None else rows.to(weights.device)
-
-
-def _check_token_ids(model: nn.Module, rows: torch.Tensor) -> None:
-    """Integer rows against the model's embedding tables: an id past the largest (or a negative one) fits none
-    of them. (Only the largest: a model may also hold smaller tables, of positions say, that ids never reach.)"""
-    tables = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
-    if not tables:
-        return
-    name, table = max(tables, key=lambda found: found[1].num_embeddings)
-    largest, smallest = int(rows.max()), int(rows.min())
-    if largest >= table.num_embeddings or smallest < 0:
-        bad = largest if largest >= table.num_embeddings else smallest
-        raise Viz3dError(
-            f"the inputs hold token id {bad}, but the model's {type(table).__name__} '{name}' has ids 0 to "
-            f"{table.num_embeddings - 1}: map the ids into its table (or give it num_embeddings={largest + 1})"
-        )

@@ -29,6 +29,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import nn
@@ -129,6 +130,20 @@ def per_sample_rows(tensor: torch.Tensor, token: Token) -> torch.Tensor:
             )
         return tensor[:, int(token)]
     return tensor.reshape(tensor.shape[0], -1)
+
+
+def _check_ids(name: str, table: nn.Embedding | nn.EmbeddingBag, args: tuple) -> None:
+    """A forward pre-hook: the ids an embedding table is about to look up must be rows of it."""
+    ids = args[0] if args else None
+    if not isinstance(ids, torch.Tensor) or ids.is_floating_point() or ids.is_complex() or not ids.numel():
+        return
+    largest, smallest = int(ids.max()), int(ids.min())
+    if largest >= table.num_embeddings or smallest < 0:
+        bad = largest if largest >= table.num_embeddings else smallest
+        raise Viz3dError(
+            f"the model's {type(table).__name__} '{name}' has ids 0 to {table.num_embeddings - 1} but is given "
+            f"id {bad}: map the inputs' ids into its table (or give it num_embeddings={largest + 1})"
+        )
 
 
 def display_name(name: str) -> str:
@@ -273,6 +288,11 @@ class LayerTracker:
         handles = [
             module.register_forward_hook(lambda mod, _inp, out, name=name: hook(name, mod, out))
             for name, module in self.candidates
+        ]
+        handles += [  # ids past an embedding's table: one line, not torch's "index out of range in self"
+            module.register_forward_pre_hook(partial(_check_ids, display_name(name)))
+            for name, module in self.model.named_modules()
+            if isinstance(module, (nn.Embedding, nn.EmbeddingBag))
         ]
         try:
             outputs = self.model(inputs)

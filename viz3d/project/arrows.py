@@ -55,6 +55,9 @@ def _number(value: float) -> str:
 
 
 def with_arrows(projection: Projection, rows: np.ndarray, text: list[list[str]] | None = None) -> Projection:
-    """The projection with arrow rows appended after its probe rows (data, grid, regions)."""
+    """The projection with arrow rows appended after its probe rows (data, grid, regions); a layer where an
+    arrow's rows are NaN or Inf joins ``missing_layers`` (the renderer then draws no arrow there)."""
     positions = np.ascontiguousarray(np.concatenate([projection.positions, rows], axis=1), dtype=np.float32)
-    return dataclasses.replace(projection, positions=positions, arrow_text=text)
+    holes = [n for n, layer in zip(projection.layer_names, rows, strict=True) if not np.isfinite(layer).all()]
+    missing = projection.missing_layers + [name for name in holes if name not in projection.missing_layers]
+    return dataclasses.replace(projection, positions=positions, arrow_text=text, missing_layers=missing)

@@ -161,7 +161,9 @@ class TrainingSession:
         extras: dict = {}
         n_data = self.probe.n_data
         logits = snapshot.activations[snapshot.layer_names[-1]]
-        if self.n_classes and torch.isfinite(logits).all():
+        # predicted only where every data point has its logits: NaN off the data (grid rows where the model is
+        # undefined) leaves them, and those region cells untinted (`region_colors`)
+        if self.n_classes and bool(torch.isfinite(logits[:n_data]).all()):
             # n_classes logits need no softmax for their argmax; a single binary logit (see `scoring`) does
             scores = self._class_probs(logits[:n_data]) if self.class_probabilities else logits[:n_data]
             if scores is not None and scores.shape[1] == self.n_classes:

@@ -146,14 +146,15 @@ class UserSession(TrainingSession):
         self.stages_note = ""  # why stages=True split nothing, for the terminal
         self._accuracy: float | None = None
         self.reports_accuracy = False  # whether the last step returned its own StepStats with an accuracy
+        self.accuracy_by_clock = True  # False in a recording, which measures after every frame instead
         self._measured_at = -math.inf
         self._measure_seconds = 0.0
 
     def train_step(self) -> StepStats:
         stats = super().train_step()
         self.reports_accuracy = stats.accuracy is not None
-        if stats.accuracy is not None or self.evaluate is None or not self.n_classes:
-            return stats  # the step reported its own accuracy, or there is none to measure
+        if stats.accuracy is not None or self.evaluate is None or not self.n_classes or not self.accuracy_by_clock:
+            return stats  # the step reported its own accuracy, there is none to measure, or a recording measures it
         now = time.perf_counter()
         every = max(ACCURACY_SECONDS, self._measure_seconds / ACCURACY_SHARE)
         if self.step % self.capture_every == 0 or now - self._measured_at >= every:

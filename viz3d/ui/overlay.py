@@ -84,7 +84,8 @@ class Overlay:
         # against a 2-class model had listed 3 and 4 too); counted once, as the labels never change
         self.classes_present: set[int] | None = None
         if labelled and labels is not None and len(labels) and np.asarray(labels).dtype.kind in "iu":
-            self.classes_present = set(np.flatnonzero(np.bincount(np.asarray(labels).clip(min=0))).tolist())
+            classes = np.asarray(labels)
+            self.classes_present = set(np.unique(classes[classes >= 0]).tolist())  # -1 (no label) is no class
 
     def draw(self, state: ViewState, status: TrainingStatus, projection: Projection | None, panel: bool = True) -> None:
         """The arrows' labels, and the panel when it is shown (``panel=False``: this frame without it)."""
