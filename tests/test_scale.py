@@ -39,6 +39,17 @@ def test_points_option_generates_resamples_or_fills_in_between():
     assert session_from_preset(with_points(load_preset("digits"), 500)).probe.n_data == 500
 
 
+@pytest.mark.parametrize("name", ["spirals", "disks-2d"])
+def test_fewer_points_than_the_dataset_are_spread_over_all_its_classes(name):
+    """A trial's render spirals --points 400 drew one spiral only: the first 400 rows of a sample that
+    lists one class and then the other."""
+    preset = load_preset(name)
+    labels = session_from_preset(with_points(preset, 300)).probe.labels
+    counts = np.bincount(labels, minlength=2)
+    everything = np.bincount(make_dataset(preset.dataset).y.numpy().astype(int), minlength=2)
+    np.testing.assert_allclose(counts / counts.sum(), everything / everything.sum(), atol=0.02)
+
+
 def test_more_points_keep_the_picture_of_the_real_ones():
     """Axes are fitted on the preset's own number of rows, so the real digits land where they did."""
     plain = session_from_preset(load_preset("digits"))
@@ -74,6 +85,26 @@ def test_level_of_detail_backs_off_and_recovers():
     assert detail.update(1.0, 1_000_000) == 1
     small = DetailController()
     assert all(small.update(0.2, 20_000) == 1 for _ in range(50))  # small clouds are never thinned
+
+
+@pytest.mark.parametrize("refresh", [60.0, 59.94])
+@pytest.mark.parametrize("full_ms", [20.0, 30.0, 40.0, 60.0, 90.0])
+def test_level_of_detail_settles_in_a_vsynced_window(refresh, full_ms):
+    """A trial fed the controller a vsynced window's frame times: work of 17-33 ms shows as 33.4 ms at
+    59.94 Hz, which read as slow, so it thinned, ran at 16.7 ms, restored, and flipped every few seconds.
+    Here the work is proportional to the points drawn, with 1 ms of jitter, and the window waits for the
+    next refresh: after settling, the stride never changes again."""
+    period = 1.0 / refresh
+    rng = np.random.default_rng(0)
+    detail, strides = DetailController(), []
+    for _ in range(int(30 * refresh)):  # 30 seconds of frames
+        work = full_ms / 1000 / detail.stride + rng.uniform(-0.001, 0.001)
+        strides.append(detail.update(period * max(1, np.ceil(work / period)), 1_000_000))
+    settled = strides[int(5 * refresh) :]  # after 5 s
+    flips = int(np.count_nonzero(np.diff(settled)))
+    assert flips == 0, f"flipped {flips} times"
+    if full_ms <= 30:
+        assert settled[0] == 1  # 30 fps at full detail is not slow
 
 
 def test_stride_draws_a_subset_of_the_points(gl):

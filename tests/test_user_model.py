@@ -1696,6 +1696,35 @@ def test_a_live_screenshot_keeps_the_arrows_labels_and_leaves_out_the_panel(head
     assert re.search(r"/viz3d-sequential-layer\d+(\.\d+)?-step\d+-\d{8}-\d{6}\.png$", saved)  # what it shows
 
 
+def test_a_live_screenshot_draws_every_point_while_the_view_is_thinned(headless_live, monkeypatch, tmp_path):
+    """The level of detail thinned the screenshot too, and only the panel, which a screenshot leaves out,
+    said so (found by reading the code in a trial)."""
+    import viz3d.ui.controls as controls
+    from viz3d.app.detail import DetailController
+    from viz3d.render.renderer import Offscreen
+    from viz3d.render.visuals import PointCloud
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(DetailController, "update", lambda self, seconds, n: setattr(self, "stride", 4) or 4)
+    strides, draw = [], PointCloud.draw
+    monkeypatch.setattr(
+        PointCloud, "draw", lambda self, *a, stride=1, **k: strides.append(stride) or draw(self, *a, stride=stride, **k)
+    )
+    shortcuts, frames = controls.handle_shortcuts, []
+
+    def press_s_once(state):
+        shortcuts(state)
+        frames.append(True)
+        if len(frames) == 10:
+            state.screenshot_requested = True
+
+    monkeypatch.setattr(controls, "handle_shortcuts", press_s_once)
+    x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    with Offscreen((320, 240)).fbo:
+        headless_live(one_logit(), x, x[:, 0] * 2.0, until=lambda panel: panel.last("screenshot saved"))
+    assert strides.count(1) == 1 and strides.count(4) >= 5, strides
+
+
 def test_a_live_recording_without_the_panel_keeps_the_arrows_labels(headless_live, monkeypatch, tmp_path):
     """R without the panel read the frame back before ImGui drew, so the vectors written beside the
     arrows (part of the scene, as in `viz3d record --no-ui`) were missing from the video."""

@@ -210,7 +210,7 @@ def with_points(preset: Preset, points: int) -> Preset:
     the fourth root of the count, at most 101). The model still trains on the preset's own data: more
     points show the same distribution more densely, they do not make each step slower.
 
-    Fewer points than the dataset draws the first ones; more draws a fresh sample of that many
+    Fewer points than the dataset draws that many spread evenly over it; more draws a fresh sample of that many
     (generated datasets) or the real samples followed by points between near samples of a class (digits, mnist).
     """
     have = preset.dataset.points

@@ -236,6 +236,8 @@ def run_session(
             detail.enabled = state.adaptive_detail
             state.lod_stride = detail.update(dt, session.probe.n_data)
             state.detail_note = detail.describe(session.probe.n_data)
+            if shot:  # a screenshot holds every point: the panel that would say otherwise is not in it
+                state.lod_stride = 1
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)

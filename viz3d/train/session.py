@@ -221,9 +221,12 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     # A regression onto one value colours its points by their targets, as viz3d.picture does (a matrix's
     # several outputs have no one value to colour by: one colour, as for classes all 0).
     one_value = dataset.is_regression and dataset.y.shape[1] == 1
+    # Fewer points than the dataset: spread evenly over it, as a generated sample lists one class and then the
+    # next (its first rows had drawn spirals and disks as one class)
+    rows = slice(None, shown) if shown >= len(x) else torch.linspace(0, len(x) - 1, shown).round().long()
     probe = make_probe(
-        drawn_x[:shown],
-        (drawn.y if one_value else drawn.classes)[:shown].to(device),
+        drawn_x[rows.to(device) if isinstance(rows, torch.Tensor) else rows],
+        (drawn.y if one_value else drawn.classes)[rows].to(device),
         preset.probe.grid_lines,
         preset.probe.grid_samples,
         preset.probe.grid_margin,
