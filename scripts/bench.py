@@ -18,7 +18,7 @@ Sections (every comparison is measured in this same run, on this machine):
   steps of the mnist model with capture every 10.
 
 Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE] [--device cuda]
-(--quick: up to 100k points, fewer frames; about 20 s on a 2-core machine, a full run about a minute.
+(--quick: up to 100k points, fewer frames; about 25 s on a 2-core machine, a full run about 70 s.
 --device: where the models train and PCA runs; scikit-learn and the renderers stay where they are.)
 """
 
