@@ -21,11 +21,13 @@ void main() {
 #version 330 core
 uniform float u_point_size;
 uniform sampler2D u_colors;  // RGBA8; point i is texel (i % 4096, i / 4096), see PointCloud
-uniform int u_stride;        // every u_stride-th point is drawn, so primitive k is point k * u_stride
+uniform int u_stride;        // one point in u_stride is drawn: see visuals.thinned_points
 out vec4 f_color;
 
 void main() {
-    uint point = uint(gl_PrimitiveID * u_stride);
+    uint k = uint(gl_PrimitiveID);
+    uint stride = uint(u_stride);
+    uint point = k * stride + ((k * 7919u) & (stride - 1u));  // visuals.SUBSET_SCRAMBLE; stride: a power of two
     vec4 color = texelFetch(u_colors, ivec2(point % 4096u, point / 4096u), 0);
     float r = length(gl_PointCoord - vec2(0.5)) * 2.0;  // 0 at the centre, 1 at the edge
     float pixel = 2.0 / max(u_point_size, 1.0);

@@ -125,6 +125,35 @@ def test_stride_draws_a_subset_of_the_points(gl):
     assert sparse < full / 4
 
 
+@pytest.mark.parametrize("stride", [2, 4, 8])
+def test_a_thinned_cloud_keeps_every_class_of_data_that_lists_them_in_turn(gl, stride):
+    """Every stride-th point of data whose classes alternate (0, 1, 0, 1, ...) drew class 0 only (found by
+    reading the code in a trial). Each point drawn must also keep its own colour."""
+    from viz3d.colors import palette
+    from viz3d.render.renderer import FrameRenderer
+    from viz3d.render.visuals import thinned_points
+
+    n = 4096
+    picked = thinned_points(n, stride)
+    assert len(picked) == n // stride and len(np.unique(picked)) == len(picked) and picked.max() < n
+    assert np.bincount(picked % stride, minlength=stride).min() == len(picked) // stride  # every place alike
+    labels = np.arange(n) % 2
+    rng = np.random.default_rng(0)
+    positions = np.zeros((1, n, 3), np.float32)
+    positions[0, :, 0] = np.where(labels == 0, -1, 1) * rng.uniform(0.1, 0.9, n)  # class 0 left, class 1 right
+    positions[0, :, 1] = rng.uniform(-0.8, 0.8, n)
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of(labels))
+    renderer.set_projection(projection_of(positions))
+    state = top_down_state(n_layers=1, layer=0)
+    state.lod_stride, state.point_size = stride, 3.0
+    image = render(renderer, state, (200, 150)).astype(int)
+    for label, half in ((0, image[:, :100]), (1, image[:, 100:])):
+        own = (np.abs(half - (palette()[label, :3] * 255).round()).max(axis=-1) <= 40).sum()
+        other = (np.abs(half - (palette()[1 - label, :3] * 255).round()).max(axis=-1) <= 40).sum()
+        assert own > 50 and other == 0, (label, own, other)
+
+
 def test_big_captures_fit_on_a_subset_and_match_the_exact_pca():
     rng = np.random.default_rng(1)
     spectrum = np.r_[np.linspace(6, 2, 10), np.full(54, 0.5)]

@@ -105,8 +105,22 @@ class PointCloud:
             self.program.draw("points")
             return
         if stride not in self._subsets:
-            self._subsets[stride] = gloo.IndexBuffer(np.arange(0, self.count, stride, dtype=np.uint32))
+            self._subsets[stride] = gloo.IndexBuffer(thinned_points(self.count, stride))
         self.program.draw("points", self._subsets[stride])
+
+
+SUBSET_SCRAMBLE = 7919  # odd: k * it runs through every remainder mod a power of two (points.glsl's too)
+
+
+def thinned_points(count: int, stride: int) -> np.ndarray:
+    """One point of every ``stride`` (a power of two): the k-th is point ``k * stride + (k * SUBSET_SCRAMBLE %
+    stride)``, which points.glsl computes back from the primitive's number. Every k-th point would draw one
+    class only of data that lists its classes in turn; these take each place in a block equally often."""
+    if stride < 1 or stride & (stride - 1):
+        raise ValueError(f"stride {stride}: the level of detail thins by powers of two (points.glsl masks by it)")
+    k = np.arange(-(-count // stride), dtype=np.uint64)
+    points = k * stride + ((k * SUBSET_SCRAMBLE) & (stride - 1))  # the shader's uint wraps at 2**32: same low bits
+    return points[points < count].astype(np.uint32)
 
 
 class WarpedGrid:
