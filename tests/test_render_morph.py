@@ -98,16 +98,24 @@ FAR_INDICES = [0, 4095, 4096, 8200, 12344, 19992]
 FAR_SPOTS = np.array([[-0.8, 0.5, 0], [-0.3, 0.5, 0], [0.3, 0.5, 0], [0.8, 0.5, 0], [-0.5, -0.5, 0], [0.5, -0.5, 0]])
 
 
-@pytest.mark.parametrize("stride", [1, 8], ids=["every-point", "every-8th"])
+@pytest.mark.parametrize("stride", [1, 8], ids=["every-point", "one-in-8"])
 def test_point_colours_follow_their_index_past_the_first_texture_row(gl, stride):
+    """Thinned, the points drawn are `thinned_points`: each far point is the one drawn from its block of
+    ``stride``, and another point of the same block, put in the middle, is not drawn."""
     from viz3d.render.renderer import FrameRenderer
+    from viz3d.render.visuals import thinned_points
 
     n = 20_000
+    drawn = thinned_points(n, stride)
+    indices = [int(drawn[index // stride]) for index in FAR_INDICES]  # FAR_INDICES themselves, at stride 1
     labels = np.zeros(n, int)
     positions = np.full((1, n, 3), 50.0, np.float32)  # everything else off screen
-    for label, (index, spot) in enumerate(zip(FAR_INDICES, FAR_SPOTS, strict=True), start=1):
+    for label, (index, spot) in enumerate(zip(indices, FAR_SPOTS, strict=True), start=1):
         labels[index] = label
         positions[0, index] = spot
+    skipped = indices[3] ^ 1 if stride > 1 else None  # in block 8200 // 8, beside the point drawn from it
+    if skipped is not None:
+        labels[skipped], positions[0, skipped] = 1, (0.0, 0.0, 0.0)
     renderer = FrameRenderer()
     renderer.set_probe(probe_of(labels))
     renderer.set_projection(projection_of(positions))
@@ -115,12 +123,12 @@ def test_point_colours_follow_their_index_past_the_first_texture_row(gl, stride)
     state.lod_stride = stride
     image = render(renderer, state, SIZE)
     colors = (class_colors(np.arange(1, len(FAR_INDICES) + 1))[:, :3] * 255).astype(int)
-    for (x, y), color, index in zip(expected_pixels(state, FAR_SPOTS), colors, FAR_INDICES, strict=True):
+    for (x, y), color, index in zip(expected_pixels(state, FAR_SPOTS), colors, indices, strict=True):
         pixel = image[y, x].astype(int)
-        if index % stride:
-            assert is_background(pixel), f"point {index} is not one of every {stride}th but was drawn"
-        else:
-            assert np.abs(pixel - color).max() < 40, f"point {index}: pixel {pixel} should be {color}"
+        assert np.abs(pixel - color).max() < 40, f"point {index}: pixel {pixel} should be {color}"
+    if skipped is not None:
+        ((x, y),) = expected_pixels(state, np.zeros((1, 3)))
+        assert is_background(image[y, x]), f"point {skipped} is not the one drawn from its block but was drawn"
 
 
 def test_colours_are_uploaded_only_when_what_they_show_changes(gl, monkeypatch):
