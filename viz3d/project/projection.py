@@ -262,8 +262,8 @@ def _fit_map(
     """(mean, matrix, explained-variance ratios) of one layer's display map; None for NaN/Inf data."""
     device, width = acts.device, acts.shape[1]
     fit = acts[rows]
-    if not torch.isfinite(fit.sum()) and not torch.isfinite(fit).all():  # keep NaN out of the eigensolver
-        return None  # (a NaN or Inf anywhere makes the sum one; the full check runs only then)
+    if not _finite(fit):  # keep NaN out of the eigensolver
+        return None
     try:
         pcs = principal_components(fit, k=N_COMPONENTS)
     except torch.linalg.LinAlgError:  # finite, but so large that the covariance overflows (a diverging model)
