@@ -13,7 +13,7 @@ from viz3d.render.camera import OrbitCamera
 BACKGROUND_RGB = (np.array(BACKGROUND[:3]) * 255).round().astype(int)
 
 
-def probe_of(labels, grid_coords=None, segments=None, n_dims: int = 2) -> ProbeSet:
+def probe_of(labels, grid_coords=None, segments=None, n_dims: int = 2, grid_shape=(0, 0)) -> ProbeSet:
     import torch
 
     grid = np.zeros((0, 2), np.float32) if grid_coords is None else np.asarray(grid_coords, np.float32)
@@ -24,6 +24,7 @@ def probe_of(labels, grid_coords=None, segments=None, n_dims: int = 2) -> ProbeS
         labels=np.asarray(labels),
         grid_coords=grid,
         grid_segments=segs,
+        grid_shape=grid_shape,
     )
 
 

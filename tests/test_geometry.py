@@ -9,7 +9,7 @@ from sklearn.decomposition import PCA
 
 from viz3d.app.preset_view import resolve_layer
 from viz3d.app.state import ViewState
-from viz3d.capture.probe import grid_lattice
+from viz3d.capture.probe import grid_lattice, lattice_segments
 from viz3d.capture.snapshot import Snapshot
 from viz3d.errors import Viz3dError
 from viz3d.project.projection import project
@@ -71,6 +71,32 @@ def test_grid_lattice_lines_and_segments():
         (np.isclose(steps[:, 0], 0.5) & np.isclose(steps[:, 1], 0))
         | (np.isclose(steps[:, 0], 0) & np.isclose(steps[:, 1], 0.25))
     )
+
+
+@pytest.mark.parametrize(("lines", "samples", "step"), [(5, 9, 2), (4, 5, 2), (101, 601, 4), (22, 127, 4)])
+def test_a_coarser_lattice_is_every_step_th_line_and_sample_of_the_same_box(lines, samples, step):
+    """The level of detail draws the grid through `lattice_segments(lines, samples, step)`: checked here against
+    the lattice's own coordinates, line by line."""
+    coords, full = grid_lattice(np.array([0.0, 0.0]), np.array([1.0, 1.0]), lines, samples)
+    np.testing.assert_array_equal(lattice_segments(lines, samples), full)
+    coarse = lattice_segments(lines, samples, step)
+    starts, ends = coords[coarse[:, 0]], coords[coarse[:, 1]]
+    horizontal = coarse[:, 0] < lines * samples
+    assert np.allclose(starts[horizontal, 1], ends[horizontal, 1]) and np.allclose(
+        starts[~horizontal, 0], ends[~horizontal, 0]
+    )
+    # the lines kept: 0, step, 2·step, ... and the last; each way the same, spanning the whole box
+    spacing = 1 / (lines - 1)
+    kept = sorted(set(np.round(starts[horizontal, 1] / spacing).astype(int)))
+    expected = sorted(set(range(0, lines, step)) | {lines - 1})
+    assert kept == expected
+    assert sorted(set(np.round(starts[~horizontal, 0] / spacing).astype(int))) == expected
+    # along a line, segments join every step-th sample (the last one shorter) and cover it end to end
+    first_line = coarse[coarse[:, 0] < samples]
+    along = np.round(coords[first_line, 0] * (samples - 1)).astype(int)
+    assert along[0, 0] == 0 and along[-1, 1] == samples - 1 and np.array_equal(along[1:, 0], along[:-1, 1])
+    assert set(np.diff(along, axis=1).ravel()[:-1]) == {step}
+    assert len(coarse) == 2 * len(expected) * (len(along))
 
 
 def test_camera_centre_and_axes_on_screen():

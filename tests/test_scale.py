@@ -9,7 +9,7 @@ from helpers import non_background_mask, probe_of, projection_of, render, top_do
 from sklearn.decomposition import PCA
 
 import viz3d
-from viz3d.app.detail import DetailController
+from viz3d.app.detail import DetailController, grid_step
 from viz3d.presets import load_preset, with_points
 from viz3d.project.projection import FIT_SAMPLE
 from viz3d.project.projector import Projector
@@ -85,6 +85,54 @@ def test_level_of_detail_backs_off_and_recovers():
     assert detail.update(1.0, 1_000_000) == 1
     small = DetailController()
     assert all(small.update(0.2, 20_000) == 1 for _ in range(50))  # small clouds are never thinned
+
+
+def test_the_grid_thins_with_the_points_but_never_below_a_presets_own():
+    """At a million points the grid (101 lines each way, 601 samples each) is what a thinned frame still
+    spends most of its time on; the presets' own 21-line grid is never thinned."""
+    big = session_from_preset(with_points(load_preset("spirals"), 1_000_000)).probe.grid_shape
+    assert big == (101, 601)
+    assert [grid_step(stride, big) for stride in (1, 2, 4, 8, 16, 64)] == [1, 1, 2, 2, 4, 4]  # 26 lines at 4
+    plain = session_from_preset(load_preset("spirals")).probe.grid_shape
+    assert plain == (21, 121) and grid_step(16, plain) == 1
+    assert grid_step(16, (41, 241)) == 2 and grid_step(16, (0, 0)) == 1  # 21 lines left; no lattice, no step
+    detail = DetailController()
+    for _ in range(60):
+        detail.update(0.1, 1_000_000)
+    note = detail.describe(1_000_000, grid_step(detail.stride, big))
+    assert "1 point in 16 (62,500 of 1,000,000) and a 4x coarser grid" in note
+
+
+@pytest.mark.parametrize("pixel_scale", [1.0, 2.0], ids=["hairlines", "wide-lines"])
+def test_a_thinned_grid_draws_every_other_line_of_the_same_box(gl, pixel_scale):
+    from viz3d.capture.probe import grid_lattice
+    from viz3d.render.renderer import FrameRenderer
+
+    size = (400, 300)
+    coords, segments = grid_lattice(np.array([-0.8, -0.8]), np.array([0.8, 0.8]), lines=5, samples=9)
+    flat = np.c_[coords, np.zeros(len(coords))]
+    positions = np.stack([np.r_[np.full((1, 3), 5.0), flat]] * 2)  # the one data point far off screen
+    state = top_down_state(n_layers=2, layer=0)
+    state.show_grid = True
+
+    def lit_at(lattice, step) -> dict[float, bool]:
+        """Whether each vertical line's place (x = -0.8, -0.4, ... 0.8) is drawn, between two horizontal lines."""
+        renderer = FrameRenderer()
+        renderer.set_probe(probe_of([0], coords, segments, grid_shape=lattice))
+        renderer.set_projection(projection_of(positions))
+        state.lod_grid_step = step
+        lit = non_background_mask(render(renderer, state, size, pixel_scale=pixel_scale), tolerance=6)
+        pixels = np.round(
+            state.camera.to_pixels(np.array([[x, 0.2, 0.0] for x in np.linspace(-0.8, 0.8, 5)]), *size) - 0.5
+        )
+        return {
+            round(x, 1): bool(lit[int(py), int(px) - 1 : int(px) + 2].any())
+            for x, (px, py) in zip(np.linspace(-0.8, 0.8, 5), pixels, strict=True)
+        }
+
+    assert all(lit_at((5, 9), 1).values())
+    assert lit_at((5, 9), 2) == {-0.8: True, -0.4: False, 0.0: True, 0.4: False, 0.8: True}
+    assert all(lit_at((0, 0), 2).values())  # a grid that is not a lattice is drawn whole
 
 
 @pytest.mark.parametrize("refresh", [60.0, 59.94])

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
-from viz3d.app.detail import DetailController
+from viz3d.app.detail import DetailController, grid_step
 from viz3d.app.fit import FollowFit
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.model_pictures import check_count, check_size
@@ -235,9 +235,10 @@ def run_session(
                 fit.update(state, shown.positions, aspect, dt)
             detail.enabled = state.adaptive_detail
             state.lod_stride = detail.update(dt, session.probe.n_data)
-            state.detail_note = detail.describe(session.probe.n_data)
+            state.lod_grid_step = grid_step(state.lod_stride, session.probe.grid_shape)
+            state.detail_note = detail.describe(session.probe.n_data, state.lod_grid_step)
             if shot:  # a screenshot holds every point: the panel that would say otherwise is not in it
-                state.lod_stride = 1
+                state.lod_stride = state.lod_grid_step = 1
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)

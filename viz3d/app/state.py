@@ -47,6 +47,7 @@ class ViewState:
     record_overlay: bool = True  # whether the overlay goes into the recording
     screenshot_requested: bool = False  # S: save the scene (no overlay) at full resolution
     lod_stride: int = 1  # adaptive level of detail: draw every n-th point while frames are too slow
+    lod_grid_step: int = 1  # ... and every n-th grid line and sample (app.detail.grid_step)
     adaptive_detail: bool = True  # let the live loop raise lod_stride when frames get slow
     detail_note: str = ""  # what the level of detail is doing, for the overlay
     fit_distance: bool = True  # the live view backs off so the layer shown fits; a zoom hands the distance to

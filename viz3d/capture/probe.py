@@ -30,6 +30,7 @@ class ProbeSet:
     labels: np.ndarray  # (n_data,) int class of each data point (all 0 for a regression's targets)
     grid_coords: np.ndarray  # (n_grid, 2) float32: where each grid sample sits in the input plane
     grid_segments: np.ndarray  # (S, 2) uint32 row indices into the grid samples, one line segment each
+    grid_shape: tuple[int, int] = (0, 0)  # (lines, samples) where `grid_lattice` laid the grid out, else (0, 0)
     arrow_points: torch.Tensor | None = None  # (A, D) where tangent arrows start, in input space
     arrow_vectors: torch.Tensor | None = None  # (A, D) the tangent vectors there
     region_coords: np.ndarray | None = None  # (R, 2) lattice of the input plane tinted by predicted class
@@ -197,9 +198,23 @@ def grid_lattice(lo: np.ndarray, hi: np.ndarray, lines: int, samples: int) -> tu
     horizontal = np.stack([t_along, t_across], axis=-1).reshape(-1, 2)
     vertical = np.stack([t_across, t_along], axis=-1).reshape(-1, 2)
     coords = lo + (hi - lo) * np.concatenate([horizontal, vertical])
-    starts = (np.arange(2 * lines)[:, None] * samples + np.arange(samples - 1)[None, :]).reshape(-1)
-    segments = np.stack([starts, starts + 1], axis=1).astype(np.uint32)
-    return coords.astype(np.float32), segments
+    return coords.astype(np.float32), lattice_segments(lines, samples)
+
+
+def lattice_segments(lines: int, samples: int, step: int = 1) -> np.ndarray:
+    """The segments of `grid_lattice`'s layout (``2·lines`` lines of ``samples`` samples, the horizontal ones
+    first). With ``step`` > 1, the same lattice drawn coarser: every step-th line each way and every step-th
+    sample along it, the last line and sample always kept, so the grid still spans the same box."""
+    kept_lines, kept_samples = _every(lines, step), _every(samples, step)
+    firsts = np.concatenate([kept_lines, lines + kept_lines])[:, None] * samples  # each kept line's first row
+    starts, ends = firsts + kept_samples[None, :-1], firsts + kept_samples[None, 1:]
+    return np.stack([starts.reshape(-1), ends.reshape(-1)], axis=1).astype(np.uint32)
+
+
+def _every(count: int, step: int) -> np.ndarray:
+    """0, step, 2·step, ... below ``count``, and ``count - 1`` (the last) where that skipped it."""
+    kept = np.arange(0, count, step)
+    return kept if count == 0 or kept[-1] == count - 1 else np.append(kept, count - 1)
 
 
 def region_lattice(lo: np.ndarray, hi: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
@@ -238,9 +253,11 @@ def make_probe(
         labels = y.detach().cpu().numpy().astype(np.int64)
     points = data.reshape(len(data), -1).float().cpu().numpy()  # float32: numpy has no bfloat16
     region_coords = region_triangles = None
+    shape = (grid_lines, grid_samples)
     if not data.is_floating_point():
         coords, segments = np.zeros((0, 2), np.float32), np.zeros((0, 2), np.uint32)
         grid = torch.zeros((0, *data.shape[1:]), dtype=data.dtype)
+        shape = (0, 0)
     elif points.shape[1] == 2 and data.ndim == 2:
         lo, hi = points.min(axis=0), points.max(axis=0)
         pad = grid_margin * (hi - lo)
@@ -254,6 +271,7 @@ def make_probe(
     else:  # 1D inputs, images, sequences: no grid
         coords, segments = np.zeros((0, 2), np.float32), np.zeros((0, 2), np.uint32)
         grid = torch.zeros((0, *data.shape[1:]))
+        shape = (0, 0)
     check_arrows(arrow_points, arrow_vectors, tuple(data.shape[1:]))
     if arrow_points is not None and not data.is_floating_point():
         raise Viz3dError(
@@ -266,6 +284,7 @@ def make_probe(
         labels=labels,
         grid_coords=coords,
         grid_segments=segments,
+        grid_shape=shape,
         arrow_points=None if arrow_points is None else arrow_points.detach().to(data.device, dtype),
         arrow_vectors=None if arrow_vectors is None else arrow_vectors.detach().to(data.device, dtype),
         targets=targets,

@@ -55,7 +55,7 @@ class FrameRenderer:
         self.labels, self.targets, self.labelled = probe.labels, probe.targets, probe.labelled
         self.points = PointCloud(point_colors("class", probe.labels, targets=probe.targets, labelled=probe.labelled))
         self._colored_from = ("class", probe.targets)  # never changed in place: the probe is frozen
-        self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, first_vertex=probe.n_data)
+        self.grid = WarpedGrid(probe.grid_coords, probe.grid_segments, probe.n_data, lattice=probe.grid_shape)
         self.regions = DecisionRegions(probe.region_triangles, first_vertex=probe.region_rows.start)
         first_arrow = probe.n_data + probe.n_grid + probe.n_regions
         self.arrows = TangentArrows(probe.n_arrows, first_vertex=first_arrow, color=ARROW)
@@ -113,7 +113,7 @@ class FrameRenderer:
         if self.projection is not None and self.regions is not None and state.show_regions:
             self.regions.draw(self.positions, state.layer, view_proj)
         if self.projection is not None and self.grid is not None and state.show_grid:
-            self.grid.draw(self.positions, state.layer, view_proj, size, line_width)
+            self.grid.draw(self.positions, state.layer, view_proj, size, line_width, step=state.lod_grid_step)
         if cut_missing:
             GL.glDisable(GL.GL_CLIP_DISTANCE0)  # the other programs write no clip distance
         gloo.set_depth_mask(True)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 from vispy import gloo
 
+from viz3d.capture.probe import lattice_segments
 from viz3d.colors import GRID_HORIZONTAL, GRID_VERTICAL
 from viz3d.render.shaders import load_program
 
@@ -127,28 +128,47 @@ class WarpedGrid:
     """The input grid's line segments; their vertices follow the grid rows of the positions texture.
 
     A line one pixel wide is a GL_LINES segment (``grid.glsl``); a wider one, in a high-resolution
-    picture or a HiDPI window, is a quad (``wide_grid.glsl``), built the first time one is needed.
+    picture or a HiDPI window, is a quad (``wide_grid.glsl``), built the first time one is needed. A grid
+    laid out by `grid_lattice` (``lattice``: its lines and samples) can be drawn coarser, for the level of
+    detail: every step-th line and sample (`lattice_segments`), each step's segments built once.
     """
 
-    def __init__(self, grid_coords: np.ndarray, segments: np.ndarray, first_vertex: int) -> None:
+    def __init__(
+        self, grid_coords: np.ndarray, segments: np.ndarray, first_vertex: int, lattice: tuple[int, int] = (0, 0)
+    ) -> None:
         self.program = load_program("grid")
         self.first_vertex = first_vertex
+        self.lattice = lattice
         n = len(grid_coords)
         self.colors = np.empty((n, 4), np.float32)
         self.colors[: n // 2] = GRID_HORIZONTAL  # make_probe lists horizontal lines first
         self.colors[n // 2 :] = GRID_VERTICAL
         self.program["a_color"] = gloo.VertexBuffer(self.colors)
         self.segments = np.ascontiguousarray(segments, np.uint32)
-        self.indices = gloo.IndexBuffer(self.segments) if len(segments) else None
-        self._wide: gloo.Program | None = None
+        self._indices: dict[int, gloo.IndexBuffer] = {1: gloo.IndexBuffer(self.segments)} if len(segments) else {}
+        self._wide: dict[int, gloo.Program] = {}
 
-    def _wide_program(self) -> gloo.Program:
-        if self._wide is None:
-            self._wide = load_program("wide_grid")
-            self._wide["a_ends"] = gloo.VertexBuffer(per_quad_vertex(self.segments))
-            self._wide["a_corner"] = gloo.VertexBuffer(quad_corners(len(self.segments)))
-            self._wide["a_color"] = gloo.VertexBuffer(per_quad_vertex(self.colors[self.segments[:, 0]]))
-        return self._wide
+    def _step_drawn(self, step: int) -> int:
+        """``step`` where the grid is a lattice with lines to skip, else 1 (the whole grid)."""
+        return step if step > 1 and all(self.lattice) else 1
+
+    def _segments(self, step: int) -> np.ndarray:
+        return self.segments if step == 1 else lattice_segments(*self.lattice, step)
+
+    def _line_indices(self, step: int) -> gloo.IndexBuffer:
+        if step not in self._indices:
+            self._indices[step] = gloo.IndexBuffer(self._segments(step))
+        return self._indices[step]
+
+    def _wide_program(self, step: int) -> gloo.Program:
+        if step not in self._wide:
+            segments = self._segments(step)
+            program = load_program("wide_grid")
+            program["a_ends"] = gloo.VertexBuffer(per_quad_vertex(segments))
+            program["a_corner"] = gloo.VertexBuffer(quad_corners(len(segments)))
+            program["a_color"] = gloo.VertexBuffer(per_quad_vertex(self.colors[segments[:, 0]]))
+            self._wide[step] = program
+        return self._wide[step]
 
     def draw(
         self,
@@ -157,17 +177,19 @@ class WarpedGrid:
         view_proj: np.ndarray,
         viewport: tuple[int, int],
         line_width: float = 1.0,
+        step: int = 1,
     ) -> None:
-        """Draw the segments ``line_width`` framebuffer pixels wide."""
-        if self.indices is None:
+        """Draw the segments ``line_width`` framebuffer pixels wide; with ``step`` > 1, every step-th line."""
+        if not self._indices:
             return
+        step = self._step_drawn(step)
         wide = line_width >= HAIRLINE_BELOW
-        program = self._wide_program() if wide else self.program
+        program = self._wide_program(step) if wide else self.program
         positions.bind_to(program, layer)
         program["u_view_proj"] = view_proj
         program["u_first_vertex"] = self.first_vertex
         if not wide:
-            program.draw("lines", self.indices)
+            program.draw("lines", self._line_indices(step))
             return
         program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
         program["u_line_width"] = float(line_width)
