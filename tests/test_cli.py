@@ -257,19 +257,21 @@ def test_points_below_three_get_one_message():
 
 
 @pytest.mark.skipif(not has_xvfb(), reason="xvfb-run is not installed")
-def test_ctrl_c_closes_the_live_window_cleanly():
-    """Ctrl-C in the terminal ends the window between frames: exit 130, no traceback from a GL call."""
+@pytest.mark.parametrize(("stop_signal", "status"), [("INT", 130), ("TERM", 143)], ids=["ctrl-c", "kill"])
+def test_ctrl_c_closes_the_live_window_cleanly(stop_signal, status):
+    """Ctrl-C in the terminal ends the window between frames: exit 130, no traceback from a GL call. A kill
+    (SIGTERM) does the same, with the status a shell gives a process a kill ended (143)."""
     import subprocess
     import sys
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYOPENGL_PLATFORM", "EGL_PLATFORM")}
     script = (
         f"timeout -k 5 60 {sys.executable} -m viz3d.cli run spirals --size 640x360 & pid=$!; "  # never left behind
-        "sleep 8; kill -INT $pid; wait $pid; echo exit=$?"
+        f"sleep 8; kill -{stop_signal} $pid; wait $pid; echo exit=$?"
     )
     command = ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", "sh", "-c", script]
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
-    assert "exit=130" in result.stdout, result.stderr
+    assert f"exit={status}" in result.stdout, result.stderr
     assert "viz3d: interrupted" in result.stderr and "Traceback" not in result.stderr
 
 

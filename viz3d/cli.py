@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from viz3d.app.interrupt import exit_status
 from viz3d.app.limits import DAY, SIDES
 from viz3d.errors import Viz3dError, say, unexpected_error_line
 from viz3d.presets import MIN_POINTS
@@ -184,9 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"viz3d: error: {unexpected_error_line(err)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # Ctrl-C (130), or a `Stopped` by a kill (143) or a hangup (129)
         say("viz3d: interrupted")
-        return 130
+        return exit_status(getattr(err, "signum", signal.SIGINT))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -244,7 +246,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     result = record(preset, request)
     if result.path is not None:
         say(str(result.path), stream=sys.stdout)  # the terminal may be gone (SIGHUP): the file is kept all the same
-    return 130 if result.interrupted else 0
+    return exit_status(result.signum) if result.interrupted else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:

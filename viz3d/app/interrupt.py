@@ -8,7 +8,9 @@ While a `StopRequest` is active the first Ctrl-C only sets `requested`, and the 
 frame; a second one interrupts at once, for when a frame itself takes too long. Once the loop is
 `finishing` (writing out what it has), Ctrl-C is ignored: cutting that short would lose the file.
 SIGTERM (``kill``, ``timeout``) and SIGHUP (the terminal closed) are taken the same way: they had
-ended a recording at once, leaving only its hidden, unplayable partial file.
+ended a recording at once, leaving only its hidden, unplayable partial file. The command then exits
+with 128 plus the signal's number, as a shell reports a process the signal ended: 130 for Ctrl-C, 143
+for SIGTERM, 129 for SIGHUP (`Stopped`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,24 @@ STOP_SIGNALS = tuple(
 )  # SIGHUP does not exist on Windows
 
 
+class Stopped(KeyboardInterrupt):
+    """A stop asked for by ``signum``, raised once the work has ended cleanly; a KeyboardInterrupt, so a script
+    that catches Ctrl-C catches a kill too."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def exit_status(signum: int = signal.SIGINT) -> int:
+    """What a shell reports for a process ``signum`` ended: 128 plus its number."""
+    return 128 + int(signum)
+
+
 class StopRequest:
     def __init__(self) -> None:
         self.requested = False
+        self.signum = int(signal.SIGINT)  # the signal that asked first
         self.finishing = False  # set while the results are saved: Ctrl-C then waits for them
         self._previous: dict[int, object] = {}
 
@@ -55,5 +72,7 @@ class StopRequest:
         if self.finishing:
             print("viz3d: finishing the file first, one moment", file=sys.stderr)
         elif self.requested:
-            raise KeyboardInterrupt
+            raise Stopped(signum)
+        else:
+            self.signum = signum
         self.requested = True

@@ -17,7 +17,7 @@ from torch import nn
 
 from viz3d.app.detail import DetailController, grid_step
 from viz3d.app.fit import FollowFit
-from viz3d.app.interrupt import StopRequest
+from viz3d.app.interrupt import Stopped, StopRequest
 from viz3d.app.model_pictures import check_count, check_size
 from viz3d.app.preset_view import preset_view_state, resolve_layer
 from viz3d.app.screen_capture import ScreenCapture
@@ -275,7 +275,7 @@ def run_session(
                 imgui_layer.shutdown()
             context.close()
     if stop.requested:
-        raise KeyboardInterrupt  # after a clean shutdown: the caller sees Ctrl-C as Ctrl-C (viz3d exits 130)
+        raise Stopped(stop.signum)  # after a clean shutdown: the caller sees Ctrl-C as Ctrl-C (viz3d exits 130; 143 for a kill)
 
 
 def _newest_for(

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from viz3d.app.interrupt import Stopped
 from viz3d.app.limits import DAY, SIDES
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
@@ -138,8 +139,8 @@ def record_model(
         session = _session(model, inputs, labels, train_step, picks, arrow_points, arrow_vectors, preset)
         preset = _shown_first(session, preset, view)
         result = record_session(session, preset, request)
-    if result.interrupted:  # Ctrl-C: what was recorded is kept (the recorder said where), and the script stops
-        raise KeyboardInterrupt
+    if result.interrupted:  # Ctrl-C or a kill: what was recorded is kept (the recorder said where), the script stops
+        raise Stopped(result.signum)
     if result.path is None:
         raise Viz3dError(f"{VIDEO}: no frame was recorded, so nothing was written")
     return result.path

@@ -18,6 +18,7 @@ recording early and keeps what was rendered as a playable file: under the target
 from __future__ import annotations
 
 import math
+import signal
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -68,6 +69,7 @@ class RecordResult:
     path: Path | None  # None when interrupted before the first frame
     frames: int
     interrupted: bool
+    signum: int = signal.SIGINT  # what interrupted it: Ctrl-C, or a kill (SIGTERM), or a closed terminal (SIGHUP)
 
 
 def check_record_output(out: str, lossless: bool, force: bool) -> Path:
@@ -220,8 +222,9 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     progress.update(index + 1)
                 else:
                     finished = True  # every frame: only a finished recording may replace a file (--force)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as err:  # a second Ctrl-C, or one from the code a frame ran
                 interrupted = True
+                stop.signum = getattr(err, "signum", stop.signum)
             except (FloatingPointError, Viz3dError) as err:
                 failure = err
             finally:
@@ -237,7 +240,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
         say(f"viz3d: interrupted: {kept}")
     if failure is not None:
         raise Viz3dError(f"recording stopped at frame {writer.frames} ({failure}); {kept}") from failure
-    return RecordResult(path=path, frames=writer.frames, interrupted=interrupted)
+    return RecordResult(path=path, frames=writer.frames, interrupted=interrupted, signum=stop.signum)
 
 
 def _kept(writer: FrameWriter, path: Path | None) -> str:
