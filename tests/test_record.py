@@ -618,6 +618,35 @@ def test_a_recordings_last_scores_are_those_render_shows(tmp_path, monkeypatch):
     assert last.startswith(f"loss {stats.loss:.4g}") and f"{100 * stats.accuracy:.1f}%" in last, last
 
 
+def test_every_frames_scores_are_those_of_the_model_it_draws(tmp_path, monkeypatch):
+    """A lecturer's trial: "step 45 loss 0.6861" was step 44's loss on every frame but the last, as a step
+    reports the loss it computed before its own update. Each frame's scores are checked against a session
+    trained to that frame's step and evaluated there, as `render --steps N` shows it."""
+    import viz3d.app.recorder as recorder
+    from viz3d.app.recorder import RecordRequest, record
+    from viz3d.presets import load_preset
+    from viz3d.train.session import session_from_preset
+
+    status, shown = recorder._status, []
+
+    def recorded(session, playing):
+        shown.append((session.step, session.last_stats))
+        return status(session, playing)
+
+    monkeypatch.setattr(recorder, "_status", recorded)
+    preset = load_preset("disks-2d")
+    record(preset, RecordRequest(out=str(tmp_path / "d.mp4"), size=(320, 180), fps=30, frames=12, train_steps=40))
+    steps = sorted({step for step, _ in shown})
+    assert len(steps) >= 5 and steps[-1] == 40
+    replay, expected = session_from_preset(preset), {}
+    for step in steps:
+        replay.train(step - replay.step)
+        expected[step] = replay.final_stats()
+    for step, stats in shown:
+        assert stats.loss == pytest.approx(expected[step].loss, rel=1e-5), f"step {step}"
+        assert stats.accuracy == pytest.approx(expected[step].accuracy), f"step {step}"
+
+
 def test_only_a_users_train_step_is_turned_into_the_one_line_stop():
     """A preset's own failure (a CUDA out-of-memory, say) must keep the CLI's handling of unexpected errors
     and its traceback under VIZ3D_DEBUG; a user's step gets one line, its message's first."""

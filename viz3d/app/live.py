@@ -275,7 +275,7 @@ def run_session(
                 imgui_layer.shutdown()
             context.close()
     if stop.requested:
-        raise Stopped(stop.signum)  # after a clean shutdown: the caller sees Ctrl-C as Ctrl-C (viz3d exits 130; 143 for a kill)
+        raise Stopped(stop.signum)  # after a clean shutdown: Ctrl-C as Ctrl-C (exit 130; a kill 143)
 
 
 def _newest_for(

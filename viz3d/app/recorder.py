@@ -195,11 +195,10 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                         due = first_step + total * trained_frames // max(frames_that_train, 1)
                         for _ in range(due - session.step):
                             _train_step(session)
-                        if trained_frames == frames_that_train or session.steps_are_users:
-                            # Trained: the scores `viz3d render` would show. A user's step reports the loss of its
-                            # batch in train mode, and its accuracy is measured now and then by the clock; every
-                            # frame shows the scores frame 0 shows (eval mode, the drawn points), the same each run.
-                            session.last_stats = session.final_stats()
+                        # The scores of the model this frame draws, as `viz3d render --steps N` shows them: a step
+                        # reports the loss it computed before its own update (one step behind the picture), a
+                        # user's step that of its batch in train mode. One forward pass over the data a frame.
+                        session.last_stats = session.final_stats()
                         if session.step // capture_every != before // capture_every:  # one capture, after the steps
                             projection = session.capture()
                             scene.set_projection(projection)
