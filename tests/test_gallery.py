@@ -332,6 +332,21 @@ def test_decision_regions_tint_the_plane(gl):
     assert non_background_mask(with_regions).mean() > non_background_mask(without).mean() + 0.2
 
 
+def test_a_loss_that_does_not_fit_the_data_is_named_before_what_follows_from_it(tmp_path):
+    """A lecturer's trial: loss = "mse" on disks with regions was told to leave regions out, and only then
+    that the loss needs targets. Which dataset kinds have targets is checked against the datasets here."""
+    from viz3d.presets import CHOICES, TARGET_KINDS, DatasetSpec, PresetError
+    from viz3d.train.datasets import make_dataset
+
+    for kind in CHOICES["dataset", "kind"]:
+        spec = DatasetSpec(kind=kind, points=20, matrix=((1.0, 0.0),) if kind == "map-samples" else ())
+        assert make_dataset(spec).is_regression == (kind in TARGET_KINDS), kind
+    path = tmp_path / "mse.toml"
+    path.write_text('schema_version = 1\n[dataset]\nkind = "disks"\n[training]\nloss = "mse"\n[probe]\nregions = 32\n')
+    with pytest.raises(PresetError, match=r"\[training\] loss mse needs regression targets"):
+        load_preset(str(path))
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [

@@ -144,6 +144,7 @@ SECTIONS: dict[str, type] = {
 }
 TEXT_KEYS = ("title", "description", "look_for", "live_hint", "accuracy")
 
+TARGET_KINDS = ("map-samples",)  # dataset kinds whose labels are values to fit (loss = "mse"), not classes
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("dataset", "kind"): ("spirals", "disks", "digits", "mnist", "map-samples", "plane"),
     ("model", "kind"): ("mlp", "linear", "quadratic-map"),
@@ -334,6 +335,11 @@ def _check_consistency(where: str, preset: Preset) -> None:
             f"{where}: [view] axes: expected three different components of the top {TOP_COMPONENTS}, counted "
             f"from 0 (the largest), found {list(axes)}"
         )
+    targets = preset.dataset.kind in TARGET_KINDS
+    if preset.training.loss == "mse" and not targets:  # before the checks that follow from the loss (regions)
+        raise PresetError(f"{where}: [training] loss mse needs regression targets: use dataset kind map-samples")
+    if preset.training.loss == "cross-entropy" and targets:
+        raise PresetError(f'{where}: [training] loss: dataset kind {preset.dataset.kind} has targets, use loss = "mse"')
     if preset.training.loss == "mse" and probe.regions:
         raise PresetError(
             f"{where}: [probe] regions: a regression has no classes to tint the plane by: leave regions out"

@@ -206,7 +206,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     """
     dataset = make_dataset(preset.dataset)
     n_out = dataset.y.shape[1] if dataset.is_regression else dataset.n_classes
-    check_fit(preset, features=dataset.x.shape[1], n_out=n_out, regression=dataset.is_regression)
+    check_fit(preset, features=dataset.x.shape[1], n_out=n_out)
     model = make_model(preset.model, dataset.x.shape[1], n_out).to(device)
     step_flops = sum(p.numel() for p in model.parameters()) * len(dataset.x)
     if torch.device(device).type == "cpu":
@@ -263,7 +263,7 @@ def session_from_preset(preset: Preset, device: str | torch.device = "cpu") -> T
     return session
 
 
-def check_fit(preset: Preset, features: int, n_out: int, regression: bool) -> None:
+def check_fit(preset: Preset, features: int, n_out: int) -> None:
     """Refuse, in one line, a preset whose model, data and probe cannot work together."""
     where = f"{preset.path}:"
     model, probe = preset.model, preset.probe
@@ -281,10 +281,6 @@ def check_fit(preset: Preset, features: int, n_out: int, regression: bool) -> No
                 f"{where} [probe] arrow_points/arrow_vectors: {len(point)} numbers each, "
                 f"but the data has {features} features"
             )
-    if preset.training.loss == "mse" and not regression:
-        raise Viz3dError(f"{where} [training] loss mse needs regression targets: use dataset kind map-samples")
-    if preset.training.loss == "cross-entropy" and regression:
-        raise Viz3dError(f'{where} [training] loss: dataset kind {preset.dataset.kind} has targets, use loss = "mse"')
     matrix = preset.dataset.matrix
     if preset.dataset.kind == "map-samples" and matrix and any(len(row) != 2 for row in matrix):
         raise Viz3dError(f"{where} [dataset] matrix: map-samples points are 2D, so each row needs 2 numbers")
