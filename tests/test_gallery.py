@@ -157,6 +157,25 @@ def test_jacobian_pushes_03_07_at_2_3_to_19_10():
     assert projection.arrow_text[-1][0] == "(1.9, 1.0)"
 
 
+def test_arrow_labels_fade_out_as_a_morph_leaves_their_layer(tmp_path):
+    """A trial's arrow at layer 1.5 was clearly drawn but labelled with the next layer's "|v| = 0.0". A label
+    is its layer's: full at rest, fainter a fifth of the way, gone midway (pixels of the label colour)."""
+    from PIL import Image
+
+    from viz3d.app import still
+    from viz3d.ui.labels import faded, layer_label_opacity
+
+    def label_pixels(layer: float) -> int:
+        out = tmp_path / f"{layer}.png"
+        still.render_still(load_preset("jacobian"), still.StillRequest(out=out, size=(960, 540), layer=layer))
+        image = np.asarray(Image.open(out))[:, :, :3].astype(int)
+        return int((np.abs(image - [255, 158, 191]).max(axis=2) < 30).sum())  # overlay.ARROW_TEXT
+
+    assert label_pixels(0.0) > 20 and label_pixels(0.2) == 0 and label_pixels(0.5) == 0
+    assert [layer_label_opacity(e) for e in (0.0, 0.5, 1.0)] == [1.0, 0.0, 1.0] and 0 < layer_label_opacity(0.2) < 1
+    assert faded(0xFF_BF_9E_FF, 0.5) == 0x80_BF_9E_FF and faded(0xB4_18_13_11, 0.0) == 0x00_18_13_11
+
+
 def test_change_of_basis_maps_1_1_to_5_minus_1():
     session = session_from_preset(load_preset("change-of-basis"))
     with torch.no_grad():

@@ -65,9 +65,12 @@ def draw_labels(
     texts: Sequence[str],
     color: int,
     bases: Sequence[tuple[float, float]] | None = None,
+    opacity: float = 1.0,
 ) -> None:
-    """Draw ``texts`` beside ``anchors`` (window pixels) on ImGui's background layer; ``bases``: see
-    `place_labels`."""
+    """Draw ``texts`` beside ``anchors`` (window pixels) on ImGui's background layer, ``opacity`` times as
+    opaque as their colours say (0 draws nothing); ``bases``: see `place_labels`."""
+    if opacity <= 0.0:
+        return
     ends = anchors if bases is None else bases  # no arrow: a base on its tip leaves the fixed order
     shown = [
         (anchor, base, text)
@@ -83,8 +86,22 @@ def draw_labels(
     scale = imgui.get_io().display_framebuffer_scale.x
     for (left, top), (width, height), (*_, text) in zip(corners, sizes, shown, strict=True):
         left, top = _on_pixels(left + PAD, scale) - PAD, _on_pixels(top + PAD, scale) - PAD
-        draw.add_rect_filled(imgui.ImVec2(left, top), imgui.ImVec2(left + width, top + height), BACKING, PAD)
-        draw.add_text(imgui.ImVec2(left + PAD, top + PAD), color, text)
+        corner = imgui.ImVec2(left + width, top + height)
+        draw.add_rect_filled(imgui.ImVec2(left, top), corner, faded(BACKING, opacity), PAD)
+        draw.add_text(imgui.ImVec2(left + PAD, top + PAD), faded(color, opacity), text)
+
+
+def faded(color: int, opacity: float) -> int:
+    """An ImGui colour (ABGR) with its alpha scaled by ``opacity`` (0..1)."""
+    alpha = round(((color >> 24) & 0xFF) * min(max(opacity, 0.0), 1.0))
+    return (color & 0x00FF_FFFF) | (alpha << 24)
+
+
+def layer_label_opacity(eased: float) -> float:
+    """How opaque a layer's labels are where a morph is ``eased`` (0..1) of the way to the next layer: fully at
+    rest on a layer, not at all in the middle third, where the arrow drawn is neither layer's (a trial's
+    arrow at layer 1.5, clearly drawn, was labelled with layer 2's "|v| = 0.0")."""
+    return max(0.0, 1.0 - 3.0 * min(eased, 1.0 - eased))
 
 
 def _on_pixels(position: float, scale: float) -> float:

@@ -16,7 +16,7 @@ from viz3d.app.state import ViewState
 from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, value_range, viridis
 from viz3d.project.projection import Projection, stage_partner
 from viz3d.train.status import TrainingStatus
-from viz3d.ui.labels import draw_labels
+from viz3d.ui.labels import draw_labels, layer_label_opacity
 
 ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours as ABGR
@@ -445,7 +445,8 @@ class Overlay:
         ends = (1 - eased) * rows[lower] + eased * rows[upper]  # each arrow's base, then its tip
         size = imgui.get_io().display_size  # window coordinates: the same picture as the framebuffer
         pixels = [(float(x), float(y)) for x, y in state.camera.to_pixels(ends, int(size.x), int(size.y))]
-        draw_labels(pixels[1::2], texts, ARROW_TEXT, bases=pixels[0::2])  # beyond the tips, off the shafts
+        opacity = layer_label_opacity(eased)  # a label is its layer's: it fades out as the morph leaves the layer
+        draw_labels(pixels[1::2], texts, ARROW_TEXT, bases=pixels[0::2], opacity=opacity)  # beyond the tips
 
 
 def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int, key: str) -> None:
