@@ -75,7 +75,7 @@ def test_users_own_preset_file(tmp_path):
         (lambda t: "titel = 'x'\n" + t, ["unknown key 'titel' (did you mean 'title'?)"]),
         (
             lambda t: t.replace("lr = 0.01", "lr = 0.01\nlr = 0.02"),
-            ["key 'lr' is set twice (at line 13, column 10): remove one of them"],
+            ["key 'lr' in [optimizer] is set twice (at line 13, column 10): remove one of them"],
         ),
         (
             lambda t: t + "[model]\nseed = 1\n",
@@ -83,10 +83,18 @@ def test_users_own_preset_file(tmp_path):
         ),
         (lambda t: t + "[view]\nelevation = 120.0\n", ["[view] elevation: expected -90 to 90 degrees, found 120.0"]),
         (lambda t: t + "view = {layer = 1, layer = 2}\n", ["key 'layer' is set twice"]),
-        (lambda t: t + "[view]\nlayer = 1\nlayer.x = 2\n", ["key 'layer' is set twice"]),
+        (lambda t: t + "[view]\nlayer = 1\nlayer.x = 2\n", ["key 'layer' in [view] is set twice"]),
         (
             lambda t: t + "[[tour.keyframes]]\ntime = -3.0\n",
             ["[tour.keyframes 1] time: expected 0 to 3600 seconds, found -3.0"],
+        ),
+        (
+            lambda t: t.replace('activation = "relu"', 'activation = "ReLU"'),
+            ["[model] activation: expected one of tanh", "found 'ReLU' (did you mean 'relu'?)"],
+        ),
+        (
+            lambda t: t.replace("points = 200", "points = 200\nring = [0.5, 1.0]"),
+            ["[dataset] ring: only kind disks reads it, not spirals: remove it"],
         ),
     ],
     ids=[
@@ -108,9 +116,11 @@ def test_users_own_preset_file(tmp_path):
         "duplicate-key",
         "duplicate-table",
         "over-the-pole",
-        "negative-time",
         "inline-twice",
         "dotted-twice",
+        "negative-time",
+        "choice-case",
+        "other-kinds-key",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

@@ -144,6 +144,14 @@ SECTIONS: dict[str, type] = {
 }
 TEXT_KEYS = ("title", "description", "look_for", "live_hint", "accuracy")
 
+KIND_KEYS: dict[str, tuple[str, ...]] = {  # [dataset] keys that only some kinds read
+    "turns": ("spirals",),
+    "noise": ("spirals",),
+    "inner_radius": ("disks",),
+    "ring": ("disks",),
+    "extent": ("map-samples", "plane"),
+    "matrix": ("map-samples",),
+}
 TARGET_KINDS = ("map-samples",)  # dataset kinds whose labels are values to fit (loss = "mse"), not classes
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("dataset", "kind"): ("spirals", "disks", "digits", "mnist", "map-samples", "plane"),
@@ -393,13 +401,22 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
             raise PresetError(f"{where}: {label}: expected at most 3.4e38 (float32's largest number), found {value!r}")
         if (section, key) == ("model", "hidden") and any(width < 1 for width in values[key]):
             raise PresetError(f"{where}: {label}: expected layer widths of 1 or more, found {value!r}")
+    if section == "dataset":
+        kind = values.get("kind", DatasetSpec.kind)
+        for key in values:
+            readers = KIND_KEYS.get(key, (kind,))
+            if kind not in readers:  # a key left from another kind: it would be ignored without a word
+                which = " or ".join(readers)
+                raise PresetError(f"{where}: [dataset] {key}: only kind {which} reads it, not {kind}: remove it")
     return spec_type(**values)
 
 
 def did_you_mean(word: str, options: typing.Iterable[str]) -> str:
     """A hint naming the one or two ``options`` closest to a mistyped ``word``, as `` (did you mean 'x'?)``;
     empty when none is close."""
-    close = difflib.get_close_matches(word, list(options), n=2, cutoff=0.7)
+    options = list(options)
+    same_letters = [option for option in options if option.lower() == str(word).lower()]  # "ReLU": 'relu'
+    close = same_letters or difflib.get_close_matches(str(word), options, n=2, cutoff=0.7)
     return f" (did you mean {' or '.join(repr(option) for option in close)}?)" if close else ""
 
 
@@ -431,7 +448,9 @@ def _toml_problem(err: tomllib.TOMLDecodeError, source: str = "") -> str:
             earlier = "\n".join(lines[: int(line[1]) - 1])
             if "." in name and not re.search(rf"^\s*{re.escape(name)}\s*=", earlier, re.MULTILINE):
                 name = name.split(".")[0]  # layer.x = 2 after layer = 1: it is layer that is set already
-            return f"key {name!r} is set twice ({where['at']}): remove one of them"
+            headers = re.findall(r"^\s*\[+\s*([^\]]+?)\s*\]+", earlier, re.MULTILINE)
+            table = f" in [{headers[-1]}]" if headers else ""
+            return f"key {name!r}{table} is set twice ({where['at']}): remove one of them"
     return f"a key or table appears twice ({where['at']}): remove one of them"
 
 
