@@ -157,6 +157,17 @@ def test_jacobian_pushes_03_07_at_2_3_to_19_10():
     assert projection.arrow_text[-1][0] == "(1.9, 1.0)"
 
 
+@pytest.mark.parametrize(("size", "left_out"), [((640, 360), True), ((640, 420), False), ((360, 640), False)])
+def test_a_picture_too_short_for_the_presets_prose_says_so(tmp_path, capsys, size, left_out):
+    """A lecturer's trial lost the description and 'look for' lines at 640x360 and found why only deep in
+    the README: the picture now says so (the panel drops them below 560 layout pixels, 420 at 0.75)."""
+    from viz3d.app import still
+
+    still.render_still(load_preset("spirals"), still.StillRequest(out=tmp_path / "s.png", size=size, steps=1))
+    said = "the panel leaves out the description and what to look for below 420 pixels tall" in capsys.readouterr().err
+    assert said == left_out
+
+
 def test_arrow_labels_fade_out_as_a_morph_leaves_their_layer(tmp_path):
     """A trial's arrow at layer 1.5 was clearly drawn but labelled with the next layer's "|v| = 0.0". A label
     is its layer's: full at rest, fainter a fifth of the way, gone midway (pixels of the label colour)."""

@@ -171,7 +171,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     # after the neuron is known: the first frames show its colours. The overlay is drawn with or without
     # the panel: the arrows' labels belong to the scene.
     with OffscreenScene(session.probe, projection, request.size) as scene:
-        panel = request.ui and overlay_fits(request.size)
+        panel = request.ui and overlay_fits(request.size, prose=bool(preset.description or preset.look_for))
         overlay = picture_overlay(preset, session)
         state.show_overlay = panel and start.overlay
         if state.show_overlay:

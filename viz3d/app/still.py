@@ -6,6 +6,7 @@ draws the scene (and the overlay unless ``ui=False``) into a framebuffer object 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,10 +43,19 @@ class StillRequest:
 PANEL_MIN_SIZE = (640, 360)  # long side, short side: smaller pictures leave the panel out (it would cover the scene)
 
 
-def overlay_fits(size: tuple[int, int]) -> bool:
-    """Whether a picture of ``size`` has room for the panel beside the scene; says so when it has not."""
+def overlay_fits(size: tuple[int, int], prose: bool = False) -> bool:
+    """Whether a picture of ``size`` has room for the panel beside the scene; says so when it has not, and
+    where the panel must leave out the ``prose`` (a description, what to look for) to keep its essentials."""
+    from viz3d.render.picture_scale import picture_scale
+    from viz3d.ui.overlay import COMPACT_BELOW
+
     long_side, short_side = PANEL_MIN_SIZE
     if max(size) >= long_side and min(size) >= short_side:  # portrait too: the panel then sits above the scene
+        scale = picture_scale(size)
+        if prose and size[1] / scale < COMPACT_BELOW:
+            tall = math.ceil(COMPACT_BELOW * scale)
+            left_out = "the description and what to look for"
+            note(f"{size[0]}x{size[1]}: the panel leaves out {left_out} below {tall} pixels tall")
         return True
     smallest = f"{long_side}x{short_side} or {short_side}x{long_side}"
     note(f"{size[0]}x{size[1]} has no room for the panel: drawn without it ({smallest} or more has)")
@@ -75,7 +85,7 @@ def render_session(session: TrainingSession, preset: Preset, request: StillReque
     projection = session.capture()
     status = TrainingStatus.scored(session.step, stats, trainable=session.trainable)
 
-    panel = request.ui and overlay_fits(request.size)
+    panel = request.ui and overlay_fits(request.size, prose=bool(preset.description or preset.look_for))
     overlay = picture_overlay(preset, session)
     pixels = render_offscreen(session, projection, state, request.size, overlay, status, panel=panel)
     return write_atomically(out, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
