@@ -149,6 +149,23 @@ def test_preset_view_layer_out_of_range_names_file_and_key_before_training(tmp_p
     one_line_error(result, "far.toml: [view] layer: layer 99 is out of range")
 
 
+@pytest.mark.parametrize(
+    ("view", "message"),
+    [
+        ('[view]\nlayer = "fc1"\n', "[view] layer: unknown layer 'fc1'"),
+        ('[view]\ncolor_by = "neuron"\nneuron_layer = "nope"\n', "[view] neuron_layer: unknown layer 'nope'"),
+        ('[[tour.keyframes]]\ntime = 0.0\nlayer = "tanh"\n', "[tour.keyframes 1] layer: unknown layer 'tanh'"),
+    ],
+    ids=["view-layer", "neuron-layer", "keyframe-layer"],
+)
+def test_train_checks_the_layers_a_preset_names_as_render_does(tmp_path, view, message):
+    """A lecturer checking a preset file with `viz3d train` got exit 0 for layers that render then refused."""
+    preset = tmp_path / "names.toml"
+    preset.write_text("schema_version = 1\n[training]\nsteps = 100000\n" + view)
+    result = run_cli("train", str(preset), timeout=60)
+    one_line_error(result, f"names.toml: {message}")
+
+
 def test_no_gl_context_says_what_to_install(tmp_path):
     """With no EGL vendor to load, the error names the Debian packages that bring one."""
     result = run_cli(

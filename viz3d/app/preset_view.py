@@ -37,6 +37,13 @@ def with_layer_positions(preset: Preset, layer_names: list[str], labels: list[st
     return replace(preset, view=view, tour=replace(preset.tour, keyframes=keyframes))
 
 
+def check_view(preset: Preset, layer_names: list[str], widths: list[int], labels: list[str] | None = None) -> None:
+    """Refuse, as `render` and `record` do, a [view] or tour layer, or a neuron, the model does not have:
+    `viz3d train`, run as a quick check of a preset file, had passed them."""
+    with_layer_positions(preset, layer_names, labels)
+    preset_view_state(preset, layer_names, widths, labels=labels)
+
+
 def preset_view_state(
     preset: Preset,
     layer_names: list[str],
