@@ -91,7 +91,8 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
             ["[dataset] matrix: expected a list of lists of finite numbers, found [[1.0, nan]]"],
         ),
         (  # had been ignored without a word
-            'schema_version = 1\n[training]\nloss = "mse"\n[probe]\nregions = 40\n',
+            'schema_version = 1\n[dataset]\nkind = "map-samples"\nmatrix = [[1.0, 0.0]]\n[training]\nloss = "mse"\n'
+            "[probe]\nregions = 40\n",
             ["[probe] regions: a regression has no classes to tint the plane by"],
         ),
         (  # had been one line without the file's name, at the first step
