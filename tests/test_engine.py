@@ -551,6 +551,66 @@ def test_alignment_undoes_a_sign_flip_of_the_basis():
     np.testing.assert_allclose(second.positions, first.positions, atol=1e-4)
 
 
+def test_a_flat_target_leaves_no_sign_to_rounding():
+    """A 4-wide layer after a 2-wide one (drawn with z = 0) in a still: the SVD picked z's sign by rounding,
+    mirroring the picture between neighbouring steps. The source's own axes decide a direction left free."""
+    torch.manual_seed(0)
+    source = torch.randn(200, 3) * torch.tensor([3.0, 2.0, 1.0])
+    flat = source @ torch.linalg.qr(torch.randn(3, 3))[0] * torch.tensor([1.0, 1.0, 0.0])
+    rotations = []
+    for _ in range(20):
+        noisy = flat + 1e-8 * torch.randn_like(flat) * torch.tensor([0.0, 0.0, 1.0])
+        rotations.append(procrustes_rotation(source, noisy))
+        assert float(torch.det(rotations[-1])) > 0 and float(rotations[-1][2, 2]) > 0
+    for rotation in rotations[1:]:  # the same rotation whatever the rounding
+        torch.testing.assert_close(rotation, rotations[0], atol=1e-5, rtol=0)
+    full = source @ torch.diag(torch.tensor([1.0, -1.0, -1.0]))  # a target that decides: followed as before
+    torch.testing.assert_close(procrustes_rotation(source, full), torch.diag(torch.tensor([1.0, -1.0, -1.0])))
+
+
+RELU4_PRESET = """schema_version = 1
+[dataset]
+kind = "disks"
+points = 600
+inner_radius = 0.3
+ring = [0.6, 1.0]
+seed = 3
+[model]
+hidden = [4, 4, 3]
+activation = "relu"
+seed = 1
+[optimizer]
+kind = "sgd"
+lr = 0.1
+"""
+
+
+def test_one_more_step_does_not_mirror_a_wide_layer_drawn_after_a_flat_one(tmp_path):
+    """A lecturer's trial: `render --steps 780` and `--steps 781` of this preset drew its 4-wide ReLU layers
+    mirrored (z's sign picked by rounding: the layer before is 2-wide). A still has no earlier picture, so
+    each step is projected afresh here; every wide layer's axes must keep their directions."""
+    from viz3d.presets import load_preset
+    from viz3d.train.session import session_from_preset
+
+    path = tmp_path / "relu4.toml"
+    path.write_text(RELU4_PRESET)
+    session = session_from_preset(load_preset(str(path)))
+    maps = []
+    for steps in (780, 1):
+        session.train(steps)
+        snapshot = session.tracker.snapshot(session.step)
+        projection = session.projector.project(snapshot, remember=False)
+        maps.append([m.matrix / np.linalg.norm(m.matrix, axis=0, keepdims=True).clip(1e-30) for m in projection.maps])
+    # the wide layers with a third direction to draw (the first Linear is an image of the plane: its third
+    # component is rounding, drawn at z of about 1e-8 either way)
+    ratios = projection.explained_variance_ratio
+    wide = [index for index, width in enumerate(snapshot.widths) if width > 3 and ratios[index][2] > 1e-3]
+    assert len(wide) == 3
+    for index in wide:
+        alike = np.sum(maps[0][index] * maps[1][index], axis=0)  # each drawn axis's cosine with its own a step on
+        assert alike.min() > 0.99, f"layer {snapshot.layer_names[index]}: {np.round(alike, 2)}"
+
+
 def test_frozen_basis_keeps_the_maps():
     from viz3d.project.projector import Projector
 
