@@ -243,6 +243,51 @@ def test_the_live_view_backs_off_to_keep_the_layer_shown_in_the_window_until_the
     assert state.camera.distance == 2.0
 
 
+def test_the_live_view_looks_at_the_middle_of_the_layer_shown_until_the_user_pans():
+    """A layer of positive values (after a ReLU, a sigmoid) sat in a corner of a view centred on the origin."""
+    from viz3d.app.fit import FollowFit
+    from viz3d.app.state import center_of
+
+    rng = np.random.default_rng(0)
+    positive = rng.uniform(0.0, 2.0, size=(2000, 3))
+    positions = np.stack([positive - 1.0, positive]).astype(np.float32)  # layer 1: the same, all positive
+    np.testing.assert_allclose(center_of(positions[1]), [1.0, 1.0, 1.0], atol=0.01)
+    state, fit = ViewState(n_layers=2), FollowFit()
+
+    def settle(layer: float) -> None:
+        state.set_layer(layer)
+        for _ in range(240):
+            fit.update(state, positions, 16 / 9, 1 / 60)
+
+    settle(1)
+    np.testing.assert_allclose(state.camera.center, center_of(positions[1]), atol=1e-3)
+    settle(0)
+    np.testing.assert_allclose(state.camera.center, center_of(positions[0]), atol=1e-3)  # slides back
+    state.fit_center = False  # the user panned: the centre is theirs
+    state.camera.center = np.array([5.0, 0.0, 0.0], np.float32)
+    settle(1)
+    np.testing.assert_allclose(state.camera.center, [5.0, 0.0, 0.0])
+
+
+def test_a_picture_of_a_layer_of_positive_values_has_it_in_the_middle(gl, tmp_path):
+    from helpers import non_background_mask
+    from PIL import Image
+
+    import viz3d
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    with torch.no_grad():
+        model[0].bias.fill_(2.0)  # every output positive: the cloud far from the origin
+    x = torch.randn(400, 2) * 0.3
+    labels = (x[:, 0] > 0).long()
+    view = {"show_axes": False, "show_grid": False}
+    out = viz3d.picture(model, x, labels, tmp_path / "p.png", size=(640, 360), panel=False, **view)
+    rows, columns = np.nonzero(non_background_mask(np.asarray(Image.open(out))[:, :, :3]))
+    middle = ((columns.min() + columns.max()) / 2, (rows.min() + rows.max()) / 2)
+    assert abs(middle[0] - 320) < 30 and abs(middle[1] - 180) < 30, middle
+
+
 def test_pictures_scale_from_a_720p_layout_by_their_short_side():
     from viz3d.render.picture_scale import picture_scale
 

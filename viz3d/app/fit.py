@@ -5,6 +5,8 @@ the recorder's eased fit); this does it for the live loop, at a frame's budget: 
 the layers shown are kept until the projection or the layer changes, the fit is recomputed every
 `REFIT_SECONDS`, and the distance eases towards it every frame. It never comes nearer than the
 camera's home distance, and does nothing while the user holds the zoom (``ViewState.fit_distance``).
+The camera's centre eases the same way to the middle of the layer shown (`center_of`), until the user
+pans (``ViewState.fit_center``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 
 import numpy as np
 
-from viz3d.app.state import FIT_SECONDS, ViewState, fit_rows
+from viz3d.app.state import FIT_SECONDS, ViewState, center_of, fit_rows
 
 REFIT_SECONDS = 0.1  # how often the fit is recomputed as the camera turns (40,000 rows take ~2 ms)
 
@@ -24,11 +26,12 @@ class FollowFit:
         self._shown = slice(0)  # ... and the layers they cover
         self._rows = np.zeros((0, 3), np.float32)
         self._target: float | None = None
+        self._center: np.ndarray | None = None  # the middle of the rows, where the centre eases to
         self._since_fit = math.inf
 
     def update(self, state: ViewState, positions: np.ndarray, aspect: float, dt: float) -> None:
-        """Ease ``state.camera.distance`` towards the fit of the layer shown (both ends of a morph)."""
-        if not state.fit_distance or not len(positions):
+        """Ease the camera's centre and distance towards the fit of the layer shown (both ends of a morph)."""
+        if not (state.fit_distance or state.fit_center) or not len(positions):
             return
         shown = state.layers_shown(len(positions))
         if positions is not self._positions or shown != self._shown:
@@ -39,7 +42,11 @@ class FollowFit:
         camera = state.camera
         if self._since_fit >= REFIT_SECONDS:
             home = camera.home[2] if camera.home else camera.distance
+            self._center = center_of(self._rows)
             self._target = max(home, camera.distance_to_fit(self._rows, aspect))
             self._since_fit = 0.0
-        if self._target is not None:
-            camera.distance += (self._target - camera.distance) * (1.0 - math.exp(-max(dt, 0.0) / FIT_SECONDS))
+        ease = 1.0 - math.exp(-max(dt, 0.0) / FIT_SECONDS)
+        if state.fit_center and self._center is not None:
+            camera.center = (camera.center + (self._center - camera.center) * ease).astype(np.float32)
+        if state.fit_distance and self._target is not None:
+            camera.distance += (self._target - camera.distance) * ease

@@ -27,7 +27,7 @@ from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
 from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
-from viz3d.app.state import FIT_SECONDS, fit_rows
+from viz3d.app.state import FIT_SECONDS, center_of, fit_rows
 from viz3d.app.still import overlay_fits, picture_overlay
 from viz3d.app.tour import default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind
@@ -210,9 +210,13 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     # Back off at once as far as it takes for the layer shown (both ends of a morph) to stay in
                     # the picture, and come back, smoothly, when it is smaller: the subject keeps its size, and
                     # the tour's own distance is followed exactly whenever the layer fits there.
-                    shown = projection.positions[state.layers_shown(len(projection.positions))]
-                    fit = camera.distance_to_fit(fit_rows(shown), aspect)
-                    eased = fitted + (fit - fitted) * (1.0 - math.exp(-1.0 / (fps * FIT_SECONDS)))
+                    # The camera looks at the middle of the layer shown, and slides there as the layer changes.
+                    rows = fit_rows(projection.positions[state.layers_shown(len(projection.positions))])
+                    ease = 1.0 - math.exp(-1.0 / (fps * FIT_SECONDS))
+                    middle = center_of(rows)
+                    camera.center = middle if index == 0 else camera.center + (middle - camera.center) * ease
+                    fit = camera.distance_to_fit(rows, aspect)
+                    eased = fitted + (fit - fitted) * ease
                     fitted = fit if index == 0 else max(fit, eased)
                     camera.distance = max(point.distance, fitted)
                     state.playing = point.training and session.trainable

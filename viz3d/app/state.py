@@ -50,6 +50,8 @@ class ViewState:
     lod_grid_step: int = 1  # ... and every n-th grid line and sample (app.detail.grid_step)
     adaptive_detail: bool = True  # let the live loop raise lod_stride when frames get slow
     detail_note: str = ""  # what the level of detail is doing, for the overlay
+    fit_center: bool = True  # the view looks at the middle of the layer shown; a pan hands the centre to the
+    # user, a reset (double-click) hands it back
     fit_distance: bool = True  # the live view backs off so the layer shown fits; a zoom hands the distance to
     # the user, a reset (double-click) hands it back
 
@@ -97,6 +99,10 @@ class ViewState:
         fits the picture: points, grid and all."""
         shown = positions[self.layers_shown(len(positions))]
         return max(self.camera.distance, self.camera.distance_to_fit(fit_rows(shown), aspect))
+
+    def center_to_show(self, positions: np.ndarray) -> np.ndarray:
+        """Where the camera looks to show the layer shown (the two a morph is between): `center_of` its rows."""
+        return center_of(fit_rows(positions[self.layers_shown(len(positions))]))
 
     def layers_shown(self, n_layers: int) -> slice:
         """The layers on screen: the one shown, or the two a morph is between."""
@@ -193,6 +199,15 @@ def smoothstep(t: float) -> float:
     """The easing of a morph and of a tour between keyframes: starts and ends at rest, as the shaders'
     ``ease`` in include/morph.glsl."""
     return t * t * (3.0 - 2.0 * t)
+
+
+def center_of(rows: np.ndarray) -> np.ndarray:
+    """The middle of the box around ``rows`` (from `fit_rows`): where the camera looks. A layer whose values
+    are all positive (after a ReLU or a sigmoid, drawn in its own coordinates) sat in a corner of a view
+    that looked at the origin, with the rest of the picture empty."""
+    if not len(rows):
+        return np.zeros(3, np.float32)
+    return ((rows.min(axis=0) + rows.max(axis=0)) / 2).astype(np.float32)
 
 
 def fit_rows(positions: np.ndarray) -> np.ndarray:

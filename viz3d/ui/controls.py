@@ -43,14 +43,16 @@ def handle_camera(state: ViewState, viewport_height: int) -> None:
     left, right = imgui.MouseButton_.left, imgui.MouseButton_.right
     if imgui.is_mouse_double_clicked(left):
         camera.reset()
-        state.fit_distance = True  # the view backs off again wherever a layer would not fit
+        state.fit_distance = state.fit_center = True  # the view frames the layer shown again
     elif _dragging(left) and (dx or dy):
         if io.key_shift:
             camera.pan(dx, dy, viewport_height)
+            state.fit_center = False  # the user's centre now, until a reset
         else:
             camera.rotate(dx, dy)
     if _dragging(right) and (dx or dy):
         camera.pan(dx, dy, viewport_height)
+        state.fit_center = False
     if io.mouse_wheel:
         camera.zoom(io.mouse_wheel)
         state.fit_distance = False  # the user's distance now, until a reset
