@@ -87,7 +87,7 @@ def test_level_of_detail_backs_off_and_recovers():
     assert all(small.update(0.2, 20_000) == 1 for _ in range(50))  # small clouds are never thinned
 
 
-def test_the_grid_thins_with_the_points_but_never_below_a_presets_own():
+def test_the_grid_thins_with_the_points_but_never_below_21_lines():
     """At a million points the grid (101 lines each way, 601 samples each) is what a thinned frame still
     spends most of its time on; the presets' own 21-line grid is never thinned."""
     big = session_from_preset(with_points(load_preset("spirals"), 1_000_000)).probe.grid_shape
@@ -153,6 +153,25 @@ def test_level_of_detail_settles_in_a_vsynced_window(refresh, full_ms):
     assert flips == 0, f"flipped {flips} times"
     if full_ms <= 30:
         assert settled[0] == 1  # 30 fps at full detail is not slow
+
+
+@pytest.mark.parametrize(
+    ("points_ms", "grid_ms"), [(55.0, 13.0), (20.0, 40.0), (30.0, 60.0), (90.0, 30.0), (10.0, 80.0)]
+)
+def test_level_of_detail_settles_when_the_grid_thins_with_the_points(points_ms, grid_ms):
+    """A review simulated a million points with a 101-line grid at the README's llvmpipe costs: restoring
+    stride 4 to 2 also made the grid twice as fine (four times the segments), the frame went slow again,
+    and the stride cycled between 2 and 4, 89 times in 50 s. Here frames cost points_ms / stride plus
+    grid_ms / grid_step², in a 60 Hz window, with 1 ms of jitter."""
+    shape, period = (101, 601), 1 / 60
+    rng = np.random.default_rng(0)
+    detail, strides = DetailController(), []
+    for _ in range(30 * 60):
+        step = grid_step(detail.stride, shape)
+        work = points_ms / 1000 / detail.stride + grid_ms / 1000 / step**2 + rng.uniform(-0.001, 0.001)
+        strides.append(detail.update(period * max(1, np.ceil(work / period)), 1_000_000, shape))
+    settled = strides[5 * 60 :]
+    assert int(np.count_nonzero(np.diff(settled))) == 0, f"strides after 5 s: {sorted(set(settled))}"
 
 
 def test_stride_draws_a_subset_of_the_points(gl):

@@ -234,7 +234,7 @@ def run_session(
             elif shown is not None:  # back off, smoothly, wherever the layer shown would run off the window
                 fit.update(state, shown.positions, aspect, dt)
             detail.enabled = state.adaptive_detail
-            state.lod_stride = detail.update(dt, session.probe.n_data)
+            state.lod_stride = detail.update(dt, session.probe.n_data, session.probe.grid_shape)
             state.lod_grid_step = grid_step(state.lod_stride, session.probe.grid_shape)
             state.detail_note = detail.describe(session.probe.n_data, state.lod_grid_step)
             if shot:  # a screenshot holds every point: the panel that would say otherwise is not in it
