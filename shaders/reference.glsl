@@ -5,12 +5,14 @@
 #shader vertex
 #version 330 core
 uniform mat4 u_view_proj;
+uniform vec3 u_ground_center;  // the ground lies below the middle of the layer framed; the axes stay put
 in vec3 a_position;
+in float a_ground;             // 1 for the ground's lines, 0 for the axes
 in vec4 a_color;
 out vec4 v_color;
 
 void main() {
-    gl_Position = u_view_proj * vec4(a_position, 1.0);
+    gl_Position = u_view_proj * vec4(a_position + a_ground * u_ground_center, 1.0);
     v_color = a_color;
 }
 

@@ -269,6 +269,60 @@ def test_the_live_view_looks_at_the_middle_of_the_layer_shown_until_the_user_pan
     np.testing.assert_allclose(state.camera.center, [5.0, 0.0, 0.0])
 
 
+def test_while_a_layer_trains_the_camera_follows_it_only_once_it_has_wandered_off():
+    """A review: a camera that re-centred at every capture cancelled the layer's own motion (disks-3d's layer
+    moved half its size while training, and the picture showed the axes move instead)."""
+    from viz3d.app.fit import FollowFit
+    from viz3d.app.state import RECENTER_SLACK, recentered
+
+    rng = np.random.default_rng(0)
+    layer = rng.uniform(-1.0, 1.0, size=(2000, 3)).astype(np.float32)  # half-size 1
+    center = np.zeros(3, np.float32)
+    assert recentered(center, layer + [0.8 * RECENTER_SLACK, 0, 0]) is center  # a small drift: stay
+    np.testing.assert_allclose(recentered(center, layer + [2 * RECENTER_SLACK, 0, 0]), [0.5, 0, 0], atol=0.01)
+    state, fit = ViewState(n_layers=2), FollowFit()
+    state.set_layer(1)
+    for step in range(240):  # the layer drifts 0.2 along x over four seconds: within the slack
+        positions = np.stack([layer, layer + [0.2 * step / 240, 0, 0]]).astype(np.float32)
+        fit.update(state, positions, 16 / 9, 1 / 60)
+    assert abs(float(state.camera.center[0])) < 0.01  # the picture shows the layer move
+    state.set_layer(0)  # another layer: framed on its own middle
+    for _ in range(240):
+        fit.update(state, positions + [0, 3.0, 0], 16 / 9, 1 / 60)
+    np.testing.assert_allclose(state.camera.center, center_of_rows(positions[0] + [0, 3.0, 0]), atol=5e-3)
+    np.testing.assert_allclose(state.ground_center, state.camera.center, atol=1e-3)  # the ground below it
+
+
+def center_of_rows(rows: np.ndarray) -> np.ndarray:
+    return (rows.min(axis=0) + rows.max(axis=0)) / 2
+
+
+@pytest.mark.parametrize("pixel_scale", [1.0, 2.0], ids=["hairlines", "wide-lines"])
+def test_the_ground_lies_below_the_middle_of_the_layer_and_the_axes_stay_at_the_origin(gl, pixel_scale):
+    from helpers import non_background_mask, probe_of, projection_of, render
+
+    from viz3d.render.renderer import FrameRenderer
+
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.full((1, 1, 3), 50.0, np.float32)))  # the one point far away
+    state = ViewState(n_layers=1, show_grid=False, point_size=1.0)
+    state.camera = OrbitCamera(azimuth=-90.0, elevation=89.99, distance=9.0)
+    size = (400, 300)
+
+    def lit(x: float, y: float, ground_center) -> bool:
+        state.ground_center = np.asarray(ground_center, np.float32)
+        image = render(renderer, state, size, pixel_scale=pixel_scale)
+        ((px, py),) = np.round(state.camera.to_pixels(np.array([[x, y, -1.1]]), *size) - 0.5).astype(int)
+        return bool(non_background_mask(image, tolerance=4)[py - 1 : py + 2, px - 1 : px + 2].any())
+
+    assert lit(1.25, -0.6, (0, 0, 0)) and not lit(2.25, -0.6, (0, 0, 0))  # the ground's right edge at 1.25
+    assert lit(2.25, -0.6, (1.0, 0, 0)) and not lit(-1.25, -0.6, (1.0, 0, 0))  # moved with the middle
+    x_axis_tip = state.camera.to_pixels(np.array([[1.25, 0.0, 0.0]]), *size)[0]  # the axes have not moved
+    image = render(renderer, state, size, pixel_scale=pixel_scale)
+    assert non_background_mask(image)[int(x_axis_tip[1]), int(x_axis_tip[0]) - 4 : int(x_axis_tip[0]) - 1].any()
+
+
 def test_a_picture_of_a_layer_of_positive_values_has_it_in_the_middle(gl, tmp_path):
     from helpers import non_background_mask
     from PIL import Image

@@ -4,9 +4,10 @@
 the recorder's eased fit); this does it for the live loop, at a frame's budget: the sampled rows of
 the layers shown are kept until the projection or the layer changes, the fit is recomputed every
 `REFIT_SECONDS`, and the distance eases towards it every frame. It never comes nearer than the
-camera's home distance, and does nothing while the user holds the zoom (``ViewState.fit_distance``).
-The camera's centre eases the same way to the middle of the layer shown (`center_of`), until the user
-pans (``ViewState.fit_center``).
+camera's home distance, and the distance stays put while the user holds the zoom (``ViewState.fit_distance``).
+The camera's centre eases the same way to the middle of the layer shown (`center_of`) when the layer
+changes, and while it trains only once that middle has wandered off (`recentered`); until the user pans
+(``ViewState.fit_center``), when only the distance follows. The ground follows the middle throughout.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-from viz3d.app.state import FIT_SECONDS, ViewState, center_of, fit_rows
+from viz3d.app.state import FIT_SECONDS, ViewState, center_of, fit_rows, recentered
 
 REFIT_SECONDS = 0.1  # how often the fit is recomputed as the camera turns (40,000 rows take ~2 ms)
 
@@ -34,7 +35,8 @@ class FollowFit:
         if not (state.fit_distance or state.fit_center) or not len(positions):
             return
         shown = state.layers_shown(len(positions))
-        if positions is not self._positions or shown != self._shown:
+        new_layer = shown != self._shown
+        if positions is not self._positions or new_layer:
             self._positions, self._shown = positions, shown
             self._rows = fit_rows(positions[shown])  # views until the sample: no copy of all rows
             self._since_fit = math.inf
@@ -42,10 +44,14 @@ class FollowFit:
         camera = state.camera
         if self._since_fit >= REFIT_SECONDS:
             home = camera.home[2] if camera.home else camera.distance
-            self._center = center_of(self._rows)
+            # another layer: its middle; the same one, training: its middle only once it has wandered off
+            keep = self._center is not None and not new_layer
+            self._center = recentered(self._center, self._rows) if keep else center_of(self._rows)
             self._target = max(home, camera.distance_to_fit(self._rows, aspect))
             self._since_fit = 0.0
         ease = 1.0 - math.exp(-max(dt, 0.0) / FIT_SECONDS)
+        if self._center is not None:  # the ground follows the layer's middle, even where the user panned
+            state.ground_center = (state.ground_center + (self._center - state.ground_center) * ease).astype(np.float32)
         if state.fit_center and self._center is not None:
             camera.center = (camera.center + (self._center - camera.center) * ease).astype(np.float32)
         if state.fit_distance and self._target is not None:

@@ -27,7 +27,7 @@ from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
 from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
-from viz3d.app.state import FIT_SECONDS, center_of, fit_rows
+from viz3d.app.state import FIT_SECONDS, center_of, fit_rows, recentered
 from viz3d.app.still import overlay_fits, picture_overlay
 from viz3d.app.tour import default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind
@@ -180,6 +180,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
         state.settle_frame()  # framed beside the panel from the first frame on
         progress = Progress(n_frames)
         aspect, fitted = request.size[0] / request.size[1], 0.0
+        middle, shown_before = state.camera.center, slice(0)  # where the camera looks, and at which layers
         interrupted, failure, finished = False, None, False
         writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
         with StopRequest() as stop:  # Ctrl-C ends the recording between frames
@@ -211,10 +212,14 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     # the picture, and come back, smoothly, when it is smaller: the subject keeps its size, and
                     # the tour's own distance is followed exactly whenever the layer fits there.
                     # The camera looks at the middle of the layer shown, and slides there as the layer changes.
-                    rows = fit_rows(projection.positions[state.layers_shown(len(projection.positions))])
+                    shown_layers = state.layers_shown(len(projection.positions))
+                    rows = fit_rows(projection.positions[shown_layers])
                     ease = 1.0 - math.exp(-1.0 / (fps * FIT_SECONDS))
-                    middle = center_of(rows)
+                    same_layer = index > 0 and shown_layers == shown_before  # training: follow it only once it
+                    middle = recentered(middle, rows) if same_layer else center_of(rows)  # has wandered off
+                    shown_before = shown_layers
                     camera.center = middle if index == 0 else camera.center + (middle - camera.center) * ease
+                    state.ground_center = camera.center
                     fit = camera.distance_to_fit(rows, aspect)
                     eased = fitted + (fit - fitted) * ease
                     fitted = fit if index == 0 else max(fit, eased)

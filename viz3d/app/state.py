@@ -18,6 +18,7 @@ from viz3d.render.camera import OrbitCamera
 FRAMING_SECONDS = 0.12  # time constant of the scene sliding beside, or back from, the panel
 FIT_ROWS = 20_000  # rows per layer sampled when fitting the view to a layer (enough for the outline)
 FIT_SECONDS = 0.5  # time constant of the camera backing off (or coming back) to keep a layer in view
+RECENTER_SLACK = 0.25  # the middle of a training layer may wander this share of its half-size unfollowed
 
 
 @dataclass
@@ -52,6 +53,8 @@ class ViewState:
     detail_note: str = ""  # what the level of detail is doing, for the overlay
     fit_center: bool = True  # the view looks at the middle of the layer shown; a pan hands the centre to the
     # user, a reset (double-click) hands it back
+    ground_center: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))  # the ground lies below
+    # this point, the middle of the layer the view frames (the axes stay at the origin)
     fit_distance: bool = True  # the live view backs off so the layer shown fits; a zoom hands the distance to
     # the user, a reset (double-click) hands it back
 
@@ -208,6 +211,17 @@ def center_of(rows: np.ndarray) -> np.ndarray:
     if not len(rows):
         return np.zeros(3, np.float32)
     return ((rows.min(axis=0) + rows.max(axis=0)) / 2).astype(np.float32)
+
+
+def recentered(center: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Where the camera looks while the layer shown trains: still at ``center`` while the middle of ``rows``
+    stays within RECENTER_SLACK of their half-size from it, so the picture shows the layer move (a camera
+    that followed every capture cancelled a bias's drift), else at the new middle."""
+    if not len(rows):
+        return center
+    middle = center_of(rows)
+    half = float(np.max(rows.max(axis=0) - rows.min(axis=0))) / 2
+    return center if float(np.max(np.abs(middle - center))) <= RECENTER_SLACK * half else middle
 
 
 def fit_rows(positions: np.ndarray) -> np.ndarray:

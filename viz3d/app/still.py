@@ -145,6 +145,6 @@ def render_offscreen(
         if draw_overlay is not None and state.show_overlay:  # the panel measures itself first: the scene is
             scene.layout(draw_overlay)  # framed beside it
         state.settle_frame()
-        state.camera.center = state.center_to_show(projection.positions)  # the layer in the middle
+        state.camera.center = state.ground_center = state.center_to_show(projection.positions)  # in the middle
         state.camera.distance = state.distance_to_show(projection.positions, size[0] / size[1])  # nothing cut off
         return scene.frame(state, draw_overlay)

@@ -104,7 +104,7 @@ class FrameRenderer:
         # Translucent lines are drawn first and write no depth, so they never hide a data point.
         gloo.set_depth_mask(False)
         if state.show_axes:
-            self.reference.draw(view_proj, size, line_width)
+            self.reference.draw(view_proj, size, line_width, ground_center=state.ground_center)
         # Where some grid rows have no position in a layer (see Projection.missing_layers), grid.glsl cuts the
         # lines and triangles that reach them with clip distance 0; it costs a clipping pass, so only then.
         cut_missing = self.projection is not None and bool(self.projection.missing_layers)

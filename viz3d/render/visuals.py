@@ -289,12 +289,17 @@ def reference_lines(extent: float = 1.25, ground_z: float = -1.1, cells: int = 1
 
 class Reference:
     """The axes and the ground grid (`reference_lines`): one-pixel GL_LINES (``reference.glsl``), or quads
-    that keep their width in pixels (``wide_reference.glsl``) where lines are drawn wider, as the grid is."""
+    that keep their width in pixels (``wide_reference.glsl``) where lines are drawn wider, as the grid is.
+    The axes stay at the origin; the ground moves to lie below the layer the view frames."""
+
+    AXIS_VERTICES = 6  # reference_lines lists the three axes first, then the ground
 
     def __init__(self) -> None:
         self.vertices, self.colors = reference_lines()
+        self.ground = (np.arange(len(self.vertices)) >= self.AXIS_VERTICES).astype(np.float32)
         self.program = load_program("reference")
         self.program["a_position"] = gloo.VertexBuffer(self.vertices)
+        self.program["a_ground"] = gloo.VertexBuffer(self.ground)
         self.program["a_color"] = gloo.VertexBuffer(self.colors)
         self._wide: gloo.Program | None = None
 
@@ -304,16 +309,27 @@ class Reference:
             self._wide["a_start"] = gloo.VertexBuffer(per_quad_vertex(self.vertices[0::2]))
             self._wide["a_end"] = gloo.VertexBuffer(per_quad_vertex(self.vertices[1::2]))
             self._wide["a_corner"] = gloo.VertexBuffer(quad_corners(len(self.vertices) // 2))
+            self._wide["a_ground"] = gloo.VertexBuffer(per_quad_vertex(self.ground[0::2]))
             self._wide["a_color"] = gloo.VertexBuffer(per_quad_vertex(self.colors[0::2]))
         return self._wide
 
-    def draw(self, view_proj: np.ndarray, viewport: tuple[int, int], line_width: float = 1.0) -> None:
+    def draw(
+        self,
+        view_proj: np.ndarray,
+        viewport: tuple[int, int],
+        line_width: float = 1.0,
+        ground_center: np.ndarray | None = None,
+    ) -> None:
+        """Draw the axes at the origin and the ground below ``ground_center`` (the origin where not given)."""
+        center = (0.0, 0.0, 0.0) if ground_center is None else tuple(float(c) for c in ground_center)
         if line_width < HAIRLINE_BELOW:
             self.program["u_view_proj"] = view_proj
+            self.program["u_ground_center"] = center
             self.program.draw("lines")
             return
         program = self._wide_program()
         program["u_view_proj"] = view_proj
+        program["u_ground_center"] = center
         program["u_viewport"] = (float(viewport[0]), float(viewport[1]))
         program["u_line_width"] = float(line_width)
         program.draw("triangles")
