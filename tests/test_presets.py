@@ -85,6 +85,10 @@ def test_users_own_preset_file(tmp_path):
         (lambda t: t + "view = {layer = 1, layer = 2}\n", ["key 'layer' is set twice"]),
         (lambda t: t + "[view]\nlayer = 1\nlayer.x = 2\n", ["key 'layer' in [view] is set twice"]),
         (
+            lambda t: t.replace("points = 200", "points = 200\nextent = [\n  [1.0],\n]\nnoise = 0.1\nnoise = 0.2"),
+            ["key 'noise' in [dataset] is set twice"],  # not "in [1.0]", the array's row
+        ),
+        (
             lambda t: t + "[[tour.keyframes]]\ntime = -3.0\n",
             ["[tour.keyframes 1] time: expected 0 to 3600 seconds, found -3.0"],
         ),
@@ -94,7 +98,11 @@ def test_users_own_preset_file(tmp_path):
         ),
         (
             lambda t: t.replace("points = 200", "points = 200\nring = [0.5, 1.0]"),
-            ["[dataset] ring: only kind disks reads it, not spirals: remove it"],
+            ['[dataset] ring: only kind disks reads it, and kind is spirals: set kind = "disks", or remove ring'],
+        ),
+        (  # a review: a regression that forgot its kind was told to remove its matrix, with no word of the kind
+            lambda t: t.replace('kind = "spirals"', "matrix = [[2.0, 0.0]]"),
+            ['matrix: only kind map-samples reads it, and kind is spirals (the default): set kind = "map-samples"'],
         ),
     ],
     ids=[
@@ -118,9 +126,11 @@ def test_users_own_preset_file(tmp_path):
         "over-the-pole",
         "inline-twice",
         "dotted-twice",
+        "twice-after-an-array",
         "negative-time",
         "choice-case",
         "other-kinds-key",
+        "default-kind",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

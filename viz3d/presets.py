@@ -407,7 +407,11 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
             readers = KIND_KEYS.get(key, (kind,))
             if kind not in readers:  # a key left from another kind: it would be ignored without a word
                 which = " or ".join(readers)
-                raise PresetError(f"{where}: [dataset] {key}: only kind {which} reads it, not {kind}: remove it")
+                told = "" if "kind" in values else " (the default)"
+                raise PresetError(
+                    f"{where}: [dataset] {key}: only kind {which} reads it, and kind is {kind}{told}: set kind = "
+                    f'"{readers[0]}", or remove {key}'
+                )
     return spec_type(**values)
 
 
@@ -423,6 +427,8 @@ def did_you_mean(word: str, options: typing.Iterable[str]) -> str:
 TOML_DUPLICATE = re.compile(
     r"Cannot overwrite a value|Cannot declare \((?P<table>.*)\) twice|Duplicate inline table key '(?P<inline>[^']*)'"
 )
+# a table's header line, [view] or [[tour.keyframes]]; not an array's row, [1.0, 2.0]
+TOML_HEADER = r"""^\s*\[\[?\s*([A-Za-z_"'][\w.\-"' ]*?)\s*\]\]?\s*(?:#.*)?$"""
 TOML_WHERE = re.compile(r" \((?P<at>at line \d+, column \d+|at end of document)\)$")
 
 
@@ -448,7 +454,7 @@ def _toml_problem(err: tomllib.TOMLDecodeError, source: str = "") -> str:
             earlier = "\n".join(lines[: int(line[1]) - 1])
             if "." in name and not re.search(rf"^\s*{re.escape(name)}\s*=", earlier, re.MULTILINE):
                 name = name.split(".")[0]  # layer.x = 2 after layer = 1: it is layer that is set already
-            headers = re.findall(r"^\s*\[+\s*([^\]]+?)\s*\]+", earlier, re.MULTILINE)
+            headers = re.findall(TOML_HEADER, earlier, re.MULTILINE)
             table = f" in [{headers[-1]}]" if headers else ""
             return f"key {name!r}{table} is set twice ({where['at']}): remove one of them"
     return f"a key or table appears twice ({where['at']}): remove one of them"
