@@ -171,7 +171,8 @@ def test_a_picture_too_short_for_the_presets_prose_says_so(tmp_path, capsys, siz
 
 def test_arrow_labels_fade_out_as_a_morph_leaves_their_layer(tmp_path):
     """A trial's arrow at layer 1.5 was clearly drawn but labelled with the next layer's "|v| = 0.0". A label
-    is its layer's: full at rest, fainter a fifth of the way, gone midway (pixels of the label colour)."""
+    is its layer's: full at rest, gone midway (pixels of the label's full colour); that it fades in between
+    rests on the opacity asserted below."""
     from PIL import Image
 
     from viz3d.app import still

@@ -432,6 +432,23 @@ def test_a_recording_whose_terminal_is_gone_still_finishes_its_file(tmp_path):
     assert len(decode(out)) > 5 and not partial.exists()
 
 
+def test_a_stop_by_a_signal_keeps_its_number_through_pickling_and_shows_the_panel_note_only_when_shown():
+    """From a review: Stopped(SIGTERM) could not be pickled (rebuilt from its name); and a tour that never
+    shows the panel was told the panel left out its prose."""
+    import pickle
+
+    from viz3d.app.interrupt import Stopped, exit_status
+    from viz3d.app.recorder import _panel_ever_shown
+    from viz3d.presets import Keyframe
+
+    again = pickle.loads(pickle.dumps(Stopped(signal.SIGTERM)))
+    assert isinstance(again, KeyboardInterrupt) and exit_status(again.signum) == 143
+    assert _panel_ever_shown(()) and _panel_ever_shown((Keyframe(time=0.0, overlay=True),))
+    assert not _panel_ever_shown((Keyframe(time=0.0, overlay=False), Keyframe(time=2.0, layer=1.0)))
+    assert _panel_ever_shown((Keyframe(time=0.0, overlay=False), Keyframe(time=2.0, overlay=True)))
+    assert _panel_ever_shown((Keyframe(time=1.0, overlay=False),))  # shown for the first second
+
+
 def test_an_ignored_hangup_stays_ignored():
     """`nohup viz3d record ...` ignores SIGHUP so that the recording outlives its terminal."""
     from viz3d.app.interrupt import StopRequest

@@ -33,6 +33,9 @@ class Stopped(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 
+    def __reduce__(self) -> tuple[type, tuple[int]]:  # pickled by its number, not its name (multiprocessing)
+        return (Stopped, (self.signum,))
+
 
 def exit_status(signum: int = signal.SIGINT) -> int:
     """What a shell reports for a process ``signum`` ended: 128 plus its number."""

@@ -32,7 +32,7 @@ from viz3d.app.still import overlay_fits, picture_overlay
 from viz3d.app.tour import default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind
 from viz3d.errors import OutputPathError, Viz3dError, note, say
-from viz3d.presets import Preset
+from viz3d.presets import Keyframe, Preset
 from viz3d.render.platform import use_headless
 from viz3d.train.session import TrainingSession, session_from_preset
 from viz3d.train.status import TrainingStatus
@@ -171,7 +171,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     # after the neuron is known: the first frames show its colours. The overlay is drawn with or without
     # the panel: the arrows' labels belong to the scene.
     with OffscreenScene(session.probe, projection, request.size) as scene:
-        panel = request.ui and overlay_fits(request.size, prose=bool(preset.description or preset.look_for))
+        prose = bool(preset.description or preset.look_for) and _panel_ever_shown(keyframes)
+        panel = request.ui and overlay_fits(request.size, prose=prose)
         overlay = picture_overlay(preset, session)
         state.show_overlay = panel and start.overlay
         if state.show_overlay:
@@ -199,7 +200,8 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                         # The scores of the model this frame draws, as `viz3d render --steps N` shows them: a step
                         # reports the loss it computed before its own update (one step behind the picture), a
                         # user's step that of its batch in train mode. One forward pass over the data a frame.
-                        session.last_stats = session.final_stats()
+                        if session.step != before:  # a frame may fall between steps (few steps, many frames)
+                            session.last_stats = session.final_stats()
                         if session.step // capture_every != before // capture_every:  # one capture, after the steps
                             projection = session.capture()
                             scene.set_projection(projection)
@@ -231,8 +233,9 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                 else:
                     finished = True  # every frame: only a finished recording may replace a file (--force)
             except KeyboardInterrupt as err:  # a second Ctrl-C, or one from the code a frame ran
+                if not stop.requested:  # else the first signal, which asked to stop, gives the exit status
+                    stop.signum = getattr(err, "signum", stop.signum)
                 interrupted = True
-                stop.signum = getattr(err, "signum", stop.signum)
             except (FloatingPointError, Viz3dError) as err:
                 failure = err
             finally:
@@ -258,6 +261,13 @@ def _kept(writer: FrameWriter, path: Path | None) -> str:
     if path is not None and path != writer.target:
         kept += f"; {writer.target} is as it was (an unfinished recording replaces nothing)"
     return kept
+
+
+def _panel_ever_shown(keyframes: tuple[Keyframe, ...]) -> bool:
+    """Whether a tour shows the panel at some time: it is on until a keyframe turns it off (at time 0, before
+    the first frame), and on again wherever one turns it on."""
+    starts_off = any(k.overlay is False and k.time <= 0 for k in keyframes)
+    return not starts_off or any(k.overlay is True for k in keyframes)
 
 
 def _train_step(session: TrainingSession) -> None:
