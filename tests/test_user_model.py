@@ -1705,7 +1705,7 @@ def test_a_live_screenshot_draws_every_point_while_the_view_is_thinned(headless_
     from viz3d.render.visuals import PointCloud
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(DetailController, "update", lambda self, seconds, n: setattr(self, "stride", 4) or 4)
+    monkeypatch.setattr(DetailController, "update", lambda self, *frame: setattr(self, "stride", 4) or 4)
     strides, draw = [], PointCloud.draw
     monkeypatch.setattr(
         PointCloud, "draw", lambda self, *a, stride=1, **k: strides.append(stride) or draw(self, *a, stride=stride, **k)
