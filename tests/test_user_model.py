@@ -1071,6 +1071,32 @@ def test_a_model_ending_in_a_sigmoid_is_scored_on_probabilities():
     assert session.capture().predictions.tolist() == (probability > 0.5).long().tolist()
 
 
+@pytest.mark.parametrize("last", [nn.Softmax(dim=1), nn.LogSoftmax(dim=1)], ids=["softmax", "log-softmax"])
+def test_a_model_ending_in_a_softmax_is_scored_on_its_probabilities(last):
+    """An API trial: a model ending in nn.Softmax, trained on the NLL of its log-probabilities, showed loss
+    0.5756 (cross-entropy of the probabilities read as logits) where its NLL was 0.0457. A log-softmax
+    needs nothing: cross-entropy of log-probabilities is their NLL."""
+    from viz3d.train.user_session import user_session
+
+    torch.manual_seed(0)
+    x = torch.randn(300, 2)
+    y = (x[:, 0] + x[:, 1] > 0).long() + (x[:, 0] > 1).long()
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3), last)
+    optimizer = torch.optim.Adam(model.parameters(), 0.05)
+    for _ in range(100):
+        optimizer.zero_grad()
+        outputs = model(x)
+        nn.functional.nll_loss(outputs.log() if isinstance(last, nn.Softmax) else outputs, y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        log_probs = torch.log_softmax(model[:3](x), dim=1)  # from the logits, not from the model's output
+    session = user_session(model, x, y)
+    assert session.last_stats.loss == pytest.approx(float(nn.functional.nll_loss(log_probs, y)), rel=1e-4)
+    assert session.last_stats.loss < 0.2
+    assert session.last_stats.accuracy == pytest.approx(float((log_probs.argmax(1) == y).float().mean()))
+    assert session.capture().predictions.tolist() == log_probs.argmax(1).tolist()
+
+
 class FunctionalSigmoid(nn.Module):
     """torch.sigmoid in forward: a probability out, though no nn.Sigmoid is registered."""
 

@@ -1,7 +1,9 @@
 """How a user's model is scored against its labels, decided once from one forward of the drawn points.
 
 - **classes**: the output is class logits (N, C) and the labels are class indices below C (integers,
-  or floats that are whole numbers): cross-entropy and argmax accuracy.
+  or floats that are whole numbers): cross-entropy and argmax accuracy. An output straight out of a
+  softmax (read from the autograd graph, as the sigmoid below) is probabilities: their negative
+  log-likelihood (scored as logits, a confident right answer had read 0.58, not 0.05).
 - **binary**: one output per row, (N,) or (N, 1), and labels that are all 0 or 1 (bool, int or float):
   a binary classifier. Its output is a logit (``BCEWithLogitsLoss``), or a probability when it comes
   straight out of a sigmoid (read from the autograd graph of one forward, through reshapes, so
@@ -24,7 +26,7 @@ from torch import nn
 from viz3d.capture.probe import all_zero_or_one
 from viz3d.capture.tracker import Token, evaluating, fields_as_dict, first_tensor, per_sample_rows
 from viz3d.errors import Viz3dError, note
-from viz3d.train.step_stats import StepStats, classifier_stats, threshold_accuracy
+from viz3d.train.step_stats import StepStats, argmax_accuracy, classifier_stats, threshold_accuracy
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Scoring:
     targets: torch.Tensor | None = None  # what the output is compared with, shaped for the loss
     sigmoid_out: bool = False  # binary: the model's output is a probability, not a logit
     sigmoid_last: bool = False  # binary: the last watched layer holds that probability (else the logit)
+    softmax_out: bool = False  # classes: the model's output is C probabilities (a softmax last), not logits
+    softmax_last: bool = False  # classes: the last watched layer holds those probabilities
     last_is_output: bool = False  # the last watched layer's values are the model's output
 
     @property
@@ -46,6 +50,10 @@ class Scoring:
 
     def stats(self, output: torch.Tensor) -> StepStats:
         """Loss, and accuracy where there is one, of ``output`` against the targets."""
+        if self.kind == "classes" and self.softmax_out:  # probabilities: their negative log-likelihood
+            log_probs = output.float().clamp_min(PROBABILITY_FLOOR).log()
+            loss = nn.functional.nll_loss(log_probs, self.targets)
+            return StepStats(loss=float(loss), accuracy=argmax_accuracy(output, self.targets))
         if self.kind == "classes":
             return classifier_stats(output, self.targets)
         if self.kind == "binary":
@@ -65,6 +73,8 @@ class Scoring:
         if self.kind == "binary" and output.shape[1] == 1:
             positive = output[:, 0].clamp(0.0, 1.0) if self.sigmoid_last else torch.sigmoid(output[:, 0])
             return torch.stack([1.0 - positive, positive], dim=1)
+        if self.kind == "classes" and output.shape[1] == self.n_classes:  # a softmax of probabilities flattens them
+            return output.clamp(0.0, 1.0) if self.softmax_last else torch.softmax(output, dim=1)
         return None
 
 
@@ -127,7 +137,11 @@ def scoring_for(
         )
     if n and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
         return Scoring(why_not=f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)")
-    return Scoring("classes", n_classes, targets=labels.to(output.device, torch.long))
+    softmax_out = _last_operation(model, data, output_key).startswith("SoftmaxBackward")
+    shown = last_layer is not None and last_layer.shape == output.shape
+    softmax_last = softmax_out and shown and torch.allclose(last_layer.float().cpu(), output.float().cpu(), atol=1e-5)
+    targets = labels.to(output.device, torch.long)
+    return Scoring("classes", n_classes, targets=targets, softmax_out=softmax_out, softmax_last=softmax_last)
 
 
 def model_output(
@@ -179,14 +193,21 @@ def _whole_numbers(labels: torch.Tensor) -> bool:
     return bool((values == values.round()).all())
 
 
+PROBABILITY_FLOOR = 1e-12  # a softmax's 0 scored as this, so a confident mistake costs 27.6, not infinity
 # autograd nodes that only reshape, copy or convert: the sigmoid may sit behind them
 _PASS_THROUGH = ("View", "Reshape", "UnsafeView", "Squeeze", "Unsqueeze", "Clone", "ToCopy", "Expand", "AsStrided")
 
 
 def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor, output_key: str | int | None = None) -> bool:
-    """Whether the model's output comes straight out of a sigmoid (and is so a probability), read from the
-    autograd graph of a forward of a few rows: ``nn.Sigmoid`` last, ``torch.sigmoid`` in ``forward``, and
-    either followed by a reshape count; a sigmoid inside the net, registered last or not, does not."""
+    """Whether the model's output comes straight out of a sigmoid (and is so a probability): ``nn.Sigmoid``
+    last, ``torch.sigmoid`` in ``forward``, and either followed by a reshape count; a sigmoid inside the net,
+    registered last or not, does not."""
+    return _last_operation(model, data, output_key).startswith("SigmoidBackward")
+
+
+def _last_operation(model: nn.Module, data: torch.Tensor, output_key: str | int | None = None) -> str:
+    """The autograd node that made the model's output (past reshapes and copies), read from the graph of a
+    forward of a few rows: "SigmoidBackward0", "SoftmaxBackward0", ...; "" where there is none."""
     rows = data[:4].detach().clone()
     if rows.is_floating_point():
         rows.requires_grad_(True)  # a graph even where the parameters are frozen
@@ -195,7 +216,7 @@ def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor, output_key: str | in
     node = output.grad_fn if output is not None else None
     while node is not None and type(node).__name__.startswith(_PASS_THROUGH) and node.next_functions:
         node = node.next_functions[0][0]
-    return node is not None and type(node).__name__.startswith("SigmoidBackward")
+    return "" if node is None else type(node).__name__
 
 
 def _same_values(activations: torch.Tensor, output: torch.Tensor) -> bool:
