@@ -1380,6 +1380,26 @@ def mlp4() -> nn.Sequential:
     return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
 
 
+def test_a_video_backs_off_smoothly_as_a_morph_towards_a_larger_layer_begins(tmp_path):
+    """An API trial: the camera framed both ends of a morph from its first frame, so the picture shrank in one
+    frame (mean pixel change 4.4 from frame 0 to 1, while the layer had not yet moved). Framed on what is
+    drawn, the change grows with the morph."""
+    import av
+
+    torch.manual_seed(0)
+    x = torch.randn(500, 2)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.3], [0.0, 1.0]]))
+    tour = [{"time": 0.0, "layer": 0}, {"time": 1.0, "layer": 1}]
+    labels = (x[:, 0] > 0).long()
+    out = viz3d.video(model, x, labels, tmp_path / "m.mp4", size=(640, 360), fps=30, duration=1, tour=tour)
+    with av.open(str(out)) as container:
+        frames = [frame.to_ndarray(format="rgb24").astype(int) for frame in container.decode(video=0)]
+    changes = [float(np.abs(b - a).mean()) for a, b in zip(frames, frames[1:], strict=False)]
+    assert max(changes[:3]) < 1.0, [round(c, 2) for c in changes[:6]]  # the morph has barely begun
+
+
 def test_a_video_too_short_to_train_the_steps_asked_says_so(tmp_path):
     x, y = xor_data(50)
     with pytest.raises(Viz3dError) as caught:

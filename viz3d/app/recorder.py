@@ -27,7 +27,7 @@ from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_output
 from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
-from viz3d.app.state import FIT_SECONDS, center_of, fit_rows, recentered
+from viz3d.app.state import FIT_SECONDS, center_of, recentered
 from viz3d.app.still import overlay_fits, picture_overlay
 from viz3d.app.tour import default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind
@@ -181,7 +181,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
         state.settle_frame()  # framed beside the panel from the first frame on
         progress = Progress(n_frames)
         aspect, fitted = request.size[0] / request.size[1], 0.0
-        middle, shown_before = state.camera.center, slice(0)  # where the camera looks, and at which layers
+        middle, shown_before = state.camera.center, -1.0  # where the camera looks, and the layer it showed
         interrupted, failure, finished = False, None, False
         writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
         with StopRequest() as stop:  # Ctrl-C ends the recording between frames
@@ -210,16 +210,16 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     state.advance(1 / fps)  # the framing slides with the panel when the tour shows or hides it
                     camera = state.camera
                     camera.azimuth, camera.elevation = point.azimuth, point.elevation
-                    # Back off at once as far as it takes for the layer shown (both ends of a morph) to stay in
-                    # the picture, and come back, smoothly, when it is smaller: the subject keeps its size, and
-                    # the tour's own distance is followed exactly whenever the layer fits there.
-                    # The camera looks at the middle of the layer shown, and slides there as the layer changes.
-                    shown_layers = state.layers_shown(len(projection.positions))
-                    rows = fit_rows(projection.positions[shown_layers])
+                    # Back off at once as far as it takes for what is drawn (mid-morph, between two layers) to stay
+                    # in the picture, and come back, smoothly, when it is smaller: the subject keeps its size, and
+                    # the tour's own distance is followed exactly whenever the layer fits there. The camera looks
+                    # at the middle of what is drawn: it glides with a morph, and follows a layer that trains
+                    # only once it has wandered off.
+                    rows = state.drawn_rows(projection.positions)
                     ease = 1.0 - math.exp(-1.0 / (fps * FIT_SECONDS))
-                    same_layer = index > 0 and shown_layers == shown_before  # training: follow it only once it
-                    middle = recentered(middle, rows) if same_layer else center_of(rows)  # has wandered off
-                    shown_before = shown_layers
+                    at_rest = state.layer == shown_before  # on the layer of the frame before: training, or holding
+                    middle = recentered(middle, rows) if index > 0 and at_rest else center_of(rows)
+                    shown_before = state.layer
                     camera.center = middle if index == 0 else camera.center + (middle - camera.center) * ease
                     state.ground_center = camera.center
                     fit = camera.distance_to_fit(rows, aspect)

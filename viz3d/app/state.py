@@ -107,6 +107,16 @@ class ViewState:
         """Where the camera looks to show the layer shown (the two a morph is between): `center_of` its rows."""
         return center_of(fit_rows(positions[self.layers_shown(len(positions))]))
 
+    def drawn_rows(self, positions: np.ndarray) -> np.ndarray:
+        """An even sample of the finite rows as drawn now: mid-morph, between the two layers, eased as the
+        shaders ease them (a video framed on both ends at once had backed off in one frame as a morph began)."""
+        lower, upper, eased = self.morph(len(positions))
+        if eased <= 0.0 or lower == upper:
+            return fit_rows(positions[lower : lower + 1])
+        step = max(1, positions.shape[1] // FIT_ROWS)
+        rows = (1.0 - eased) * positions[lower, ::step] + eased * positions[upper, ::step]
+        return rows[np.isfinite(rows).all(axis=1)]
+
     def layers_shown(self, n_layers: int) -> slice:
         """The layers on screen: the one shown, or the two a morph is between."""
         lower, upper, eased = self.morph(n_layers)
