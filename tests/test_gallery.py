@@ -189,6 +189,13 @@ def test_arrow_labels_fade_out_as_a_morph_leaves_their_layer(tmp_path):
     assert faded(0xFF_BF_9E_FF, 0.5) == 0x80_BF_9E_FF and faded(0xB4_18_13_11, 0.0) == 0x00_18_13_11
 
 
+def test_an_arrow_label_has_no_negative_zero():
+    """An API trial's label read (-0.12, 0.15, -0.0)."""
+    from viz3d.project.arrows import _number
+
+    assert [_number(v) for v in (-0.0, -0.001, -0.004, -0.006, -0.25, 12.0)] == ["0.0", "0.0", "0.0", "-0.01", "-0.25", "12.0"]
+
+
 def test_change_of_basis_maps_1_1_to_5_minus_1():
     session = session_from_preset(load_preset("change-of-basis"))
     with torch.no_grad():

@@ -1230,6 +1230,9 @@ def test_picture_options_are_checked_as_a_preset_view_is():
     assert "size, panel, force" in message and "[view] keys (azimuth," in message and "\n" not in message
     with pytest.raises(Viz3dError, match=r"viz3d.picture\(\): neuron_layer: unknown layer 'nine'"):
         viz3d.picture(mlp(), x, y, "never.png", color_by="neuron", neuron_layer="nine")
+    # an API trial's picture(..., steps=5) was asked "did you mean 'stages'?"
+    with pytest.raises(Viz3dError, match=r"viz3d.picture\(\): steps= is for viz3d.video, .* train it first"):
+        viz3d.picture(mlp(), x, y, "never.png", steps=5)
 
 
 @pytest.mark.parametrize(

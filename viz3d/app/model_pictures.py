@@ -178,6 +178,9 @@ def _python_words(caller: str, message: str) -> str:
     return f"{caller}: {said}{rest[match.end() :]}"
 
 
+TRAINING_OPTIONS = ("steps", "train_step")  # viz3d.video's: it trains between frames
+
+
 def _check_options(caller: str, view: Mapping[str, Any], function: Callable[..., Any]) -> None:
     """Every key of ``view`` must be a [view] key: a typo in one of ``function``'s own keywords
     (``forse``) is named as an unknown option, with the keyword it is closest to."""
@@ -188,6 +191,11 @@ def _check_options(caller: str, view: Mapping[str, Any], function: Callable[...,
         if parameter.kind is parameter.KEYWORD_ONLY
     ]
     for key in view:
+        if key in TRAINING_OPTIONS and key not in own:  # picture(steps=...): not a typo of 'stages'
+            raise Viz3dError(
+                f"{caller}: {key}= is for viz3d.video, which trains as it records; {caller} draws the model as it "
+                "is: train it first, then call it"
+            )
         if key not in view_keys:
             hint = did_you_mean(key, [*own, "labels", "out", *view_keys])
             raise Viz3dError(

@@ -29,10 +29,10 @@ def check_output(path: str | os.PathLike[str], force: bool = False, suffixes: tu
     if not folder.is_dir():
         taken = next((part for part in (folder, *folder.parents) if part.exists() and not part.is_dir()), None)
         if taken is not None:
-            raise OutputPathError(f"cannot write {out}: {taken} is a file, not a folder; choose another --out")
+            raise OutputPathError(f"cannot write {out}: {taken} is a file, not a folder; choose another output path")
         raise OutputPathError(f"cannot write {out}: folder {folder} does not exist; create it first")
     if not _can_create_in(folder):
-        raise OutputPathError(f"cannot write {out}: folder {folder} is not writable; choose another --out")
+        raise OutputPathError(f"cannot write {out}: folder {folder} is not writable; choose another output path")
     return out
 
 

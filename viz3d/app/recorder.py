@@ -86,7 +86,10 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
     if folder.is_dir() and any(FRAME_NAME.fullmatch(entry.name) for entry in folder.iterdir()) and not force:
         problem = f"{folder} holds an earlier recording"
         raise OutputPathError(f"{problem}: pass --force (force=True from Python) to replace it, or choose another one")
-    check_output(folder.resolve().parent / ".viz3d-probe", force=True)  # the frames are written beside it first
+    try:  # the frames are written beside the folder first, then moved in: its parent must take files
+        check_output(folder.resolve().parent / ".viz3d-probe", force=True)
+    except OutputPathError as err:  # named as the user named it, not by the probe's file name
+        raise OutputPathError(str(err).replace(str(folder.resolve().parent / ".viz3d-probe"), f"{folder}/")) from None
     return folder
 
 

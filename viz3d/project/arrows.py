@@ -51,6 +51,8 @@ def arrow_text(projection: Projection, tangents: dict[str, torch.Tensor]) -> lis
 def _number(value: float) -> str:
     """Two decimals at most, one at least: 1.9, 1.0, -0.25, 12.0."""
     text = f"{value:.2f}".rstrip("0")
+    if text in ("-0.", "-."):  # -0.001 and -0.0 round to zero: no sign on it
+        text = "0."
     return text + "0" if text.endswith(".") else text
 
 
