@@ -193,7 +193,8 @@ def test_an_arrow_label_has_no_negative_zero():
     """An API trial's label read (-0.12, 0.15, -0.0)."""
     from viz3d.project.arrows import _number
 
-    assert [_number(v) for v in (-0.0, -0.001, -0.004, -0.006, -0.25, 12.0)] == ["0.0", "0.0", "0.0", "-0.01", "-0.25", "12.0"]
+    written = [_number(v) for v in (-0.0, -0.001, -0.004, -0.006, -0.25, 12.0)]
+    assert written == ["0.0", "0.0", "0.0", "-0.01", "-0.25", "12.0"]
 
 
 def test_change_of_basis_maps_1_1_to_5_minus_1():
