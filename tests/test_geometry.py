@@ -34,7 +34,24 @@ def test_narrow_layers_keep_their_own_coordinates_scaled():
     scale = proj.scales[0]
     np.testing.assert_allclose(proj.positions[0, :, :2], acts * scale, rtol=1e-6)
     assert np.all(proj.positions[0, :, 2] == 0)
-    assert np.quantile(np.abs(proj.positions[0]).max(axis=1), 0.99) == pytest.approx(1.0, rel=1e-4)
+    middle = np.quantile(proj.positions[0], [0.005, 0.995], axis=0).mean(axis=0)  # y runs -1..4: not centred
+    assert np.quantile(np.abs(proj.positions[0] - middle).max(axis=1), 0.99) == pytest.approx(1.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1.0, 5.0, 100.0])
+def test_a_narrow_layer_far_from_the_origin_fills_the_view_about_its_middle(offset):
+    """An API trial's Linear layer with a bias of +5 was drawn as a dot (scaled to fit the cube about the
+    origin). It fills [-1, 1] about its middle now, unless the origin would then be more than 4 away: points
+    spread over [-1, 1] + offset reach offset + 1 from the origin, so the extent is max(1, (offset + 1) / 4)."""
+    acts = np.random.default_rng(0).uniform(-1.0, 1.0, size=(2000, 2)) + offset
+    proj = project(snapshot_of(input=acts))
+    positions = proj.positions[0, :, :2]
+    np.testing.assert_allclose(positions, acts * proj.scales[0], rtol=1e-5)  # its own coordinates, origin kept
+    extent = max(1.0, (offset + 1.0) / 4)
+    middle = np.quantile(positions, [0.005, 0.995], axis=0).mean(axis=0)
+    np.testing.assert_allclose(middle, offset / extent, atol=0.05)
+    spread = np.quantile(np.abs(positions - middle).max(axis=1), 0.99)
+    assert spread == pytest.approx(1.0 / extent, rel=0.05)
 
 
 def test_wide_layer_matches_sklearn_pca():

@@ -12,8 +12,10 @@
   fitted on an evenly strided subset of them (then every row is projected). For a display this
   loses nothing visible (tested against the exact PCA) and makes a 100k-point capture cheap.
 - Display scale: each layer is scaled by one factor so that 99% of its data points lie inside the
-  cube [-1, 1]^3. With ``shared_scale`` all layers use one factor (the smallest of theirs), so a map
-  that stretches space is seen to stretch it (the change-of-basis and Jacobian pictures).
+  cube [-1, 1]^3; a layer drawn in its own coordinates (3 wide or less, not centred), within 1 of its
+  middle, unless the origin would then lie more than 4 away. With ``shared_scale`` all layers use one
+  factor (the smallest of theirs), so a map that stretches space is seen to stretch it (the
+  change-of-basis and Jacobian pictures).
 
 Each layer's whole map is affine, ``position = (a - mean) @ matrix``; tangent vectors project with
 ``matrix`` alone. Layers with NaN or Inf activations in a data row are skipped (they repeat the previous
@@ -39,6 +41,7 @@ from viz3d.project.pca import principal_components
 
 N_COMPONENTS = 10  # explained-variance ratios reported per layer
 FIT_QUANTILE = 0.99
+ORIGIN_SHARE = 0.25  # a layer drawn in its own coordinates keeps the origin within 4 of its half-sizes
 FIT_SAMPLE = 4096  # above this many fit rows, PCA, scale and alignment use an evenly strided subset
 # A layer gives every input the same output (dead ReLUs, saturated units) when its fitted rows differ by no
 # more than this many units in the last place of their largest value: rounding, never a real spread.
@@ -274,7 +277,7 @@ def _fit_map(
         return torch.as_tensor(frozen_map.mean, device=device), torch.as_tensor(frozen_map.matrix, device=device), ratio
     if width <= 3:
         pad = torch.eye(width, 3, device=device)
-        return torch.zeros(width, device=device), pad * _scale(fit @ pad), ratio
+        return torch.zeros(width, device=device), pad * _own_scale(fit @ pad), ratio
     mean = pcs.mean
     basis = pcs.components[:, list(chosen)] if max(chosen) < pcs.components.shape[1] else _full_basis(fit, chosen)
     coords = (fit - mean) @ basis
@@ -319,10 +322,26 @@ def _input_key(name: str, acts: torch.Tensor, chosen: Axes) -> tuple | None:
 
 def _scale(coords: torch.Tensor) -> torch.Tensor:
     """One factor that puts 99% of the rows inside [-1, 1]^3 (stays a device tensor: no sync)."""
+    extent = _extent(coords)
+    return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
+
+
+def _own_scale(coords: torch.Tensor) -> torch.Tensor:
+    """The scale of a layer drawn in its own coordinates: 99% of its rows within 1 of their middle, as a
+    centred layer fills [-1, 1]^3, but its origin no more than 1 / ORIGIN_SHARE of that away. Scaled about
+    the origin, a layer of positive values (a ReLU's, a sigmoid's) filled only a corner of the cube, and
+    one with a bias of +5 was a dot; the camera looks at the layer's middle (`app.state.center_of`)."""
+    ends = torch.quantile(coords, torch.tensor([0.005, 0.995], device=coords.device, dtype=coords.dtype), dim=0)
+    middle = ends.mean(dim=0)  # robust to a few far rows, as the 99% extent is
+    extent = torch.maximum(_extent(coords - middle), ORIGIN_SHARE * _extent(coords))
+    return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
+
+
+def _extent(coords: torch.Tensor) -> torch.Tensor:
+    """How far from 0, in its largest coordinate, 99% of the rows lie."""
     extents = coords.abs().amax(dim=1)
     rank = max(1, math.ceil(FIT_QUANTILE * extents.numel()))  # a selection, not quantile's full sort
-    extent = extents.kthvalue(rank).values
-    return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
+    return extents.kthvalue(rank).values
 
 
 def _matrix_scale(matrix: torch.Tensor) -> torch.Tensor:
