@@ -25,7 +25,12 @@ def check_output(path: str | os.PathLike[str], force: bool = False, suffixes: tu
         raise OutputPathError(
             f"{out} already exists: pass --force (force=True from Python) to overwrite it, or choose another name"
         )
-    folder = out.parent if str(out.parent) else Path(".")
+    check_folder(out.parent if str(out.parent) else Path("."), out)
+    return out
+
+
+def check_folder(folder: Path, out: str | os.PathLike[str]) -> None:
+    """That files can be made in ``folder``, where ``out`` (named as the user named it) is written."""
     if not folder.is_dir():
         taken = next((part for part in (folder, *folder.parents) if part.exists() and not part.is_dir()), None)
         if taken is not None:
@@ -33,7 +38,6 @@ def check_output(path: str | os.PathLike[str], force: bool = False, suffixes: tu
         raise OutputPathError(f"cannot write {out}: folder {folder} does not exist; create it first")
     if not _can_create_in(folder):
         raise OutputPathError(f"cannot write {out}: folder {folder} is not writable; choose another output path")
-    return out
 
 
 def _can_create_in(folder: Path) -> bool:

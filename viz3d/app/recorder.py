@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 
 from viz3d.app.interrupt import StopRequest
-from viz3d.app.output import check_output
+from viz3d.app.output import check_folder, check_output
 from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
 from viz3d.app.state import FIT_SECONDS, center_of, recentered
@@ -86,10 +86,7 @@ def check_record_output(out: str, lossless: bool, force: bool) -> Path:
     if folder.is_dir() and any(FRAME_NAME.fullmatch(entry.name) for entry in folder.iterdir()) and not force:
         problem = f"{folder} holds an earlier recording"
         raise OutputPathError(f"{problem}: pass --force (force=True from Python) to replace it, or choose another one")
-    try:  # the frames are written beside the folder first, then moved in: its parent must take files
-        check_output(folder.resolve().parent / ".viz3d-probe", force=True)
-    except OutputPathError as err:  # named as the user named it, not by the probe's file name
-        raise OutputPathError(str(err).replace(str(folder.resolve().parent / ".viz3d-probe"), f"{folder}/")) from None
+    check_folder(folder.resolve().parent, f"{folder}/")  # the frames are written beside it first, then moved in
     return folder
 
 

@@ -98,14 +98,13 @@ class ViewState:
         return self.neuron
 
     def distance_to_show(self, positions: np.ndarray, aspect: float) -> float:
-        """The camera distance, no nearer than now, at which the layer shown (the two a morph is between)
+        """The camera distance, no nearer than now, at which what is drawn (mid-morph, between two layers)
         fits the picture: points, grid and all."""
-        shown = positions[self.layers_shown(len(positions))]
-        return max(self.camera.distance, self.camera.distance_to_fit(fit_rows(shown), aspect))
+        return max(self.camera.distance, self.camera.distance_to_fit(self.drawn_rows(positions), aspect))
 
     def center_to_show(self, positions: np.ndarray) -> np.ndarray:
-        """Where the camera looks to show the layer shown (the two a morph is between): `center_of` its rows."""
-        return center_of(fit_rows(positions[self.layers_shown(len(positions))]))
+        """Where the camera looks to show what is drawn (mid-morph, between two layers): `center_of` it."""
+        return center_of(self.drawn_rows(positions))
 
     def drawn_rows(self, positions: np.ndarray) -> np.ndarray:
         """An even sample of the finite rows as drawn now: mid-morph, between the two layers, eased as the
@@ -113,9 +112,9 @@ class ViewState:
         lower, upper, eased = self.morph(len(positions))
         if eased <= 0.0 or lower == upper:
             return fit_rows(positions[lower : lower + 1])
-        step = max(1, positions.shape[1] // FIT_ROWS)
-        rows = (1.0 - eased) * positions[lower, ::step] + eased * positions[upper, ::step]
-        return rows[np.isfinite(rows).all(axis=1)]
+        step = max(1, positions.shape[1] // FIT_ROWS)  # sampled first: no mix of every row
+        below, above = positions[lower : lower + 1, ::step], positions[upper : upper + 1, ::step]
+        return fit_rows((1.0 - eased) * below + eased * above)
 
     def layers_shown(self, n_layers: int) -> slice:
         """The layers on screen: the one shown, or the two a morph is between."""
