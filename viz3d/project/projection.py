@@ -322,8 +322,7 @@ def _input_key(name: str, acts: torch.Tensor, chosen: Axes) -> tuple | None:
 
 def _scale(coords: torch.Tensor) -> torch.Tensor:
     """One factor that puts 99% of the rows inside [-1, 1]^3 (stays a device tensor: no sync)."""
-    extent = _extent(coords)
-    return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
+    return _inverse(_extent(coords))
 
 
 def _own_scale(coords: torch.Tensor) -> torch.Tensor:
@@ -333,7 +332,11 @@ def _own_scale(coords: torch.Tensor) -> torch.Tensor:
     one with a bias of +5 was a dot; the camera looks at the layer's middle (`app.state.center_of`)."""
     ends = torch.quantile(coords, torch.tensor([0.005, 0.995], device=coords.device, dtype=coords.dtype), dim=0)
     middle = ends.mean(dim=0)  # robust to a few far rows, as the 99% extent is
-    extent = torch.maximum(_extent(coords - middle), ORIGIN_SHARE * _extent(coords))
+    return _inverse(torch.maximum(_extent(coords - middle), ORIGIN_SHARE * _extent(coords)))
+
+
+def _inverse(extent: torch.Tensor) -> torch.Tensor:
+    """The factor that brings ``extent`` to 1 (1 for a layer with no extent: all its rows alike)."""
     return torch.where(extent > 1e-12, 1.0 / extent, torch.ones_like(extent))
 
 
