@@ -67,10 +67,11 @@ class DetailController:
         segments where the grid also gets twice as fine."""
         return 2 if grid_step(self.stride // 2, grid_shape) == grid_step(self.stride, grid_shape) else 4
 
-    def describe(self, n_points: int, grid_step: int = 1) -> str:
+    def describe(self, n_points: int, coarser: int = 1) -> str:
+        """The panel's note while points are skipped; ``coarser``: the grid's step (`grid_step`) drawn with them."""
         if self.stride == 1:
             return ""
-        grid = f" and a {grid_step}x coarser grid" if grid_step > 1 else ""
+        grid = f" and a {coarser}x coarser grid" if coarser > 1 else ""
         return (
             f"level of detail: drawing 1 point in {self.stride} ({n_points // self.stride:,} of {n_points:,}){grid} "
             f"to keep the view smooth ({1000 * self.smoothed:.0f} ms a frame)"
