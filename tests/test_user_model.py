@@ -392,6 +392,48 @@ def test_watch_keeps_a_frozen_batchnorm_frozen():
     assert model.training and not model[1].training
 
 
+class ResidualBlock(nn.Module):
+    """torchvision's BasicBlock in miniature: in-place ReLUs and ``out += x`` after the watched modules."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.fc2, self.relu = nn.Linear(6, 6), nn.Linear(6, 6), nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.fc1(x))
+        out = self.fc2(out)
+        out += x
+        return self.relu(out)
+
+
+def test_a_later_in_place_op_leaves_what_each_layer_output_as_it_was():
+    torch.manual_seed(0)
+    chain = nn.Sequential(nn.Linear(4, 16), nn.ReLU(inplace=True), nn.Linear(16, 2))
+    x = torch.randn(50, 4)
+    tracker = viz3d.watch(chain, x, stages=True)
+    with torch.inference_mode():  # a capture in the user's own inference mode, where no writes are counted
+        first = tracker.snapshot()
+    snap = tracker.snapshot()
+    assert all(torch.equal(first.activations[name], snap.activations[name]) for name in snap.layer_names)
+    with torch.no_grad():
+        wx = x @ chain[0].weight.T
+        assert torch.allclose(snap.activations["0:Wx"], wx, atol=1e-6)
+        assert torch.equal(snap.activations["0"], chain[0](x))  # not the ReLU's output written over it
+        assert snap.activations["0"].min() < 0
+    points, vectors = x[:5], torch.randn(5, 4)
+    tangent = viz3d.pushforward(chain, points, vectors)["0"]
+    assert torch.allclose(tangent, vectors @ chain[0].weight.T, atol=1e-6)  # a Linear's tangent: W·v, unmasked
+
+    block = ResidualBlock()
+    acts = viz3d.watch(block, torch.randn(50, 6)).snapshot().activations
+    inputs = acts["input"]
+    with torch.no_grad():
+        branch = block.fc2(torch.relu(block.fc1(inputs)))
+        assert torch.equal(acts["fc1"], block.fc1(inputs))
+        assert torch.equal(acts["fc2"], branch)  # the branch f(x), never the sum
+        assert torch.equal(acts["relu#2"], torch.relu(branch + inputs))
+
+
 def test_a_model_whose_weights_are_buffers_takes_rows_in_their_dtype():
     """A fixed map kept in a float64 buffer (no parameters) got float32 rows and a raw dtype error."""
     from viz3d.train.user_session import user_session

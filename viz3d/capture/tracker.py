@@ -15,6 +15,8 @@ How an output becomes rows: the first tensor of a tuple, list, dict or dataclass
 conv maps (N, C, H, W) are flattened per sample; sequences (N, T, D) give one token (``token``:
 ``"last"``, ``"mean"``, an index, or ``None`` to flatten).
 
+An output that a later in-place op writes over (``ReLU(inplace=True)``, a residual ``out += x``) is
+recorded as its module returned it: the version counter tells, and the forward runs again copying outputs.
 Hooks are attached only for the duration of `LayerTracker.snapshot`, so training runs at full speed
 between captures. With ``stages=True`` a ``Linear`` followed by an element-wise activation is split
 into W·x, then +b, then the activation, the classic decomposition.
@@ -178,6 +180,11 @@ class _Record:
     module: nn.Module
     rows: torch.Tensor  # (N, D): one row per input (`per_sample_rows`)
     output: torch.Tensor  # the module's output as it came, (N, T, D) for a sequence
+    version: int | None  # the output's version counter then (None: a copy, which nothing else writes to)
+
+    def overwritten(self) -> bool:
+        """Whether an in-place op after the module (``ReLU(inplace=True)``, ``out += x``) wrote over its output."""
+        return self.version is not None and self.output._version != self.version
 
 
 class LayerTracker:
@@ -201,6 +208,7 @@ class LayerTracker:
         self.token = checked_token(token)
         self.stages = stages
         self.candidates = self._candidates()
+        self._copies_outputs = False  # set once a later in-place op is seen to write over an output
 
     def _candidates(self) -> list[tuple[str, nn.Module]]:
         named = [(name, module) for name, module in self.model.named_modules() if name]
@@ -221,8 +229,9 @@ class LayerTracker:
         return chosen
 
     def snapshot(self, step: int = 0) -> Snapshot:
-        """Run the probe forward under inference mode and return every watched layer's output."""
-        with evaluating(self.model), torch.inference_mode():
+        """Run the probe forward without autograd and return every watched layer's output. (Under no_grad,
+        not inference_mode: only a tensor made outside inference mode counts the in-place writes to it.)"""
+        with evaluating(self.model), torch.no_grad():
             layers = self.trace(self.inputs)
         return _as_snapshot(step, layers)
 
@@ -270,6 +279,16 @@ class LayerTracker:
         return layers, outputs
 
     def _record_forward(self, inputs: torch.Tensor) -> tuple[list[_Record], object]:
+        """The forward with hooks attached. Outputs are kept as they are, unless a later in-place op wrote
+        over one: then the forward runs again, copying every output as its module returns it, and so does
+        every later capture of this model (a copy of each layer costs about half a capture's time)."""
+        records, outputs = self._hooked_forward(inputs, copy=self._copies_outputs)
+        if any(record.overwritten() for record in records):
+            self._copies_outputs = True
+            records, outputs = self._hooked_forward(inputs, copy=True)
+        return records, outputs
+
+    def _hooked_forward(self, inputs: torch.Tensor, copy: bool) -> tuple[list[_Record], object]:
         records: list[_Record] = []
         batch = inputs.shape[0]
         other_shapes: dict[str, tuple[int, ...]] = {}  # modules whose output is not one row per input
@@ -281,7 +300,10 @@ class LayerTracker:
             if tensor is not None and _time_first(module, tensor):  # even where the time steps number N
                 other_shapes.setdefault(name, tuple(tensor.shape))
             elif tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
-                records.append(_Record(name, module, per_sample_rows(tensor, self.token), tensor))
+                version = _version(tensor)
+                if copy or version is None:  # an inference tensor keeps no count of its writes: copy it
+                    tensor, version = tensor.clone(), None
+                records.append(_Record(name, module, per_sample_rows(tensor, self.token), tensor, version))
             elif tensor is not None:
                 other_shapes.setdefault(name, tuple(tensor.shape))
 
@@ -381,6 +403,11 @@ class LayerTracker:
         else:
             expected = "another shape"
         return f"the probe inputs have shape {shape} but the model expects {expected}: reshape the inputs ({detail})"
+
+
+def _version(tensor: torch.Tensor) -> int | None:
+    """The count of in-place writes to ``tensor`` so far; None for a tensor made under inference_mode."""
+    return None if tensor.is_inference() else tensor._version
 
 
 def _as_snapshot(step: int, layers: list[tuple[str, str, torch.Tensor]]) -> Snapshot:
