@@ -1187,6 +1187,37 @@ def test_a_probability_is_told_from_a_logit_by_the_graph_not_the_module_order(mo
     assert session.capture().predictions.tolist() == (out > threshold).long().tolist()  # the colours agree
 
 
+class TokenSigmoid(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.table, self.out = nn.Embedding(10, 4), nn.Linear(4, 1)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.out(self.table(ids).mean(dim=1))).squeeze(1)
+
+
+@pytest.mark.parametrize("case", ["inference_mode", "frozen weights over token ids"])
+def test_a_probability_is_told_without_an_autograd_graph(case):
+    """A trial: under inference_mode, or frozen with integer inputs, no graph is built, and a sigmoid's
+    output had been scored as a logit (loss 0.50 and accuracy 51% for a model at 100%)."""
+    from viz3d.train.user_session import user_session
+
+    torch.manual_seed(0)
+    if case == "inference_mode":
+        model, x = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid()), torch.randn(80, 2)
+        labels = (x[:, 0] > 0).long()
+    else:
+        model, x = TokenSigmoid().requires_grad_(False), torch.randint(0, 10, (80, 3))
+        labels = (x[:, 0] % 2).long()
+    with torch.no_grad():
+        out = model(x).reshape(-1)
+    with torch.inference_mode(case == "inference_mode"):
+        session = user_session(model, x, labels)
+    expected = nn.functional.binary_cross_entropy(out, labels.float())
+    assert session.last_stats.loss == pytest.approx(float(expected), rel=1e-5)
+    assert session.last_stats.accuracy == pytest.approx(float(((out > 0.5) == labels.bool()).float().mean()))
+
+
 def test_float_class_ids_and_boolean_labels_of_a_classifier_are_classes():
     from viz3d.train.user_session import user_session
 

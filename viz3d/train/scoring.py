@@ -2,11 +2,11 @@
 
 - **classes**: the output is class logits (N, C) and the labels are class indices below C (integers,
   or floats that are whole numbers): cross-entropy and argmax accuracy. An output straight out of a
-  softmax (read from the autograd graph, as the sigmoid below) is probabilities: their negative
+  softmax (read from the functions one forward runs, as the sigmoid below) is probabilities: their negative
   log-likelihood (scored as logits, a confident right answer had read 0.58, not 0.05).
 - **binary**: one output per row, (N,) or (N, 1), and labels that are all 0 or 1 (bool, int or float):
   a binary classifier. Its output is a logit (``BCEWithLogitsLoss``), or a probability when it comes
-  straight out of a sigmoid (read from the autograd graph of one forward, through reshapes, so
+  straight out of a sigmoid (read from the torch functions one forward runs, through reshapes, so
   ``torch.sigmoid`` in ``forward`` counts and a sigmoid used inside the net does not); the prediction
   is class 1 above 0 (a probability above 0.5). A single output trained with MSE on 0/1 targets is
   read as a logit too: the threshold then is 0, not 0.5.
@@ -26,6 +26,7 @@ from torch import nn
 from viz3d.capture.probe import all_zero_or_one
 from viz3d.capture.tracker import Token, evaluating, fields_as_dict, first_tensor, per_sample_rows
 from viz3d.errors import Viz3dError, note
+from viz3d.train.last_operation import last_operation
 from viz3d.train.step_stats import StepStats, argmax_accuracy, classifier_stats, threshold_accuracy
 
 
@@ -137,7 +138,7 @@ def scoring_for(
         )
     if n and not 0 <= int(labels.min()) <= int(labels.max()) < n_classes:
         return Scoring(why_not=f"n/a (labels {int(labels.min())}..{int(labels.max())}, output has {n_classes} classes)")
-    softmax_out = _last_operation(model, data, output_key).startswith("SoftmaxBackward")
+    softmax_out = last_operation(model, data, output_key) == "softmax"
     shown = last_layer is not None and last_layer.shape == output.shape
     softmax_last = softmax_out and shown and torch.allclose(last_layer.float().cpu(), output.float().cpu(), atol=1e-5)
     targets = labels.to(output.device, torch.long)
@@ -194,29 +195,13 @@ def _whole_numbers(labels: torch.Tensor) -> bool:
 
 
 PROBABILITY_FLOOR = 1e-12  # a softmax's 0 scored as this, so a confident mistake costs 27.6, not infinity
-# autograd nodes that only reshape, copy or convert: the sigmoid may sit behind them
-_PASS_THROUGH = ("View", "Reshape", "UnsafeView", "Squeeze", "Unsqueeze", "Clone", "ToCopy", "Expand", "AsStrided")
 
 
 def _out_of_a_sigmoid(model: nn.Module, data: torch.Tensor, output_key: str | int | None = None) -> bool:
     """Whether the model's output comes straight out of a sigmoid (and is so a probability): ``nn.Sigmoid``
     last, ``torch.sigmoid`` in ``forward``, and either followed by a reshape count; a sigmoid inside the net,
     registered last or not, does not."""
-    return _last_operation(model, data, output_key).startswith("SigmoidBackward")
-
-
-def _last_operation(model: nn.Module, data: torch.Tensor, output_key: str | int | None = None) -> str:
-    """The autograd node that made the model's output (past reshapes and copies), read from the graph of a
-    forward of a few rows: "SigmoidBackward0", "SoftmaxBackward0", ...; "" where there is none."""
-    rows = data[:4].detach().clone()
-    if rows.is_floating_point():
-        rows.requires_grad_(True)  # a graph even where the parameters are frozen
-    with evaluating(model), torch.enable_grad():
-        output = first_tensor(model(rows), output_key)
-    node = output.grad_fn if output is not None else None
-    while node is not None and type(node).__name__.startswith(_PASS_THROUGH) and node.next_functions:
-        node = node.next_functions[0][0]
-    return "" if node is None else type(node).__name__
+    return last_operation(model, data, output_key) == "sigmoid"
 
 
 def _same_values(activations: torch.Tensor, output: torch.Tensor) -> bool:
