@@ -1356,6 +1356,18 @@ def test_video_trains_the_steps_asked_then_sweeps_to_the_output_layer(tmp_path, 
     assert layers[-1] == 5.0  # the last frame shows the output layer
 
 
+@pytest.mark.parametrize(("steps", "expected"), [(0, 0), (None, 3)])
+def test_video_with_steps_0_trains_nothing_and_without_steps_one_a_frame(tmp_path, steps, expected):
+    """A trial: steps=0 had meant "one a frame", so a loop over (0, 100, 500) trained its first video."""
+    x, y = xor_data()
+    model = mlp()
+    ran = []
+    train_step = full_batch_step(model, x, y, torch.optim.Adam(model.parameters(), lr=0.05), ran)
+    viz3d.video(model, x, y, f"{tmp_path}/net/", train_step=train_step, steps=steps, frames=8, size=(160, 96))
+    assert len(ran) == expected
+    assert len(list((tmp_path / "net").glob("*.png"))) == 8
+
+
 def test_every_frame_of_a_video_shows_the_models_accuracy_then_and_the_same_on_every_run(tmp_path, monkeypatch):
     """A step reporting a bare loss had its accuracy measured by the clock (every 0.5 s), so frames showed a
     stale figure that changed with the frame size. Every frame now shows the scores on the drawn points in

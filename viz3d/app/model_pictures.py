@@ -79,7 +79,7 @@ def record_model(
     out: str | Path = "viz3d.mp4",
     *,
     train_step: TrainStep | None = None,
-    steps: int = 0,
+    steps: int | None = None,
     duration: float | None = None,
     frames: int | None = None,
     fps: int = 60,
@@ -102,7 +102,7 @@ def record_model(
     the path.
 
     The default tour runs exactly ``steps`` training steps in its first half, spread evenly over its
-    frames (without ``steps``, one a frame); ``tour`` takes keyframes as a preset's [[tour.keyframes]]
+    frames (without ``steps``, one a frame; ``steps=0`` trains nothing: the model as it is); ``tour`` takes keyframes as a preset's [[tour.keyframes]]
     (time, layer, azimuth, ..., training, overlay), and the steps are spread over the frames where a
     keyframe says training is on. Frame 0 shows the model as it is when called. ``out`` ending in
     .mp4 (H.264), .mkv (``lossless``, FFV1) or / (a folder of PNGs; an existing folder may be a Path).
@@ -115,7 +115,10 @@ def record_model(
     _check_switches(VIDEO, panel=panel, force=force, lossless=lossless)
     size = check_size(VIDEO, size)
     fps, frames, duration = _check_length(fps, frames, duration)
-    steps = check_count(VIDEO, "steps", steps, 0, "training steps", 500)
+    if steps is not None:
+        steps = check_count(VIDEO, "steps", steps, 0, "training steps", 500)
+    if steps == 0:  # nothing trains: the tour for a model with nothing to train (hold, sweep, hold)
+        train_step = None
     if steps and train_step is None:
         raise Viz3dError(
             f"{VIDEO}: steps={steps} needs a train_step to run: pass train_step=fn, where fn(step) trains "
@@ -131,10 +134,10 @@ def record_model(
         lossless=lossless,
         ui=panel,
         force=force,
-        train_steps=steps or None,  # exactly these, spread over the frames that train (None: one a frame)
+        train_steps=steps,  # exactly these, spread over the frames that train (None: one a frame)
     )
     with _in_python_words(VIDEO):
-        preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps)
+        preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps or 0)
         picks = {"layers": layers, "output_key": output_key, "token": token}
         session = _session(model, inputs, labels, train_step, picks, arrow_points, arrow_vectors, preset)
         preset = _shown_first(session, preset, view)
