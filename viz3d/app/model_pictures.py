@@ -102,10 +102,11 @@ def record_model(
     the path.
 
     The default tour runs exactly ``steps`` training steps in its first half, spread evenly over its
-    frames (without ``steps``, one a frame; ``steps=0`` trains nothing: the model as it is); ``tour`` takes keyframes as a preset's [[tour.keyframes]]
-    (time, layer, azimuth, ..., training, overlay), and the steps are spread over the frames where a
-    keyframe says training is on. Frame 0 shows the model as it is when called. ``out`` ending in
-    .mp4 (H.264), .mkv (``lossless``, FFV1) or / (a folder of PNGs; an existing folder may be a Path).
+    frames (without ``steps``, one a frame; ``steps=0`` trains nothing: the model as it is); ``tour``
+    takes keyframes as a preset's [[tour.keyframes]] (time, layer, azimuth, ..., training, overlay), and
+    the steps are spread over the frames where a keyframe says training is on. Frame 0 shows the model as
+    it is when called. ``out`` ending in .mp4 (H.264), .mkv (``lossless``, FFV1) or / (a folder of PNGs; an
+    existing folder may be a Path).
     Ctrl-C keeps what was recorded, then raises KeyboardInterrupt.
     """
     from viz3d.app.recorder import RecordRequest, record_session
