@@ -434,6 +434,28 @@ def test_a_later_in_place_op_leaves_what_each_layer_output_as_it_was():
         assert torch.equal(acts["relu#2"], torch.relu(branch + inputs))
 
 
+def test_a_compiled_model_is_watched_through_the_module_it_wraps():
+    """A trial: once a compiled model had run in eval mode without autograd (a validation loop), in the grad
+    mode a capture runs in, its graph ran without the capture's hooks: "no layer to watch"."""
+    torch.manual_seed(0)
+    x = torch.randn(60, 4)
+    labels = (x[:, 0] > 0).long()
+    plain = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2), nn.Softmax(dim=1))
+    compiled = torch.compile(plain, backend="eager")
+    compiled.eval()
+    with torch.no_grad():
+        compiled(x)
+    compiled.train()
+    snap = viz3d.watch(compiled, x, labels).snapshot()
+    assert snap.layer_names == ["input", "0", "1", "2", "3"]
+    with torch.no_grad():
+        assert torch.equal(snap.activations["1"], torch.tanh(plain[0](x)))
+    assert viz3d.watch(compiled, x, layers=["_orig_mod.0", "2"]).snapshot().layer_names == ["input", "0", "2"]
+    from viz3d.train.user_session import user_session
+
+    assert user_session(compiled, x, labels).last_stats == user_session(plain, x, labels).last_stats  # a softmax
+
+
 def test_a_model_whose_weights_are_buffers_takes_rows_in_their_dtype():
     """A fixed map kept in a float64 buffer (no parameters) got float32 rows and a raw dtype error."""
     from viz3d.train.user_session import user_session

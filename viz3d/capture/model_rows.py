@@ -1,4 +1,5 @@
-"""How a user's rows reach their model: on the device of its weights, float rows in their dtype.
+"""How a user's rows reach their model: on the device of its weights, float rows in their dtype; and
+which module runs them (`eager`: the one torch.compile wraps).
 
 The weights are the model's floating-point parameters, or its floating-point buffers where it has no
 parameters (a fixed map kept in a buffer); integer rows (token ids, indices) keep their dtype.
@@ -12,6 +13,15 @@ import torch
 from torch import nn
 
 from viz3d.errors import Viz3dError
+
+
+def eager(model: nn.Module) -> nn.Module:
+    """The module ``torch.compile`` wrapped (an ``OptimizedModule``'s ``_orig_mod``), else the model itself.
+    A compiled graph, once made, runs without the hooks a capture attaches later; the module it wraps runs
+    them, and shares its weights, so captures and scores run it and training keeps the compiled one."""
+    while isinstance(getattr(model, "_orig_mod", None), nn.Module):
+        model = model._orig_mod
+    return model
 
 
 def _first_weights(model: nn.Module) -> torch.Tensor | None:

@@ -36,7 +36,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from viz3d.capture.model_rows import weights_dtype
+from viz3d.capture.model_rows import eager, weights_dtype
 from viz3d.capture.snapshot import WX, WX_PLUS_B, WX_SUFFIX, Snapshot
 from viz3d.errors import Viz3dError, first_line, note
 
@@ -166,7 +166,7 @@ def _matches(name: str, module: nn.Module, selectors: Sequence[LayerSelector]) -
     bare = display_name(name)
     for selector in selectors:
         if isinstance(selector, str):
-            pattern = glob_pattern(selector)
+            pattern = glob_pattern(display_name(selector))  # "_orig_mod.0" names "0" of the module compile wraps
             if pattern.match(bare) or pattern.match(name):
                 return True
         elif isinstance(module, selector):
@@ -200,7 +200,7 @@ class LayerTracker:
         token: Token = "last",
         stages: bool = False,
     ) -> None:
-        self.model = model
+        self.model = eager(model)
         self.inputs = inputs
         self.labels = labels
         self.layers = list(layers) if layers is not None else None

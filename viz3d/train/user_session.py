@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from viz3d.capture.model_rows import as_model_takes, check_weights_have_values, weights_dtype
+from viz3d.capture.model_rows import as_model_takes, check_weights_have_values, eager, weights_dtype
 from viz3d.capture.probe import MIN_ROWS, ArrayLike, as_tensor, checked_inputs, make_probe
 from viz3d.capture.snapshot import WX
 from viz3d.capture.tracker import LayerSelector, LayerTracker, Token
@@ -55,6 +55,7 @@ def user_session(
 
     ``output_key`` and ``token`` pick the tensor of each layer's output, and of the model's, as in `watch`."""
     inputs, labels = checked_inputs(inputs, labels, min_rows=MIN_ROWS)
+    model = eager(model)  # scored and captured uncompiled; the train_step keeps the user's compiled model
     check_weights_have_values(model)
     inputs = as_model_takes(model, inputs)
     if labels is not None:  # one value a row (a regression's (N, 1) targets too), and a copy: a train_step
