@@ -655,6 +655,32 @@ class Doubled(nn.Module):
         return self.b(torch.tanh(self.op.apply(self.a(x))))
 
 
+class TinyTransformer(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp, self.out = nn.Linear(5, 16), nn.Linear(16, 2)
+        self.enc = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.enc(self.inp(x)).mean(dim=1))
+
+
+def test_pushforward_through_attention_runs_on_the_math_kernel():
+    """A trial: the CPU's fused attention kernel has no forward-mode derivative, and the fallback turned
+    off oneDNN and cuDNN but not it: "watch only the layers before it", for a plain transformer layer."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    torch.manual_seed(0)
+    model = TinyTransformer().eval()
+    points, vectors = torch.randn(3, 12, 5), torch.randn(3, 12, 5)
+    tangents = viz3d.pushforward(model, points, vectors)
+    with sdpa_kernel(SDPBackend.MATH):
+        expected = torch.func.jvp(model, (points,), (vectors,))[1]
+    assert torch.allclose(tangents["out"], expected, atol=1e-5)
+    with pytest.raises(Viz3dError, match=r"^points: integers \(torch.int64, token ids\).*pass float points"):
+        viz3d.pushforward(model, torch.zeros(3, 12, 5, dtype=torch.long), torch.ones(3, 12, 5, dtype=torch.long))
+
+
 def test_a_layer_without_a_forward_derivative_is_pushed_forward_by_double_backward():
     model, x, v = Doubled(twice(once_differentiable=False)), torch.randn(4, 2), torch.randn(4, 2)
     eps = 1e-3

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from viz3d.capture.model_rows import as_watched
 from viz3d.capture.probe import ArrayLike, as_tensor
@@ -41,7 +42,8 @@ def trace_tangents(
 
 def _jvp(forward: Callable, points: torch.Tensor, vectors: torch.Tensor) -> tuple:
     """``torch.func.jvp`` (forward mode). Where a kernel has no forward-mode derivative, again with
-    oneDNN and cuDNN off (oneDNN's LSTM, which CPU torch runs, has none; torch's plain one has), then by
+    oneDNN and cuDNN off (oneDNN's LSTM, which CPU torch runs, has none; torch's plain one has) and
+    attention on its plain math kernel (the flash and memory-efficient ones have none), then by
     the double-backward trick (``torch.autograd.functional.jvp``), which needs only backward passes
     that can themselves be differentiated: CUDA's fused LSTM and GRU cells, custom autograd Functions
     (of the older kind, without ``setup_context``, too, which torch.func refuses outright)."""
@@ -55,7 +57,11 @@ def _jvp(forward: Callable, points: torch.Tensor, vectors: torch.Tensor) -> tupl
         missing = "a custom autograd.Function without setup_context or jvp"
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # oneDNN's flags say so
-        with torch.backends.mkldnn.flags(enabled=False), torch.backends.cudnn.flags(enabled=False):
+        with (
+            torch.backends.mkldnn.flags(enabled=False),
+            torch.backends.cudnn.flags(enabled=False),
+            sdpa_kernel(SDPBackend.MATH),  # attention's fused kernels have no forward-mode derivative
+        ):
             try:
                 return torch.func.jvp(forward, (points,), (vectors,))
             except (NotImplementedError, RuntimeError):
@@ -87,6 +93,11 @@ def pushforward(
         raise Viz3dError(
             f"points: shape {tuple(points.shape)} has no batch dimension: pass points[None] and vectors[None] "
             "for one point"
+        )
+    if not points.is_floating_point():
+        raise Viz3dError(
+            f"points: integers ({points.dtype}, token ids), which have no directions to push a tangent along: "
+            "pass float points (for a model over tokens, push forward from its embeddings instead)"
         )
     if points.shape != vectors.shape:
         raise Viz3dError(
