@@ -3,6 +3,7 @@ view's accuracy, and errors that reach the terminal before any window opens."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -584,6 +585,41 @@ def test_which_of_several_outputs_is_scored_is_said(capsys):
     for model, key in ((TwoHeads(), "logits"), (mlp(), None)):
         user_session(model, x, y, output_key=key)
         assert capsys.readouterr().err == ""
+
+
+@dataclasses.dataclass
+class LossAndLogits:
+    loss: torch.Tensor
+    logits: torch.Tensor
+
+
+class ReturnsItsLoss(nn.Module):
+    """Hugging Face-style: the batch's loss, a scalar, comes first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body, self.head = nn.Linear(2, 8), nn.Linear(8, 2)
+
+    def forward(self, x: torch.Tensor) -> LossAndLogits:
+        logits = self.head(torch.tanh(self.body(x)))
+        return LossAndLogits(loss=logits.pow(2).mean(), logits=logits)
+
+
+def test_a_scalar_loss_first_in_the_output_is_passed_over_for_the_logits(capsys):
+    """A trial: the note said the labels were scored against 'loss', and the panel "output (N) is not class
+    logits" for an output of shape ()."""
+    from viz3d.train.user_session import user_session
+
+    torch.manual_seed(0)
+    x = torch.randn(40, 2)
+    y = (x[:, 0] > 0).long()
+    model = ReturnsItsLoss()
+    stats = user_session(model, x, y).last_stats
+    with torch.no_grad():
+        logits = model(x).logits
+    assert stats.loss == pytest.approx(float(nn.functional.cross_entropy(logits, y)), rel=1e-5)
+    assert stats.accuracy == pytest.approx(float((logits.argmax(1) == y).float().mean()))
+    assert capsys.readouterr().err == ""  # one tensor with a row per input: nothing to choose between
 
 
 def test_options_given_as_numpy_torch_or_ranges_are_read_as_a_preset_file_holds_them(tmp_path):

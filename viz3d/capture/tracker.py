@@ -59,7 +59,8 @@ def fields_as_dict(output: object) -> object:
 
 
 def first_tensor(output: object, key: str | int | None = None) -> torch.Tensor | None:
-    """The tensor a module's output stands for: itself, ``output[key]``, or the first tensor inside."""
+    """The tensor a module's output stands for: itself, ``output[key]``, or the first tensor inside that
+    has a batch dimension (a scalar first, as a Hugging Face-style ``(loss, logits)`` has, is passed over)."""
     if isinstance(output, torch.Tensor):
         return output
     output = fields_as_dict(output)
@@ -73,7 +74,7 @@ def first_tensor(output: object, key: str | int | None = None) -> torch.Tensor |
     if isinstance(output, (tuple, list)):
         for item in output:
             found = first_tensor(item)
-            if found is not None:
+            if found is not None and found.ndim > 0:
                 return found
     return None
 

@@ -182,7 +182,8 @@ def _say_which_output_is_scored(model: nn.Module, data: torch.Tensor) -> None:
         output = dict(enumerate(output))
     if not isinstance(output, dict):
         return
-    keys = [key for key, value in output.items() if first_tensor(value) is not None]
+    tensors = {key: first_tensor(value) for key, value in output.items()}
+    keys = [key for key, tensor in tensors.items() if tensor is not None and tensor.ndim > 0]  # a loss: not scored
     if len(keys) > 1:
         others = ", ".join(repr(key) for key in keys[1:])
         note(f"the labels are scored against the model's output {keys[0]!r}, the first of its tensors: "
