@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -743,12 +744,42 @@ def test_a_named_layer_without_one_row_per_input_is_refused_not_left_out():
     x = torch.randn(40, 5, 8)
     with pytest.raises(Viz3dError) as caught:
         viz3d.watch(TimeMajor(), x, layers=["rnn", "head"]).snapshot()
-    assert str(caught.value).startswith(
-        "layer 'rnn': its output has shape (5, 40, 16), not one row for each of the 40 inputs first; a time-major"
+    assert str(caught.value) == (
+        "layer 'rnn': its output (5, 40, 16) puts time first (an RNN without batch_first=True): make it "
+        "batch_first to see it"
     )
     assert viz3d.watch(TimeMajor(), x, layers=["head", nn.LSTM]).snapshot().layer_names == ["input", "head"]
-    with pytest.raises(Viz3dError, match=r"^layer 'rnn': its output has shape \(5, 40, 16\)"):  # DataParallel too
+    with pytest.raises(Viz3dError, match=r"^layer 'rnn': its output \(5, 40, 16\) puts time first"):  # DataParallel too
         viz3d.watch(nn.DataParallel(TimeMajor()), x, layers=["rnn", "head"]).snapshot()
+
+
+class RowsReshaped(nn.Module):
+    """Two modules that see the rows other than one per input: pairs of values as rows, and rows transposed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs, self.across, self.head = nn.Linear(2, 8), nn.Linear(40, 3), nn.Linear(16, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pairs = self.pairs(x.reshape(-1, 2)).reshape(len(x), -1)  # (2N, 8) inside
+        self.across(x.T)  # (4, 3): 4 features as rows, the 40 inputs as columns
+        return self.head(pairs)
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ("pairs", "its output (80, 8) is not one row for each of the 40 inputs (the rows were reshaped or mixed"),
+        ("across", "its output (4, 3) is not one row for each of the 40 inputs"),
+    ],
+)
+def test_a_layer_whose_rows_are_not_the_inputs_is_described_as_such_not_as_an_rnn(layer, message, capsys):
+    """A trial: a Linear on reshaped rows, named in layers=[...], was told it was a time-major RNN."""
+    x = torch.randn(40, 4)
+    with pytest.raises(Viz3dError, match=re.escape(f"layer {layer!r}: {message}")):
+        viz3d.watch(RowsReshaped(), x, layers=[layer, "head"]).snapshot()
+    assert viz3d.watch(RowsReshaped(), x).snapshot().layer_names == ["input", "head"]
+    assert f"viz3d: note: layer {layer!r} is not watched: {message}" in capsys.readouterr().err  # not silently
 
 
 def test_a_time_major_rnn_is_left_out_even_where_the_time_steps_number_the_inputs(capsys):

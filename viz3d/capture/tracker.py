@@ -93,7 +93,9 @@ INPUT_PROBLEM = re.compile(
 NOT_THE_INPUTS = ("out of memory", "same device")  # the machine's or the model's, whatever else they say
 
 
-_NOTED_TIME_FIRST: weakref.WeakSet[nn.Module] = weakref.WeakSet()  # time-major modules named in a note
+_NOTED_LEFT_OUT: weakref.WeakSet[nn.Module] = (
+    weakref.WeakSet()
+)  # modules left out of the default layers, named in a note
 
 
 def _is_time_major(module: nn.Module | None) -> bool:
@@ -104,6 +106,18 @@ def _is_time_major(module: nn.Module | None) -> bool:
 def _time_first(module: nn.Module, tensor: torch.Tensor) -> bool:
     """Whether ``tensor``, the module's output, is a time-major sequence (T, N, H) (see `_is_time_major`)."""
     return _is_time_major(module) and tensor.ndim == 3
+
+
+def _why_not_per_sample(module: nn.Module | None, shape: tuple[int, ...], batch: int) -> str:
+    """Why an output of ``shape`` has no row for each of the ``batch`` inputs first, and what to do."""
+    if _is_time_major(module) or (isinstance(module, nn.RNNBase) and len(shape) == 3 and shape[1] == batch):
+        return f"its output {shape} puts time first (an RNN without batch_first=True): make it batch_first to see it"
+    if len(shape) >= 2 and shape[1] == batch and shape[0] != batch:
+        return f"its output {shape} has the {batch} inputs second, not first: watch the layer after it"
+    return (
+        f"its output {shape} is not one row for each of the {batch} inputs (the rows were reshaped or "
+        "mixed before it): watch the layers around it"
+    )
 
 
 def checked_token(token: object) -> Token:
@@ -330,37 +344,32 @@ class LayerTracker:
                 handle.remove()
         self._refuse_named_but_not_per_sample(records, other_shapes, batch)
         if self.layers is None:
-            self._note_time_first(other_shapes, batch)
+            self._note_left_out(other_shapes, batch)
         return records, outputs
 
-    def _note_time_first(self, other_shapes: dict[str, tuple[int, ...]], batch: int) -> None:
-        """A note, once per module, for one left out of the default layers because its output puts time
-        first, (T, N, D): a time-major RNN had vanished from the picture without a word."""
+    def _note_left_out(self, other_shapes: dict[str, tuple[int, ...]], batch: int) -> None:
+        """A note, once per module, for one left out of the default layers because its output has no row per
+        input first: a time-major RNN (T, N, D), which had vanished from the picture without a word, or a
+        module that ran on rows reshaped inside the model."""
         modules = dict(self.candidates)
         for name, shape in other_shapes.items():
             module = modules.get(name)
-            time_first = len(shape) >= 2 and shape[1] == batch and (shape[0] != batch or _is_time_major(module))
-            if time_first and module is not None and module not in _NOTED_TIME_FIRST:
-                _NOTED_TIME_FIRST.add(module)  # once, though each session forwards rows and probe apart
-                note(
-                    f"layer {display_name(name)!r} is not watched: its output {shape} puts time first "
-                    "(an RNN without batch_first=True): make it batch_first to see it"
-                )
+            if module is not None and module not in _NOTED_LEFT_OUT and len(shape) >= 1:
+                _NOTED_LEFT_OUT.add(module)  # once, though each session forwards rows and probe apart
+                note(f"layer {display_name(name)!r} is not watched: {_why_not_per_sample(module, shape, batch)}")
 
     def _refuse_named_but_not_per_sample(
         self, records: list[_Record], other_shapes: dict[str, tuple[int, ...]], batch: int
     ) -> None:
         """A layer named in ``layers`` (by its exact name) that ran without one output row per input would
-        be left out silently: a time-major RNN, whose output is (T, N, D). Say so instead."""
+        be left out silently (a time-major RNN, whose output is (T, N, D)). Say so instead."""
         recorded = {display_name(record.name) for record in records}  # without the wrappers' prefixes
-        shapes = {display_name(name): shape for name, shape in other_shapes.items()}
+        shapes = {display_name(name): (name, shape) for name, shape in other_shapes.items()}
+        modules = dict(self.candidates)
         for selector in self.layers or []:
             if isinstance(selector, str) and selector in shapes and selector not in recorded:
-                raise Viz3dError(
-                    f"layer {selector!r}: its output has shape {shapes[selector]}, not one row for each of "
-                    f"the {batch} inputs first; a time-major module (an RNN without batch_first=True) puts "
-                    "time first: make it batch_first, or watch the layer after it"
-                )
+                name, shape = shapes[selector]
+                raise Viz3dError(f"layer {selector!r}: {_why_not_per_sample(modules.get(name), shape, batch)}")
 
     def _stages_only(self, records: list[_Record]) -> list[_Record]:
         """Leaves, and containers none of whose descendants reported (a fused fast path)."""
