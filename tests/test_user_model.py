@@ -250,6 +250,25 @@ def test_stages_that_split_nothing_say_why(tmp_path, capsys):
     )
 
 
+class ResidualTanh(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.t, self.b, self.u = nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2), nn.Tanh()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.u(self.b(self.t(x + self.a(x))))
+
+
+def test_stages_split_a_linear_only_where_its_own_output_goes_into_the_activation():
+    """A trial: in t(x + a(x)) the Linear a was split as if t took its output, drawing σ(W·x + b)."""
+    x = torch.randn(30, 2)
+    assert viz3d.watch(ResidualTanh(), x, stages=True).snapshot().layer_names == ["input", "a", "t", "b:Wx", "b", "u"]
+    chain = nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.1), nn.ReLU(inplace=True), nn.Linear(4, 2), nn.Tanh())
+    names = ["input", "0:Wx", "0", "2", "3:Wx", "3", "4"]  # a Dropout between (nothing in eval mode) still splits
+    assert viz3d.watch(chain, x, stages=True).snapshot().layer_names == names
+    assert list(viz3d.pushforward(chain, x[:3], x[:3], stages=True)) == names
+
+
 def test_a_picture_needs_three_rows_and_watch_one():
     """One or two rows reached the PCA and ended in a raw IndexError ('index 1 is out of bounds')."""
     from viz3d.train.user_session import user_session

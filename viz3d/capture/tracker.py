@@ -18,7 +18,7 @@ conv maps (N, C, H, W) are flattened per sample; sequences (N, T, D) give one to
 An output that a later in-place op writes over (``ReLU(inplace=True)``, a residual ``out += x``) is
 recorded as its module returned it: the version counter tells, and the forward runs again copying outputs.
 Hooks are attached only for the duration of `LayerTracker.snapshot`, so training runs at full speed
-between captures. With ``stages=True`` a ``Linear`` followed by an element-wise activation is split
+between captures. With ``stages=True`` a ``Linear`` whose output an element-wise activation takes next is split
 into W·x, then +b, then the activation, the classic decomposition.
 """
 
@@ -196,6 +196,8 @@ class _Record:
     rows: torch.Tensor  # (N, D): one row per input (`per_sample_rows`)
     output: torch.Tensor  # the module's output as it came, (N, T, D) for a sequence
     version: int | None  # the output's version counter then (None: a copy, which nothing else writes to)
+    made: int  # id() of the output as the module returned it, and of the first tensor it took: whether one
+    took: int | None  # module ran on another's output (the forward holds both alive, so ids stay unique)
 
     def overwritten(self) -> bool:
         """Whether an in-place op after the module (``ReLU(inplace=True)``, ``out += x``) wrote over its output."""
@@ -284,8 +286,8 @@ class LayerTracker:
             base = display_name(record.name)
             seen[base] = seen.get(base, 0) + 1
             key = base if seen[base] == 1 else f"{base}#{seen[base]}"
-            following = kept[index + 1].module if index + 1 < len(kept) else None
-            if self.stages and _splits_into_stages(record.module, following):
+            following = kept[index + 1] if index + 1 < len(kept) else None
+            if self.stages and _splits_into_stages(record, following):
                 # the bias comes off the output as it came: a sequence's rows are (T·D) wide once flattened
                 layers.append((key + WX_SUFFIX, WX, per_sample_rows(record.output - record.module.bias, self.token)))
                 layers.append((key, WX_PLUS_B, record.rows))
@@ -308,7 +310,9 @@ class LayerTracker:
         batch = inputs.shape[0]
         other_shapes: dict[str, tuple[int, ...]] = {}  # modules whose output is not one row per input
 
-        def hook(name: str, module: nn.Module, output: object) -> None:
+        held: list[object] = []  # every tensor whose id a record keeps, alive until the forward is over
+
+        def hook(name: str, module: nn.Module, inputs: tuple, output: object) -> None:
             tensor = first_tensor(output, self.output_key)
             if tensor is None and self.output_key is not None:  # the key is the model's, not this layer's (an
                 tensor = first_tensor(output)  # attention layer's (out, weights) has no "logits"): its first tensor
@@ -316,14 +320,18 @@ class LayerTracker:
                 other_shapes.setdefault(name, tuple(tensor.shape))
             elif tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
                 version = _version(tensor)
+                took = next((value for value in inputs if isinstance(value, torch.Tensor)), None)
+                held.extend((tensor, took))
+                made, took_id = id(tensor), None if took is None else id(took)
                 if copy or version is None:  # an inference tensor keeps no count of its writes: copy it
                     tensor, version = tensor.clone(), None
-                records.append(_Record(name, module, per_sample_rows(tensor, self.token), tensor, version))
+                rows = per_sample_rows(tensor, self.token)
+                records.append(_Record(name, module, rows, tensor, version, made, took_id))
             elif tensor is not None:
                 other_shapes.setdefault(name, tuple(tensor.shape))
 
         handles = [
-            module.register_forward_hook(lambda mod, _inp, out, name=name: hook(name, mod, out))
+            module.register_forward_hook(lambda mod, inp, out, name=name: hook(name, mod, inp, out))
             for name, module in self.candidates
         ]
         handles += [  # ids past an embedding's table: one line, not torch's "index out of range in self"
@@ -429,8 +437,17 @@ def _as_snapshot(step: int, layers: list[tuple[str, str, torch.Tensor]]) -> Snap
     )
 
 
-def _splits_into_stages(module: nn.Module, following: nn.Module | None) -> bool:
-    return isinstance(module, nn.Linear) and module.bias is not None and isinstance(following, ELEMENTWISE_ACTIVATIONS)
+def _splits_into_stages(record: _Record, following: _Record | None) -> bool:
+    """A Linear with a bias whose own output the next watched module, an element-wise activation, takes (in
+    ``t(x + a(x))`` the activation takes a sum, and σ(W·x + b) would be drawn where it is not)."""
+    module = record.module
+    return (
+        isinstance(module, nn.Linear)
+        and module.bias is not None
+        and following is not None
+        and isinstance(following.module, ELEMENTWISE_ACTIVATIONS)
+        and following.took == record.made
+    )
 
 
 @contextmanager

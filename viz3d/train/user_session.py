@@ -30,7 +30,7 @@ from viz3d.train.step_stats import StepStats
 
 NO_STAGES = (
     "stages=True split no layer: a Linear splits into W·x, +b and its activation only where an activation "
-    "module (nn.Tanh, nn.ReLU, ...) runs right after it; torch.tanh in forward is not a module"
+    "module (nn.Tanh, nn.ReLU, ...) runs right after it, on its output; torch.tanh in forward is not a module"
 )
 REGIONS = 48  # cells across the lattice of decision regions of a 2-D classifier, as the 2-D presets have
 ACCURACY_SECONDS = 0.5  # accuracy is measured at each capture and at least this often ...
