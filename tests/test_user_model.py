@@ -63,6 +63,12 @@ def test_live_on_a_model_with_nothing_to_watch_raises_before_any_window(no_windo
         viz3d.live(model, x, y)
     assert str(from_live.value) == str(from_watch.value)
     assert str(from_live.value).startswith("no layer to watch") and "\n" not in str(from_live.value)
+    with pytest.raises(Viz3dError) as lone:  # it had listed the modules to choose from as "none"
+        viz3d.watch(nn.Identity(), x).snapshot()
+    assert str(lone.value) == (
+        "no layer to watch: the model is a lone Identity, with no modules inside, and it does nothing in eval "
+        "mode: watch a model built of modules (nn.Linear, nn.Tanh, ...)"
+    )
 
 
 def test_live_with_a_probe_of_the_wrong_shape_raises_before_any_window(no_window):

@@ -276,9 +276,16 @@ class LayerTracker:
         kept = records if self.layers is not None else self._stages_only(records)
         if not kept:
             listing = ", ".join(display_name(name) for name, _ in self.model.named_modules() if name)
+            if not listing:  # a lone module: layers=[...] has nothing to name
+                lone = type(self.model).__name__
+                why = "does nothing in eval mode" if isinstance(self.model, NO_OP_TYPES) else "gave no row per input"
+                raise Viz3dError(
+                    f"no layer to watch: the model is a lone {lone}, with no modules inside, and it {why}: "
+                    "watch a model built of modules (nn.Linear, nn.Tanh, ...)"
+                )
             raise Viz3dError(
                 "no layer to watch: no module produced a per-sample tensor output during the probe forward; "
-                f"choose layers by name with layers=[...] (the model's modules are: {listing or 'none'})"
+                f"choose layers by name with layers=[...] (the model's modules are: {listing})"
             )
         layers = [("input", "input", per_sample_rows(inputs, self.token))]
         seen: dict[str, int] = {}
