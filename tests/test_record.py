@@ -127,7 +127,7 @@ def test_sigint_leaves_a_playable_file(tmp_path):
         [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000", *SMALL],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    partial = tmp_path / ".cut.mp4.partial.mp4"
+    partial = tmp_path / f".cut.mp4.partial-{process.pid}.mp4"  # the process's own: two never share one
     deadline = time.time() + 60
     while time.time() < deadline and not partial.exists():  # the encoder has opened its file
         time.sleep(0.1)
@@ -135,10 +135,11 @@ def test_sigint_leaves_a_playable_file(tmp_path):
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert "interrupted" in stderr
-    frames = decode(out)
+    kept = tmp_path / "cut.interrupted.mp4"  # an unfinished take never takes the name of a finished one
+    assert "interrupted: kept the" in stderr and str(kept) in stderr
+    frames = decode(kept)
     assert len(frames) > 5 and frames[0].shape == (64, 96, 3)
-    assert not partial.exists()
+    assert not partial.exists() and not out.exists()
 
 
 def test_tour_eases_between_keyframes_and_holds_outside():
@@ -261,7 +262,46 @@ def test_writer_never_puts_a_broken_or_unasked_file_at_the_target(tmp_path):
     with pytest.raises(OutputPathError, match="appeared while recording"):
         writer.close()
     assert late.read_bytes() == b"someone else's file"
-    assert (tmp_path / ".late.mp4.partial.mp4").exists()
+    assert (tmp_path / f".late.mp4.partial-{os.getpid()}.mp4").exists()
+
+
+def test_two_recordings_to_one_name_each_keep_their_own_take(tmp_path, monkeypatch):
+    """A trial ran two `viz3d record ... --out same.mp4` at once: both wrote into one partial file; the
+    first to finish moved it onto same.mp4 while the other still wrote into it, and one take was lost."""
+    from viz3d.app import video
+    from viz3d.errors import OutputPathError
+
+    out = tmp_path / "same.mp4"
+    longer = video.FrameWriter(str(out), (16, 16), 30)
+    longer.write(np.full((16, 16, 3), 200, np.uint8))
+    monkeypatch.setattr(video.os, "getpid", lambda: os.getppid())  # another process that is running
+    shorter = video.FrameWriter(str(out), (16, 16), 30)
+    for _ in range(2):
+        shorter.write(np.full((16, 16, 3), 40, np.uint8))
+    assert shorter.partial != longer.partial  # each process its own: x264 had written into one file from two
+    assert shorter.close() == out  # finished first, while the longer one still records
+    for _ in range(2):
+        longer.write(np.full((16, 16, 3), 200, np.uint8))
+    with pytest.raises(OutputPathError, match="appeared while recording: what was written is in .*partial"):
+        longer.close()
+    shorter_take, longer_take = decode(out), decode(longer.partial)
+    assert len(shorter_take) == 2 and abs(int(shorter_take[0].mean()) - 40) < 8  # both takes, whole
+    assert len(longer_take) == 3 and abs(int(longer_take[-1].mean()) - 200) < 8
+
+
+def test_a_partial_file_whose_process_is_gone_is_removed_and_a_running_ones_kept(tmp_path):
+    """kill -9 leaves a partial file no process will finish; one of a recording still running is its own."""
+    from viz3d.app.video import FrameWriter
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    orphan = tmp_path / f".take.mp4.partial-{ended.pid}.mp4"
+    running = tmp_path / f".take.mp4.partial-{os.getppid()}.mp4"
+    orphan.write_bytes(b"x")
+    running.write_bytes(b"y")
+    with FrameWriter(str(tmp_path / "take.mp4"), (16, 16), 30) as writer:
+        writer.write(np.zeros((16, 16, 3), np.uint8))
+    assert not orphan.exists() and running.read_bytes() == b"y"
 
 
 def test_png_target_that_is_a_file_is_refused(tmp_path):
@@ -298,7 +338,7 @@ def test_force_on_a_folder_replaces_frames_and_never_other_files(tmp_path):
     with pytest.raises(OutputPathError, match=r"not frames \(notes.txt\)"):
         writer.close()
     assert (earlier / "notes.txt").read_text() == "mine" and (earlier / "frame-000000.png").exists()
-    assert (tmp_path / ".earlier.partial" / "frame-000000.png").exists()
+    assert (tmp_path / f".earlier.partial-{os.getpid()}" / "frame-000000.png").exists()
 
 
 def test_an_empty_folder_takes_frames_without_force(tmp_path):
@@ -373,6 +413,11 @@ def test_first_ctrl_c_is_a_request_to_stop_the_second_interrupts():
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def interrupted(out):
+    """Where an unfinished take of ``out`` goes: beside it, the target name kept for finished takes."""
+    return out.with_name(f"{out.stem}.interrupted{out.suffix}")
+
+
 def recording_under_way(out, size: str, seconds: float, terminal=None) -> tuple[subprocess.Popen, object]:
     """A long `viz3d record spirals` to ``out`` in its own process, ``seconds`` after its partial file
     appeared (so some frames are in it); returns the process and that partial file's path. Its output goes
@@ -384,7 +429,7 @@ def recording_under_way(out, size: str, seconds: float, terminal=None) -> tuple[
          "--size", size, "--no-ui"],
         cwd=REPO, env=env, stdout=output, stderr=output, text=True,
     )  # fmt: skip
-    partial = out.parent / f".{out.name}.partial.mp4"
+    partial = out.parent / f".{out.name}.partial-{process.pid}.mp4"
     deadline = time.time() + 60
     while time.time() < deadline and not partial.exists():
         time.sleep(0.1)
@@ -401,7 +446,7 @@ def test_two_quick_ctrl_cs_still_leave_a_playable_file(tmp_path):
     _, stderr = process.communicate(timeout=60)
     # 130, or killed by the second SIGINT when it lands after the file was finished and viz3d let go
     assert process.returncode in (130, -signal.SIGINT), stderr
-    assert len(decode(out)) > 5 and not partial.exists()
+    assert len(decode(interrupted(out))) > 5 and not partial.exists()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
@@ -414,7 +459,7 @@ def test_a_kill_or_a_closed_terminal_stops_a_recording_as_ctrl_c_does(tmp_path, 
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + stop_signal, stderr  # as a shell reports a process the signal ended
     assert "viz3d: interrupted" in stderr
-    assert len(decode(out)) > 5 and not partial.exists()
+    assert len(decode(interrupted(out))) > 5 and not partial.exists()
 
 
 def test_a_recording_whose_terminal_is_gone_still_finishes_its_file(tmp_path):
@@ -430,7 +475,7 @@ def test_a_recording_whose_terminal_is_gone_still_finishes_its_file(tmp_path):
     process.send_signal(signal.SIGHUP)
     process.wait(timeout=60)
     assert process.returncode == 129
-    assert len(decode(out)) > 5 and not partial.exists()
+    assert len(decode(interrupted(out))) > 5 and not partial.exists()
 
 
 def test_a_stop_by_a_signal_keeps_its_number_through_pickling_and_shows_the_panel_note_only_when_shown():

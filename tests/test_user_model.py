@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -974,9 +973,10 @@ def test_a_video_whose_train_step_raises_keeps_the_frames_and_says_so(tmp_path):
         viz3d.video(mlp(), x, y, out, frames=20, size=(320, 180), train_step=failing_at(5))
     message = str(caught.value)
     assert message.startswith("recording stopped at frame 6 (your train_step raised RuntimeError at step 5: bad")
-    assert message.endswith(f"kept the 6 frames rendered so far in {out}")
+    kept = tmp_path / "raise.interrupted.mp4"
+    assert message.endswith(f"kept the 6 frames rendered so far in {kept}")  # and nothing about raise.mp4
     assert isinstance(caught.value.__cause__.__cause__, RuntimeError)  # the user's exception, for a debugger
-    assert frames_in(out) == 6
+    assert frames_in(kept) == 6 and not out.exists()
 
 
 def test_a_recording_cut_by_any_error_replaces_nothing(tmp_path, capsys):
@@ -1003,9 +1003,9 @@ def test_a_recording_cut_by_any_error_replaces_nothing(tmp_path, capsys):
     assert "by the error below; kept the" in capsys.readouterr().err
 
 
-def test_an_unfinished_png_sequence_goes_into_a_new_or_empty_folder_and_beside_an_old_one(tmp_path, monkeypatch):
-    """'./' crashed setting the fragment aside ('.' has no name), and an empty folder, with nothing in it
-    to replace, had its frames moved to a .interrupted folder."""
+def test_an_unfinished_png_sequence_goes_beside_the_folder_named_even_as_dot(tmp_path, monkeypatch):
+    """'./' crashed setting the fragment aside ('.' has no name). An unfinished sequence goes beside the
+    folder, as a take does beside its file, so the folder holds only finished takes."""
     from viz3d.app.video import FrameWriter
 
     def unfinished(out, force=False):
@@ -1017,12 +1017,9 @@ def test_an_unfinished_png_sequence_goes_into_a_new_or_empty_folder_and_beside_a
     folder = tmp_path / "frames"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    assert unfinished("./") == Path(".") and sorted(p.name for p in folder.iterdir()) == [
-        "frame-000000.png",
-        "frame-000001.png",
-    ]
-    aside = unfinished("./", force=True)  # an earlier recording is there now: it stays
-    assert aside == tmp_path / "frames.interrupted" and len(list(aside.iterdir())) == 2
+    assert unfinished("./") == tmp_path / "frames.interrupted" and list(folder.iterdir()) == []
+    assert unfinished("./", force=True) == tmp_path / "frames.interrupted-2"
+    assert len(list((tmp_path / "frames.interrupted-2").iterdir())) == 2
 
 
 def failing_at(bad_step: int):

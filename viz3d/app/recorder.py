@@ -11,8 +11,8 @@ motion: every 10 steps was a jump 6 times a second) while the probe is small eno
 (`SMOOTH_CAPTURE_ROWS`); past that, once in a frame whose steps cross a multiple of the preset's
 ``capture_every``. Each frame is drawn into a 4× multisampled framebuffer (with the overlay unless
 ``ui=False``) and handed to a `FrameWriter`. Ctrl-C, or an error (a training step that fails), ends the
-recording early and keeps what was rendered as a playable file: under the target name, or beside it as
-``NAME.interrupted.mp4`` where that would replace something (``--force``).
+recording early and keeps what was rendered as a playable file beside the target, as
+``NAME.interrupted.mp4``: the target name is for finished takes.
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def _kept(writer: FrameWriter, path: Path | None) -> str:
     """What an unfinished recording left, and where."""
     frames = "the 1 frame" if writer.frames == 1 else f"the {writer.frames} frames"
     kept = f"kept {frames} rendered so far in {path}" if path else "nothing was written"
-    if path is not None and path != writer.target:
+    if path is not None and path != writer.target and writer.target.exists():
         kept += f"; {writer.target} is as it was (an unfinished recording replaces nothing)"
     return kept
 

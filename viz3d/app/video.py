@@ -1,9 +1,11 @@
 """Writing frames to files: H.264 .mp4, lossless FFV1 .mkv, or a numbered PNG sequence (a folder).
 
-Frames are encoded on a thread of their own and go to a temporary name beside the target
-(``.name.partial.mp4``), which is renamed onto the target when `close` runs, also after Ctrl-C,
-so what was rendered is never lost and a file at the target name is always complete. An unfinished
-recording replaces nothing: where the target exists (``--force``), it becomes ``name.interrupted.mp4``. H.264 needs
+Frames are encoded on a thread of their own and go to a temporary name beside the target, the
+process's own (``.name.partial-PID.mp4``: two recordings to one name never write into one file),
+which is renamed onto the target when `close` runs, so a file at the target name is always a
+finished take. An unfinished recording (Ctrl-C, a failed step) is renamed beside it as
+``name.interrupted.mp4`` (``-2``, ``-3``, ... where that exists), so what was rendered is never lost
+and nothing is replaced. A partial file whose process is gone (``kill -9``) is removed. H.264 needs
 even sizes for 4:2:0 colour; an odd size is encoded as 4:4:4 instead (same pixels, no resizing),
 and the writer says so. A PNG sequence goes into a new folder, or into an existing one that holds
 frames and nothing else: ``--force`` deletes its ``frame-NNNNNN.png`` files and moves the new ones in,
@@ -12,6 +14,8 @@ and never touches anything the user put there, nor the folder itself.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import queue
 import re
@@ -84,9 +88,10 @@ class FrameWriter:
         self.note = ""
         suffix = "" if self.kind == "png" else self.target.suffix
         named = self.target.resolve()  # "./" or "." has no name of its own to put .partial beside
-        self.partial = named.with_name(f".{named.name}.partial{suffix}")
+        self.partial = named.with_name(f".{named.name}.partial-{os.getpid()}{suffix}")
+        _remove_orphans(named, suffix)
         if self.kind == "png":
-            if self.partial.exists():  # left by an earlier run that could not finish
+            if self.partial.exists():  # left by an earlier process that had this number
                 _remove(self.partial)
             self.partial.mkdir(parents=True)
         width, height = size
@@ -133,8 +138,8 @@ class FrameWriter:
         Returns None when no frame was written (nothing is left behind). When the encoder failed, or
         the target appeared meanwhile (without --force), the partial file stays where it is and the
         error names it: a file at the target name is always complete and never replaced unasked.
-        A recording that was not ``complete`` (Ctrl-C, a failed step) replaces nothing, even with
-        --force: where the target exists, it goes beside it as ``name.interrupted.mp4`` instead.
+        A recording that was not ``complete`` (Ctrl-C, a failed step) goes beside the target as
+        ``name.interrupted.mp4``: the target name is for finished takes, and a re-run needs no --force.
         """
         if self._closed:
             return self.target if self.target.exists() else None
@@ -146,7 +151,7 @@ class FrameWriter:
         if self.frames == 0:
             _remove(self.partial)
             return None
-        if not complete and self._would_replace():
+        if not complete:
             return self._set_aside()
         if self.kind == "png" and self.target.is_dir():
             self._frames_into_folder()
@@ -161,16 +166,9 @@ class FrameWriter:
             raise OutputPathError(f"cannot write {self.target} ({err}); what was written is in {self.partial}") from err
         return self.target
 
-    def _would_replace(self) -> bool:
-        """Whether moving the recording in would replace something: a file at the target, or an earlier
-        recording's frames in the target folder (an empty or new folder simply takes the frames)."""
-        if self.kind == "png":
-            return self.target.is_dir() and any(FRAME_NAME.fullmatch(entry.name) for entry in self.target.iterdir())
-        return self.target.exists() or self.target.is_symlink()
-
     def _set_aside(self) -> Path:
         """The unfinished recording under a name of its own beside the target, which stays as it was."""
-        named = self.target.resolve()  # "./" has no name of its own to put one beside
+        named = self.target if self.target.name else self.target.resolve()  # "./" has no name to put one beside
         suffix = "" if self.kind == "png" else named.suffix
         stem = named.name.removesuffix(suffix) if suffix else named.name
         for attempt in range(1, 1000):
@@ -261,6 +259,29 @@ def files_not_frames(folder: Path, shown: int = 3) -> list[str]:
         if entry.name not in FILE_MANAGER_NOTES and not (FRAME_NAME.fullmatch(entry.name) and entry.is_file())
     )
     return others[:shown] + (["..."] if len(others) > shown else [])
+
+
+PARTIAL_OF_PROCESS = re.compile(r"\.partial-(\d+)")
+
+
+def _remove_orphans(named: Path, suffix: str) -> None:
+    """Remove the partial files (or frame folders) beside ``named`` whose process is gone: a recording
+    killed at once (``kill -9``) could not finish or rename its own."""
+    for entry in named.parent.glob(f".{glob.escape(named.name)}.partial-*{suffix}"):
+        number = PARTIAL_OF_PROCESS.fullmatch(entry.name.removeprefix(f".{named.name}").removesuffix(suffix))
+        if number and not _running(int(number.group(1))):
+            with contextlib.suppress(OSError, OutputPathError):  # another user's, or holding more: left alone
+                _remove(entry)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: only whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _remove(path: Path) -> None:
