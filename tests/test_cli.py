@@ -233,6 +233,11 @@ def test_device_option_is_checked():
     if not torch.cuda.is_available():
         result = run_cli("train", "spirals", "--steps", "1", "--device", "cuda")
         one_line_error(result, "--device cuda", "--device cpu")
+    if not torch.backends.mps.is_available():  # a device torch names but cannot use here: it had been a "bug"
+        result = run_cli("train", "spirals", "--steps", "1", "--device", "mps")
+        one_line_error(result, "--device mps: this torch cannot put tensors there", "use --device cpu or cuda")
+    result = run_cli("train", "spirals", "--steps", "1", "--seed", "99999999999999999999")
+    assert result.returncode == 2 and "expected 0 to 4294967295, found 99999999999999999999" in result.stderr
 
 
 def test_a_picture_too_small_for_the_panel_is_drawn_without_it_and_says_so(tmp_path):

@@ -121,3 +121,27 @@ def test_a_device_that_does_not_exist_is_one_line(tmp_path):
     one_line_error(result, "VIZ3D_EGL_DEVICE=7 names no EGL device", "unset it")
     assert result.returncode == 3
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_picture_too_large_for_multisampling_falls_back_to_fewer_samples_then_says_so(gl, monkeypatch):
+    """A trial's --size 16384x16384 (in the documented range) ended as "the multisampled framebuffer is
+    incomplete (status 0x8cd6)", reported as a viz3d bug: llvmpipe cannot make it at 4 samples, nor at 1."""
+    import viz3d.render.multisample as multisample
+    from viz3d.errors import Viz3dError
+
+    real_complete = multisample._complete
+    tried = []
+
+    def only_one_sample() -> bool:  # a driver with memory for one sample a pixel only
+        samples = int(multisample.GL.glGetIntegerv(multisample.GL.GL_SAMPLES))  # the bound framebuffer's
+        tried.append(samples)
+        return real_complete() and samples <= 1
+
+    monkeypatch.setattr(multisample, "_complete", only_one_sample)
+    target = multisample.MultisampleTarget((64, 48))
+    assert target.samples == 0 and target.read().shape == (48, 64, 3)  # one sample a pixel
+    assert tried[0] == 4 and tried[-2:] == [0, 0]  # 4 samples first; the single-sample pair last
+    target.release()
+    monkeypatch.setattr(multisample, "_complete", lambda: False)
+    with pytest.raises(Viz3dError, match=r"^64x48 is too large for this GL's framebuffers .*: choose a smaller size$"):
+        multisample.MultisampleTarget((64, 48))

@@ -104,6 +104,19 @@ def test_users_own_preset_file(tmp_path):
             lambda t: t.replace('kind = "spirals"', "matrix = [[2.0, 0.0]]"),
             ['matrix: only kind map-samples reads it, and kind is spirals (the default): set kind = "map-samples"'],
         ),
+        (  # a trial: torch's "Overflow when unpacking long long", as a viz3d bug
+            lambda t: t.replace("hidden = [3, 3]", "hidden = [3, 3]\nseed = 99999999999999999999"),
+            ["[model] seed: expected 0 to 4294967295, found 99999999999999999999"],
+        ),
+        (  # a trial: GL_INVALID_VALUE while drawing
+            lambda t: t + "[probe]\ngrid_lines = 100000\n",
+            ["[probe] grid_lines: expected 1 to 1001 lines, found 100000"],
+        ),
+        (
+            lambda t: t + "[probe]\ngrid_lines = 1001\ngrid_samples = 1000\n",
+            ["[probe] grid_samples: 1001 lines of 1000 samples are 1,001,000 each way, more than the 1,000,000"],
+        ),
+        (lambda t: t + "[probe]\nregions = 5000\n", ["[probe] regions: expected 0 to 512 cells across, found 5000"]),
     ],
     ids=[
         "type",
@@ -131,6 +144,10 @@ def test_users_own_preset_file(tmp_path):
         "choice-case",
         "other-kinds-key",
         "default-kind",
+        "huge-seed",
+        "grid-lines",
+        "grid-samples",
+        "regions",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

@@ -16,7 +16,7 @@ from typing import NoReturn
 from viz3d.app.interrupt import exit_status
 from viz3d.app.limits import DAY, SIDES
 from viz3d.errors import Viz3dError, say, unexpected_error_line
-from viz3d.presets import MIN_POINTS
+from viz3d.presets import MIN_POINTS, SEED_MAX
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -30,8 +30,9 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def count_of_at_least(least: int, what: str = "") -> Callable[[str], int]:
-    """A flag's type: a whole number of ``least`` or more (``what``: the things counted, for the message)."""
+def count_of_at_least(least: int, what: str = "", most: int | None = None) -> Callable[[str], int]:
+    """A flag's type: a whole number of ``least`` or more, and ``most`` or less where given (``what``: the
+    things counted, for the message)."""
 
     def parse(text: str) -> int:
         try:
@@ -41,12 +42,15 @@ def count_of_at_least(least: int, what: str = "") -> Callable[[str], int]:
         if value < least:
             bound = "zero" if least == 0 else str(least)
             raise argparse.ArgumentTypeError(f"expected {bound}{f' {what}' if what else ''} or more, found {value}")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"expected {least} to {most}, found {value}")
         return value
 
     return parse
 
 
-whole_number = count_of_at_least(0)  # steps, a seed
+whole_number = count_of_at_least(0)  # steps
+seed_number = count_of_at_least(0, most=SEED_MAX)  # as a preset's seed
 positive_int = count_of_at_least(1)  # frames, frames a second
 point_count = count_of_at_least(MIN_POINTS, "points")  # as a preset's points
 
@@ -77,6 +81,13 @@ def device_of(args: argparse.Namespace) -> str:
         torch.device(device)
     except RuntimeError:
         raise Viz3dError(f"--device {device}: not a torch device; use cpu or cuda") from None
+    try:
+        torch.zeros(1, device=device)  # a device torch names but cannot use here ("mps" on Linux)
+    except (RuntimeError, AssertionError):
+        raise Viz3dError(
+            f"--device {device}: this torch cannot put tensors there (built without that backend, or no such "
+            "device on this machine); use --device cpu or cuda"
+        ) from None
     return device
 
 
@@ -98,7 +109,7 @@ def preset_command(
     if draws:
         command.add_argument("--points", type=point_count, default=None, help=POINTS_HELP)
     command.add_argument("--device", default="cpu", help=DEVICE_HELP)
-    command.add_argument("--seed", type=whole_number, default=None, help="override the preset's data and model seeds")
+    command.add_argument("--seed", type=seed_number, default=None, help="override the preset's data and model seeds")
     return command
 
 

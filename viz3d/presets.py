@@ -188,13 +188,21 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 }
 
 
-# Closed ranges, where a value past either end is a typo: the camera looks from above the ground plane
-# or below it, never over the pole (the picture would turn upside down); a keyframe's time is seconds into
-# the recording, which lasts until the last one (`time = 5000`, meant as milliseconds, is 83 minutes).
+SEED_MAX = 2**32 - 1
+GRID_SAMPLES_MAX = 1_000_000  # samples in each direction's lines, as many as --points' largest clouds
+# Closed ranges, where a value past either end is a typo (or past what a GL buffer takes): the camera looks
+# from above the ground plane or below it, never over the pole (the picture would turn upside down); a
+# keyframe's time is seconds into the recording, which lasts until the last one (`time = 5000`, meant as
+# milliseconds, is 83 minutes).
 BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("view", "elevation"): (-90.0, 90.0, "degrees"),
     ("tour.keyframes", "elevation"): (-90.0, 90.0, "degrees"),
     ("tour.keyframes", "time"): (0.0, 3600.0, "seconds"),
+    ("dataset", "seed"): (0, SEED_MAX, ""),  # torch and numpy take seeds this large everywhere
+    ("model", "seed"): (0, SEED_MAX, ""),
+    ("probe", "grid_lines"): (1, 1001, "lines"),  # and lines × samples at most GRID_SAMPLES_MAX (below)
+    ("probe", "grid_samples"): (1, 10001, "samples"),
+    ("probe", "regions"): (0, 512, "cells across"),  # 512² cells tint the plane finer than a screen shows
 }
 
 FLOAT32_MAX = 3.4028234663852886e38
@@ -343,6 +351,12 @@ def _check_consistency(where: str, preset: Preset) -> None:
             f"{where}: [view] axes: expected three different components of the top {TOP_COMPONENTS}, counted "
             f"from 0 (the largest), found {list(axes)}"
         )
+    if probe.grid_lines * probe.grid_samples > GRID_SAMPLES_MAX:
+        raise PresetError(
+            f"{where}: [probe] grid_samples: {probe.grid_lines} lines of {probe.grid_samples} samples are "
+            f"{probe.grid_lines * probe.grid_samples:,} each way, more than the {GRID_SAMPLES_MAX:,} drawn at most: "
+            "use fewer lines or samples"
+        )
     targets = preset.dataset.kind in TARGET_KINDS
     if preset.training.loss == "mse" and not targets:  # before the checks that follow from the loss (regions)
         raise PresetError(f"{where}: [training] loss mse needs regression targets: use dataset kind map-samples")
@@ -396,7 +410,8 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
         bounds = BOUNDS.get((section.split(" ")[0], key))
         if bounds and values[key] is not None and not bounds[0] <= values[key] <= bounds[1]:
             low, high, unit = bounds
-            raise PresetError(f"{where}: {label}: expected {low:g} to {high:g} {unit}, found {value!r}")
+            span = f"{_number(low)} to {_number(high)}{f' {unit}' if unit else ''}"
+            raise PresetError(f"{where}: {label}: expected {span}, found {value!r}")
         if (section, key) == ("optimizer", "lr") and values[key] > FLOAT32_MAX:  # torch steps in float32
             raise PresetError(f"{where}: {label}: expected at most 3.4e38 (float32's largest number), found {value!r}")
         if (section, key) == ("model", "hidden") and any(width < 1 for width in values[key]):
@@ -413,6 +428,11 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
                     f'"{readers[0]}", or remove {key}'
                 )
     return spec_type(**values)
+
+
+def _number(value: float) -> str:
+    """A bound as written in a preset: 90, 0.5, 4294967295 (not 4.29497e+09)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def did_you_mean(word: str, options: typing.Iterable[str]) -> str:

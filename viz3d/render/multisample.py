@@ -2,7 +2,8 @@
 
 vispy.gloo has no multisampled renderbuffers, so this one is plain OpenGL: a multisampled colour and
 depth renderbuffer pair, blitted into a single-sample framebuffer that `read` reads. Where the
-driver offers no multisampling, it falls back to one sample (aliased but correct).
+driver offers no multisampling, or not at this size (a 16384² picture at 4 samples needs 2 GiB), it
+falls back to fewer samples, down to one (aliased but correct).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
+from viz3d.errors import Viz3dError
 from viz3d.render.readback import PixelReader
 
 SAMPLES = 4
@@ -17,10 +19,24 @@ SAMPLES = 4
 
 class MultisampleTarget:
     def __init__(self, size: tuple[int, int], samples: int = SAMPLES) -> None:
-        width, height = size
         self.size = size
-        self.samples = min(samples, int(GL.glGetIntegerv(GL.GL_MAX_SAMPLES)))
         self.reader = PixelReader()
+        most = min(samples, int(GL.glGetIntegerv(GL.GL_MAX_SAMPLES)))
+        for tried in sorted({most, min(2, most), 0}, reverse=True):  # fewer where memory runs short; 0: one
+            # sample a pixel (Mesa makes 4 of a request for 1)
+            self.samples = tried
+            if self._allocate():
+                return
+            self.release()
+        width, height = size
+        raise Viz3dError(
+            f"{width}x{height} is too large for this GL's framebuffers (even without multisampling): choose a "
+            "smaller size"
+        )
+
+    def _allocate(self) -> bool:
+        """The buffers at ``self.samples`` samples; whether the driver could make both framebuffers."""
+        width, height = self.size
         self._buffers = GL.glGenRenderbuffers(3)
         color, depth, resolved = (int(b) for b in self._buffers)
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, color)
@@ -34,17 +50,13 @@ class MultisampleTarget:
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.draw_fbo)
         GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, color)
         GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, depth)
-        self._check("multisampled")
+        drawn = _complete()
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.read_fbo)
         GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, resolved)
-        self._check("resolve")
+        resolving = _complete()
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
-
-    @staticmethod
-    def _check(which: str) -> None:
-        status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
-        if status != GL.GL_FRAMEBUFFER_COMPLETE:
-            raise RuntimeError(f"the {which} framebuffer is incomplete (status 0x{int(status):x})")
+        GL.glGetError()  # an allocation that failed (GL_OUT_OF_MEMORY) is told by the status: clear its flag
+        return drawn and resolving
 
     def bind(self) -> None:
         """Draw into the multisampled buffers from now on."""
@@ -65,3 +77,7 @@ class MultisampleTarget:
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
         GL.glDeleteFramebuffers(2, self._framebuffers)
         GL.glDeleteRenderbuffers(3, self._buffers)
+
+
+def _complete() -> bool:
+    return GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER) == GL.GL_FRAMEBUFFER_COMPLETE
