@@ -117,6 +117,18 @@ def test_users_own_preset_file(tmp_path):
             ["[probe] grid_samples: 1001 lines of 1000 samples are 1,001,000 each way, more than the 1,000,000"],
         ),
         (lambda t: t + "[probe]\nregions = 5000\n", ["[probe] regions: expected 0 to 512 cells across, found 5000"]),
+        (  # the trial's: accepted, and nothing tinted
+            lambda t: t.replace('kind = "spirals"', 'kind = "digits"') + "[probe]\nregions = 20\n",
+            ["[probe] regions: tints the input plane by predicted class, and digits's inputs are images"],
+        ),
+        (  # ignored without a word
+            lambda t: t.replace("hidden = [3, 3]", 'kind = "linear"\nhidden = [3, 3]'),
+            ['[model] hidden: only kind mlp reads it, and kind is linear: set kind = "mlp", or remove hidden'],
+        ),
+        (  # trained on one class: "loss 0, accuracy 100%"
+            lambda t: t.replace('kind = "spirals"', 'kind = "plane"'),
+            ["[model] trainable: dataset kind plane has no labels to learn", "set trainable = false"],
+        ),
     ],
     ids=[
         "type",
@@ -148,6 +160,9 @@ def test_users_own_preset_file(tmp_path):
         "grid-lines",
         "grid-samples",
         "regions",
+        "regions-of-images",
+        "other-model-kinds-key",
+        "plane-trained",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

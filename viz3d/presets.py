@@ -144,13 +144,21 @@ SECTIONS: dict[str, type] = {
 }
 TEXT_KEYS = ("title", "description", "look_for", "live_hint", "accuracy")
 
-KIND_KEYS: dict[str, tuple[str, ...]] = {  # [dataset] keys that only some kinds read
-    "turns": ("spirals",),
-    "noise": ("spirals",),
-    "inner_radius": ("disks",),
-    "ring": ("disks",),
-    "extent": ("map-samples", "plane"),
-    "matrix": ("map-samples",),
+KIND_KEYS: dict[str, dict[str, tuple[str, ...]]] = {  # keys that only some kinds of a table read
+    "dataset": {
+        "turns": ("spirals",),
+        "noise": ("spirals",),
+        "inner_radius": ("disks",),
+        "ring": ("disks",),
+        "extent": ("map-samples", "plane"),
+        "matrix": ("map-samples",),
+    },
+    "model": {
+        "hidden": ("mlp",),
+        "activation": ("mlp",),
+        "weight": ("linear",),
+        "bias": ("linear",),
+    },
 }
 TARGET_KINDS = ("map-samples",)  # dataset kinds whose labels are values to fit (loss = "mse"), not classes
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -357,6 +365,16 @@ def _check_consistency(where: str, preset: Preset) -> None:
             f"{probe.grid_lines * probe.grid_samples:,} each way, more than the {GRID_SAMPLES_MAX:,} drawn at most: "
             "use fewer lines or samples"
         )
+    if probe.regions and preset.dataset.kind in REAL_DATASETS:
+        raise PresetError(
+            f"{where}: [probe] regions: tints the input plane by predicted class, and {preset.dataset.kind}'s "
+            "inputs are images, not points of a plane: leave regions out"
+        )
+    if preset.dataset.kind == "plane" and model.trainable:
+        raise PresetError(
+            f"{where}: [model] trainable: dataset kind plane has no labels to learn (it is for looking at a fixed "
+            "map): set trainable = false, or a dataset kind with labels such as spirals or map-samples"
+        )
     targets = preset.dataset.kind in TARGET_KINDS
     if preset.training.loss == "mse" and not targets:  # before the checks that follow from the loss (regions)
         raise PresetError(f"{where}: [training] loss mse needs regression targets: use dataset kind map-samples")
@@ -416,15 +434,15 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
             raise PresetError(f"{where}: {label}: expected at most 3.4e38 (float32's largest number), found {value!r}")
         if (section, key) == ("model", "hidden") and any(width < 1 for width in values[key]):
             raise PresetError(f"{where}: {label}: expected layer widths of 1 or more, found {value!r}")
-    if section == "dataset":
-        kind = values.get("kind", DatasetSpec.kind)
+    if section in KIND_KEYS:
+        kind = values.get("kind", spec_type.kind)
         for key in values:
-            readers = KIND_KEYS.get(key, (kind,))
+            readers = KIND_KEYS[section].get(key, (kind,))
             if kind not in readers:  # a key left from another kind: it would be ignored without a word
                 which = " or ".join(readers)
                 told = "" if "kind" in values else " (the default)"
                 raise PresetError(
-                    f"{where}: [dataset] {key}: only kind {which} reads it, and kind is {kind}{told}: set kind = "
+                    f"{where}: [{section}] {key}: only kind {which} reads it, and kind is {kind}{told}: set kind = "
                     f'"{readers[0]}", or remove {key}'
                 )
     return spec_type(**values)
