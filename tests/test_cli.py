@@ -236,6 +236,8 @@ def test_device_option_is_checked():
     if not torch.backends.mps.is_available():  # a device torch names but cannot use here: it had been a "bug"
         result = run_cli("train", "spirals", "--steps", "1", "--device", "mps")
         one_line_error(result, "--device mps: this torch cannot put tensors there", "use --device cpu or cuda")
+    result = run_cli("record", "spirals", "--out", "never.mp4", "--fps", "1000")
+    assert result.returncode == 2 and "argument --fps: expected 1 to 240, found 1000" in result.stderr
     result = run_cli("train", "spirals", "--steps", "1", "--seed", "99999999999999999999")
     assert result.returncode == 2 and "expected 0 to 4294967295, found 99999999999999999999" in result.stderr
 

@@ -129,6 +129,11 @@ def test_users_own_preset_file(tmp_path):
             lambda t: t.replace('kind = "spirals"', 'kind = "plane"'),
             ["[model] trainable: dataset kind plane has no labels to learn", "set trainable = false"],
         ),
+        (  # a trial's typo for 4.5: a postage stamp of a picture
+            lambda t: t + "[view]\ndistance = 45.0\n",
+            ["[view] distance: expected 0.1 to 30 (the layers fill [-1, 1]³; 30 draws them a few pixels wide)"],
+        ),
+        (lambda t: t + "[view]\npoint_size = 500.0\n", ["[view] point_size: expected 0.5 to 64 pixels, found 500.0"]),
     ],
     ids=[
         "type",
@@ -163,6 +168,8 @@ def test_users_own_preset_file(tmp_path):
         "regions-of-images",
         "other-model-kinds-key",
         "plane-trained",
+        "far-camera",
+        "huge-points",
     ],
 )
 def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments):

@@ -1642,6 +1642,7 @@ def test_a_typo_in_an_option_of_their_own_is_named_as_one(function, option, hint
         ("video", {"frames": 0}, "frames=0: pass a whole number of frames, above zero, e.g. frames=600"),
         ("video", {"fps": 0}, "fps=0: pass a whole number of frames a second, above zero, e.g. fps=30"),
         ("video", {"fps": 29.97}, "fps=29.97: pass a whole number of frames a second"),
+        ("video", {"fps": 1000}, "fps=1000: pass at most 240 frames a second, e.g. fps=60"),
         ("video", {"duration": -1}, "duration=-1: pass seconds above zero and under a day, e.g. duration=10"),
         ("video", {"duration": 1e6}, "duration=1000000.0: pass seconds above zero and under a day"),
         ("video", {"duration": 2, "frames": 3}, "frames=3 and duration=2: pass one of them, not both"),

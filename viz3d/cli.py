@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from viz3d.app.interrupt import exit_status
-from viz3d.app.limits import DAY, SIDES
+from viz3d.app.limits import DAY, FPS_MAX, SIDES
 from viz3d.errors import Viz3dError, say, unexpected_error_line
 from viz3d.presets import MIN_POINTS, SEED_MAX
 
@@ -51,7 +51,8 @@ def count_of_at_least(least: int, what: str = "", most: int | None = None) -> Ca
 
 whole_number = count_of_at_least(0)  # steps
 seed_number = count_of_at_least(0, most=SEED_MAX)  # as a preset's seed
-positive_int = count_of_at_least(1)  # frames, frames a second
+positive_int = count_of_at_least(1)  # frames
+frame_rate = count_of_at_least(1, most=FPS_MAX)  # frames a second
 point_count = count_of_at_least(MIN_POINTS, "points")  # as a preset's points
 
 
@@ -152,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec = preset_command(commands, "record", "record a preset's tour to video (or PNG frames), offscreen")
     rec.add_argument("--out", required=True, help="an .mp4, an .mkv with --lossless, or a folder/ for PNG frames")
     rec.add_argument("--size", type=parse_size, default=(1920, 1080), help="frame size (default 1920x1080)")
-    rec.add_argument("--fps", type=positive_int, default=60, help="frames per second (default 60)")
+    rec.add_argument("--fps", type=frame_rate, default=60, help="frames per second (default 60)")
     length = rec.add_mutually_exclusive_group()
     length.add_argument(
         "--duration", type=float, default=None, help="seconds to record (default: the preset's tour, or 10)"

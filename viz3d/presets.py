@@ -211,6 +211,9 @@ BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("probe", "grid_lines"): (1, 1001, "lines"),  # and lines × samples at most GRID_SAMPLES_MAX (below)
     ("probe", "grid_samples"): (1, 10001, "samples"),
     ("probe", "regions"): (0, 512, "cells across"),  # 512² cells tint the plane finer than a screen shows
+    ("view", "distance"): (0.1, 30.0, "(the layers fill [-1, 1]³; 30 draws them a few pixels wide)"),
+    ("tour.keyframes", "distance"): (0.1, 30.0, "(the layers fill [-1, 1]³; 30 draws them a few pixels wide)"),
+    ("view", "point_size"): (0.5, 64.0, "pixels"),
 }
 
 FLOAT32_MAX = 3.4028234663852886e38

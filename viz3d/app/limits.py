@@ -2,3 +2,4 @@
 
 SIDES = (16, 16384)  # pixels, each side of a picture or a frame
 DAY = 86400.0  # seconds: a longer video is a typo
+FPS_MAX = 240  # frames a second: a faster video plays on no projector (1000 is a typo)

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from viz3d.app.interrupt import Stopped
-from viz3d.app.limits import DAY, SIDES
+from viz3d.app.limits import DAY, FPS_MAX, SIDES
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
 from viz3d.errors import PresetError, Viz3dError
@@ -254,6 +254,8 @@ def _check_length(fps: object, frames: object, duration: object) -> tuple[int, i
     """``fps``, and ``frames`` or ``duration`` (or neither: the default length), checked as `viz3d record`
     checks its flags."""
     fps = check_count(VIDEO, "fps", fps, 1, "frames a second", 30)
+    if fps > FPS_MAX:
+        raise Viz3dError(f"{VIDEO}: fps={fps}: pass at most {FPS_MAX} frames a second, e.g. fps=60")
     if frames is not None:
         frames = check_count(VIDEO, "frames", frames, 1, "frames", 600)
     if duration is not None:
