@@ -15,8 +15,8 @@ from conftest import REPO, run_cli
 from helpers import preset_with_view
 from PIL import Image
 
-from viz3d.app.tour import default_tour, tour_at
-from viz3d.presets import Keyframe, ViewSpec
+from viz3d.app.tour import cut_times, default_tour, tour_at
+from viz3d.presets import Keyframe, ViewSpec, load_preset
 
 SMALL = ("--size", "96x64", "--fps", "30")
 
@@ -755,3 +755,35 @@ def test_a_recording_of_two_or_three_frames_still_trains_the_preset(gl, tmp_path
     request = recorder.RecordRequest(out=f"{tmp_path}/thumb/", size=(64, 64), frames=frames, ui=False)
     result = recorder.record(preset, request)
     assert result.frames == frames and steps == list(range(30))
+
+
+CUT_TOUR = """schema_version = 1
+title = "cut"
+[training]
+steps = 20
+[[tour.keyframes]]
+time = 0.0
+layer = 0
+[[tour.keyframes]]
+time = 1.0
+layer = 0
+[[tour.keyframes]]
+time = 1.0
+layer = "last"
+training = false
+[[tour.keyframes]]
+time = 2.0
+"""
+
+
+def test_a_cut_in_the_tour_cuts_the_framing_too(tmp_path):
+    """A trial's two keyframes at one time cut to the last layer, but the camera slid after it for a
+    second, the layer in a corner below the ground meanwhile."""
+    preset = tmp_path / "cut.toml"
+    preset.write_text(CUT_TOUR)
+    assert cut_times(load_preset(str(preset)).tour.keyframes) == (1.0,)
+    frames = tmp_path / "frames"
+    result = run_cli("record", str(preset), "--out", f"{frames}/", "--size", "160x96", "--fps", "10", "--no-ui")
+    assert result.returncode == 0, result.stderr
+    shown = [np.asarray(Image.open(frames / f"frame-{index:06d}.png").convert("RGB")).astype(int) for index in (10, 14)]
+    assert np.abs(shown[0] - shown[1]).mean() < 1.0  # framed at the cut as it stays, not sliding there

@@ -29,7 +29,7 @@ from viz3d.app.preset_view import preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
 from viz3d.app.state import FIT_SECONDS, center_of, recentered
 from viz3d.app.still import overlay_fits, picture_overlay
-from viz3d.app.tour import default_tour, frame_time, tour_at
+from viz3d.app.tour import cut_times, default_tour, frame_time, tour_at
 from viz3d.app.video import FRAME_NAME, FrameWriter, files_not_frames, output_kind
 from viz3d.errors import OutputPathError, Viz3dError, note, say
 from viz3d.presets import Keyframe, Preset
@@ -131,6 +131,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     start = tour_at(keyframes, 0.0, preset.view, n_layers)
     names, labels = projection.layer_names, projection.layer_labels
     state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)
+    state.data_rows = session.probe.n_data  # the framing follows the data, and the grid near it
     neuron = state.pick_neuron(names, projection.widths)  # as chosen above
     if request.steps and not session.trainable:
         note(f"{preset.name} is a fixed map, with nothing to train: --steps {request.steps} changes nothing")
@@ -180,7 +181,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
             scene.layout(lambda: overlay.draw(state, first_status, projection), 1 / fps)
         state.settle_frame()  # framed beside the panel from the first frame on
         progress = Progress(n_frames)
-        aspect, fitted = request.size[0] / request.size[1], 0.0
+        aspect, fitted, cuts = request.size[0] / request.size[1], 0.0, cut_times(keyframes)
         middle, shown_before = state.camera.center, -1.0  # where the camera looks, and the layer it showed
         interrupted, failure, finished = False, None, False
         writer = FrameWriter(request.out, request.size, fps, request.lossless, request.force)
@@ -218,13 +219,15 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
                     rows = state.drawn_rows(projection.positions)
                     ease = 1.0 - math.exp(-1.0 / (fps * FIT_SECONDS))
                     at_rest = state.layer == shown_before  # on the layer of the frame before: training, or holding
-                    middle = recentered(middle, rows) if index > 0 and at_rest else center_of(rows)
+                    # the first frame, and the first after a cut, are framed at once: nothing to slide from
+                    fresh = index == 0 or any(times[index - 1] < cut <= times[index] for cut in cuts)
+                    middle = recentered(middle, rows) if not fresh and at_rest else center_of(rows)
                     shown_before = state.layer
-                    camera.center = middle if index == 0 else camera.center + (middle - camera.center) * ease
+                    camera.center = middle if fresh else camera.center + (middle - camera.center) * ease
                     state.ground_center = camera.center
                     fit = camera.distance_to_fit(rows, aspect)
                     eased = fitted + (fit - fitted) * ease
-                    fitted = fit if index == 0 else max(fit, eased)
+                    fitted = fit if fresh else max(fit, eased)
                     camera.distance = max(point.distance, fitted)
                     state.playing = point.training and session.trainable
                     status = _status(session, playing=state.playing)  # the panel, if shown, and the arrows' labels

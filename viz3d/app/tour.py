@@ -61,6 +61,13 @@ def tour_at(keyframes: tuple[Keyframe, ...], time: float, view: ViewSpec, n_laye
     return TourPoint(**values)  # type: ignore[arg-type]
 
 
+def cut_times(keyframes: tuple[Keyframe, ...]) -> tuple[float, ...]:
+    """The times of the tour's cuts: two keyframes at one time jump from one to the other, and the
+    framing (the camera's centre and distance) cuts with them instead of sliding after the new layer."""
+    times = [k.time for k in keyframes]
+    return tuple(sorted({t for t, u in zip(times, times[1:], strict=False) if t == u and t > 0}))
+
+
 def _interpolate(keyed: list[tuple[float, float]], time: float) -> float:
     if time <= keyed[0][0]:
         return keyed[0][1]
