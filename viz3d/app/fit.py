@@ -38,7 +38,7 @@ class FollowFit:
         new_layer = shown != self._shown
         if positions is not self._positions or new_layer:
             self._positions, self._shown = positions, shown
-            self._rows = fit_rows(positions[shown])  # views until the sample: no copy of all rows
+            self._rows = fit_rows(positions[shown], state.data_rows)  # views until the sample: no copy of all
             self._since_fit = math.inf
         self._since_fit += max(dt, 0.0)
         camera = state.camera

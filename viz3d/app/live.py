@@ -172,6 +172,7 @@ def run_session(
         detail = DetailController()
         fit = FollowFit()
         state = ViewState.from_spec(view)
+        state.data_rows = probe.n_data  # the framing follows the data, and the grid near it
         state.playing = playing and session.trainable
         mailbox: Mailbox[Projection] = Mailbox()
         history: Mailbox[Projection] = Mailbox()

@@ -16,6 +16,7 @@ from viz3d.presets import ViewSpec
 from viz3d.render.camera import OrbitCamera
 
 FRAMING_SECONDS = 0.12  # time constant of the scene sliding beside, or back from, the panel
+GRID_REACH = 2.0  # the grid counts in a view's fit within this many times the data's reach of its middle
 FIT_ROWS = 20_000  # rows per layer sampled when fitting the view to a layer (enough for the outline)
 FIT_SECONDS = 0.5  # time constant of the camera backing off (or coming back) to keep a layer in view
 RECENTER_SLACK = 0.25  # the middle of a training layer may wander this share of its half-size unfollowed
@@ -57,6 +58,7 @@ class ViewState:
     # this point, the middle of the layer the view frames (the axes stay at the origin)
     fit_distance: bool = True  # the live view backs off so the layer shown fits; a zoom hands the distance to
     # the user, a reset (double-click) hands it back
+    data_rows: int = 0  # how many of a layer's rows are data (the rest: grid, arrows), for the framing; 0: all
 
     @classmethod
     def from_spec(cls, spec: ViewSpec, n_layers: int = 1) -> ViewState:
@@ -111,10 +113,10 @@ class ViewState:
         shaders ease them (a video framed on both ends at once had backed off in one frame as a morph began)."""
         lower, upper, eased = self.morph(len(positions))
         if eased <= 0.0 or lower == upper:
-            return fit_rows(positions[lower : lower + 1])
+            return fit_rows(positions[lower : lower + 1], self.data_rows)
         step = max(1, positions.shape[1] // FIT_ROWS)  # sampled first: no mix of every row
         below, above = positions[lower : lower + 1, ::step], positions[upper : upper + 1, ::step]
-        return fit_rows((1.0 - eased) * below + eased * above)
+        return _near_the_data((1.0 - eased) * below + eased * above, -(-self.data_rows // step))
 
     def layers_shown(self, n_layers: int) -> slice:
         """The layers on screen: the one shown, or the two a morph is between."""
@@ -233,8 +235,28 @@ def recentered(center: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return center if float(np.max(np.abs(middle - center))) <= RECENTER_SLACK * half else middle
 
 
-def fit_rows(positions: np.ndarray) -> np.ndarray:
+def fit_rows(positions: np.ndarray, data_rows: int = 0) -> np.ndarray:
     """An even sample of the finite rows of (L, M, 3) layer positions, to fit a view to (the display scale
-    keeps data layers comparable in size, so the whole outline counts, not a trimmed one)."""
-    rows = positions[:, :: max(1, positions.shape[1] // FIT_ROWS)].reshape(-1, 3)
-    return rows[np.isfinite(rows).all(axis=1)]
+    keeps data layers comparable in size, so the whole outline counts, not a trimmed one). The first
+    ``data_rows`` are the data (0: all are); rows after them (the grid) count only near the data."""
+    step = max(1, positions.shape[1] // FIT_ROWS)
+    return _near_the_data(positions[:, ::step], -(-data_rows // step))
+
+
+def _near_the_data(sampled: np.ndarray, data_rows: int) -> np.ndarray:
+    """The finite rows of ``sampled`` (L, M, 3), the grid's only within GRID_REACH of the data's reach from
+    the data's middle: a ReLU net's grid can run on far past its data, which then sat in a corner."""
+    rows = sampled.reshape(-1, 3)
+    rows = rows[np.isfinite(rows).all(axis=1)]
+    if not 0 < data_rows < sampled.shape[1]:
+        return rows
+    data = sampled[:, :data_rows].reshape(-1, 3)
+    data = data[np.isfinite(data).all(axis=1)]
+    if not len(data):
+        return rows
+    middle = center_of(data)
+    reach = float(np.max(np.linalg.norm(data - middle, axis=1)))
+    others = sampled[:, data_rows:].reshape(-1, 3)
+    others = others[np.isfinite(others).all(axis=1)]
+    near = others[np.linalg.norm(others - middle, axis=1) <= GRID_REACH * max(reach, 1e-6)]
+    return np.concatenate([data, near])

@@ -79,6 +79,7 @@ def render_session(session: TrainingSession, preset: Preset, request: StillReque
     widths = snapshot.widths
     state = preset_view_state(preset, layer_names, widths, layer=request.layer, labels=snapshot.labels())
     state.playing = False
+    state.data_rows = session.probe.n_data  # the framing follows the data, and the grid near it
     session.neuron = state.pick_neuron(layer_names, widths)  # as chosen above
     session.train(preset.training.steps if request.steps is None else request.steps)
     stats = session.final_stats()  # the model the picture shows, as `viz3d train` reports it
