@@ -383,3 +383,12 @@ def test_seed_draws_other_data_and_weights_in_every_preset_command(capsys):
     assert loss("--seed", "7") == loss("--seed", "7") != loss()
     for command, *options in (["run"], ["render", "--out", "x.png"], ["record", "--out", "x.mp4"], ["train"]):
         assert build_parser().parse_args([command, "spirals", *options, "--seed", "3"]).seed == 3
+
+
+def test_steps_asked_of_a_fixed_map_are_noted_by_every_command(tmp_path):
+    """A trial's `viz3d train change-of-basis --steps 100` printed step 0 without a word (record said so)."""
+    expected = "viz3d: note: change-of-basis is a fixed map, with nothing to train: --steps 100 changes nothing"
+    result = run_cli("train", "change-of-basis", "--steps", "100")
+    assert result.returncode == 0 and expected in result.stderr and '"step": 0' in result.stdout
+    result = run_cli("render", "change-of-basis", "--steps", "100", "--out", str(tmp_path / "c.png"), "--size", "96x64")
+    assert result.returncode == 0 and expected in result.stderr

@@ -264,11 +264,12 @@ def cmd_record(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import json
 
-    from viz3d.app.preset_view import check_view
+    from viz3d.app.preset_view import check_view, note_nothing_to_train
     from viz3d.train.session import session_from_preset
 
     preset = load(args)
     session = session_from_preset(preset, device=device_of(args))
+    note_nothing_to_train(preset, session.trainable, args.steps)
     snapshot = session.tracker.snapshot()  # one probe forward: the layers the preset's view names, before training
     check_view(preset, snapshot.layer_names, snapshot.widths, snapshot.labels())
     session.train(preset.training.steps if args.steps is None else args.steps)

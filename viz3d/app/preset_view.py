@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from viz3d.app.state import ViewState
-from viz3d.errors import PresetError, Viz3dError
+from viz3d.errors import PresetError, Viz3dError, note
 from viz3d.presets import Preset
 
 
@@ -135,3 +135,9 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def note_nothing_to_train(preset: Preset, trainable: bool, steps: int | None) -> None:
+    """A note where ``--steps`` asks a fixed map (a preset with nothing to train) for steps it cannot run."""
+    if steps and not trainable:
+        note(f"{preset.name} is a fixed map, with nothing to train: --steps {steps} changes nothing")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from viz3d.app.interrupt import StopRequest
 from viz3d.app.output import check_folder, check_output
-from viz3d.app.preset_view import preset_view_state, with_layer_positions
+from viz3d.app.preset_view import note_nothing_to_train, preset_view_state, with_layer_positions
 from viz3d.app.progress import Progress
 from viz3d.app.state import FIT_SECONDS, center_of, recentered
 from viz3d.app.still import overlay_fits, picture_overlay
@@ -133,8 +133,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
     state = preset_view_state(preset, names, projection.widths, layer=start.layer, labels=labels)
     state.data_rows = session.probe.n_data  # the framing follows the data, and the grid near it
     neuron = state.pick_neuron(names, projection.widths)  # as chosen above
-    if request.steps and not session.trainable:
-        note(f"{preset.name} is a fixed map, with nothing to train: --steps {request.steps} changes nothing")
+    note_nothing_to_train(preset, session.trainable, request.steps)
     if request.steps and session.trainable:
         session.neuron = neuron
         session.train(request.steps)

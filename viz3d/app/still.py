@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from viz3d.app.output import check_output, write_atomically
-from viz3d.app.preset_view import preset_view_state
+from viz3d.app.preset_view import note_nothing_to_train, preset_view_state
 from viz3d.app.state import ViewState
 from viz3d.colors import legend_names
 from viz3d.errors import note
@@ -81,6 +81,7 @@ def render_session(session: TrainingSession, preset: Preset, request: StillReque
     state.playing = False
     state.data_rows = session.probe.n_data  # the framing follows the data, and the grid near it
     session.neuron = state.pick_neuron(layer_names, widths)  # as chosen above
+    note_nothing_to_train(preset, session.trainable, request.steps)
     session.train(preset.training.steps if request.steps is None else request.steps)
     stats = session.final_stats()  # the model the picture shows, as `viz3d train` reports it
     projection = session.capture()
