@@ -392,3 +392,17 @@ def test_steps_asked_of_a_fixed_map_are_noted_by_every_command(tmp_path):
     assert result.returncode == 0 and expected in result.stderr and '"step": 0' in result.stdout
     result = run_cli("render", "change-of-basis", "--steps", "100", "--out", str(tmp_path / "c.png"), "--size", "96x64")
     assert result.returncode == 0 and expected in result.stderr
+
+
+def test_a_layer_is_found_in_any_case_and_as_typed_and_a_typo_gets_a_guess():
+    """A trial: --layer Last was unknown, "W.x (module 0)" (the panel writes W·x) too, and typos got no guess."""
+    from viz3d.app.preset_view import resolve_layer
+    from viz3d.errors import Viz3dError
+
+    names = ["input", "0:Wx", "0", "1", "2"]
+    labels = ["input", "W·x (module 0)", "W·x + b (module 0)", "Tanh (module 1)", "Linear (module 2)"]
+    assert resolve_layer("Last", names, labels) == 4.0
+    assert resolve_layer("W.x (module 0)", names, labels) == 1.0
+    assert resolve_layer("w.x + b (MODULE 0)", names, labels) == 2.0
+    with pytest.raises(Viz3dError, match=r"^unknown layer 'tanh \(modul 1\)' \(did you mean 'Tanh \(module 1\)'\?\)"):
+        resolve_layer("tanh (modul 1)", names, labels)

@@ -467,7 +467,8 @@ def test_a_neuron_layer_the_model_lacks_is_one_line_naming_the_key(tmp_path):
         result = run_cli(command, str(path), *options)
         assert result.returncode == 2, result.stderr
         assert (
-            "typo.toml: [view] neuron_layer: unknown layer 'inptu': use last, a position from 0 to 9" in result.stderr
+            "typo.toml: [view] neuron_layer: unknown layer 'inptu' (did you mean 'input'?): use last, a position "
+            "from 0 to 9" in result.stderr
         )
         assert len(result.stderr.strip().splitlines()) == 1
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from viz3d.app.state import ViewState
 from viz3d.errors import PresetError, Viz3dError, note
-from viz3d.presets import Preset
+from viz3d.presets import Preset, did_you_mean
 
 
 def with_layer_positions(preset: Preset, layer_names: list[str], labels: list[str] | None = None) -> Preset:
@@ -79,7 +79,7 @@ def resolve_layer(layer: str | float, layer_names: list[str], labels: list[str] 
     """Turn ``last``, an index or fraction (negative counts from the end), a layer name, or a layer's
     label as the panel shows it (``labels``, e.g. "Tanh (module 1)") into a position."""
     last = len(layer_names) - 1
-    if layer == "last":
+    if isinstance(layer, str) and layer.strip().casefold() == "last":
         return float(last)
     try:
         value = float(layer)
@@ -88,14 +88,16 @@ def resolve_layer(layer: str | float, layer_names: list[str], labels: list[str] 
     except ValueError:
         if layer in layer_names:
             return float(layer_names.index(layer))
-        folded = [label.casefold() for label in labels or []]
-        if str(layer).casefold() in folded:
-            return float(folded.index(str(layer).casefold()))
+        folded = [_typed(label) for label in labels or []]
+        if _typed(str(layer)) in folded:
+            return float(folded.index(_typed(str(layer))))
         names = [name for name in layer_names if not _is_number(name)]  # "3" always means position 3
         numbered = [label for name, label in zip(layer_names, labels or [], strict=False) if _is_number(name)]
         example = f", or a label as the panel shows it, such as '{numbered[0]}'" if numbered else ""
+        hint = did_you_mean(str(layer), dict.fromkeys([*names, *(labels or [])]))
         raise Viz3dError(
-            f"unknown layer '{layer}': use last, a position from 0 to {last}, a name ({', '.join(names)}){example}"
+            f"unknown layer '{layer}'{hint}: use last, a position from 0 to {last}, a name ({', '.join(names)})"
+            f"{example}"
         ) from None
     if not 0 <= value <= last:
         given = float(layer)
@@ -111,6 +113,11 @@ def resolve_layer(layer: str | float, layer_names: list[str], labels: list[str] 
             "for that layer"
         )
     return value
+
+
+def _typed(label: str) -> str:
+    """A label as it may be typed: any case, and "W.x" for the panel's "W·x"."""
+    return label.strip().casefold().replace("·", ".")
 
 
 def _shown_position(value: float) -> int | float:
