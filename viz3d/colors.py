@@ -1,7 +1,10 @@
 """Colours: the class palette, the colour modes for points, and the scene's fixed tints.
 
-The class palette is Okabe & Ito's colour-blind-safe set (Color Universal Design), ordered so
+The class palette starts with Okabe & Ito's colour-blind-safe set (Color Universal Design), ordered so
 the first two classes (the usual binary demos) are orange and sky blue, readable on dark and light.
+Ten classes (digits) need more than it holds, and two trials could not tell its blue from the sky
+blue, nor its vermilion from the orange, as small points on the dark background: classes 4, 5 and 9
+are a violet, a raspberry red and a lime instead, each of a hue no other class has.
 Continuous values (one neuron's activation, a regression's targets) use vispy's viridis, also
 colour-blind safe.
 """
@@ -11,8 +14,12 @@ from __future__ import annotations
 import numpy as np
 from vispy.color import Color, get_colormap
 
-CLASS_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
-EXTRA_CLASSES = ("#FFFFFF", "#8C564B")  # digits need ten: white and brown after Okabe-Ito's eight
+CLASS_PALETTE = (
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442",  # Okabe-Ito: orange, sky blue, bluish green, yellow
+    "#A77CF2", "#E8475F",  # violet and raspberry, for Okabe-Ito's blue and vermilion (see above)
+    "#CC79A7", "#999999",  # Okabe-Ito: reddish purple, grey
+    "#FFFFFF", "#9BD33F",  # white and lime: ten for the digits
+)  # fmt: skip
 BACKGROUND = Color("#111318").rgba
 GRID_HORIZONTAL = Color("#9fb4d8", alpha=0.42).rgba
 GRID_VERTICAL = Color("#d8b49f", alpha=0.42).rgba
@@ -24,7 +31,7 @@ VIRIDIS_LOW = 0.3  # where the neuron scale starts along viridis (#355f8d: #4144
 
 
 def palette() -> np.ndarray:
-    return np.array([Color(hex_code).rgba for hex_code in CLASS_PALETTE + EXTRA_CLASSES], np.float32)
+    return np.array([Color(hex_code).rgba for hex_code in CLASS_PALETTE], np.float32)
 
 
 def class_colors(labels: np.ndarray) -> np.ndarray:
