@@ -1256,6 +1256,13 @@ class FunctionalSigmoid(nn.Module):
         return torch.sigmoid(self.out(torch.tanh(self.hidden(x))))
 
 
+class SigmoidThenFloat(FunctionalSigmoid):
+    """A review: .float() of a float tensor returns the tensor itself, which had hidden the sigmoid."""
+
+    def forward(self, x):
+        return super().forward(x).float().contiguous()
+
+
 class SigmoidInside(nn.Module):
     """An nn.Sigmoid registered last but used as the hidden activation: the output is a logit."""
 
@@ -1271,10 +1278,11 @@ class SigmoidInside(nn.Module):
     ("model", "probability"),
     [
         (FunctionalSigmoid(), True),
+        (SigmoidThenFloat(), True),
         (SigmoidInside(), False),
         (nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid(), nn.Flatten(0)), True),
     ],
-    ids=["torch.sigmoid in forward", "nn.Sigmoid inside", "nn.Sigmoid then a reshape"],
+    ids=["torch.sigmoid in forward", "then .float() of a float", "nn.Sigmoid inside", "nn.Sigmoid then a reshape"],
 )
 def test_a_probability_is_told_from_a_logit_by_the_graph_not_the_module_order(model, probability):
     """A review found all three misread from the last registered module: accuracy 0.505 for 1.0."""

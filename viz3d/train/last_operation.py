@@ -34,7 +34,9 @@ class _MadeBy(TorchFunctionMode):
         result = func(*args, **(kwargs or {}))
         if isinstance(result, torch.Tensor):
             source = next((arg for arg in args if isinstance(arg, torch.Tensor)), None)
-            self.made[id(result)] = (getattr(func, "__name__", ""), source, result)
+            name = getattr(func, "__name__", "")
+            if not (result is source and name in PASS_THROUGH):  # x.float() of a float x is x: still a sigmoid's
+                self.made[id(result)] = (name, source, result)
         return result
 
 
