@@ -127,10 +127,7 @@ def test_sigint_leaves_a_playable_file(tmp_path):
         [sys.executable, "-m", "viz3d.cli", "record", "spirals", "--out", str(out), "--frames", "100000", *SMALL],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    partial = tmp_path / f".cut.mp4.partial-{process.pid}.mp4"  # the process's own: two never share one
-    deadline = time.time() + 60
-    while time.time() < deadline and not partial.exists():  # the encoder has opened its file
-        time.sleep(0.1)
+    partial = wait_for_partial(tmp_path / "cut.mp4", process)  # the recording's own: two never share one
     time.sleep(4.0)  # let it render a hundred frames or so
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -259,10 +256,10 @@ def test_writer_never_puts_a_broken_or_unasked_file_at_the_target(tmp_path):
     writer = FrameWriter(str(late), (16, 16), 30)
     writer.write(frame)
     late.write_bytes(b"someone else's file")  # appears while recording
-    with pytest.raises(OutputPathError, match="appeared while recording"):
+    with pytest.raises(OutputPathError, match=r"appeared while recording, and is as it was: the take is .*late.new"):
         writer.close()
     assert late.read_bytes() == b"someone else's file"
-    assert (tmp_path / f".late.mp4.partial-{os.getpid()}.mp4").exists()
+    assert len(decode(tmp_path / "late.new.mp4")) == 1  # a visible name: a hidden partial is an orphan once closed
 
 
 def test_two_recordings_to_one_name_each_keep_their_own_take(tmp_path, monkeypatch):
@@ -274,7 +271,7 @@ def test_two_recordings_to_one_name_each_keep_their_own_take(tmp_path, monkeypat
     out = tmp_path / "same.mp4"
     longer = video.FrameWriter(str(out), (16, 16), 30)
     longer.write(np.full((16, 16, 3), 200, np.uint8))
-    monkeypatch.setattr(video.os, "getpid", lambda: os.getppid())  # another process that is running
+    monkeypatch.setattr(video.os, "getpid", lambda: 1)  # a process in another container: the same number
     shorter = video.FrameWriter(str(out), (16, 16), 30)
     for _ in range(2):
         shorter.write(np.full((16, 16, 3), 40, np.uint8))
@@ -282,26 +279,28 @@ def test_two_recordings_to_one_name_each_keep_their_own_take(tmp_path, monkeypat
     assert shorter.close() == out  # finished first, while the longer one still records
     for _ in range(2):
         longer.write(np.full((16, 16, 3), 200, np.uint8))
-    with pytest.raises(OutputPathError, match="appeared while recording: what was written is in .*partial"):
+    with pytest.raises(OutputPathError, match="appeared while recording, and is as it was: the take is .*same.new"):
         longer.close()
-    shorter_take, longer_take = decode(out), decode(longer.partial)
+    shorter_take, longer_take = decode(out), decode(tmp_path / "same.new.mp4")
     assert len(shorter_take) == 2 and abs(int(shorter_take[0].mean()) - 40) < 8  # both takes, whole
     assert len(longer_take) == 3 and abs(int(longer_take[-1].mean()) - 200) < 8
 
 
-def test_a_partial_file_whose_process_is_gone_is_removed_and_a_running_ones_kept(tmp_path):
-    """kill -9 leaves a partial file no process will finish; one of a recording still running is its own."""
+def test_a_partial_file_no_recording_holds_is_removed_and_a_held_one_kept(tmp_path):
+    """kill -9 leaves a partial file no process will finish (its lock went with the process); one a recording
+    holds, in this process or another container's with the same number, is kept."""
     from viz3d.app.video import FrameWriter
+    from viz3d.errors import OutputPathError
 
-    ended = subprocess.Popen(["true"])
-    ended.wait()
-    orphan = tmp_path / f".take.mp4.partial-{ended.pid}.mp4"
-    running = tmp_path / f".take.mp4.partial-{os.getppid()}.mp4"
+    orphan = tmp_path / ".take.mp4.partial-123-abcdef.mp4"
     orphan.write_bytes(b"x")
-    running.write_bytes(b"y")
+    under_way = FrameWriter(str(tmp_path / "take.mp4"), (16, 16), 30)  # holds its own partial file
+    under_way.write(np.zeros((16, 16, 3), np.uint8))
     with FrameWriter(str(tmp_path / "take.mp4"), (16, 16), 30) as writer:
         writer.write(np.zeros((16, 16, 3), np.uint8))
-    assert not orphan.exists() and running.read_bytes() == b"y"
+    assert not orphan.exists() and under_way.partial.exists()
+    with pytest.raises(OutputPathError, match="appeared while recording"):
+        under_way.close()
 
 
 def test_png_target_that_is_a_file_is_refused(tmp_path):
@@ -338,7 +337,7 @@ def test_force_on_a_folder_replaces_frames_and_never_other_files(tmp_path):
     with pytest.raises(OutputPathError, match=r"not frames \(notes.txt\)"):
         writer.close()
     assert (earlier / "notes.txt").read_text() == "mine" and (earlier / "frame-000000.png").exists()
-    assert (tmp_path / f".earlier.partial-{os.getpid()}" / "frame-000000.png").exists()
+    assert (tmp_path / "earlier.new" / "frame-000000.png").exists()
 
 
 def test_an_empty_folder_takes_frames_without_force(tmp_path):
@@ -429,12 +428,20 @@ def recording_under_way(out, size: str, seconds: float, terminal=None) -> tuple[
          "--size", size, "--no-ui"],
         cwd=REPO, env=env, stdout=output, stderr=output, text=True,
     )  # fmt: skip
-    partial = out.parent / f".{out.name}.partial-{process.pid}.mp4"
-    deadline = time.time() + 60
-    while time.time() < deadline and not partial.exists():
-        time.sleep(0.1)
+    partial = wait_for_partial(out, process)
     time.sleep(seconds)
     return process, partial
+
+
+def wait_for_partial(out, process: subprocess.Popen):
+    """The partial file the recording to ``out`` by ``process`` writes, once it is there."""
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        found = list(out.parent.glob(f".{out.name}.partial-{process.pid}-*{out.suffix}"))
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no partial file of {out} appeared")
 
 
 def test_two_quick_ctrl_cs_still_leave_a_playable_file(tmp_path):

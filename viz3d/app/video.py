@@ -1,11 +1,12 @@
 """Writing frames to files: H.264 .mp4, lossless FFV1 .mkv, or a numbered PNG sequence (a folder).
 
 Frames are encoded on a thread of their own and go to a temporary name beside the target, the
-process's own (``.name.partial-PID.mp4``: two recordings to one name never write into one file),
+recording's own (``.name.partial-PID-TOKEN.mp4``: two recordings to one name never share one file),
 which is renamed onto the target when `close` runs, so a file at the target name is always a
 finished take. An unfinished recording (Ctrl-C, a failed step) is renamed beside it as
 ``name.interrupted.mp4`` (``-2``, ``-3``, ... where that exists), so what was rendered is never lost
-and nothing is replaced. A partial file whose process is gone (``kill -9``) is removed. H.264 needs
+and nothing is replaced. A partial file no recording holds a lock on (one ended by ``kill -9``) is
+removed by the next recording to that name. H.264 needs
 even sizes for 4:2:0 colour; an odd size is encoded as 4:4:4 instead (same pixels, no resizing),
 and the writer says so. A PNG sequence goes into a new folder, or into an existing one that holds
 frames and nothing else: ``--force`` deletes its ``frame-NNNNNN.png`` files and moves the new ones in,
@@ -15,10 +16,12 @@ and never touches anything the user put there, nor the folder itself.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import os
 import queue
 import re
+import secrets
 import threading
 from fractions import Fraction
 from pathlib import Path
@@ -88,12 +91,14 @@ class FrameWriter:
         self.note = ""
         suffix = "" if self.kind == "png" else self.target.suffix
         named = self.target.resolve()  # "./" or "." has no name of its own to put .partial beside
-        self.partial = named.with_name(f".{named.name}.partial-{os.getpid()}{suffix}")
+        token = secrets.token_hex(3)  # another container's process may have this number too
+        self.partial = named.with_name(f".{named.name}.partial-{os.getpid()}-{token}{suffix}")
         _remove_orphans(named, suffix)
         if self.kind == "png":
-            if self.partial.exists():  # left by an earlier process that had this number
-                _remove(self.partial)
             self.partial.mkdir(parents=True)
+        else:
+            self.partial.touch(exist_ok=False)
+        self._lock: int | None = _hold(self.partial)  # held while recording: what tells a partial from an orphan
         width, height = size
         if self.kind == "mp4" and (width % 2 or height % 2):
             even = f"{width + width % 2}x{height + height % 2}"
@@ -133,6 +138,15 @@ class FrameWriter:
             raise ValueError(f"frame is {width}x{height}, the writer expects {self.size[0]}x{self.size[1]}")
 
     def close(self, complete: bool = True) -> Path | None:
+        """Finish the file and move it onto the target name; returns where it went (see `_finish`)."""
+        try:
+            return self._finish(complete)
+        finally:
+            if self._lock is not None:
+                os.close(self._lock)  # the partial, if one is left, is an orphan from now on
+                self._lock = None
+
+    def _finish(self, complete: bool) -> Path | None:
         """Finish the file and move it onto the target name; returns where it went.
 
         Returns None when no frame was written (nothing is left behind). When the encoder failed, or
@@ -158,7 +172,8 @@ class FrameWriter:
             return self.target
         if self.target.exists():
             if not self.force:
-                raise OutputPathError(f"{self.target} appeared while recording: what was written is in {self.partial}")
+                aside = self._set_aside("new")
+                raise OutputPathError(f"{self.target} appeared while recording, and is as it was: the take is {aside}")
             self.target.unlink()
         try:
             os.replace(self.partial, self.target)
@@ -166,14 +181,14 @@ class FrameWriter:
             raise OutputPathError(f"cannot write {self.target} ({err}); what was written is in {self.partial}") from err
         return self.target
 
-    def _set_aside(self) -> Path:
-        """The unfinished recording under a name of its own beside the target, which stays as it was."""
-        named = self.target if self.target.name else self.target.resolve()  # "./" has no name to put one beside
+    def _set_aside(self, label: str = "interrupted") -> Path:
+        """The recording under a name of its own beside the target, which stays as it was: ``name.LABEL.mp4``,
+        unfinished ("interrupted"), or finished where another file took the target meanwhile ("new")."""
+        named = self.target if self.target.name not in ("", "..") else self.target.resolve()  # "./", "../": no name
         suffix = "" if self.kind == "png" else named.suffix
         stem = named.name.removesuffix(suffix) if suffix else named.name
         for attempt in range(1, 1000):
-            label = "interrupted" if attempt == 1 else f"interrupted-{attempt}"
-            aside = named.with_name(f"{stem}.{label}{suffix}")
+            aside = named.with_name(f"{stem}.{label if attempt == 1 else f'{label}-{attempt}'}{suffix}")
             if not (aside.exists() or aside.is_symlink()):
                 os.replace(self.partial, aside)
                 return aside
@@ -182,11 +197,12 @@ class FrameWriter:
     def _frames_into_folder(self) -> None:
         """Move the new frames into the existing target folder, deleting its old frames (with --force)
         and nothing else: the folder itself, and what else is in it, stay as they are."""
-        kept = f"it was left alone, and the new frames are in {self.partial}"
         if others := files_not_frames(self.target):
+            kept = f"it was left alone, and the new frames are in {self._set_aside('new')}"
             raise OutputPathError(f"{self.target}/ now holds files that are not frames ({', '.join(others)}): {kept}")
         old = [entry for entry in self.target.iterdir() if FRAME_NAME.fullmatch(entry.name)]
         if old and not self.force:
+            kept = f"it was left alone, and the new frames are in {self._set_aside('new')}"
             raise OutputPathError(f"{self.target} got frames of another recording meanwhile: {kept}")
         for entry in old:
             entry.unlink()
@@ -261,27 +277,32 @@ def files_not_frames(folder: Path, shown: int = 3) -> list[str]:
     return others[:shown] + (["..."] if len(others) > shown else [])
 
 
-PARTIAL_OF_PROCESS = re.compile(r"\.partial-(\d+)")
+def _hold(path: Path) -> int:
+    """An open descriptor of ``path`` (a file or a folder) with an exclusive lock on it, which the kernel
+    lets go when the process ends, however it ends (``kill -9`` too): another recording can tell."""
+    descriptor = os.open(path, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return descriptor
 
 
 def _remove_orphans(named: Path, suffix: str) -> None:
-    """Remove the partial files (or frame folders) beside ``named`` whose process is gone: a recording
-    killed at once (``kill -9``) could not finish or rename its own."""
+    """Remove the partial files (or frame folders) beside ``named`` that no recording holds: one killed at
+    once (``kill -9``) could not finish or rename its own. One being recorded holds its lock (`_hold`),
+    in any process, container or PID namespace on this machine."""
     for entry in named.parent.glob(f".{glob.escape(named.name)}.partial-*{suffix}"):
-        number = PARTIAL_OF_PROCESS.fullmatch(entry.name.removeprefix(f".{named.name}").removesuffix(suffix))
-        if number and not _running(int(number.group(1))):
+        try:
+            descriptor = os.open(entry, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: a recording still under way
+            continue
+        else:
             with contextlib.suppress(OSError, OutputPathError):  # another user's, or holding more: left alone
                 _remove(entry)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # no signal: only whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
+        finally:
+            os.close(descriptor)
 
 
 def _remove(path: Path) -> None:
