@@ -145,3 +145,18 @@ def test_a_picture_too_large_for_multisampling_falls_back_to_fewer_samples_then_
     monkeypatch.setattr(multisample, "_complete", lambda: False)
     with pytest.raises(Viz3dError, match=r"^64x48 is too large for this GL's framebuffers .*: choose a smaller size$"):
         multisample.MultisampleTarget((64, 48))
+    monkeypatch.setattr(multisample, "_complete", real_complete)
+    storage = multisample.GL.glRenderbufferStorageMultisample
+
+    def out_of_memory(target, samples, *rest):  # a driver that raises it (a review: llvmpipe's 20000²)
+        if samples > 0:
+            raise multisample.GLError(err=multisample.GL.GL_OUT_OF_MEMORY, result=None, baseOperation=storage)
+        return storage(target, samples, *rest)
+
+    monkeypatch.setattr(multisample.GL, "glRenderbufferStorageMultisample", out_of_memory)
+    target = multisample.MultisampleTarget((64, 48))
+    assert target.samples == 0 and target.read().shape == (48, 64, 3)
+    target.release()
+    largest = int(multisample.GL.glGetIntegerv(multisample.GL.GL_MAX_RENDERBUFFER_SIZE))
+    with pytest.raises(Viz3dError, match=rf"^{largest + 1}x16 is larger than this GL draws \({largest} pixels a side"):
+        multisample.MultisampleTarget((largest + 1, 16))

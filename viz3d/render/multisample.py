@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from OpenGL import GL
+from OpenGL.error import GLError
 
 from viz3d.errors import Viz3dError
 from viz3d.render.readback import PixelReader
@@ -21,6 +22,12 @@ class MultisampleTarget:
     def __init__(self, size: tuple[int, int], samples: int = SAMPLES) -> None:
         self.size = size
         self.reader = PixelReader()
+        largest = int(GL.glGetIntegerv(GL.GL_MAX_RENDERBUFFER_SIZE))
+        if max(size) > largest:
+            raise Viz3dError(
+                f"{size[0]}x{size[1]} is larger than this GL draws ({largest} pixels a side at most): choose a "
+                "smaller size"
+            )
         most = min(samples, int(GL.glGetIntegerv(GL.GL_MAX_SAMPLES)))
         for tried in sorted({most, min(2, most), 0}, reverse=True):  # fewer where memory runs short; 0: one
             # sample a pixel (Mesa makes 4 of a request for 1)
@@ -35,7 +42,15 @@ class MultisampleTarget:
         )
 
     def _allocate(self) -> bool:
-        """The buffers at ``self.samples`` samples; whether the driver could make both framebuffers."""
+        """The buffers at ``self.samples`` samples; whether the driver could make both framebuffers (out of
+        memory is an error some drivers raise and others only tell by the framebuffer's status)."""
+        self._buffers = self._framebuffers = None
+        try:
+            return self._make_buffers()
+        except GLError:
+            return False
+
+    def _make_buffers(self) -> bool:
         width, height = self.size
         self._buffers = GL.glGenRenderbuffers(3)
         color, depth, resolved = (int(b) for b in self._buffers)
@@ -55,7 +70,6 @@ class MultisampleTarget:
         GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, resolved)
         resolving = _complete()
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
-        GL.glGetError()  # an allocation that failed (GL_OUT_OF_MEMORY) is told by the status: clear its flag
         return drawn and resolving
 
     def bind(self) -> None:
@@ -75,8 +89,10 @@ class MultisampleTarget:
 
     def release(self) -> None:
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
-        GL.glDeleteFramebuffers(2, self._framebuffers)
-        GL.glDeleteRenderbuffers(3, self._buffers)
+        if self._framebuffers is not None:
+            GL.glDeleteFramebuffers(2, self._framebuffers)
+        if self._buffers is not None:
+            GL.glDeleteRenderbuffers(3, self._buffers)
 
 
 def _complete() -> bool:
