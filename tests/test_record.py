@@ -789,6 +789,10 @@ def test_a_cut_in_the_tour_cuts_the_framing_too(tmp_path):
     preset = tmp_path / "cut.toml"
     preset.write_text(CUT_TOUR)
     assert cut_times(load_preset(str(preset)).tour.keyframes) == (1.0,)
+    held = (Keyframe(time=0.0, layer=0), Keyframe(time=2.0, layer=2), Keyframe(time=2.0, overlay=False))
+    assert cut_times(held) == ()  # a review: the panel turned off at a keyframe's time is no cut
+    apart = (*held, Keyframe(time=2.0, azimuth=30.0), Keyframe(time=2.0, layer=0))
+    assert cut_times(apart) == (2.0,)  # the layer jumps, whatever lies between the two that set it
     frames = tmp_path / "frames"
     result = run_cli("record", str(preset), "--out", f"{frames}/", "--size", "160x96", "--fps", "10", "--no-ui")
     assert result.returncode == 0, result.stderr

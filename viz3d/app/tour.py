@@ -62,10 +62,17 @@ def tour_at(keyframes: tuple[Keyframe, ...], time: float, view: ViewSpec, n_laye
 
 
 def cut_times(keyframes: tuple[Keyframe, ...]) -> tuple[float, ...]:
-    """The times of the tour's cuts: two keyframes at one time jump from one to the other, and the
-    framing (the camera's centre and distance) cuts with them instead of sliding after the new layer."""
-    times = [k.time for k in keyframes]
-    return tuple(sorted({t for t, u in zip(times, times[1:], strict=False) if t == u and t > 0}))
+    """The times of the tour's cuts: two keyframes at one time that set a number (the layer, the camera)
+    to two values jump from one to the other, and the framing (the camera's centre and distance) cuts
+    with them instead of sliding after the new layer. Two at one time that set other things (the panel
+    off, training on) cut nothing."""
+    cuts = set()
+    for time in {k.time for k in keyframes if k.time > 0}:
+        at_once = [k for k in keyframes if k.time == time]
+        for name in NUMBERS:
+            if len({getattr(k, name) for k in at_once if getattr(k, name) is not None}) > 1:
+                cuts.add(time)
+    return tuple(sorted(cuts))
 
 
 def _interpolate(keyed: list[tuple[float, float]], time: float) -> float:
