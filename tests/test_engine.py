@@ -769,8 +769,8 @@ class RowsReshaped(nn.Module):
 @pytest.mark.parametrize(
     ("layer", "message"),
     [
-        ("pairs", "its output (80, 8) is not one row for each of the 40 inputs (the rows were reshaped or mixed"),
-        ("across", "its output (4, 3) is not one row for each of the 40 inputs"),
+        ("pairs", "its output (80, 8) is not one row for each of the 40 inputs: watch the layers around it"),
+        ("across", "its output (4, 3) is not one row for each of the 40 inputs: watch the layers around it"),
     ],
 )
 def test_a_layer_whose_rows_are_not_the_inputs_is_described_as_such_not_as_an_rnn(layer, message, capsys):
@@ -779,7 +779,7 @@ def test_a_layer_whose_rows_are_not_the_inputs_is_described_as_such_not_as_an_rn
     with pytest.raises(Viz3dError, match=re.escape(f"layer {layer!r}: {message}")):
         viz3d.watch(RowsReshaped(), x, layers=[layer, "head"]).snapshot()
     assert viz3d.watch(RowsReshaped(), x).snapshot().layer_names == ["input", "head"]
-    assert f"viz3d: note: layer {layer!r} is not watched: {message}" in capsys.readouterr().err  # not silently
+    assert "not watched" not in capsys.readouterr().err  # a review: it never saw a row per input to lose
 
 
 def test_a_time_major_rnn_is_left_out_even_where_the_time_steps_number_the_inputs(capsys):

@@ -114,10 +114,7 @@ def _why_not_per_sample(module: nn.Module | None, shape: tuple[int, ...], batch:
         return f"its output {shape} puts time first (an RNN without batch_first=True): make it batch_first to see it"
     if len(shape) >= 2 and shape[1] == batch and shape[0] != batch:
         return f"its output {shape} has the {batch} inputs second, not first: watch the layer after it"
-    return (
-        f"its output {shape} is not one row for each of the {batch} inputs (the rows were reshaped or "
-        "mixed before it): watch the layers around it"
-    )
+    return f"its output {shape} is not one row for each of the {batch} inputs: watch the layers around it"
 
 
 def checked_token(token: object) -> Token:
@@ -316,6 +313,7 @@ class LayerTracker:
         records: list[_Record] = []
         batch = inputs.shape[0]
         other_shapes: dict[str, tuple[int, ...]] = {}  # modules whose output is not one row per input
+        from_rows: set[str] = set()  # ... of those, the ones that took one row per input (and so lost them)
 
         held: list[object] = []  # every tensor whose id a record keeps, alive until the forward is over
 
@@ -336,6 +334,9 @@ class LayerTracker:
                 records.append(_Record(name, module, rows, tensor, version, made, took_id))
             elif tensor is not None:
                 other_shapes.setdefault(name, tuple(tensor.shape))
+                took = next((value for value in inputs if isinstance(value, torch.Tensor)), None)
+                if took is not None and took.ndim >= 1 and took.shape[0] == batch:
+                    from_rows.add(name)
 
         handles = [
             module.register_forward_hook(lambda mod, inp, out, name=name: hook(name, mod, inp, out))
@@ -359,17 +360,20 @@ class LayerTracker:
                 handle.remove()
         self._refuse_named_but_not_per_sample(records, other_shapes, batch)
         if self.layers is None:
-            self._note_left_out(other_shapes, batch)
+            self._note_left_out(other_shapes, from_rows, batch)
         return records, outputs
 
-    def _note_left_out(self, other_shapes: dict[str, tuple[int, ...]], batch: int) -> None:
+    def _note_left_out(self, other_shapes: dict[str, tuple[int, ...]], from_rows: set[str], batch: int) -> None:
         """A note, once per module, for one left out of the default layers because its output has no row per
-        input first: a time-major RNN (T, N, D), which had vanished from the picture without a word, or a
-        module that ran on rows reshaped inside the model."""
+        input first, though it took one (a time-major RNN's (T, N, D), which had vanished from the picture
+        without a word). A module that never saw a row per input (a positional embedding of
+        ``arange(T)``, a layer on rows the model reshaped) is left out without one."""
         modules = dict(self.candidates)
         for name, shape in other_shapes.items():
             module = modules.get(name)
-            if module is not None and module not in _NOTED_LEFT_OUT and len(shape) >= 1:
+            if module is None or (name not in from_rows and not _is_time_major(module)):
+                continue
+            if module not in _NOTED_LEFT_OUT and len(shape) >= 1:
                 _NOTED_LEFT_OUT.add(module)  # once, though each session forwards rows and probe apart
                 note(f"layer {display_name(name)!r} is not watched: {_why_not_per_sample(module, shape, batch)}")
 
