@@ -26,6 +26,7 @@ from torch import nn
 
 from viz3d.app.interrupt import Stopped
 from viz3d.app.limits import DAY, FPS_MAX, SIDES
+from viz3d.capture.model_rows import eager
 from viz3d.capture.probe import ArrayLike
 from viz3d.capture.tracker import LayerSelector, Token
 from viz3d.errors import PresetError, Viz3dError
@@ -64,7 +65,7 @@ def render_model(
     _check_switches(PICTURE, panel=panel, force=force)
     size = check_size(PICTURE, size)
     with _in_python_words(PICTURE):
-        preset = _user_preset(PICTURE, title or type(model).__name__, description, view)
+        preset = _user_preset(PICTURE, title or type(eager(model)).__name__, description, view)
         picks = {"layers": layers, "output_key": output_key, "token": token}
         session = _session(model, inputs, labels, None, picks, arrow_points, arrow_vectors, preset)
         preset = _shown_first(session, preset, view)
@@ -138,7 +139,7 @@ def record_model(
         train_steps=steps,  # exactly these, spread over the frames that train (None: one a frame)
     )
     with _in_python_words(VIDEO):
-        preset = _user_preset(VIDEO, title or type(model).__name__, description, view, tour, steps or 0)
+        preset = _user_preset(VIDEO, title or type(eager(model)).__name__, description, view, tour, steps or 0)
         picks = {"layers": layers, "output_key": output_key, "token": token}
         session = _session(model, inputs, labels, train_step, picks, arrow_points, arrow_vectors, preset)
         preset = _shown_first(session, preset, view)
