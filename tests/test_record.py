@@ -289,18 +289,21 @@ def test_two_recordings_to_one_name_each_keep_their_own_take(tmp_path, monkeypat
 def test_a_partial_file_no_recording_holds_is_removed_and_a_held_one_kept(tmp_path):
     """kill -9 leaves a partial file no process will finish (its lock went with the process); one a recording
     holds, in this process or another container's with the same number, is kept."""
-    from viz3d.app.video import FrameWriter
-    from viz3d.errors import OutputPathError
+    from viz3d.app.video import FrameWriter, _hold
 
-    orphan = tmp_path / ".take.mp4.partial-123-abcdef.mp4"
-    orphan.write_bytes(b"x")
-    under_way = FrameWriter(str(tmp_path / "take.mp4"), (16, 16), 30)  # holds its own partial file
-    under_way.write(np.zeros((16, 16, 3), np.uint8))
-    with FrameWriter(str(tmp_path / "take.mp4"), (16, 16), 30) as writer:
-        writer.write(np.zeros((16, 16, 3), np.uint8))
-    assert not orphan.exists() and under_way.partial.exists()
-    with pytest.raises(OutputPathError, match="appeared while recording"):
-        under_way.close()
+    a_minute_ago = (time.time() - 60, time.time() - 60)  # not one being made just now, nor written to
+    orphan, held, fresh = (tmp_path / f".take.mp4.partial-1-{token}.mp4" for token in ("aaaaaa", "bbbbbb", "cccccc"))
+    for partial in (orphan, held, fresh):
+        partial.write_bytes(b"x")
+    os.utime(orphan, a_minute_ago)
+    os.utime(held, a_minute_ago)
+    lock = _hold(held)  # as another container's recording holds its own
+    try:
+        with FrameWriter(str(tmp_path / "take.mp4"), (16, 16), 30) as writer:
+            writer.write(np.zeros((16, 16, 3), np.uint8))
+        assert not orphan.exists() and held.exists() and fresh.exists()  # fresh: perhaps not locked yet
+    finally:
+        os.close(lock)
 
 
 def test_png_target_that_is_a_file_is_refused(tmp_path):

@@ -23,6 +23,7 @@ import queue
 import re
 import secrets
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -149,9 +150,10 @@ class FrameWriter:
     def _finish(self, complete: bool) -> Path | None:
         """Finish the file and move it onto the target name; returns where it went.
 
-        Returns None when no frame was written (nothing is left behind). When the encoder failed, or
-        the target appeared meanwhile (without --force), the partial file stays where it is and the
-        error names it: a file at the target name is always complete and never replaced unasked.
+        Returns None when no frame was written (nothing is left behind). When the encoder failed, the
+        partial file stays where it is and the error names it; when the target appeared meanwhile
+        (without --force), the take goes beside it as ``name.new.mp4``: a file at the target name is
+        always complete and never replaced unasked.
         A recording that was not ``complete`` (Ctrl-C, a failed step) goes beside the target as
         ``name.interrupted.mp4``: the target name is for finished takes, and a re-run needs no --force.
         """
@@ -277,6 +279,9 @@ def files_not_frames(folder: Path, shown: int = 3) -> list[str]:
     return others[:shown] + (["..."] if len(others) > shown else [])
 
 
+ORPHAN_SECONDS = 10.0  # a partial file untouched for this long, and not locked, is an orphan
+
+
 def _hold(path: Path) -> int:
     """An open descriptor of ``path`` (a file or a folder) with an exclusive lock on it, which the kernel
     lets go when the process ends, however it ends (``kill -9`` too): another recording can tell."""
@@ -291,6 +296,8 @@ def _remove_orphans(named: Path, suffix: str) -> None:
     in any process, container or PID namespace on this machine."""
     for entry in named.parent.glob(f".{glob.escape(named.name)}.partial-*{suffix}"):
         try:
+            if time.time() - entry.stat().st_mtime < ORPHAN_SECONDS:  # perhaps made, and not yet locked, just now
+                continue
             descriptor = os.open(entry, os.O_RDONLY)
         except OSError:
             continue
