@@ -93,9 +93,8 @@ INPUT_PROBLEM = re.compile(
 NOT_THE_INPUTS = ("out of memory", "same device")  # the machine's or the model's, whatever else they say
 
 
-_NOTED_LEFT_OUT: weakref.WeakSet[nn.Module] = (
-    weakref.WeakSet()
-)  # modules left out of the default layers, named in a note
+# modules left out of the default layers, named in a note
+_NOTED_LEFT_OUT: weakref.WeakSet[nn.Module] = weakref.WeakSet()
 
 
 def _is_time_major(module: nn.Module | None) -> bool:
@@ -317,15 +316,15 @@ class LayerTracker:
 
         held: list[object] = []  # every tensor whose id a record keeps, alive until the forward is over
 
-        def hook(name: str, module: nn.Module, inputs: tuple, output: object) -> None:
+        def hook(name: str, module: nn.Module, args: tuple, output: object) -> None:
             tensor = first_tensor(output, self.output_key)
             if tensor is None and self.output_key is not None:  # the key is the model's, not this layer's (an
                 tensor = first_tensor(output)  # attention layer's (out, weights) has no "logits"): its first tensor
+            took = next((value for value in args if isinstance(value, torch.Tensor)), None)  # what it ran on
             if tensor is not None and _time_first(module, tensor):  # even where the time steps number N
                 other_shapes.setdefault(name, tuple(tensor.shape))
             elif tensor is not None and tensor.ndim >= 1 and tensor.shape[0] == batch:
                 version = _version(tensor)
-                took = next((value for value in inputs if isinstance(value, torch.Tensor)), None)
                 held.extend((tensor, took))
                 made, took_id = id(tensor), None if took is None else id(took)
                 if copy or version is None:  # an inference tensor keeps no count of its writes: copy it
@@ -334,7 +333,6 @@ class LayerTracker:
                 records.append(_Record(name, module, rows, tensor, version, made, took_id))
             elif tensor is not None:
                 other_shapes.setdefault(name, tuple(tensor.shape))
-                took = next((value for value in inputs if isinstance(value, torch.Tensor)), None)
                 if took is not None and took.ndim >= 1 and took.shape[0] == batch:
                     from_rows.add(name)
 
