@@ -246,17 +246,16 @@ def fit_rows(positions: np.ndarray, data_rows: int = 0) -> np.ndarray:
 def _near_the_data(sampled: np.ndarray, data_rows: int) -> np.ndarray:
     """The finite rows of ``sampled`` (L, M, 3), the grid's only within GRID_REACH of the data's reach from
     the data's middle: a ReLU net's grid can run on far past its data, which then sat in a corner."""
-    rows = sampled.reshape(-1, 3)
-    rows = rows[np.isfinite(rows).all(axis=1)]
-    if not 0 < data_rows < sampled.shape[1]:
-        return rows
-    data = sampled[:, :data_rows].reshape(-1, 3)
-    data = data[np.isfinite(data).all(axis=1)]
-    if not len(data):
-        return rows
+    data = _finite_rows(sampled[:, :data_rows]) if 0 < data_rows < sampled.shape[1] else None
+    if data is None or not len(data):  # all rows are data (or no data row has a position): all count
+        return _finite_rows(sampled)
     middle = center_of(data)
     reach = float(np.max(np.linalg.norm(data - middle, axis=1)))
-    others = sampled[:, data_rows:].reshape(-1, 3)
-    others = others[np.isfinite(others).all(axis=1)]
+    others = _finite_rows(sampled[:, data_rows:])
     near = others[np.linalg.norm(others - middle, axis=1) <= GRID_REACH * max(reach, 1e-6)]
     return np.concatenate([data, near])
+
+
+def _finite_rows(positions: np.ndarray) -> np.ndarray:
+    rows = positions.reshape(-1, 3)
+    return rows[np.isfinite(rows).all(axis=1)]
