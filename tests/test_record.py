@@ -184,6 +184,18 @@ def test_default_tour_trains_then_sweeps_the_layers():
     assert tour_at(tour.keyframes, 10.0, view, 6).azimuth == view.azimuth + 120.0
 
 
+@pytest.mark.parametrize(("layer", "rewind_seconds"), [(-1, 0.75), (1, 0.375)])
+def test_default_tour_goes_back_to_the_input_at_most_twice_as_fast_as_it_sweeps(layer, rewind_seconds):
+    """A trial: a fixed eighth of a 3 s clip rewound 3 layers in 0.4 s, four times the sweep's pace."""
+    view = ViewSpec(layer=layer)
+    keyframes = default_tour(3.0, view, n_layers=4).keyframes
+    assert keyframes[2].time - keyframes[1].time == pytest.approx(rewind_seconds)  # an eighth, where that is slow
+    start = tour_at(keyframes, 0.0, view, 4).layer
+    rewind_pace = start / (keyframes[2].time - keyframes[1].time)
+    sweep_pace = 3 / (keyframes[3].time - keyframes[2].time)
+    assert rewind_pace <= 2 * sweep_pace + 1e-9
+
+
 def test_default_tour_of_a_fixed_map_seen_from_above_sweeps_without_turning():
     """A trial's change-of-basis video spent its first half spinning the finished map, and the last frame
     had x pointing down-left: at elevation 89 an orbit only rotates the flat picture on the screen."""
