@@ -197,6 +197,7 @@ NON_NEGATIVE: set[tuple[str, str]] = {
 
 
 SEED_MAX = 2**32 - 1
+DISTANCE_BOUNDS = (0.1, 30.0, "(the layers fill [-1, 1]³; 30 draws them a few pixels wide)")  # the camera's
 GRID_SAMPLES_MAX = 1_000_000  # samples in each direction's lines, as many as --points' largest clouds
 # Closed ranges, where a value past either end is a typo (or past what a GL buffer takes): the camera looks
 # from above the ground plane or below it, never over the pole (the picture would turn upside down); a
@@ -211,8 +212,8 @@ BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("probe", "grid_lines"): (1, 1001, "lines"),  # and lines × samples at most GRID_SAMPLES_MAX (below)
     ("probe", "grid_samples"): (1, 10001, "samples"),
     ("probe", "regions"): (0, 512, "cells across"),  # 512² cells tint the plane finer than a screen shows
-    ("view", "distance"): (0.1, 30.0, "(the layers fill [-1, 1]³; 30 draws them a few pixels wide)"),
-    ("tour.keyframes", "distance"): (0.1, 30.0, "(the layers fill [-1, 1]³; 30 draws them a few pixels wide)"),
+    ("view", "distance"): DISTANCE_BOUNDS,
+    ("tour.keyframes", "distance"): DISTANCE_BOUNDS,
     ("view", "point_size"): (0.5, 64.0, "pixels"),
 }
 

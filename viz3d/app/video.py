@@ -286,7 +286,11 @@ def _hold(path: Path) -> int:
     """An open descriptor of ``path`` (a file or a folder) with an exclusive lock on it, which the kernel
     lets go when the process ends, however it ends (``kill -9`` too): another recording can tell."""
     descriptor = os.open(path, os.O_RDONLY)
-    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # held by another recording
+        os.close(descriptor)
+        raise
     return descriptor
 
 
@@ -298,14 +302,10 @@ def _remove_orphans(named: Path, suffix: str) -> None:
         try:
             if time.time() - entry.stat().st_mtime < ORPHAN_SECONDS:  # perhaps made, and not yet locked, just now
                 continue
-            descriptor = os.open(entry, os.O_RDONLY)
-        except OSError:
+            descriptor = _hold(entry)
+        except OSError:  # gone, or held: a recording still under way
             continue
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # held: a recording still under way
-            continue
-        else:
             with contextlib.suppress(OSError, OutputPathError):  # another user's, or holding more: left alone
                 _remove(entry)
         finally:
