@@ -144,6 +144,39 @@ def test_thread_publishes_every_k_steps_and_pauses():
     assert not thread.alive
 
 
+def test_a_paused_thread_shows_the_untrained_models_scores():
+    from viz3d.capture.probe import make_probe
+
+    """`viz3d run --paused` opened on "loss - accuracy -" until the first step: a speaker could not say
+    "it starts at 50%"."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    x = torch.randn(40, 2)
+    labels = (x[:, 0] > 0).long()
+    with torch.no_grad():
+        by_hand = (model(x).argmax(dim=1) == labels).float().mean().item()
+
+    def evaluate() -> StepStats:
+        with torch.no_grad():
+            logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits, labels).item()
+        return StepStats(loss=loss, accuracy=(logits.argmax(dim=1) == labels).float().mean().item())
+
+    probe = make_probe(x, labels, grid_lines=3, grid_samples=4, grid_margin=0.1)
+    session = TrainingSession(model, probe, lambda step: 0.5, evaluate=evaluate)
+    thread = TrainingThread(session, Mailbox(), playing=False)
+    assert thread.status().accuracy is None
+    thread.start()
+    try:
+        wait_for(lambda: thread.status().accuracy is not None)
+        status = thread.status()
+        assert (status.step, status.playing) == (0, False)
+        assert status.accuracy == pytest.approx(by_hand)
+        assert status.loss == pytest.approx(evaluate().loss)
+    finally:
+        thread.stop()
+
+
 def test_failing_step_pauses_shows_error_and_keeps_last_picture():
     def train_step(step):
         if step == 12:

@@ -109,6 +109,7 @@ class TrainingThread:
 
     # --- the thread ----------------------------------------------------------------------
     def _run(self) -> None:
+        self._score_untrained()
         self._publish()  # the picture at the current step, before any training
         while not self._stop.is_set():
             self._serve_view()
@@ -144,6 +145,21 @@ class TrainingThread:
         except Exception as err:  # noqa: BLE001 - any failure of user code must not end the thread
             self._fail(err)
             return False
+
+    def _score_untrained(self) -> None:
+        """The model's loss and accuracy before its first step, where the session can evaluate it: a
+        window opened paused showed "loss - accuracy -" until a step, where a speaker wants "50% now"."""
+        session = self.session
+        if session.last_stats is not None or session.evaluate is None:
+            return
+        try:
+            session.last_stats = session.evaluate()
+        except Exception as err:  # noqa: BLE001 - user code: shown in the overlay, as a failed step is
+            self._fail(err)
+            return
+        scored = TrainingStatus.scored(session.step, session.last_stats)
+        with self._lock:  # before any step: steps run on this thread, after this
+            self._status = replace(self._status, loss=scored.loss, accuracy=scored.accuracy)
 
     def _serve_view(self) -> None:
         with self._lock:
