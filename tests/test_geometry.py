@@ -260,6 +260,26 @@ def test_the_live_view_backs_off_to_keep_the_layer_shown_in_the_window_until_the
     assert state.camera.distance == 2.0
 
 
+def test_the_live_windows_first_picture_is_framed_at_once():
+    """A trial: the window opened on a layer running off its right and bottom edges, eased into view a
+    second later, in front of the audience."""
+    from viz3d.app.fit import FollowFit
+    from viz3d.app.state import center_of
+
+    rng = np.random.default_rng(0)
+    layer = rng.uniform(0.0, 6.0, size=(2000, 3)).astype(np.float32)  # large, and off the origin
+    positions = np.stack([layer, layer]).astype(np.float32)
+    state, fit = ViewState(n_layers=2), FollowFit()
+    fit.update(state, positions, 16 / 9, 1 / 60)
+    np.testing.assert_allclose(state.camera.center, center_of(layer), atol=1e-4)
+    pixels = state.camera.to_pixels(layer, 1600, 900)
+    assert (pixels >= 0).all() and (pixels[:, 0] <= 1600).all() and (pixels[:, 1] <= 900).all()
+    state.set_layer(1)  # later moves still ease
+    distance = state.camera.distance
+    fit.update(state, positions * 3, 16 / 9, 1 / 60)
+    assert distance < state.camera.distance < 2 * distance
+
+
 def test_the_live_view_looks_at_the_middle_of_the_layer_shown_until_the_user_pans():
     """A layer of positive values (after a ReLU, a sigmoid) sat in a corner of a view centred on the origin."""
     from viz3d.app.fit import FollowFit

@@ -5,7 +5,8 @@ the recorder's eased fit); this does it for the live loop, at a frame's budget: 
 the layers shown are kept until the projection or the layer changes, the fit is recomputed every
 `REFIT_SECONDS`, and the distance eases towards it every frame. It never comes nearer than the
 camera's home distance, and the distance stays put while the user holds the zoom (``ViewState.fit_distance``).
-The camera's centre eases the same way to the middle of the layer shown (`center_of`) when the layer
+The first picture is framed at once (a trial's window opened on a layer running off its edges). The
+camera's centre eases the same way to the middle of the layer shown (`center_of`) when the layer
 changes, and while it trains only once that middle has wandered off (`recentered`); until the user pans
 (``ViewState.fit_center``), when only the distance follows. The ground follows the middle throughout.
 """
@@ -42,6 +43,7 @@ class FollowFit:
             self._since_fit = math.inf
         self._since_fit += max(dt, 0.0)
         camera = state.camera
+        first = self._target is None  # the window's first picture: framed at once, not eased in from afar
         if self._since_fit >= REFIT_SECONDS:
             home = camera.home[2] if camera.home else camera.distance
             # another layer: its middle; the same one, training: its middle only once it has wandered off
@@ -49,7 +51,7 @@ class FollowFit:
             self._center = recentered(self._center, self._rows) if keep else center_of(self._rows)
             self._target = max(home, camera.distance_to_fit(self._rows, aspect))
             self._since_fit = 0.0
-        ease = 1.0 - math.exp(-max(dt, 0.0) / FIT_SECONDS)
+        ease = 1.0 if first else 1.0 - math.exp(-max(dt, 0.0) / FIT_SECONDS)
         if self._center is not None:  # the ground follows the layer's middle, even where the user panned
             state.ground_center = (state.ground_center + (self._center - state.ground_center) * ease).astype(np.float32)
         if state.fit_center and self._center is not None:
