@@ -3,11 +3,14 @@
 Sections (every comparison is measured in this same run, on this machine):
 - render: frame time of viz3d's morphing renderer (warped grid, 6 layers), of a floor (a minimal gloo
   program drawing the same points from a static buffer), and of what a user would pick instead
-  (vispy's SceneCanvas with visuals.Markers, headless through vispy's EGL backend, in a subprocess).
-  Every frame is drawn at 1280x720 and read back, so all three finish the same work.
+  (vispy's SceneCanvas with visuals.Markers, headless through vispy's EGL backend, in a subprocess):
+  as it comes (antialias 1, round dots with a soft edge as viz3d's, in sprites of 10 pixels for a size
+  of 4) and without antialiasing (sprites of 4 pixels, as viz3d's, hard-edged). Every frame is drawn at
+  1280x720 and read back, so all of them finish the same work, and their frames take turns.
 - training_overhead: mnist training steps per second with capture + projection every 10 steps,
   divided by training alone.
-- projection: PCA-projecting and aligning one snapshot (100k x 512) against scikit-learn's PCA.
+- projection: PCA-projecting and aligning one snapshot (100k x 512) against scikit-learn's PCA (and
+  scipy's Procrustes rotation for the alignment).
 - latency_frames_p95: frames from the end of the training step that produced a snapshot to the first
   frame that shows it (counting that frame), with training on its thread and a render loop paced at
   60 frames per second at most, as the window's vsync paces it.
@@ -17,7 +20,7 @@ Sections (every comparison is measured in this same run, on this machine):
 - memory: resident memory for 1M points x 8 layers uploaded, and the weight history after 10,000
   steps of the mnist model with capture every 10.
 
-Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE] [--device cuda]
+Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE [--force]] [--device cuda]
 (--quick: up to 100k points, fewer frames; about 25 s on a 2-core machine, a full run about 70 s.
 --device: where the models train and PCA runs; scikit-learn and the renderers stay where they are.)
 """
@@ -54,15 +57,14 @@ def render_section(sizes: list[int], frames: int) -> list[dict]:
     results = []
     for n in sizes:  # a size that fails (out of memory at 1M, say) keeps the rows measured before it
         result = {"points": n, **measured(f"render at {n:,} points", lambda n=n: render_at(n, frames, target))}
-        if "error" not in result:
-            result["markers_ms"] = markers_frame_ms(n, max(3, frames))
         results.append(result)
         print(f"  render {n:>9,} points: {result}", file=sys.stderr)
     return results
 
 
 def render_at(n: int, frames: int, target) -> dict:  # noqa: ANN001 - an Offscreen
-    """viz3d's renderer (6 layers, warped grid) and the floor program on the same n points."""
+    """viz3d's renderer (6 layers, warped grid), the floor program and vispy's Markers on the same n points,
+    frames of each taking turns (`time_interleaved`)."""
     from vispy import gloo
 
     from viz3d.app.state import ViewState
@@ -108,8 +110,13 @@ def render_at(n: int, frames: int, target) -> dict:  # noqa: ANN001 - an Offscre
             floor.draw("points")
             floor_reader.read(SIZE)  # read back as viz3d's frame is, so both finish the same work
 
-    timed = time_interleaved({"viz3d_ms": viz3d_frame, "floor_ms": floor_frame}, frames)
-    return {"viz3d_ms": timed["viz3d_ms"], "floor_ms": timed["floor_ms"]}
+    timed = {"viz3d_ms": viz3d_frame, "floor_ms": floor_frame}
+    with MarkersProcess(positions[0, :n]) as markers:
+        if markers.ready:
+            timed["markers_ms"] = lambda _index: markers.frame(antialias=1.0)
+            timed["markers_no_aa_ms"] = lambda _index: markers.frame(antialias=0.0)
+        result = time_interleaved(timed, frames)
+    return {"markers_ms": None, "markers_no_aa_ms": None, **result}
 
 
 FLOOR_VERTEX = """
@@ -130,7 +137,9 @@ def time_interleaved(frames: dict, count: int, block: int = 4) -> dict[str, floa
     """Median milliseconds per frame of each renderer, after two warm-up frames each.
 
     The renderers take turns in blocks of ``block`` frames, so that all of them see the same machine
-    load: on a shared 2-core machine, timing one renderer after the other moved the ratio by 0.1.
+    load: on a shared 2-core machine, timing one renderer after the other moved the ratio by 0.1, and
+    vispy's Markers timed after viz3d had moved by 2x between runs (a review). A frame function that
+    returns a number has timed itself (seconds): one drawn in another process.
     """
     for frame in frames.values():
         for index in range(2):
@@ -141,26 +150,25 @@ def time_interleaved(frames: dict, count: int, block: int = 4) -> dict[str, floa
         for name, frame in frames.items():
             for _ in range(block):
                 started = time.perf_counter()
-                frame(index)
-                times[name].append(time.perf_counter() - started)
+                took = frame(index)
+                times[name].append(time.perf_counter() - started if took is None else took)
                 index += 1
     return {name: 1000 * statistics.median(taken) for name, taken in times.items()}
 
 
 MARKERS_CHILD = """
-import os, sys, time, statistics
+import os, sys, time
 os.environ["PYOPENGL_PLATFORM"] = "egl"; os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 import numpy as np
 from OpenGL import GL
 from vispy import app, gloo, scene
 app.use_app("egl")
-n, frames = int(sys.argv[1]), int(sys.argv[2])
+points = np.load(sys.argv[1])
 width, height = 1280, 720
 canvas = scene.SceneCanvas(size=(width, height), show=False, bgcolor="black")
 view = canvas.central_widget.add_view(); view.camera = "turntable"
 markers = scene.visuals.Markers(parent=view.scene)
-markers.set_data(np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32) * 0.5, size=4,
-                 face_color=(1, 0.6, 0, 1), edge_width=0)
+markers.set_data(points, size=4, face_color=(1, 0.6, 0, 1), edge_width=0)
 # One framebuffer and one readback buffer for every frame, as viz3d and the floor have: canvas.render()
 # makes a framebuffer and a new image each time, which cost Markers 10-35 ms a frame more than the drawing.
 target = gloo.FrameBuffer(color=gloo.RenderBuffer((height, width)), depth=gloo.RenderBuffer((height, width)))
@@ -174,27 +182,61 @@ def frame():
         GL.glReadPixels(0, 0, width, height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE, pixels)
     finally:
         canvas.pop_fbo()
-for _ in range(2):
+for antialias in (1.0, 0.0):
+    markers.antialias = antialias
     frame()
-if not (pixels.max(axis=2) > 100).sum() > n // 100:
-    sys.exit("vispy Markers drew (next to) nothing")
-times = []
-for _ in range(frames):
+    if not (pixels.max(axis=2) > 100).sum() > len(points) // 100:
+        sys.exit("vispy Markers drew (next to) nothing")
+print("ready", flush=True)
+for line in sys.stdin:  # one frame a line, drawn with the antialias the line gives; answers its seconds
+    markers.antialias = float(line)
     view.camera.azimuth += 0.5
-    started = time.perf_counter(); frame(); times.append(time.perf_counter() - started)
-print(1000 * statistics.median(times))
+    started = time.perf_counter(); frame(); print(time.perf_counter() - started, flush=True)
 """
 
 
-def markers_frame_ms(n: int, frames: int) -> float | None:
-    """vispy's Markers in its own process (its EGL context must not meet ours); None where it fails
+class MarkersProcess:
+    """vispy's Markers drawing ``points`` in its own process (its EGL context must not meet ours), a frame
+    at a time, so that its frames take turns with viz3d's. ``ready`` is False where it could not start
     (vispy's EGL backend asks for EGL's default display, which not every driver gives without X)."""
-    result = subprocess.run([sys.executable, "-c", MARKERS_CHILD, str(n), str(frames)], capture_output=True, text=True)
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"  vispy Markers at {n:,} points failed: {last}", file=sys.stderr)
-        return None
-    return float(result.stdout.strip().splitlines()[-1])
+
+    def __init__(self, points: np.ndarray) -> None:
+        import tempfile
+
+        self._file = tempfile.NamedTemporaryFile(suffix=".npy", delete=False)  # noqa: SIM115 - removed on exit
+        np.save(self._file, np.ascontiguousarray(points, np.float32))
+        self._file.close()
+        # the child's warnings go to a file, not a pipe, which a full pipe would block
+        self._errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed on exit
+        self._child = subprocess.Popen(
+            [sys.executable, "-c", MARKERS_CHILD, self._file.name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+        )
+        self.ready = self._child.stdout.readline().strip() == "ready"
+        if not self.ready:
+            self._child.wait()
+            self._errors.seek(0)
+            last = (self._errors.read().strip().splitlines() or ["no output"])[-1]
+            print(f"  vispy Markers at {len(points):,} points failed: {last}", file=sys.stderr)
+
+    def frame(self, antialias: float) -> float:
+        """Seconds the child took to draw and read back one frame (vispy's default antialias is 1)."""
+        self._child.stdin.write(f"{antialias}\n")
+        self._child.stdin.flush()
+        return float(self._child.stdout.readline())
+
+    def __enter__(self) -> MarkersProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._child.poll() is None:
+            self._child.stdin.close()
+            self._child.wait(timeout=30)
+        self._errors.close()
+        os.unlink(self._file.name)
 
 
 # --- training overhead -----------------------------------------------------------------------------
@@ -228,6 +270,10 @@ def training_overhead(steps: int, device: str = "cpu") -> dict:
 
 
 def projection_section(points: int, dims: int, layers: int, device: str = "cpu") -> dict:
+    """viz3d projecting a snapshot and aligning it to the picture before, against scikit-learn's PCA and
+    scipy's Procrustes doing the same; the same algorithm as viz3d's is timed too (a review: scikit-learn
+    picks a randomized solver for 4,000 x 512, where viz3d takes the covariance's eigenvectors)."""
+    from scipy.linalg import orthogonal_procrustes
     from sklearn.decomposition import PCA
 
     import viz3d
@@ -242,17 +288,25 @@ def projection_section(points: int, dims: int, layers: int, device: str = "cpu")
     from viz3d.project.projection import fit_subset
 
     fitted = fit_subset(None, points)  # viz3d fits on these evenly strided rows, then projects every row
+    previous = viz3d.project(snapshot)  # the picture before, which each layer is rotated onto (untimed)
+    before = [previous.positions[layer] for layer in range(layers)]
 
     def ours() -> None:
-        viz3d.project(snapshot)
+        viz3d.project(snapshot, previous=previous)
 
-    def theirs() -> None:  # what a user would write: PCA of every row
-        for array in arrays:
-            PCA(n_components=10).fit_transform(array)
+    def aligned(coords: np.ndarray, layer: int, rows: slice = slice(None)) -> np.ndarray:
+        """The first three components rotated onto the picture before, as viz3d aligns them (scipy)."""
+        rotation, _ = orthogonal_procrustes(coords[rows, :3], before[layer][rows])
+        return coords[:, :3] @ rotation
 
-    def theirs_on_our_rows() -> None:  # the same algorithm as viz3d's: fit on the strided rows, project all
-        for array in arrays:
-            PCA(n_components=10).fit(array[fitted]).transform(array)
+    def theirs() -> None:  # what a user would write: PCA of every row, aligned on every row
+        for layer, array in enumerate(arrays):
+            aligned(PCA(n_components=10).fit_transform(array), layer)
+
+    def theirs_on_our_rows() -> None:  # viz3d's algorithm: the covariance's eigenvectors from the strided rows
+        for layer, array in enumerate(arrays):
+            pca = PCA(n_components=10, svd_solver="covariance_eigh").fit(array[fitted])
+            aligned(pca.transform(array), layer, fitted)
 
     timed = {"viz3d_ms": ours, "sklearn_ms": theirs, "sklearn_same_rows_ms": theirs_on_our_rows}
     taken: dict[str, list[float]] = {name: [] for name in timed}
@@ -434,13 +488,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="up to 100k points, fewer frames (< 30 s on 2 cores)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--force", action="store_true", help="overwrite the --json file if it exists")
     parser.add_argument("--device", default="cpu", help="where models train and PCA runs: cpu (default), cuda, ...")
     args = parser.parse_args()
+    from viz3d.app.output import check_output
     from viz3d.cli import device_of
     from viz3d.errors import Viz3dError
 
-    try:
-        device_of(args)  # checked before anything is measured
+    try:  # checked before anything is measured, not after minutes of it
+        device_of(args)
+        if args.json:
+            check_output(args.json, force=args.force, suffixes=(".json",))
     except Viz3dError as err:
         parser.exit(2, f"bench: error: {err}\n")
 
@@ -469,7 +527,7 @@ def main() -> None:
     print(markdown(figures))
     if args.json:
         with open(args.json, "w") as out:
-            json.dump(figures, out, indent=2)
+            json.dump(without_nan(figures), out, indent=2)
     failed = [name for name, value in figures.items() if isinstance(value, dict) and "error" in value]
     failed += [f"render at {r['points']:,} points" for r in figures["render"] if isinstance(r, dict) and "error" in r]
     if failed:
@@ -488,6 +546,15 @@ def measured(name: str, measure):  # noqa: ANN001, ANN201 - any section's figure
         return {"error": error_summary(err)}
 
 
+def without_nan(figures):  # noqa: ANN001, ANN201 - any JSON-able value
+    """``figures`` with NaN (a figure that could not be measured) as null: NaN is not JSON."""
+    if isinstance(figures, dict):
+        return {key: without_nan(value) for key, value in figures.items()}
+    if isinstance(figures, list):
+        return [without_nan(value) for value in figures]
+    return None if isinstance(figures, float) and figures != figures else figures
+
+
 def machine_description() -> str:
     from OpenGL import GL
 
@@ -500,14 +567,15 @@ def markdown(f: dict) -> str:
     if "error" in f["render"]:
         lines.append(f"Render: failed: {f['render']['error']}")
     else:
-        lines += ["| points | viz3d ms | floor ms | vispy Markers ms | viz3d / floor | Markers / viz3d |",
+        lines += ["| points | viz3d ms | floor ms | Markers ms (no AA) | viz3d / floor | Markers / viz3d (no AA) |",
                   "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
         for r in f["render"]:
             if "error" in r:
                 lines.append(f"| {r['points']:,} | failed: {r['error']} | | | | |")
                 continue
             markers, ratio = ("failed", "-") if r["markers_ms"] is None else (
-                f"{r['markers_ms']:.1f}", f"{r['markers_ms'] / r['viz3d_ms']:.2f}")  # fmt: skip
+                f"{r['markers_ms']:.1f} ({r['markers_no_aa_ms']:.1f})",
+                f"{r['markers_ms'] / r['viz3d_ms']:.2f} ({r['markers_no_aa_ms'] / r['viz3d_ms']:.2f})")  # fmt: skip
             lines.append(
                 f"| {r['points']:,} | {r['viz3d_ms']:.1f} | {r['floor_ms']:.1f} | {markers} "
                 f"| {r['viz3d_ms'] / r['floor_ms']:.2f} | {ratio} |"
@@ -529,10 +597,10 @@ def markdown(f: dict) -> str:
         "| --- | --- |",
         row("training with capture every 10 steps / training alone (mnist)", "training_overhead",
             lambda t: f"{t['ratio']:.2f}"),
-        row("projection of 100,000 x 512 (1 layer): viz3d / scikit-learn", "projection",
+        row("projection + alignment of 100,000 x 512 (1 layer): viz3d / scikit-learn + scipy", "projection",
             lambda p: (f"{p['viz3d_ms']:.0f} ms / {p['sklearn_ms']:.0f} ms = "
                        f"{p['sklearn_ms'] / p['viz3d_ms']:.1f}x faster")),
-        row("the same, scikit-learn fitted on viz3d's fit rows too (then projecting all)", "projection",
+        row("the same, scikit-learn with viz3d's algorithm (covariance eigenvectors of the same rows)", "projection",
             lambda p: (f"{p['viz3d_ms']:.0f} ms / {p['sklearn_same_rows_ms']:.0f} ms on {p['fit_rows']:,} rows = "
                        f"{p['sklearn_same_rows_ms'] / p['viz3d_ms']:.1f}x faster")),
         row("latency, training step to first frame showing it (p95)", "latency_frames_p95",
