@@ -98,6 +98,79 @@ def test_level_of_detail_backs_off_and_recovers():
     assert all(small.update(0.2, 20_000) == 1 for _ in range(50))  # small clouds are never thinned
 
 
+def test_level_of_detail_drops_multisampling_first_and_brings_it_back_last():
+    """A review: at a million points in the window the frames stayed at 470-670 ms with 1 point in 16
+    drawn, on llvmpipe, where the window's 4x multisampling cost 2.5x: thinning cannot make up for it."""
+    from viz3d.app.detail import MULTISAMPLE_GROWTH, SLOW_SECONDS
+
+    detail = DetailController()
+    for _ in range(8):  # half a second of slow frames: one change
+        stride = detail.update(0.07, 1_000_000)
+    assert (stride, detail.multisample) == (1, False)
+    assert (
+        detail.describe(1_000_000)
+        == "level of detail: drawing every point, without multisampling, to keep the view smooth (70 ms a frame)"
+    )
+    for _ in range(60):
+        detail.update(0.07, 1_000_000)
+    assert (detail.stride, detail.multisample) == (16, False)
+    assert "1 point in 16 (62,500 of 1,000,000), without multisampling," in detail.describe(1_000_000)
+    for _ in range(2000):  # fast enough to draw every point (twice the time), not to multisample (three times)
+        detail.update(0.4 * SLOW_SECONDS, 1_000_000)
+    assert (detail.stride, detail.multisample) == (1, False)
+    for _ in range(2000):
+        detail.update(0.9 * SLOW_SECONDS / MULTISAMPLE_GROWTH, 1_000_000)
+    assert (detail.stride, detail.multisample) == (1, True) and detail.describe(1_000_000) == ""
+    small = DetailController()  # a small cloud is never thinned, but its edges are given up when slow
+    for _ in range(50):
+        assert small.update(0.2, 20_000) == 1
+    assert not small.multisample
+    small.enabled = False  # the panel's checkbox: all detail back
+    assert small.update(0.2, 20_000) == 1 and small.multisample
+
+
+def test_the_live_scene_is_multisampled_into_the_bound_framebuffer_until_the_detail_drops_it(gl):
+    """The window has one sample a pixel; the live loop multisamples the scene itself, so that its level
+    of detail can give multisampling up: a hairline grid's edges are smooth with it, and stair-stepped
+    without, in the framebuffer that was bound."""
+    from OpenGL import GL
+    from vispy import gloo
+
+    from viz3d.capture.probe import grid_lattice
+    from viz3d.render.multisample import ResolvedScene
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+
+    size = (200, 150)
+    coords, segments = grid_lattice(np.array([-0.8, -0.8]), np.array([0.8, 0.8]), lines=5, samples=9)
+    positions = np.stack([np.r_[np.full((1, 3), 5.0), np.c_[coords, np.zeros(len(coords))]]] * 2)
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0], coords, segments))
+    renderer.set_projection(projection_of(positions))
+    state = top_down_state(n_layers=2, layer=0)
+    state.show_grid = True
+    state.camera.azimuth = -70.0  # the grid's lines at a slant: edges to smooth
+    scene, target = ResolvedScene(), Offscreen(size)
+
+    def drawn(multisample: bool) -> np.ndarray:
+        with target.fbo:
+            gloo.flush()  # gloo binds the framebuffer when its queue runs
+            bound = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+            assert bound != 0
+            scene.begin(size, multisample)
+            renderer.draw(state, size)
+            scene.end()
+            assert int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING)) == bound  # the overlay draws there next
+            return renderer.read_pixels(size)
+
+    try:
+        smooth, stepped = drawn(True), drawn(False)
+    finally:
+        scene.release()
+    assert non_background_mask(smooth).sum() > 300 and non_background_mask(stepped).sum() > 300  # the grid, both
+    # partly covered pixels: shades between line and background (27 here), against the line's one (and 4 in all)
+    assert len(np.unique(smooth.reshape(-1, 3), axis=0)) > 3 * len(np.unique(stepped.reshape(-1, 3), axis=0))
+
+
 def test_the_grid_thins_with_the_points_but_never_below_21_lines():
     """At a million points the grid (101 lines each way, 601 samples each) is what a thinned frame still
     spends most of its time on; the presets' own 21-line grid is never thinned."""

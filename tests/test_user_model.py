@@ -1947,17 +1947,29 @@ def test_a_live_screenshot_keeps_the_arrows_labels_and_leaves_out_the_panel(head
 
 def test_a_live_screenshot_draws_every_point_while_the_view_is_thinned(headless_live, monkeypatch, tmp_path):
     """The level of detail thinned the screenshot too, and only the panel, which a screenshot leaves out,
-    said so (found by reading the code in a trial)."""
+    said so (found by reading the code in a trial). Nor is it drawn without multisampling."""
     import viz3d.ui.controls as controls
     from viz3d.app.detail import DetailController
     from viz3d.render.renderer import Offscreen
     from viz3d.render.visuals import PointCloud
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(DetailController, "update", lambda self, *frame: setattr(self, "stride", 4) or 4)
+    from viz3d.render.multisample import ResolvedScene
+
+    def thinned(detail, *_frame):
+        detail.stride, detail.multisample = 4, False
+        return 4
+
+    monkeypatch.setattr(DetailController, "update", thinned)
     strides, draw = [], PointCloud.draw
     monkeypatch.setattr(
         PointCloud, "draw", lambda self, *a, stride=1, **k: strides.append(stride) or draw(self, *a, stride=stride, **k)
+    )
+    sampled, begin = [], ResolvedScene.begin
+    monkeypatch.setattr(
+        ResolvedScene,
+        "begin",
+        lambda self, size, multisample: sampled.append(multisample) or begin(self, size, multisample),
     )
     shortcuts, frames = controls.handle_shortcuts, []
 
@@ -1972,6 +1984,7 @@ def test_a_live_screenshot_draws_every_point_while_the_view_is_thinned(headless_
     with Offscreen((320, 240)).fbo:
         headless_live(one_logit(), x, x[:, 0] * 2.0, until=lambda panel: panel.last("screenshot saved"))
     assert strides.count(1) == 1 and strides.count(4) >= 5, strides
+    assert sampled.count(True) == 1 and sampled.count(False) >= 5  # and at full quality: multisampled
 
 
 def test_a_live_recording_without_the_panel_keeps_the_arrows_labels(headless_live, monkeypatch, tmp_path):

@@ -35,6 +35,7 @@ from viz3d.train.user_session import user_session
 
 if TYPE_CHECKING:
     from viz3d.render.imgui_layer import ImGuiLayer
+    from viz3d.render.multisample import ResolvedScene
     from viz3d.render.renderer import FrameRenderer
 
 LIVE = "viz3d.live()"  # how errors about its options name it
@@ -153,6 +154,7 @@ def run_session(
     """The live loop: ``session`` trains in its thread while the window shows it, with ``view`` first."""
     from viz3d.render.context import open_window
     from viz3d.render.imgui_layer import ImGuiLayer
+    from viz3d.render.multisample import ResolvedScene
     from viz3d.render.renderer import FrameRenderer
     from viz3d.render.visuals import RecordingMark
     from viz3d.ui.controls import handle_camera, handle_shortcuts
@@ -160,6 +162,7 @@ def run_session(
     context = open_window(*size, title=f"viz3d — {title}")
     trainer: TrainingThread | None = None
     imgui_layer: ImGuiLayer | None = None
+    scene: ResolvedScene | None = None
     capture = ScreenCapture(stem=f"viz3d-{_slug(title)}")
     stop = StopRequest().install()  # Ctrl-C in the terminal closes the window between frames
     try:
@@ -171,6 +174,7 @@ def run_session(
         mark = RecordingMark()
         detail = DetailController()
         fit = FollowFit()
+        scene = ResolvedScene()
         state = ViewState.from_spec(view)
         state.data_rows = probe.n_data  # the framing follows the data, and the grid near it
         state.playing = playing and session.trainable
@@ -241,7 +245,9 @@ def run_session(
             if shot:  # a screenshot holds every point: the panel that would say otherwise is not in it
                 state.lod_stride = state.lod_grid_step = 1
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
+            scene.begin(fb_size, multisample=detail.multisample or shot)  # a screenshot at full quality
             renderer.draw(state, fb_size, pixel_scale=pixel_scale)
+            scene.end()
             _capture_scene(state, capture, renderer, fb_size, pixel_scale)
             _draw_overlay(imgui_layer, state, capture, renderer, fb_size)
             if shot:
@@ -274,6 +280,8 @@ def run_session(
                 trainer.stop()
             if imgui_layer is not None:
                 imgui_layer.shutdown()
+            if scene is not None:
+                scene.release()
             context.close()
     if stop.requested:
         raise Stopped(stop.signum)  # after a clean shutdown: Ctrl-C as Ctrl-C (exit 130; a kill 143)

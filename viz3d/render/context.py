@@ -120,7 +120,9 @@ def open_window(width: int, height: int, title: str) -> GLContext:
     _start_glfw()
     glfw.window_hint(glfw.RESIZABLE, True)
     glfw.window_hint(glfw.SCALE_TO_MONITOR, True)
-    glfw.window_hint(glfw.SAMPLES, 4)
+    # one sample a pixel: the live loop multisamples the scene itself (`ResolvedScene`), so that its level of
+    # detail can drop it while the window is open; the panel is antialiased by ImGui
+    glfw.window_hint(glfw.SAMPLES, 0)
     if is_headless():  # PyOpenGL was pointed at EGL (Wayland, or a headless choice): make the window's context EGL too
         glfw.window_hint(glfw.CONTEXT_CREATION_API, glfw.EGL_CONTEXT_API)
     failure = f"update the GPU driver, or install Mesa with `apt-get install {GL_PACKAGES}`"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 from OpenGL.error import GLError
+from vispy import gloo
 
 from viz3d.errors import Viz3dError
 from viz3d.render.readback import PixelReader
@@ -93,6 +94,47 @@ class MultisampleTarget:
             GL.glDeleteFramebuffers(2, self._framebuffers)
         if self._buffers is not None:
             GL.glDeleteRenderbuffers(3, self._buffers)
+
+
+class ResolvedScene:
+    """The live window's scene, drawn multisampled where asked and resolved into the framebuffer that was
+    bound (the window's, which has one sample a pixel): the level of detail can then drop multisampling
+    while the window stays open (`app.detail`). The target is made again when the window's size changes."""
+
+    def __init__(self) -> None:
+        self._target: MultisampleTarget | None = None
+        self._into: int | None = None  # the framebuffer to resolve into, while a multisampled scene is drawn
+
+    def begin(self, size: tuple[int, int], multisample: bool) -> None:
+        """Draw what follows multisampled (or, with ``multisample`` False, straight into the bound framebuffer)."""
+        self._into = None
+        if not multisample:
+            return
+        gloo.flush()  # a framebuffer gloo was asked to bind is bound only when its queue runs
+        into = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))  # before making a target, which unbinds it
+        if self._target is not None and self._target.size != tuple(size):
+            self._target.release()
+            self._target = None
+        if self._target is None:
+            self._target = MultisampleTarget(tuple(size))
+        self._into = into
+        self._target.bind()
+
+    def end(self) -> None:
+        """Resolve what was drawn since `begin` into the framebuffer bound before it, and bind that again."""
+        if self._into is None or self._target is None:
+            return
+        width, height = self._target.size
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._target.draw_fbo)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._into)
+        GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._into)
+        self._into = None
+
+    def release(self) -> None:
+        if self._target is not None:
+            self._target.release()
+            self._target = None
 
 
 def _complete() -> bool:
