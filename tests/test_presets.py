@@ -73,6 +73,27 @@ def test_users_own_preset_file(tmp_path):
             ["[view] color_by: expected one of class", "found 'neurons' (did you mean 'neuron'?)"],
         ),
         (lambda t: "titel = 'x'\n" + t, ["unknown key 'titel' (did you mean 'title'?)"]),
+        # a trial: keys in the wrong table had been told a near name there ('regions' in [view]: show_regions)
+        (lambda t: t + "[view]\nregions = 32\n", ["[view] unknown key 'regions' (it belongs in [probe])"]),
+        (lambda t: "steps = 100\n" + t, ["unknown key 'steps' (it belongs in [training])"]),
+        (lambda t: t.replace("lr = 0.01", "layer = 2"), ["(it belongs in [view] or [[tour.keyframes]])"]),
+        (  # every point NaN, and the loss blamed the learning rate
+            lambda t: t.replace("points = 200", "points = 200\nturns = 0"),
+            ["[dataset] turns: expected a positive number, found 0"],
+        ),
+        (
+            lambda t: t.replace('kind = "spirals"', 'kind = "map-samples"\nextent = 0.0\nmatrix = [[1.0, 0.0]]'),
+            ["[dataset] extent: expected a positive number, found 0.0"],
+        ),
+        (
+            lambda t: t + "[view]\ncolor_by = class\n",
+            ['Invalid value (at line 14, column 12): text goes in double quotes, as in "class"'],
+        ),
+        (lambda t: t + "[view]\nshow_grid = True\n", ["TOML writes True in lower case, true"]),
+        (
+            lambda t: t + "[tour.keyframes]\ntime = 0.0\n",
+            ["[tour.keyframes]: write each keyframe under [[tour.keyframes]], with double brackets"],
+        ),
         (
             lambda t: t.replace("lr = 0.01", "lr = 0.01\nlr = 0.02"),
             ["key 'lr' in [optimizer] is set twice (at line 13, column 10): remove one of them"],
@@ -151,6 +172,14 @@ def test_users_own_preset_file(tmp_path):
         "key-typo",
         "choice-typo",
         "top-key-typo",
+        "key-in-another-table",
+        "top-key-of-a-table",
+        "key-of-two-tables",
+        "no-turns",
+        "no-extent",
+        "unquoted-text",
+        "python-boolean",
+        "single-bracket-keyframes",
         "duplicate-key",
         "duplicate-table",
         "over-the-pole",
@@ -183,7 +212,18 @@ def test_mistakes_name_the_file_key_and_what_was_found(tmp_path, edit, fragments
         assert fragment in message
 
 
-def test_unknown_name_and_missing_file(tmp_path):
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path):
+    """Windows Notepad starts a UTF-8 file with a byte-order mark, which tomllib calls an invalid statement."""
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode())
+    assert load_preset(str(path)).optimizer.lr == 0.01
+
+
+def test_unknown_name_and_missing_file(tmp_path, monkeypatch):
+    (tmp_path / "notes.md").write_text("# notes")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PresetError, match=r"^notes.md is not a preset: a preset is a .toml file"):
+        load_preset("notes.md")  # it had said "unknown preset 'notes.md'"
     with pytest.raises(PresetError, match="unknown preset 'nope': known presets are .*spirals"):
         load_preset("nope")  # nothing close: no guess
     with pytest.raises(PresetError, match=r"unknown preset 'spiral' \(did you mean 'spirals'\?\): known presets are"):

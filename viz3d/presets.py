@@ -172,6 +172,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 
 POSITIVE: set[tuple[str, str]] = {
     ("dataset", "points"),
+    ("dataset", "turns"),  # 0 winds no spiral: every point was NaN, and the loss blamed the learning rate
+    ("dataset", "extent"),  # 0 puts every point on the origin
     ("optimizer", "lr"),
     ("training", "steps_per_frame"),
     ("training", "capture_every"),
@@ -185,7 +187,6 @@ POSITIVE: set[tuple[str, str]] = {
 NON_NEGATIVE: set[tuple[str, str]] = {
     ("dataset", "noise"),
     ("dataset", "inner_radius"),
-    ("dataset", "extent"),
     ("training", "steps"),
     ("training", "batch_size"),
     ("optimizer", "weight_decay"),
@@ -270,6 +271,8 @@ def resolve_preset_path(name_or_path: str) -> Path:
     candidate = Path(name_or_path)
     if candidate.is_dir():
         raise PresetError(f"{name_or_path} is a folder: pass a preset name or the path to a .toml file")
+    if candidate.is_file() and candidate.suffix != ".toml":  # README.md, passed as a path
+        raise PresetError(f"{name_or_path} is not a preset: a preset is a .toml file, or a shipped preset's name")
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
         if not candidate.is_file():
             shipped = candidate.stem if candidate.stem in known_presets() else ""  # "spirals.toml" for "spirals"
@@ -291,7 +294,7 @@ def load_preset(name_or_path: str) -> Preset:
     path = resolve_preset_path(name_or_path)
     where = _display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows Notepad's) is not TOML's
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PresetError(f"{where}: {_toml_problem(err, text)}") from None
@@ -307,7 +310,8 @@ def parse_preset(raw: dict[str, Any], path: Path) -> Preset:
     for key in raw:
         if key not in top_level:
             known = sorted(top_level)
-            hint = " ([[tour.keyframes]] for a tour's keyframes)" if key == "keyframes" else did_you_mean(key, known)
+            hint = " ([[tour.keyframes]] for a tour's keyframes)" if key == "keyframes" else ""
+            hint = hint or _belongs_in(key) or did_you_mean(key, known)
             raise PresetError(f"{where}: unknown key '{key}'{hint}: expected one of {', '.join(known)}")
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
@@ -334,6 +338,10 @@ def _parse_tour(where: str, table: Any) -> TourSpec:
                 f"{where}: [tour] unknown key '{key}'{did_you_mean(key, ['keyframes'])}: expected keyframes"
             )
     frames = table.get("keyframes", [])
+    if isinstance(frames, dict):  # [tour.keyframes]: one table, where each keyframe is an entry of a list
+        raise PresetError(
+            f"{where}: [tour.keyframes]: write each keyframe under [[tour.keyframes]], with double brackets"
+        )
     if not isinstance(frames, list) or not all(isinstance(f, dict) for f in frames):
         raise PresetError(f"{where}: [tour] keyframes: expected [[tour.keyframes]] tables, found {_describe(frames)}")
     for number, frame in enumerate(frames, start=1):
@@ -415,7 +423,7 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in hints:
-            hint = did_you_mean(key, names)
+            hint = _belongs_in(key) or did_you_mean(key, names)
             raise PresetError(f"{where}: [{section}] unknown key '{key}'{hint}: expected one of {', '.join(names)}")
         label = f"[{section}] {key}"
         values[key] = _coerce(where, label, hints[key], value)
@@ -452,6 +460,15 @@ def _parse_table(where: str, section: str, spec_type: type, table: dict[str, Any
     return spec_type(**values)
 
 
+def _belongs_in(key: str) -> str:
+    """Where ``key`` is read, for one written in another table: " (it belongs in [training])" ("" if nowhere).
+    A key set in the wrong table had been told the nearest name there (`regions` in [view]: 'show_regions')."""
+    tables = [f"[{name}]" for name, spec in SECTIONS.items() if key in {f.name for f in dataclasses.fields(spec)}]
+    if key in {f.name for f in dataclasses.fields(Keyframe)}:
+        tables.append("[[tour.keyframes]]")
+    return f" (it belongs in {' or '.join(tables)})" if tables else ""
+
+
 def _number(value: float) -> str:
     """A bound as written in a preset: 90, 0.5, 4294967295 (not 4.29497e+09)."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
@@ -479,6 +496,12 @@ def _toml_problem(err: tomllib.TOMLDecodeError, source: str = "") -> str:
     ``source`` at the line tomllib names); its line and column kept."""
     text = str(err)
     duplicate, where = TOML_DUPLICATE.match(text), TOML_WHERE.search(text)
+    if text.startswith("Invalid value") and where is not None:
+        word = _word_at(source, where["at"])
+        if word.lower() in ("true", "false") and word not in ("true", "false"):
+            return f"malformed TOML: {text}: TOML writes {word} in lower case, {word.lower()}"
+        if word and word not in ("true", "false"):  # color_by = class: text that needs its quotes
+            return f'malformed TOML: {text}: text goes in double quotes, as in "{word}"'
     if duplicate is None or where is None:
         return f"malformed TOML: {text}"
     table = duplicate["table"]
@@ -500,6 +523,16 @@ def _toml_problem(err: tomllib.TOMLDecodeError, source: str = "") -> str:
             table = f" in [{headers[-1]}]" if headers else ""
             return f"key {name!r}{table} is set twice ({where['at']}): remove one of them"
     return f"a key or table appears twice ({where['at']}): remove one of them"
+
+
+def _word_at(source: str, at: str) -> str:
+    """The bare word (letters, digits, _ and -) that starts at tomllib's "at line L, column C" ("" if none)."""
+    place = re.match(r"at line (\d+), column (\d+)", at)
+    lines = source.splitlines()
+    if place is None or not 0 < int(place[1]) <= len(lines):
+        return ""
+    word = re.match(r"[A-Za-z_][\w\-]*", lines[int(place[1]) - 1][int(place[2]) - 1 :])
+    return word[0] if word else ""
 
 
 def _coerce(where: str, label: str, hint: Any, value: Any) -> Any:
