@@ -54,7 +54,7 @@ def test_users_own_preset_file(tmp_path):
             ["[dataset] points", "expected an integer", "'many' (str)"],
         ),
         (lambda t: t.replace("hidden = [3, 3]", 'hidden = "wide"'), ["[model] hidden", "a list of integers"]),
-        (lambda t: t.replace('kind = "spirals"', 'kind = "moons"'), ["[dataset] kind", "expected one of spirals"]),
+        (lambda t: t.replace('kind = "spirals"', 'kind = "circles"'), ["[dataset] kind", "expected one of spirals"]),
         (lambda t: t.replace("lr = 0.01", "lr = -1"), ["[optimizer] lr", "positive"]),
         (lambda t: t.replace("lr = 0.01", "learning_rate = 0.01"), ["[optimizer] unknown key 'learning_rate'"]),
         (lambda t: t.replace("schema_version = 1", ""), ["schema_version", "found nothing"]),

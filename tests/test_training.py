@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 
@@ -35,6 +36,51 @@ def test_spirals_are_two_interleaved_arms():
     assert torch.allclose(a, -b)  # the second arm is the first turned by half a turn
     radius = a.norm(dim=1)
     assert radius.min() > 0.19 and radius.max() <= 1.0 + 1e-6
+
+
+def test_more_spiral_arms_are_the_first_turned_by_a_share_of_a_turn():
+    """A lecturer's trial: classes = 3 (CS231n's three-arm spiral) was refused."""
+    data = two_spirals(301, turns=0.85, noise=0.0, seed=0, classes=3)
+    assert data.y.bincount().tolist() == [101, 100, 100] and data.class_names == ("spiral A", "spiral B", "spiral C")
+    first = data.x[data.y == 0]
+    for arm in (1, 2):
+        turn = 2 * math.pi * arm / 3
+        rotation = torch.tensor([[math.cos(turn), math.sin(turn)], [-math.sin(turn), math.cos(turn)]])
+        assert torch.allclose(data.x[data.y == arm], first[:100] @ rotation, atol=1e-6)
+    assert torch.equal(two_spirals(500, classes=2).x, two_spirals(500).x)  # two arms: as drawn before
+
+
+def test_moons_are_scikit_learns_centred_in_the_square():
+    from sklearn.datasets import make_moons
+
+    from viz3d.train.datasets import moons
+
+    data = moons(400, noise=0.1, seed=3)
+    x, y = make_moons(400, noise=0.1, random_state=3)
+    assert torch.equal(data.y, torch.from_numpy(y))
+    np.testing.assert_allclose(data.x.numpy() * 1.5 + [0.5, 0.25], x, atol=1e-5)
+    assert data.x.abs().max() < 1.3 and abs(float(data.x[:, 0].mean())) < 0.1
+
+
+def test_xor_classes_are_whether_the_coordinates_share_their_sign():
+    from viz3d.train.datasets import xor
+
+    clean = xor(1000, noise=0.0, seed=1)
+    assert torch.equal(clean.y, (clean.x[:, 0] * clean.x[:, 1] > 0).long())
+    assert clean.x.abs().min() >= 0.05 and clean.x.abs().max() <= 1.0  # a gap along the axes
+    assert 400 < int(clean.y.sum()) < 600
+    noisy = xor(1000, noise=0.1, seed=1)
+    assert torch.equal(noisy.y, clean.y)  # noise moves points, not their classes
+    for name in ("moons", "xor"):  # one hidden layer of 8 separates both
+        preset = dataclasses.replace(load_preset("spirals"), name=name)
+        preset = dataclasses.replace(
+            preset,
+            dataset=dataclasses.replace(preset.dataset, kind=name, noise=0.05),
+            model=dataclasses.replace(preset.model, hidden=(8,)),
+        )
+        session = session_from_preset(preset)
+        session.train(400)
+        assert session.final_stats().accuracy > 0.97, name
 
 
 def test_an_odd_number_of_spiral_points_is_kept():

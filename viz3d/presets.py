@@ -33,9 +33,10 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    kind: str = "spirals"  # spirals, disks, digits, mnist, map-samples, plane
+    kind: str = "spirals"  # spirals, disks, moons, xor, digits, mnist, map-samples, plane
     points: int = 1000  # how many points; digits and mnist take the first this many
     turns: float = 0.85  # spirals: how far each arm winds
+    classes: int = 2  # spirals: how many arms, one class each
     noise: float = 0.02
     seed: int = 0
     inner_radius: float = 0.35  # disks: the inner disk ...
@@ -147,7 +148,8 @@ TEXT_KEYS = ("title", "description", "look_for", "live_hint", "accuracy")
 KIND_KEYS: dict[str, dict[str, tuple[str, ...]]] = {  # keys that only some kinds of a table read
     "dataset": {
         "turns": ("spirals",),
-        "noise": ("spirals",),
+        "classes": ("spirals",),
+        "noise": ("spirals", "moons", "xor"),
         "inner_radius": ("disks",),
         "ring": ("disks",),
         "extent": ("map-samples", "plane"),
@@ -162,7 +164,7 @@ KIND_KEYS: dict[str, dict[str, tuple[str, ...]]] = {  # keys that only some kind
 }
 TARGET_KINDS = ("map-samples",)  # dataset kinds whose labels are values to fit (loss = "mse"), not classes
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("dataset", "kind"): ("spirals", "disks", "digits", "mnist", "map-samples", "plane"),
+    ("dataset", "kind"): ("spirals", "disks", "moons", "xor", "digits", "mnist", "map-samples", "plane"),
     ("model", "kind"): ("mlp", "linear", "quadratic-map"),
     ("model", "activation"): ("tanh", "relu", "sigmoid", "gelu", "none"),
     ("optimizer", "kind"): ("adam", "sgd"),
@@ -213,6 +215,7 @@ BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("probe", "grid_lines"): (1, 1001, "lines"),  # and lines × samples at most GRID_SAMPLES_MAX (below)
     ("probe", "grid_samples"): (1, 10001, "samples"),
     ("probe", "regions"): (0, 512, "cells across"),  # 512² cells tint the plane finer than a screen shows
+    ("dataset", "classes"): (2, 10, "arms"),  # ten colours in the palette that tell classes apart
     ("view", "distance"): DISTANCE_BOUNDS,
     ("tour.keyframes", "distance"): DISTANCE_BOUNDS,
     ("view", "point_size"): (0.5, 64.0, "pixels"),

