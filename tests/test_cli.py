@@ -60,6 +60,43 @@ def test_presets_lists_spirals_with_what_its_training_reaches():
     assert spirals.endswith("layer by layer.  [100% training accuracy]")
 
 
+def test_presets_lists_a_folder_of_ones_own_and_says_which_do_not_load(tmp_path, capsys):
+    """A lecturer's trial: `viz3d presets mine` was refused, so a preset's `accuracy` text was never shown."""
+    import viz3d.cli
+
+    (tmp_path / "xor.toml").write_text(
+        'schema_version = 1\ndescription = "XOR, one hidden layer."\naccuracy = "100%"\n[dataset]\nkind = "xor"\n'
+    )
+    (tmp_path / "broken.toml").write_text("schema_version = 1\n[dataset]\nturns = 0\n")
+    (tmp_path / "notes.md").write_text("not a preset")
+    assert viz3d.cli.main(["presets", str(tmp_path)]) == 2  # the listing goes on, and the exit says one broke
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "broken  does not load: [dataset] turns: expected a positive number, found 0",
+        "xor     XOR, one hidden layer.  [100%]",
+    ]
+    assert viz3d.cli.main(["presets", str(tmp_path / "xor.toml")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_layers_lists_the_positions_names_and_labels_that_layer_takes(capsys):
+    """A trial had to guess that `layer = 4` of an MLP preset is its second Tanh; and a neuron_index error
+    named "layer 9 ('8')". The list says which is which."""
+    import viz3d.cli
+
+    assert viz3d.cli.main(["layers", "mnist-3b1b"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("mnist-3b1b: 6 layers;")
+    assert lines[1].split() == ["position", "name", "width", "label"]
+    assert lines[2].split() == ["0", "input", "784", "input"]
+    assert lines[5].split() == ["3", "2", "16", "Linear", "(module", "2)"]
+    assert lines[7].split() == ["5", "4", "10", "Linear", "(module", "4)"]
+    from viz3d.app.preset_view import resolve_layer
+
+    names, labels = ["input", "0", "1", "2", "3", "4"], [" ".join(line.split()[3:]) for line in lines[2:]]
+    assert resolve_layer("Sigmoid (module 3)", names, labels) == 4.0  # the label listed at position 4
+
+
 def one_line_error(result, *fragments):
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()

@@ -176,7 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--steps", type=whole_number, default=None, help="training steps (default: the preset's)")
 
-    commands.add_parser("presets", help="list the presets that ship with viz3d")
+    layers_help = "list a preset's layers: the positions, names and labels that --layer and [view] layer take"
+    preset_command(commands, "layers", layers_help, draws=False)
+    presets = commands.add_parser("presets", help="list the presets that ship with viz3d, or those in a folder")
+    presets.add_argument("folder", nargs="?", default=None, help="a folder of your own .toml presets")
     return parser
 
 
@@ -291,19 +294,61 @@ def _float32_digits(value: float | None) -> float | None:
     return None if value is None else float(str(np.float32(value)))
 
 
-def cmd_presets(_args: argparse.Namespace) -> int:
+def cmd_presets(args: argparse.Namespace) -> int:
+    """The shipped presets, or a folder's: one line each, what it shows and what training reaches. A file
+    in the folder that does not load is listed with its error, and the listing goes on (exit 2 after)."""
+    from pathlib import Path
+
+    from viz3d.errors import PresetError
     from viz3d.presets import known_presets, load_preset
 
-    names = known_presets()
-    width = max(map(len, names), default=0) + 2
+    if args.folder is None:
+        names = known_presets()
+    else:
+        folder = Path(args.folder)
+        if not folder.is_dir():
+            raise PresetError(f"{args.folder} is not a folder: pass a folder of .toml presets, or nothing for viz3d's")
+        names = [str(path) for path in sorted(folder.glob("*.toml"))]
+        if not names:
+            raise PresetError(f"no .toml presets in {args.folder}")
+    width = max(len(Path(name).stem) for name in names) + 2 if names else 0
+    broken = 0
     for name in names:
-        preset = load_preset(name)
+        try:
+            preset = load_preset(name)
+        except PresetError as err:
+            broken += 1
+            print(f"{Path(name).stem:<{width}}does not load: {str(err).removeprefix(f'{name}: ')}")
+            continue
         reaches = f"  [{preset.accuracy}]" if preset.accuracy else ""  # what training reaches: what to expect
-        print(f"{name:<{width}}{preset.description}{reaches}")
+        print(f"{preset.name:<{width}}{preset.description or preset.title}{reaches}")
+    return PresetError.exit_code if broken else 0
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    """The layers a preset's model shows, as `--layer`, [view] layer, neuron_layer and keyframes name them."""
+    from viz3d.train.session import session_from_preset
+
+    preset = load(args)
+    snapshot = session_from_preset(preset, device=device_of(args)).tracker.snapshot()  # one probe forward
+    rows = list(zip(snapshot.layer_names, snapshot.labels(), snapshot.widths, strict=True))
+    name_width = max(len("name"), *(len(name) for name, _, _ in rows))
+    stages = " (stages = true: each Linear as W·x, then + b)" if preset.view.stages else ""
+    print(f"{preset.name}: {len(rows)} layers{stages}; name one by position, name or label (a number is a position)")
+    print(f"{'position':>8}  {'name':<{name_width}}  {'width':>5}  label")
+    for position, (name, label, width) in enumerate(rows):
+        print(f"{position:>8}  {name:<{name_width}}  {width:>5}  {label}")
     return 0
 
 
-COMMANDS = {"run": cmd_run, "render": cmd_render, "record": cmd_record, "train": cmd_train, "presets": cmd_presets}
+COMMANDS = {
+    "run": cmd_run,
+    "render": cmd_render,
+    "record": cmd_record,
+    "train": cmd_train,
+    "layers": cmd_layers,
+    "presets": cmd_presets,
+}
 
 
 if __name__ == "__main__":
