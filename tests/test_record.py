@@ -628,6 +628,25 @@ def test_a_preset_tour_is_recorded_to_its_end_unless_a_length_is_asked(tmp_path,
         "1.5 s, for all of it)" in capsys.readouterr().err  # fmt: skip
 
 
+def test_a_tour_says_how_many_steps_it_trains_where_the_presets_steps_differ(tmp_path, capsys):
+    """A trial's tour, training on until 1.5 s at 40 steps a frame, ended at step 1,400 of its preset's
+    steps = 1500 without a word: a tour's keyframes say when it trains, not [training] steps."""
+    from viz3d.app.recorder import RecordRequest, record
+    from viz3d.presets import load_preset
+
+    spirals = (REPO / "presets" / "spirals.toml").read_text().replace("steps_per_frame = 1", "steps_per_frame = 40")
+    assert "steps_per_frame = 40" in spirals
+    tour = "\n[[tour.keyframes]]\ntime = 0.0\ntraining = true\n\n[[tour.keyframes]]\ntime = 1.5\ntraining = false\n"
+    path = tmp_path / "tour.toml"
+    path.write_text(spirals + tour)
+    assert record(load_preset(str(path)), RecordRequest(out=str(tmp_path / "t.mp4"), size=(96, 64), fps=4)).frames == 6
+    err = capsys.readouterr().err  # frames 1-4 of 0-5 train (0.3 to 1.2 s)
+    assert "viz3d: note: the tour trains 160 steps (40 on each of the 4 frames it trains, at 4 fps); [training] " \
+        "steps = 3,000 is what render and train run" in err  # fmt: skip
+    record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "default.mp4"), size=(96, 64), fps=4, frames=3))
+    assert "the tour trains" not in capsys.readouterr().err  # the default tour trains the preset's steps
+
+
 def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest(tmp_path, monkeypatch):
     from viz3d.app.recorder import RecordRequest, record, steps_to_train
     from viz3d.presets import load_preset

@@ -160,6 +160,13 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
         raise Viz3dError(f"steps={request.train_steps} cannot be trained, as no frame trains: {why}")
     remaining = None if preset.tour.keyframes else preset.training.steps - session.step
     total = steps_to_train(frames_that_train, preset.training.steps_per_frame, remaining, request.train_steps)
+    if preset.tour.keyframes and session.trainable and request.train_steps is None and total != preset.training.steps:
+        per_frame = preset.training.steps_per_frame  # a trial expected its steps = 1500, and got 1,400 unsaid
+        note(
+            f"the tour trains {total:,} steps ({per_frame} on each of the {frames_that_train} frames it trains, at "
+            f"{fps:g} fps); [training] steps = {preset.training.steps:,} is what render and train run: raise "
+            "steps_per_frame, or keep training on for longer, for more"
+        )
     first_step, trained_frames = session.step, 0
     if session.steps_are_users:
         session.accuracy_by_clock = False  # measured after each frame's steps instead (below): once, the same each run
