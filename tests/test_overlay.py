@@ -130,6 +130,38 @@ def test_keys_edit_the_view_state(imgui_layer):
     assert state.step_requested is True
 
 
+def test_escape_closes_an_open_list(imgui_layer):
+    """A speaker's rehearsal: the colour picker's list stayed open over the panel's status line after
+    Escape (ImGui closes popups on Escape only with keyboard navigation, which would take the shortcuts)."""
+    from imgui_bundle import imgui
+
+    from viz3d.ui.controls import handle_shortcuts
+
+    io, state = imgui.get_io(), ViewState(n_layers=2)
+
+    def frame(open_it: bool = False) -> bool:
+        imgui_layer.new_frame(1 / 60, SIZE)
+        handle_shortcuts(state)
+        imgui.begin("panel")
+        if open_it:
+            imgui.open_popup("list")
+        shown = imgui.begin_popup("list")
+        if shown:
+            imgui.text("an item")
+            imgui.end_popup()
+        imgui.end()
+        imgui.render()
+        return shown
+
+    assert frame(open_it=True)
+    assert frame()  # stays open
+    io.add_key_event(imgui.Key.escape, True)
+    frame()
+    io.add_key_event(imgui.Key.escape, False)
+    assert not frame()
+    assert state.show_overlay  # nothing else happened
+
+
 def test_mouse_drag_rotates_and_scroll_zooms(imgui_layer):
     from imgui_bundle import imgui
 

@@ -3,7 +3,7 @@
 Input that ImGui wants (typing in a field, dragging a slider, the mouse over a panel) is left to it.
 
 Keys: Space play/pause, Left/Right previous/next layer (animated), H hide/show the overlay,
-. (period) one training step while paused, R start/stop recording, S screenshot.
+. (period) one training step while paused, R start/stop recording, S screenshot, Escape closes an open list.
 Mouse: left-drag rotates, right-drag (or shift+left-drag) pans, scroll zooms, double-click resets.
 """
 
@@ -34,6 +34,8 @@ def handle_shortcuts(state: ViewState) -> None:
         state.recording = not state.recording
     if imgui.is_key_pressed(imgui.Key.s, repeat=False):
         state.screenshot_requested = True
+    if imgui.is_key_pressed(imgui.Key.escape, repeat=False):  # ImGui does it only with keyboard navigation on,
+        imgui.internal.close_popups_except_modals()  # which would take Space and the arrows from the shortcuts
 
 
 def handle_camera(state: ViewState, viewport_height: int) -> None:

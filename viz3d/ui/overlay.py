@@ -45,6 +45,7 @@ KEYS = (  # the help: what each key and mouse gesture does, in two columns
     ("double-click", "reset the view"),
     ("R", "record"),
     ("S", "screenshot"),
+    ("Escape", "close an open list"),
 )
 
 
