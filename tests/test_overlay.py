@@ -704,6 +704,22 @@ def test_going_back_to_live_from_a_stored_step(imgui_layer, monkeypatch):
     assert state.history_step is None
 
 
+def test_the_history_sliders_grab_is_small_with_few_stored_steps(imgui_layer):
+    """With two stored steps the integer slider's grab covered half the slider and the step written in it."""
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import Overlay
+
+    def grab_pixels(stored: tuple[int, ...]) -> int:
+        status = TrainingStatus(step=stored[-1], loss=0.5, accuracy=0.75, stored_steps=stored)
+        image = draw_frame(imgui_layer, ViewState(n_layers=2, show_axes=False), status=status, overlay=Overlay("T"))
+        grab = np.array([round(255 * c) for c in imgui.get_style().color_(imgui.Col_.slider_grab)][:3])
+        return int((np.abs(image.astype(int) - grab).max(axis=-1) <= 10).sum())
+
+    few, many = grab_pixels((0, 10)), grab_pixels(tuple(range(0, 110, 10)))
+    assert many > 0 and few < 1.5 * many, (few, many)  # the layer slider's grab and the timeline's, alike
+
+
 def test_a_tall_panel_in_a_square_window_frames_the_scene_below_it(imgui_layer):
     """A trial's 900x900 window squeezed the scene into the strip right of a tall panel (the smaller
     fraction won); below the panel the scene has a wider, larger place."""

@@ -229,7 +229,10 @@ class Overlay:
         index = len(steps) - 1 if live else _nearest_index(steps, state.history_step)
         imgui.set_next_item_width(LAYER_SLIDER_WIDTH)
         shown = f"step {steps[index]:,}" + ("" if live else " (stored)")  # in the slider: no line comes and goes
-        changed, index = imgui.slider_int("##timeline", index, 0, len(steps) - 1, shown)
+        # A float slider, rounded: an integer one's grab is a (1 / stored steps) share of it, and with two
+        # stored steps it covered half the slider and the text in it (a speaker's rehearsal)
+        changed, position = imgui.slider_float("##timeline", float(index), 0.0, len(steps) - 1.0, shown)
+        index = min(max(round(position), 0), len(steps) - 1)
         if changed:
             state.history_step = None if index == len(steps) - 1 else steps[index]
         imgui.same_line()
