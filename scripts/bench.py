@@ -345,7 +345,7 @@ def latency_section(frames: int, device: str = "cpu") -> dict:
 
     session.train_step = timed_step  # type: ignore[method-assign]
     mailbox: Mailbox = Mailbox()
-    thread = TrainingThread(session, mailbox, capture_every=10, steps_per_cycle=1, steps_per_second=60)
+    thread = TrainingThread(session, mailbox, capture_every=10, steps_per_cycle=1)  # unpaced: as fast as it goes
     renderer = FrameRenderer()
     renderer.set_probe(session.probe)
     target = Offscreen(SIZE)

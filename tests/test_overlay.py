@@ -704,6 +704,40 @@ def test_going_back_to_live_from_a_stored_step(imgui_layer, monkeypatch):
     assert state.history_step is None
 
 
+def test_the_speed_slider_sets_the_training_pace_and_its_top_lets_it_run(imgui_layer, monkeypatch):
+    import math
+
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import SPEED_MAX, Overlay
+
+    slider, shown, moved_to = imgui.slider_float, [], []
+
+    def speed_slider(label, value, low, high, text="%.3f", *args):
+        if label != "speed":
+            return slider(label, value, low, high, text, *args)
+        shown.append((value, text))
+        return (True, moved_to[-1]) if moved_to else (False, value)
+
+    monkeypatch.setattr(imgui, "slider_float", speed_slider)
+    state = ViewState(n_layers=2, show_axes=False)
+    state.train_speed = 60.0
+    draw_frame(imgui_layer, state, overlay=Overlay("Title"))
+    assert shown[-1] == (60.0, "%.0f steps a second") and state.train_speed == 60.0
+    moved_to.append(5.0)
+    draw_frame(imgui_layer, state, overlay=Overlay("Title"))
+    assert state.train_speed == 5.0
+    moved_to.append(SPEED_MAX)
+    draw_frame(imgui_layer, state, overlay=Overlay("Title"))
+    assert math.isinf(state.train_speed)
+    moved_to.clear()
+    draw_frame(imgui_layer, state, overlay=Overlay("Title"))
+    assert shown[-1] == (SPEED_MAX, "as fast as it goes")
+    shown.clear()
+    draw_frame(imgui_layer, state, overlay=Overlay("Title", interactive=False))
+    assert not shown  # a picture has no controls
+
+
 def test_the_history_sliders_grab_is_small_with_few_stored_steps(imgui_layer):
     """With two stored steps the integer slider's grab covered half the slider and the step written in it."""
     from imgui_bundle import imgui

@@ -190,6 +190,25 @@ def test_thread_publishes_every_k_steps_and_pauses():
     assert not thread.alive
 
 
+def test_the_speed_paces_training_and_changes_while_it_runs():
+    """The live panel's speed: a speaker slows training down to talk over it, or lets it run flat out."""
+    session = tiny_session(lambda step: 0.5)
+    thread = TrainingThread(session, Mailbox(), capture_every=1000, steps_per_second=10.0, playing=True)
+    assert (thread.steps_per_cycle, thread.cycle_seconds) == (1, 0.1)  # slow: one step at a time, not jerks of 4
+    thread.start()
+    try:
+        time.sleep(0.55)
+        slow = thread.status().step
+        assert 1 <= slow <= 7  # 10 a second, never faster
+        thread.set_speed(float("inf"))
+        time.sleep(0.3)
+        assert thread.status().step > slow + 30  # as fast as it goes
+        thread.set_speed(240.0)
+        assert (thread.steps_per_cycle, thread.cycle_seconds) == (4, 4 / 240)
+    finally:
+        thread.stop()
+
+
 def test_a_paused_thread_shows_the_untrained_models_scores():
     from viz3d.capture.probe import make_probe
 

@@ -1945,6 +1945,29 @@ def test_a_live_screenshot_keeps_the_arrows_labels_and_leaves_out_the_panel(head
     assert re.search(r"/viz3d-sequential-layer\d+(\.\d+)?-step\d+-\d{8}-\d{6}\.png$", saved)  # what it shows
 
 
+def test_the_panels_speed_reaches_the_training_thread(headless_live, monkeypatch):
+    """viz3d.live trains as fast as it goes until the panel's speed says otherwise."""
+    import math
+
+    import viz3d.ui.controls as controls
+    from viz3d.train.thread import TrainingThread
+
+    speeds, set_speed = [], TrainingThread.set_speed
+    monkeypatch.setattr(TrainingThread, "set_speed", lambda self, speed: speeds.append(speed) or set_speed(self, speed))
+    shortcuts, frames = controls.handle_shortcuts, []
+
+    def slow_down_once(state):
+        shortcuts(state)
+        frames.append(state.train_speed)
+        if len(frames) == 5:
+            state.train_speed = 7.0  # as the slider sets it
+
+    monkeypatch.setattr(controls, "handle_shortcuts", slow_down_once)
+    x = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
+    headless_live(mlp(), x, (x[:, 0] > 0).long(), lambda step: 0.5, until=lambda panel: 7.0 in speeds[1:])
+    assert math.isinf(frames[0]) and speeds[0] is None and speeds[-1] == 7.0  # unpaced, then 7 a second
+
+
 def test_a_live_screenshot_draws_every_point_while_the_view_is_thinned(headless_live, monkeypatch, tmp_path):
     """The level of detail thinned the screenshot too, and only the panel, which a screenshot leaves out,
     said so (found by reading the code in a trial). Nor is it drawn without multisampling."""

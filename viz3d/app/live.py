@@ -8,6 +8,7 @@ Nothing here waits for training; a failed step shows in the overlay and the last
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -193,6 +194,7 @@ def run_session(
         trainer.start()
         shown: Projection | None = None
         asked_playing = state.playing
+        state.train_speed = asked_speed = steps_per_second or math.inf
         titled = ""  # what the window's title says beyond the preset's: a recording under way, a screenshot saved
         title_note, note_until = "", 0.0
         frames = 0
@@ -228,6 +230,9 @@ def run_session(
             if state.playing != asked_playing:  # only a change the user made is a command (see set_playing)
                 trainer.set_playing(state.playing)
                 asked_playing = state.playing
+            if state.train_speed != asked_speed:
+                trainer.set_speed(state.train_speed)
+                asked_speed = state.train_speed
             neuron = state.pick_neuron(shown.layer_names if shown is not None else [])
             trainer.request_view(state.axes, state.freeze_basis, state.history_step, neuron)
             if state.step_requested:

@@ -30,6 +30,7 @@ class ViewState:
     morph_speed: float = 2.5  # layers per second for animated moves
     playing: bool = True
     step_requested: bool = False  # one training step asked for while paused; the loop clears it
+    train_speed: float = math.inf  # training steps a second the live view asks for; inf: as fast as it goes
     show_overlay: bool = True
     panel_right: float = 0.0  # where the overlay panel ends, as a fraction of the width (0: none on the left)
     panel_bottom: float = 0.0  # ... or of the height, where it sits above the scene (a portrait picture)

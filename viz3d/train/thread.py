@@ -9,6 +9,7 @@ projection stays in the mailbox, so the picture on screen stays too.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import traceback
@@ -30,6 +31,9 @@ class ViewRequest:
     neuron: tuple[str, int] | None = None  # colour by this (layer, unit)
 
 
+SMOOTH_STEPS = 60.0  # steps a second under which a paced cycle is one step
+
+
 class TrainingThread:
     def __init__(
         self,
@@ -45,12 +49,13 @@ class TrainingThread:
         self.mailbox = mailbox
         self.history_mailbox = history_mailbox if history_mailbox is not None else Mailbox()
         self.capture_every = max(1, capture_every)
-        self.steps_per_cycle = max(1, steps_per_cycle)
-        # Pacing for a watchable demo; None trains as fast as it can.
-        self.cycle_seconds = self.steps_per_cycle / steps_per_second if steps_per_second else 0.0
+        self._most_per_cycle = max(1, steps_per_cycle)
+        self.steps_per_cycle = self._most_per_cycle
+        self.cycle_seconds = 0.0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self.set_speed(steps_per_second)
         self._single_steps = 0
         self._wanted = ViewRequest()
         self._served = ViewRequest()
@@ -76,6 +81,18 @@ class TrainingThread:
             # Playing again clears the error: the user has seen it and wants another try.
             error = None if playing else self._status.error
             self._status = replace(self._status, playing=playing, error=error)
+        self._wake.set()
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        """Pace training at ``steps_per_second`` for a watchable demo; None (or inf) trains as fast as it can.
+        Under SMOOTH_STEPS a second, one step a cycle: four at a time at 5 a second came in jerks."""
+        paced = steps_per_second is not None and math.isfinite(steps_per_second) and steps_per_second > 0
+        with self._lock:
+            if not paced:
+                self.steps_per_cycle, self.cycle_seconds = self._most_per_cycle, 0.0
+                return
+            self.steps_per_cycle = 1 if steps_per_second < SMOOTH_STEPS else self._most_per_cycle
+            self.cycle_seconds = self.steps_per_cycle / steps_per_second
         self._wake.set()
 
     def step_once(self) -> None:
@@ -112,8 +129,11 @@ class TrainingThread:
         self._score_untrained()
         self._publish()  # the picture at the current step, before any training
         while not self._stop.is_set():
+            self._wake.clear()  # what woke it is served next: a view asked for, a new speed, a step
             self._serve_view()
             with self._lock:
+                paced = self._status.playing and self.cycle_seconds  # a single step while paused waits for nothing
+                cycle_seconds = self.cycle_seconds
                 if self._status.playing:
                     steps = self.steps_per_cycle
                 elif self._single_steps and self.session.trainable:
@@ -123,14 +143,13 @@ class TrainingThread:
                     steps = 0
             if steps == 0:
                 self._wake.wait(0.1)
-                self._wake.clear()
                 continue
             started = time.perf_counter()
             for _ in range(steps):
                 if not self._step():
                     break
-            if steps > 1 and self.cycle_seconds:
-                self._stop.wait(max(0.0, self.cycle_seconds - (time.perf_counter() - started)))
+            if paced:  # the rest of the cycle, cut short by a request (set_speed, a view, stop)
+                self._wake.wait(max(0.0, cycle_seconds - (time.perf_counter() - started)))
 
     def _step(self) -> bool:
         session = self.session

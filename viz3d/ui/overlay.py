@@ -25,6 +25,7 @@ LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
 LEGEND_BAR_STOPS = 16  # colours along a value legend's bar (ImGui blends between them)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 WRAP = 360  # where the panel's text wraps at least, in window pixels from its left edge
+SPEED_MAX = 1000.0  # training steps a second at the speed slider's top, which trains as fast as it goes
 LAYER_SLIDER_WIDTH = 230  # between the previous / next layer buttons (the layer's number follows them)
 AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
 MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
@@ -196,6 +197,7 @@ class Overlay:
             imgui.end_disabled()
             imgui.same_line()
             imgui.text(f"step {status.step:,}")
+            self._speed(state)
         else:  # a picture or video: where training is, not buttons to drive it
             imgui.text(f"step {status.step:,}" + ("    training" if status.playing else ""))
         # while a stored step is shown, the scores are still the model's now: say so, not "at step 370"
@@ -220,6 +222,18 @@ class Overlay:
         for part in parts:
             imgui.text(part)
         imgui.pop_text_wrap_pos()
+
+    def _speed(self, state: ViewState) -> None:
+        """Training's pace, 1 to SPEED_MAX steps a second (log scale), the top meaning as fast as it goes: a
+        speaker's rehearsal found spirals at 100% four seconds after the window opened, before a word."""
+        unpaced = math.isinf(state.train_speed)
+        shown = "as fast as it goes" if unpaced else "%.0f steps a second"
+        imgui.set_next_item_width(LAYER_SLIDER_WIDTH)
+        changed, speed = imgui.slider_float(
+            "speed", min(state.train_speed, SPEED_MAX), 1.0, SPEED_MAX, shown, imgui.SliderFlags_.logarithmic
+        )
+        if changed:
+            state.train_speed = math.inf if speed >= SPEED_MAX else max(1.0, speed)
 
     def _timeline(self, state: ViewState, status: TrainingStatus) -> None:
         steps = status.stored_steps
