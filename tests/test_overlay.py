@@ -707,6 +707,7 @@ def test_going_back_to_live_from_a_stored_step(imgui_layer, monkeypatch):
 def test_the_speed_slider_sets_the_training_pace_and_its_top_lets_it_run(imgui_layer, monkeypatch):
     import math
 
+    from helpers import PanelText
     from imgui_bundle import imgui
 
     from viz3d.ui.overlay import SPEED_MAX, Overlay
@@ -714,16 +715,17 @@ def test_the_speed_slider_sets_the_training_pace_and_its_top_lets_it_run(imgui_l
     slider, shown, moved_to = imgui.slider_float, [], []
 
     def speed_slider(label, value, low, high, text="%.3f", *args):
-        if label != "speed":
+        if label != "##speed":
             return slider(label, value, low, high, text, *args)
-        shown.append((value, text))
+        shown.append(value)
         return (True, moved_to[-1]) if moved_to else (False, value)
 
     monkeypatch.setattr(imgui, "slider_float", speed_slider)
+    panel = PanelText(monkeypatch)
     state = ViewState(n_layers=2, show_axes=False)
     state.train_speed = 60.0
     draw_frame(imgui_layer, state, overlay=Overlay("Title"))
-    assert shown[-1] == (60.0, "%.0f steps a second") and state.train_speed == 60.0
+    assert shown[-1] == 60.0 and panel.last("speed: ") == "speed: 60 steps a second"
     moved_to.append(5.0)
     draw_frame(imgui_layer, state, overlay=Overlay("Title"))
     assert state.train_speed == 5.0
@@ -732,7 +734,7 @@ def test_the_speed_slider_sets_the_training_pace_and_its_top_lets_it_run(imgui_l
     assert math.isinf(state.train_speed)
     moved_to.clear()
     draw_frame(imgui_layer, state, overlay=Overlay("Title"))
-    assert shown[-1] == (SPEED_MAX, "as fast as it goes")
+    assert shown[-1] == SPEED_MAX and panel.last("speed: ") == "speed: as fast as it goes"
     shown.clear()
     draw_frame(imgui_layer, state, overlay=Overlay("Title", interactive=False))
     assert not shown  # a picture has no controls
@@ -759,7 +761,7 @@ def test_a_tall_panel_in_a_square_window_frames_the_scene_below_it(imgui_layer):
     fraction won); below the panel the scene has a wider, larger place."""
     from viz3d.ui.overlay import Overlay
 
-    prose = " ".join(["Each layer bends the plane a little further."] * 2)
+    prose = "Each layer bends the plane a little further."
     overlay = Overlay("A tall panel", prose, prose)
     state = ViewState(n_layers=2, show_axes=False)
     draw_frame(imgui_layer, state, overlay=overlay, size=(900, 900))

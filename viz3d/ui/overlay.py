@@ -26,6 +26,7 @@ LEGEND_BAR_STOPS = 16  # colours along a value legend's bar (ImGui blends betwee
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 WRAP = 360  # where the panel's text wraps at least, in window pixels from its left edge
 SPEED_MAX = 1000.0  # training steps a second at the speed slider's top, which trains as fast as it goes
+SPEED_SLIDER_WIDTH = 120
 LAYER_SLIDER_WIDTH = 230  # between the previous / next layer buttons (the layer's number follows them)
 AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
 MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
@@ -226,14 +227,16 @@ class Overlay:
     def _speed(self, state: ViewState) -> None:
         """Training's pace, 1 to SPEED_MAX steps a second (log scale), the top meaning as fast as it goes: a
         speaker's rehearsal found spirals at 100% four seconds after the window opened, before a word."""
-        unpaced = math.isinf(state.train_speed)
-        shown = "as fast as it goes" if unpaced else "%.0f steps a second"
-        imgui.set_next_item_width(LAYER_SLIDER_WIDTH)
+        imgui.set_next_item_width(SPEED_SLIDER_WIDTH)
+        # the pace beside the slider, not in it, where the grab would sit on it (as the layer slider's number)
         changed, speed = imgui.slider_float(
-            "speed", min(state.train_speed, SPEED_MAX), 1.0, SPEED_MAX, shown, imgui.SliderFlags_.logarithmic
+            "##speed", min(state.train_speed, SPEED_MAX), 1.0, SPEED_MAX, "", imgui.SliderFlags_.logarithmic
         )
         if changed:
             state.train_speed = math.inf if speed >= SPEED_MAX else max(1.0, speed)
+        imgui.same_line()
+        fastest = math.isinf(state.train_speed)
+        imgui.text("speed: as fast as it goes" if fastest else f"speed: {state.train_speed:.0f} steps a second")
 
     def _timeline(self, state: ViewState, status: TrainingStatus) -> None:
         steps = status.stored_steps
