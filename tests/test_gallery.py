@@ -68,7 +68,7 @@ def test_train_on_a_fixed_map_reports_nothing_to_train():
 @pytest.mark.parametrize(
     ("text", "fragments"),
     [
-        ('schema_version = 1\n[dataset]\nkind = "moons"\n', ["[dataset] kind", "expected one of spirals"]),
+        ('schema_version = 1\n[dataset]\nkind = "circles"\n', ["[dataset] kind", "expected one of spirals"]),
         ('schema_version = 1\n[model]\nhidden = "wide"\n', ["[model] hidden", "a list of integers", "'wide'"]),
         ('title = "no version"\n', ["schema_version", "found nothing"]),
         (

@@ -740,6 +740,30 @@ def test_the_speed_slider_sets_the_training_pace_and_its_top_lets_it_run(imgui_l
     assert not shown  # a picture has no controls
 
 
+def test_a_regression_onto_several_values_says_why_its_points_are_one_colour(imgui_layer, monkeypatch):
+    """A trial's 3-row map-samples preset: one colour, under "colour by class" with an empty legend."""
+    import dataclasses
+
+    from helpers import PanelText
+
+    from viz3d.app.still import session_overlay
+    from viz3d.presets import load_preset
+    from viz3d.train.session import session_from_preset
+
+    preset = load_preset("change-of-basis-learned")
+    preset = dataclasses.replace(
+        preset,
+        dataset=dataclasses.replace(preset.dataset, matrix=((1.0, 2.0), (0.0, 1.0), (1.0, 1.0))),
+        view=dataclasses.replace(preset.view, color_by="class"),
+    )
+    session = session_from_preset(preset)
+    panel = PanelText(monkeypatch)
+    draw_frame(imgui_layer, ViewState(n_layers=2), projection=session.capture(), overlay=session_overlay(session, "T"))
+    assert panel.last("no classes here") == (
+        "no classes here: one colour for all (colour by one neuron shows a unit, of the output too)"
+    )
+
+
 def test_the_history_sliders_grab_is_small_with_few_stored_steps(imgui_layer):
     """With two stored steps the integer slider's grab covered half the slider and the step written in it."""
     from imgui_bundle import imgui

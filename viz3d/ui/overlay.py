@@ -404,6 +404,9 @@ class Overlay:
         if not self.labelled and mode in ("class", "correct"):
             hint = " (colour by prediction reads the output as class logits)" if self.class_names else ""
             return f"no labels: one colour for all{hint}"
+        several_values = "regression" in self.no_accuracy and not self.target_range  # no one value to colour by
+        if mode == "class" and several_values and not self.class_names:
+            return "no classes here: one colour for all (colour by one neuron shows a unit, of the output too)"
         if mode not in ("prediction", "correct") or projection.predictions is not None:
             return ""
         if mode == "prediction" and self.target_range and projection.predicted_values is not None:
