@@ -191,29 +191,37 @@ def test_thread_publishes_every_k_steps_and_pauses():
 
 
 def test_the_speed_paces_training_and_changes_while_it_runs():
-    """The live panel's speed: a speaker slows training down to talk over it, or lets it run flat out."""
+    """The live panel's speed: a speaker slows training down to talk over it, or lets it run flat out.
+    A review found a view asked for mid-cycle (the history slider, the axes) started the next cycle at
+    once: at 2 steps a second, 49 steps in a second; and the top of the slider waited out the old pace."""
     session = tiny_session(lambda step: 0.5)
-    thread = TrainingThread(session, Mailbox(), capture_every=1000, steps_per_second=10.0, playing=True)
-    assert (thread.steps_per_cycle, thread.cycle_seconds) == (1, 0.1)  # slow: one step at a time, not jerks of 4
+    thread = TrainingThread(session, Mailbox(), capture_every=1000, steps_per_second=4.0, playing=True)
+    assert (thread.steps_per_cycle, thread.cycle_seconds) == (1, 0.25)  # slow: one step at a time, not jerks of 4
     thread.start()
     try:
-        time.sleep(0.55)
-        slow = thread.status().step
-        assert 1 <= slow <= 7  # 10 a second, never faster
-        thread.set_speed(float("inf"))
-        time.sleep(0.3)
-        assert thread.status().step > slow + 30  # as fast as it goes
+        started = time.perf_counter()
+        for unit in range(60):  # views asked for every 10 ms, as a dragged slider asks
+            thread.request_view({}, False, None, ("0", unit % 2))
+            time.sleep(0.01)
+        slow, elapsed = thread.status().step, time.perf_counter() - started
+        assert 1 <= slow <= 4 * elapsed + 2  # 4 a second, never faster
+        thread.set_speed(1.0)
+        time.sleep(0.05)
+        stepped, asked = thread.status().step, time.perf_counter()
+        thread.set_speed(float("inf"))  # the slider's top: at once, not after the old pace's second
+        wait_for(lambda: thread.status().step > stepped + 30, timeout=0.5 + 5 * (time.perf_counter() - asked))
         thread.set_speed(240.0)
         assert (thread.steps_per_cycle, thread.cycle_seconds) == (4, 4 / 240)
     finally:
         thread.stop()
+    assert not thread.alive
 
 
 def test_a_paused_thread_shows_the_untrained_models_scores():
-    from viz3d.capture.probe import make_probe
-
     """`viz3d run --paused` opened on "loss - accuracy -" until the first step: a speaker could not say
     "it starts at 50%"."""
+    from viz3d.capture.probe import make_probe
+
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(2, 2))
     x = torch.randn(40, 2)

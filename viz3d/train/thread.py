@@ -55,6 +55,7 @@ class TrainingThread:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._next_cycle = 0.0  # perf_counter time before which a paced cycle does not start
         self.set_speed(steps_per_second)
         self._single_steps = 0
         self._wanted = ViewRequest()
@@ -88,11 +89,12 @@ class TrainingThread:
         Under SMOOTH_STEPS a second, one step a cycle: four at a time at 5 a second came in jerks."""
         paced = steps_per_second is not None and math.isfinite(steps_per_second) and steps_per_second > 0
         with self._lock:
-            if not paced:
+            if paced:
+                self.steps_per_cycle = 1 if steps_per_second < SMOOTH_STEPS else self._most_per_cycle
+                self.cycle_seconds = self.steps_per_cycle / steps_per_second
+            else:
                 self.steps_per_cycle, self.cycle_seconds = self._most_per_cycle, 0.0
-                return
-            self.steps_per_cycle = 1 if steps_per_second < SMOOTH_STEPS else self._most_per_cycle
-            self.cycle_seconds = self.steps_per_cycle / steps_per_second
+            self._next_cycle = 0.0  # the new pace from now, not after the old one's wait
         self._wake.set()
 
     def step_once(self) -> None:
@@ -126,15 +128,19 @@ class TrainingThread:
 
     # --- the thread ----------------------------------------------------------------------
     def _run(self) -> None:
-        self._score_untrained()
         self._publish()  # the picture at the current step, before any training
-        while not self._stop.is_set():
-            self._wake.clear()  # what woke it is served next: a view asked for, a new speed, a step
+        self._score_untrained()
+        while True:
+            self._wake.clear()  # what woke it is served next: a view asked for, a new speed, a step, stop
+            if self._stop.is_set():  # after the clear: a stop that came before it is not lost
+                return
             self._serve_view()
             with self._lock:
                 paced = self._status.playing and self.cycle_seconds  # a single step while paused waits for nothing
-                cycle_seconds = self.cycle_seconds
-                if self._status.playing:
+                early = self._next_cycle - time.perf_counter() if paced else 0.0
+                if early > 0:
+                    steps = 0  # a request woke it mid-cycle: served above; the pace holds
+                elif self._status.playing:
                     steps = self.steps_per_cycle
                 elif self._single_steps and self.session.trainable:
                     self._single_steps -= 1
@@ -142,14 +148,15 @@ class TrainingThread:
                 else:
                     steps = 0
             if steps == 0:
-                self._wake.wait(0.1)
+                self._wake.wait(early if early > 0 else 0.1)
                 continue
             started = time.perf_counter()
             for _ in range(steps):
                 if not self._step():
                     break
-            if paced:  # the rest of the cycle, cut short by a request (set_speed, a view, stop)
-                self._wake.wait(max(0.0, cycle_seconds - (time.perf_counter() - started)))
+            if paced:
+                with self._lock:
+                    self._next_cycle = started + self.cycle_seconds
 
     def _step(self) -> bool:
         session = self.session
