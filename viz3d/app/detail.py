@@ -2,8 +2,12 @@
 
 Multisampling goes first: it costs every pixel of every point and line four samples (on Mesa's llvmpipe
 a million-point frame thinned to 62,500 points took 125 ms with it and 50 ms without, where thinning
-further would spoil the picture), and losing it only roughens the edges. It comes back last, where a
-frame would still be fast enough at MULTISAMPLE_GROWTH times the time.
+further would spoil the picture), and losing it only roughens the edges. What it costs cannot be told
+from a frame drawn without it (a vsynced window's frames take 16.7 ms however little they draw), so it
+comes back on trial, last: after TRIAL_SECONDS of frames at full detail that are not slow. A trial that
+turns slow within FAILED_TRIAL_SECONDS doubles the wait for the next (up to a minute); one that holds
+resets it, so a passing hiccup (a resize, a screenshot saved) costs multisampling for seconds only.
+The first STARTUP_SECONDS of frames (shaders compiled, the first upload) change nothing.
 
 The controller watches a smoothed frame time. Above the slow limit (28 fps: a window synced to a 60 Hz
 display shows any frame of 17 to 33 ms at 30 fps, which is not slow) it doubles the stride. It halves
@@ -27,7 +31,10 @@ from dataclasses import dataclass
 SLOW_SECONDS = 1 / 28
 MIN_POINTS = 50_000
 SETTLE_SECONDS = 0.5
-MULTISAMPLE_GROWTH = 3  # how much longer a frame may take multisampled (2.5x measured on llvmpipe), worst case
+STARTUP_SECONDS = 1.0
+TRIAL_SECONDS = 4.0  # at full detail, not slow, before multisampling is tried again (doubling after a failed try)
+FAILED_TRIAL_SECONDS = 2.0  # dropped again this soon after a trial: the trial failed
+MOST_TRIAL_SECONDS = 64.0
 MIN_GRID_LINES = 21  # the presets' own grid: a coarser one would blur how the plane bends
 
 
@@ -49,6 +56,9 @@ class DetailController:
     smoothed: float = 0.0
     since_change: float = 0.0
     enabled: bool = True
+    elapsed: float = 0.0  # seconds of frames fed
+    trial_wait: float = TRIAL_SECONDS  # how long multisampling stays off before it is tried again
+    since_trial: float = float("inf")  # seconds since multisampling was last turned back on
 
     def update(self, frame_seconds: float, n_points: int, grid_shape: tuple[int, int] = (0, 0)) -> int:
         """Feed one frame's duration; returns the stride to draw the next frame with (the grid of ``grid_shape``
@@ -58,23 +68,31 @@ class DetailController:
             max_stride *= 2
         self.smoothed = frame_seconds if self.smoothed == 0 else 0.9 * self.smoothed + 0.1 * frame_seconds
         self.since_change += frame_seconds
+        self.since_trial += frame_seconds
+        self.elapsed += frame_seconds
         if not self.enabled:
             self.stride, self.multisample = 1, True
-        elif self.since_change >= SETTLE_SECONDS:
+        elif self.elapsed >= STARTUP_SECONDS and self.since_change >= SETTLE_SECONDS:
             stride, multisample = self.stride, self.multisample
             if self.smoothed > SLOW_SECONDS:
                 if self.multisample:
-                    self.multisample = False
+                    self._drop_multisampling()
                 elif self.stride < max_stride:
                     self.stride *= 2
             elif self.stride > 1:
                 if self._growth(grid_shape) * self.smoothed < SLOW_SECONDS:  # it would still do
                     self.stride //= 2
-            elif not self.multisample and MULTISAMPLE_GROWTH * self.smoothed < SLOW_SECONDS:
-                self.multisample = True
+            elif not self.multisample and self.since_change >= self.trial_wait:
+                self.multisample, self.since_trial = True, 0.0
             if (stride, multisample) != (self.stride, self.multisample):
                 self.since_change = 0.0
         return self.stride
+
+    def _drop_multisampling(self) -> None:
+        """Off; a trial that failed this soon waits twice as long for the next, one that held, the least."""
+        failed = self.since_trial < FAILED_TRIAL_SECONDS
+        self.trial_wait = min(2 * self.trial_wait, MOST_TRIAL_SECONDS) if failed else TRIAL_SECONDS
+        self.multisample = False
 
     def _growth(self, grid_shape: tuple[int, int]) -> int:
         """How many times longer a frame may take at half the stride: twice the points, and four times the grid
