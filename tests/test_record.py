@@ -392,7 +392,7 @@ def test_panel_less_videos_are_centred_not_framed_beside_the_panel(gl, tmp_path)
         with target.fbo:  # one frame of the live loop
             imgui_layer.new_frame(1 / 60, size)
             renderer.draw(state, size)
-            _capture_scene(state, capture, renderer, size)
+            _capture_scene(state, capture, size, lambda: renderer.draw(state, size))
             _draw_overlay(imgui_layer, state, capture, renderer, size)
             first = capture.stop()[0]
     finally:

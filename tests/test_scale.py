@@ -192,6 +192,32 @@ def test_the_live_scene_is_multisampled_into_the_bound_framebuffer_until_the_det
     assert len(np.unique(smooth.reshape(-1, 3), axis=0)) > 3 * len(np.unique(stepped.reshape(-1, 3), axis=0))
 
 
+def test_a_live_scene_that_cannot_be_multisampled_is_drawn_single_sampled(gl, monkeypatch):
+    """A review: a minimised window (0x0 on some systems) or a target the driver could not make raised out
+    of the live loop and closed the demo, where the window's own samples had degraded silently."""
+    import viz3d.render.multisample as multisample
+    from viz3d.errors import Viz3dError
+    from viz3d.render.renderer import FrameRenderer, Offscreen
+
+    renderer = FrameRenderer()
+    renderer.set_probe(probe_of([0]))
+    renderer.set_projection(projection_of(np.zeros((2, 1, 3))))
+    state = top_down_state(n_layers=2, layer=0)
+    scene, size = multisample.ResolvedScene(), (64, 48)
+    with Offscreen(size).fbo:
+        scene.draw(renderer, state, (0, 0), multisample=True)  # minimised: nothing to sample, no error
+        assert not scene.unavailable
+
+        def refused(*_args, **_kwargs):
+            raise Viz3dError("64x48 is too large for this GL's framebuffers")
+
+        monkeypatch.setattr(multisample, "MultisampleTarget", refused)
+        scene.draw(renderer, state, size, multisample=True)
+        assert scene.unavailable
+        assert non_background_mask(renderer.read_pixels(size)).sum() > 20  # the point, in the bound framebuffer
+    scene.release()
+
+
 def test_the_grid_thins_with_the_points_but_never_below_21_lines():
     """At a million points the grid (101 lines each way, 601 samples each) is what a thinned frame still
     spends most of its time on; the presets' own 21-line grid is never thinned."""

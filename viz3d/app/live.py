@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from torch import nn
@@ -250,10 +251,10 @@ def run_session(
             if shot:  # a screenshot holds every point: the panel that would say otherwise is not in it
                 state.lod_stride = state.lod_grid_step = 1
             pixel_scale = fb_size[0] / max(context.window_size()[0], 1)
-            scene.begin(fb_size, multisample=detail.multisample or shot)  # a screenshot at full quality
-            renderer.draw(state, fb_size, pixel_scale=pixel_scale)
-            scene.end()
-            _capture_scene(state, capture, renderer, fb_size, pixel_scale)
+            multisample = detail.multisample or shot  # a screenshot at full quality
+            draw_scene = partial(scene.draw, renderer, state, fb_size, multisample, pixel_scale)
+            draw_scene()
+            _capture_scene(state, capture, fb_size, draw_scene)
             _draw_overlay(imgui_layer, state, capture, renderer, fb_size)
             if shot:
                 step = shown.step if shown is not None else status.step  # the picture's, not the trainer's
@@ -306,18 +307,18 @@ def _newest_for(
 
 
 def _capture_scene(
-    state: ViewState, capture: ScreenCapture, renderer: FrameRenderer, size: tuple[int, int], pixel_scale: float = 1.0
+    state: ViewState, capture: ScreenCapture, size: tuple[int, int], draw_scene: Callable[[], None]
 ) -> None:
     """Start and stop R's recording as asked, before the overlay draws. A video without the panel is centred
     while it records (see `ViewState.frame_left_target`); its frames are read back between ImGui's
     background layer (the arrows' labels) and the panel, and a video with the panel after both (see the
-    loop)."""
+    loop). ``draw_scene`` draws the frame's scene again, as the loop did."""
     if state.recording and not capture.recording:
         capture.start(size)
         state.status_line = ""  # the panel may be in the video: where it goes is in the window's title
         if not state.record_overlay and not state.framed:
             state.settle_frame()  # a video without the panel starts centred, not sliding over
-            renderer.draw(state, size, pixel_scale=pixel_scale)
+            draw_scene()
     elif not state.recording and capture.recording:
         path, frames, dropped = capture.stop()
         lost = f", {dropped} dropped: the encoder could not keep up" if dropped else ""

@@ -99,24 +99,42 @@ class MultisampleTarget:
 class ResolvedScene:
     """The live window's scene, drawn multisampled where asked and resolved into the framebuffer that was
     bound (the window's, which has one sample a pixel): the level of detail can then drop multisampling
-    while the window stays open (`app.detail`). The target is made again when the window's size changes."""
+    while the window stays open (`app.detail`). The target is made again when the window's size changes;
+    where it cannot be made (no memory for it), the scene is drawn single-sampled from then on, as a
+    window whose driver refused the samples would be."""
 
     def __init__(self) -> None:
         self._target: MultisampleTarget | None = None
         self._into: int | None = None  # the framebuffer to resolve into, while a multisampled scene is drawn
+        self.unavailable = False  # the target could not be made: single-sampled for the rest of the session
+
+    def draw(self, renderer, state, size: tuple[int, int], multisample: bool, pixel_scale: float = 1.0) -> None:  # noqa: ANN001 - a FrameRenderer and its ViewState
+        """``renderer``'s frame of ``state``, multisampled if asked, in the framebuffer bound now (nothing in a
+        window of no size: a minimised one, on some systems)."""
+        if min(size) <= 0:
+            return
+        self.begin(size, multisample)
+        try:
+            renderer.draw(state, size, pixel_scale=pixel_scale)
+        finally:
+            self.end()
 
     def begin(self, size: tuple[int, int], multisample: bool) -> None:
         """Draw what follows multisampled (or, with ``multisample`` False, straight into the bound framebuffer)."""
         self._into = None
-        if not multisample:
+        if not multisample or self.unavailable:
             return
         gloo.flush()  # a framebuffer gloo was asked to bind is bound only when its queue runs
         into = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))  # before making a target, which unbinds it
         if self._target is not None and self._target.size != tuple(size):
-            self._target.release()
-            self._target = None
+            self.release()
         if self._target is None:
-            self._target = MultisampleTarget(tuple(size))
+            try:
+                self._target = MultisampleTarget(tuple(size))
+            except (Viz3dError, GLError):
+                self.unavailable = True
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, into)
+                return
         self._into = into
         self._target.bind()
 
@@ -132,6 +150,7 @@ class ResolvedScene:
         self._into = None
 
     def release(self) -> None:
+        """Free the multisampled buffers (while the context is current: before it closes)."""
         if self._target is not None:
             self._target.release()
             self._target = None
