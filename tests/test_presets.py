@@ -90,6 +90,7 @@ def test_users_own_preset_file(tmp_path):
             ['Invalid value (at line 14, column 12): text goes in double quotes, as in "class"'],
         ),
         (lambda t: t + "[view]\nshow_grid = True\n", ["TOML writes True in lower case, true"]),
+        (lambda t: t.replace("lr = 0.01", "lr = NaN"), ["TOML writes NaN in lower case, nan"]),
         (
             lambda t: t + "[tour.keyframes]\ntime = 0.0\n",
             ["[tour.keyframes]: write each keyframe under [[tour.keyframes]], with double brackets"],
@@ -179,6 +180,7 @@ def test_users_own_preset_file(tmp_path):
         "no-extent",
         "unquoted-text",
         "python-boolean",
+        "python-nan",
         "single-bracket-keyframes",
         "duplicate-key",
         "duplicate-table",
@@ -221,9 +223,14 @@ def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path):
 
 def test_unknown_name_and_missing_file(tmp_path, monkeypatch):
     (tmp_path / "notes.md").write_text("# notes")
+    (tmp_path / "spirals").write_text("a file named as a shipped preset")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PresetError, match=r"^notes.md is not a preset: a preset is a .toml file"):
         load_preset("notes.md")  # it had said "unknown preset 'notes.md'"
+    assert load_preset("spirals").name == "spirals"  # the shipped one: a bare name is not a path
+    (tmp_path / "windows.toml").write_bytes(b'schema_version = 1\ntitle = "Caf\xe9"\n')  # cp1252
+    with pytest.raises(PresetError, match=r"windows.toml: is not UTF-8 text: save it as UTF-8$"):
+        load_preset("windows.toml")
     with pytest.raises(PresetError, match="unknown preset 'nope': known presets are .*spirals"):
         load_preset("nope")  # nothing close: no guess
     with pytest.raises(PresetError, match=r"unknown preset 'spiral' \(did you mean 'spirals'\?\): known presets are"):

@@ -645,6 +645,14 @@ def test_a_tour_says_how_many_steps_it_trains_where_the_presets_steps_differ(tmp
         "steps = 3,000 is what render and train run" in err  # fmt: skip
     record(load_preset("spirals"), RecordRequest(out=str(tmp_path / "default.mp4"), size=(96, 64), fps=4, frames=3))
     assert "the tour trains" not in capsys.readouterr().err  # the default tour trains the preset's steps
+    (tmp_path / "more.toml").write_text(spirals.replace("steps = 3000", "steps = 100") + tour)
+    record(load_preset(str(tmp_path / "more.toml")), RecordRequest(out=str(tmp_path / "m.mp4"), size=(96, 64), fps=4))
+    err = capsys.readouterr().err
+    assert "the tour trains 160 steps" in err and "lower steps_per_frame, to train fewer" in err
+    still = "\n[[tour.keyframes]]\ntime = 0.0\ntraining = false\n\n[[tour.keyframes]]\ntime = 1.0\n"
+    (tmp_path / "still.toml").write_text(spirals + still)
+    record(load_preset(str(tmp_path / "still.toml")), RecordRequest(out=str(tmp_path / "s.mp4"), size=(96, 64), fps=4))
+    assert "the tour trains" not in capsys.readouterr().err  # a tour that never trains is not told so
 
 
 def test_record_steps_trains_before_the_first_frame_and_the_tour_trains_the_rest(tmp_path, monkeypatch):

@@ -274,7 +274,7 @@ def resolve_preset_path(name_or_path: str) -> Path:
     candidate = Path(name_or_path)
     if candidate.is_dir():
         raise PresetError(f"{name_or_path} is a folder: pass a preset name or the path to a .toml file")
-    if candidate.is_file() and candidate.suffix != ".toml":  # README.md, passed as a path
+    if candidate.is_file() and candidate.suffix not in ("", ".toml"):  # README.md (a file "spirals" is not a path)
         raise PresetError(f"{name_or_path} is not a preset: a preset is a .toml file, or a shipped preset's name")
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
         if not candidate.is_file():
@@ -303,6 +303,8 @@ def load_preset(name_or_path: str) -> Preset:
         raise PresetError(f"{where}: {_toml_problem(err, text)}") from None
     except OSError as err:
         raise PresetError(f"{where}: cannot read the file: {err.strerror}") from None
+    except UnicodeDecodeError:  # saved in Windows' own code page, say
+        raise PresetError(f"{where}: is not UTF-8 text: save it as UTF-8") from None
     return parse_preset(raw, path)
 
 
@@ -501,7 +503,7 @@ def _toml_problem(err: tomllib.TOMLDecodeError, source: str = "") -> str:
     duplicate, where = TOML_DUPLICATE.match(text), TOML_WHERE.search(text)
     if text.startswith("Invalid value") and where is not None:
         word = _word_at(source, where["at"])
-        if word.lower() in ("true", "false") and word not in ("true", "false"):
+        if word.lower() in ("true", "false", "nan", "inf") and word not in ("true", "false"):
             return f"malformed TOML: {text}: TOML writes {word} in lower case, {word.lower()}"
         if word and word not in ("true", "false"):  # color_by = class: text that needs its quotes
             return f'malformed TOML: {text}: text goes in double quotes, as in "{word}"'

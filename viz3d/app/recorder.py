@@ -102,6 +102,24 @@ def steps_to_train(
     return max(preset_remaining or 0, per_frame * frames_that_train)
 
 
+def _note_tour_steps(preset: Preset, request: RecordRequest, total: int, frames: int, trainable: bool) -> None:
+    """Where a preset file's keyframed tour trains another number of steps than its [training] steps (which
+    render and train run), say so: a trial expected its steps = 1500 and got 1,400, unsaid. Not for a
+    tour that never trains, nor for `viz3d.video`, whose steps are its own ``steps``."""
+    steps = preset.training.steps
+    if not (preset.tour.keyframes and trainable and frames and request.train_steps is None and steps):
+        return
+    if total == steps:
+        return
+    per_frame = preset.training.steps_per_frame
+    fix = "raise steps_per_frame, or keep training on for longer," if total < steps else "lower steps_per_frame,"
+    note(
+        f"the tour trains {total:,} steps ({per_frame} on each of the {frames} frames it trains, at "
+        f"{request.fps:g} fps); [training] steps = {steps:,} is what render and train run: {fix} to train "
+        f"{'more' if total < steps else 'fewer'}"
+    )
+
+
 def record(preset: Preset, request: RecordRequest) -> RecordResult:
     """Render the frames ``request`` asks for of ``preset`` and write them; see the module docstring."""
     check_record_output(request.out, request.lossless, request.force)  # before building the session
@@ -160,13 +178,7 @@ def record_session(session: TrainingSession, preset: Preset, request: RecordRequ
         raise Viz3dError(f"steps={request.train_steps} cannot be trained, as no frame trains: {why}")
     remaining = None if preset.tour.keyframes else preset.training.steps - session.step
     total = steps_to_train(frames_that_train, preset.training.steps_per_frame, remaining, request.train_steps)
-    if preset.tour.keyframes and session.trainable and request.train_steps is None and total != preset.training.steps:
-        per_frame = preset.training.steps_per_frame  # a trial expected its steps = 1500, and got 1,400 unsaid
-        note(
-            f"the tour trains {total:,} steps ({per_frame} on each of the {frames_that_train} frames it trains, at "
-            f"{fps:g} fps); [training] steps = {preset.training.steps:,} is what render and train run: raise "
-            "steps_per_frame, or keep training on for longer, for more"
-        )
+    _note_tour_steps(preset, request, total, frames_that_train, session.trainable)
     first_step, trained_frames = session.step, 0
     if session.steps_are_users:
         session.accuracy_by_clock = False  # measured after each frame's steps instead (below): once, the same each run
