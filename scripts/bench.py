@@ -28,7 +28,9 @@ Usage: .venv/bin/python scripts/bench.py [--quick] [--json FILE [--force]] [--de
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import resource
 import statistics
@@ -116,6 +118,9 @@ def render_at(n: int, frames: int, target) -> dict:  # noqa: ANN001 - an Offscre
             timed["markers_ms"] = lambda _index: markers.frame(antialias=1.0)
             timed["markers_no_aa_ms"] = lambda _index: markers.frame(antialias=0.0)
         result = time_interleaved(timed, frames)
+        if not markers.ready:  # it died while timed: its figures are not measurements
+            result.pop("markers_ms", None)
+            result.pop("markers_no_aa_ms", None)
     return {"markers_ms": None, "markers_no_aa_ms": None, **result}
 
 
@@ -217,24 +222,44 @@ class MarkersProcess:
         )
         self.ready = self._child.stdout.readline().strip() == "ready"
         if not self.ready:
-            self._child.wait()
-            self._errors.seek(0)
-            last = (self._errors.read().strip().splitlines() or ["no output"])[-1]
-            print(f"  vispy Markers at {len(points):,} points failed: {last}", file=sys.stderr)
+            self._fail(f"vispy Markers at {len(points):,} points failed")
 
     def frame(self, antialias: float) -> float:
-        """Seconds the child took to draw and read back one frame (vispy's default antialias is 1)."""
-        self._child.stdin.write(f"{antialias}\n")
-        self._child.stdin.flush()
-        return float(self._child.stdout.readline())
+        """Seconds the child took to draw and read back one frame (vispy's default antialias is 1); NaN once
+        it has died (its figures are then left out, and viz3d's and the floor's kept)."""
+        if not self.ready:
+            return math.nan
+        try:
+            self._child.stdin.write(f"{antialias}\n")
+            self._child.stdin.flush()
+            return float(self._child.stdout.readline())
+        except (OSError, ValueError):  # a closed pipe, or no line: the child is gone
+            self.ready = False
+            self._fail("vispy Markers stopped")
+            return math.nan
+
+    def _fail(self, what: str) -> None:
+        """Say why the child stopped (its last line of errors), after making sure it has."""
+        self._stop()
+        self._errors.seek(0)
+        last = (self._errors.read().strip().splitlines() or ["no output"])[-1]
+        print(f"  {what}: {last}", file=sys.stderr)
+
+    def _stop(self) -> None:
+        if self._child.stdin and not self._child.stdin.closed:
+            with contextlib.suppress(OSError):  # a broken pipe: the child is gone already
+                self._child.stdin.close()  # a running child finishes its loop and exits
+        try:
+            self._child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
 
     def __enter__(self) -> MarkersProcess:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self._child.poll() is None:
-            self._child.stdin.close()
-            self._child.wait(timeout=30)
+        self._stop()
         self._errors.close()
         os.unlink(self._file.name)
 

@@ -51,6 +51,17 @@ def test_vispy_markers_draws_the_same_points_frame_by_frame_in_its_own_process()
     assert all(0 < t < 30 for t in times)
 
 
+def test_a_markers_child_that_dies_leaves_nan_and_the_bench_goes_on():
+    """A review: a child that died mid-run made float('') raise, losing that size's viz3d and floor figures."""
+    points = np.zeros((100, 3), np.float32)
+    with bench.MarkersProcess(points) as markers:
+        assert markers.ready
+        markers._child.kill()
+        markers._child.wait()
+        assert math.isnan(markers.frame(antialias=1.0)) and not markers.ready
+        assert math.isnan(markers.frame(antialias=0.0))
+
+
 def test_the_interleaved_timer_takes_turns_and_keeps_a_frames_own_time():
     order: list[str] = []
 
