@@ -846,7 +846,7 @@ def test_a_picture_refuses_a_component_past_the_top_ten(tmp_path):
 
 def test_a_value_scales_ends_share_their_decimals():
     """A trial read "-1.2" and "1.26" at the two ends of one scale."""
-    from viz3d.ui.overlay import scale_ends
+    from viz3d.ui.swatches import scale_ends
 
     assert scale_ends(-1.2, 1.26) == ("-1.20", "1.26")
     assert scale_ends(0.0, 150.0) == ("0", "150")

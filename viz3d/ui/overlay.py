@@ -13,16 +13,16 @@ import numpy as np
 from imgui_bundle import imgui
 
 from viz3d.app.state import ViewState
-from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, value_range, viridis
+from viz3d.colors import CORRECT, WRONG, class_colors, color_source, palette, value_range
 from viz3d.project.projection import Projection, stage_partner
 from viz3d.train.status import TrainingStatus
 from viz3d.ui.labels import draw_labels, layer_label_opacity
+from viz3d.ui.swatches import swatches, value_bar
 
 ERROR_RED = imgui.ImVec4(1.0, 0.45, 0.4, 1.0)
 ARROW_TEXT = 0xFF_BF_9E_FF  # IM_COL32(255, 158, 191, 255): ImGui packs colours as ABGR
 MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
-LEGEND_BAR_STOPS = 16  # colours along a value legend's bar (ImGui blends between them)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 WRAP = 360  # where the panel's text wraps at least, in window pixels from its left edge
 SPEED_MAX = 1000.0  # training steps a second at the speed slider's top, which trains as fast as it goes
@@ -421,9 +421,9 @@ class Overlay:
     def _legend(self, mode: str, projection: Projection) -> None:
         """What the point colours mean, in the mode that applies (after any fall-back to classes)."""
         if mode == "neuron" and projection.neuron_range is not None:
-            _value_bar(*projection.neuron_range)
+            value_bar(*projection.neuron_range)
         elif mode in ("class", "prediction") and self.target_range:  # target or predicted values: one scale
-            _value_bar(*self.target_range)
+            value_bar(*self.target_range)
         elif mode == "class" and not self.labelled:
             return  # one colour, which the note names
         elif mode == "correct":
@@ -432,7 +432,7 @@ class Overlay:
                 names = ("correct", "wrong")
             else:  # counted: an all-grey cloud then reads as no mistakes, not as a broken colouring
                 names = (f"correct ({len(projection.predictions) - wrong:,})", f"wrong ({wrong:,})")
-            _swatches(list(zip(names, (CORRECT, WRONG), strict=True)), per_row=2, key="correct")
+            swatches(list(zip(names, (CORRECT, WRONG), strict=True)), per_row=2, key="correct")
         elif self.class_names:
             self._class_swatches(key="points", only=self.classes_present if mode == "class" else None)
 
@@ -453,7 +453,7 @@ class Overlay:
         entries = list(zip(names, class_colors(np.arange(len(names))), strict=True))
         entries = [entry for index, entry in enumerate(entries) if only is None or index in only] or entries
         per_row = 5 if max(len(name) for name, _ in entries) <= 3 else 2
-        _swatches(entries, per_row=per_row, key=key)
+        swatches(entries, per_row=per_row, key=key)
         if len(self.class_names) > len(names):
             imgui.text_colored(MUTED, f"{len(self.class_names)} classes: colours repeat every {len(names)}")
 
@@ -471,70 +471,6 @@ class Overlay:
         pixels = [(float(x), float(y)) for x, y in state.camera.to_pixels(ends, int(size.x), int(size.y))]
         opacity = layer_label_opacity(eased)  # a label is its layer's: it fades out as the morph leaves the layer
         draw_labels(pixels[1::2], texts, ARROW_TEXT, bases=pixels[0::2], opacity=opacity)  # beyond the tips
-
-
-def _swatches(entries: list[tuple[str, np.ndarray | tuple]], per_row: int, key: str) -> None:
-    """Colour squares with their names, ``per_row`` to a line; ``key`` makes their ImGui ids unique."""
-    for index, (name, color) in enumerate(entries):
-        if index % per_row:
-            imgui.same_line()
-        red, green, blue = (float(c) for c in color[:3])
-        flags = imgui.ColorEditFlags_.no_tooltip | imgui.ColorEditFlags_.no_drag_drop
-        imgui.color_button(f"##{key}{index}", imgui.ImVec4(red, green, blue, 1.0), flags, imgui.ImVec2(14, 14))
-        imgui.same_line()
-        imgui.text(name)
-
-
-def _value_bar(lo: float, hi: float) -> None:
-    """The viridis scale of a value colouring, between the values at its two ends (the 2nd and 98th
-    percentiles, see `value_range`); pointed ends, as in matplotlib's ``extend="both"``, say that values
-    beyond them take the end colours. One swatch when every point has the same value (they all take the
-    scale's middle colour)."""
-    if not hi > lo:
-        _swatches([(f"all {lo:.3g}", viridis(3)[1])], per_row=1, key="value")
-        return
-    low_end, high_end = scale_ends(lo, hi)
-    imgui.text(low_end)
-    imgui.same_line()
-    _color_bar(viridis(LEGEND_BAR_STOPS), imgui.ImVec2(150, imgui.get_text_line_height()))
-    if imgui.is_item_hovered():
-        imgui.set_tooltip("2nd to 98th percentile; values beyond take the end colours")
-    imgui.same_line()
-    imgui.text(high_end)
-
-
-def scale_ends(lo: float, hi: float) -> tuple[str, str]:
-    """A scale's two ends with the same decimals, three digits for the larger: "-1.20" and "1.26", not
-    "-1.2" and "1.26"; very large or small ends in scientific notation."""
-    largest = max(abs(lo), abs(hi))
-    if largest == 0 or not 1e-3 <= largest < 1e5:
-        return f"{lo:.3g}", f"{hi:.3g}"
-    decimals = max(0, 2 - math.floor(math.log10(largest)))
-    return f"{lo:.{decimals}f}", f"{hi:.{decimals}f}"
-
-
-def _color_bar(colors: np.ndarray, size: imgui.ImVec2) -> None:
-    """A horizontal bar through ``colors``, blended between neighbours, with a pointed end in each end colour
-    (values beyond the scale are clamped to it); the whole takes ``size`` in the layout."""
-    corner = imgui.get_cursor_screen_pos()
-    draw = imgui.get_window_draw_list()
-    point = 0.5 * size.y  # the width of each pointed end
-    top, bottom, middle = corner.y, corner.y + size.y, corner.y + 0.5 * size.y
-    left, right = corner.x + point, corner.x + size.x - point
-    step = (right - left) / (len(colors) - 1)
-    packed = [imgui.get_color_u32(imgui.ImVec4(*(float(c) for c in color[:3]), 1.0)) for color in colors]
-    draw.add_triangle_filled(
-        imgui.ImVec2(corner.x, middle), imgui.ImVec2(left + 0.5, top), imgui.ImVec2(left + 0.5, bottom), packed[0]
-    )
-    for index in range(len(colors) - 1):
-        start = left + index * step
-        top_left, bottom_right = imgui.ImVec2(start, top), imgui.ImVec2(start + step + 0.5, bottom)
-        low, high = packed[index], packed[index + 1]
-        draw.add_rect_filled_multi_color(top_left, bottom_right, low, high, high, low)
-    draw.add_triangle_filled(
-        imgui.ImVec2(right, top), imgui.ImVec2(corner.x + size.x, middle), imgui.ImVec2(right, bottom), packed[-1]
-    )
-    imgui.dummy(size)
 
 
 def _layer_line(shown: int, last: int, label: str) -> str:
