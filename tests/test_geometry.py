@@ -269,11 +269,16 @@ def test_the_live_windows_first_picture_is_framed_at_once():
     rng = np.random.default_rng(0)
     layer = rng.uniform(0.0, 6.0, size=(2000, 3)).astype(np.float32)  # large, and off the origin
     positions = np.stack([layer, layer]).astype(np.float32)
-    state, fit = ViewState(n_layers=2), FollowFit()
+    state, fit = ViewState(n_layers=2, panel_right=0.3), FollowFit()
     fit.update(state, positions, 16 / 9, 1 / 60)
     np.testing.assert_allclose(state.camera.center, center_of(layer), atol=1e-4)
+    assert state.camera.frame_left == state.frame_left_target > 0  # beside the panel at once, not slid over
     pixels = state.camera.to_pixels(layer, 1600, 900)
     assert (pixels >= 0).all() and (pixels[:, 0] <= 1600).all() and (pixels[:, 1] <= 900).all()
+    framed = state.camera.distance
+    for _ in range(120):  # a second rehearsal: it then zoomed in by 30% over 2 s (fitted from the old centre)
+        fit.update(state, positions, 16 / 9, 1 / 60)
+    assert state.camera.distance == pytest.approx(framed, rel=1e-3)
     state.set_layer(1)  # later moves still ease
     distance = state.camera.distance
     fit.update(state, positions * 3, 16 / 9, 1 / 60)

@@ -49,7 +49,10 @@ class FollowFit:
             # another layer: its middle; the same one, training: its middle only once it has wandered off
             keep = self._center is not None and not new_layer
             self._center = recentered(self._center, self._rows) if keep else center_of(self._rows)
-            self._target = max(home, camera.distance_to_fit(self._rows, aspect))
+            if first:  # framed beside the panel at once too, not slid over to it
+                state.settle_frame()
+            heading = self._center if state.fit_center else None  # the distance from where the centre is going
+            self._target = max(home, camera.distance_to_fit(self._rows, aspect, center=heading))
             self._since_fit = 0.0
         ease = 1.0 if first else 1.0 - math.exp(-max(dt, 0.0) / FIT_SECONDS)
         if self._center is not None:  # the ground follows the layer's middle, even where the user panned

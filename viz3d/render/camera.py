@@ -83,16 +83,19 @@ class OrbitCamera:
         projection[:, 1] = (1.0 - top) * projection[:, 1] - top * projection[:, 3]
         return (self.view_matrix() @ projection).astype(np.float32)
 
-    def distance_to_fit(self, points: np.ndarray, aspect: float, margin: float = 0.05) -> float:
-        """The distance from the centre, looking as now, at which the points lie inside the picture (the
-        part beside the panel), with ``margin`` of its half-width and half-height to spare.
+    def distance_to_fit(
+        self, points: np.ndarray, aspect: float, margin: float = 0.05, center: np.ndarray | None = None
+    ) -> float:
+        """The distance from the centre (or from ``center``, where the camera is heading), looking as now, at
+        which the points lie inside the picture (the part beside the panel), with ``margin`` of its
+        half-width and half-height to spare.
 
         Moving along the view direction changes only each point's depth, so the bound is exact:
         |ndc| <= 1 - margin needs distance >= (q . back) + focal * |q . axis| / (1 - margin)."""
         if not len(points):
             return self.distance
         right, up, forward = self._basis()
-        offsets = np.asarray(points, np.float64) - self.center
+        offsets = np.asarray(points, np.float64) - (self.center if center is None else center)
         focal_y = 1.0 / math.tan(math.radians(self.fov) / 2)
         focal_x = focal_y / self._free_aspect(aspect)  # the free part is framed as a window of its own shape
         needed_y = np.abs(offsets @ up) * focal_y / (1.0 - margin)
