@@ -130,6 +130,24 @@ def test_keys_edit_the_view_state(imgui_layer):
     assert state.step_requested is True
 
 
+def test_the_panel_comes_back_after_the_window_shrinks_to_nothing(imgui_layer):
+    """A second rehearsal resized the window to 1x1 and back: ImGui had pushed the panel to (-17, -17),
+    and there it stayed, its collapse arrow and first letters cut off."""
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import PANEL_MARGIN, Overlay
+
+    overlay, state = Overlay("Title", "What it is."), ViewState(n_layers=2)
+    status = TrainingStatus(step=1, loss=0.5, accuracy=0.5)
+    corners = []
+    for size in [SIZE] * 2 + [(1, 1)] * 2 + [SIZE] * 2:
+        imgui_layer.new_frame(1 / 60, size)
+        overlay.draw(state, status, None)
+        corners.append(tuple(imgui.internal.find_window_by_name("viz3d  (H hides this panel)").pos))
+        imgui.render()
+    assert corners[0] == corners[-1] == (PANEL_MARGIN, PANEL_MARGIN)
+
+
 def test_escape_closes_an_open_list(imgui_layer):
     """A speaker's rehearsal: the colour picker's list stayed open over the panel's status line after
     Escape (ImGui closes popups on Escape only with keyboard navigation, which would take the shortcuts)."""

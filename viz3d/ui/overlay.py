@@ -25,6 +25,7 @@ MUTED = imgui.ImVec4(0.65, 0.68, 0.75, 1.0)
 LOOK_FOR = imgui.ImVec4(0.95, 0.85, 0.55, 1.0)
 COMPACT_BELOW = 560  # window pixels tall: below this the panel leaves out the preset's prose and the help
 WRAP = 360  # where the panel's text wraps at least, in window pixels from its left edge
+PANEL_MARGIN = 12.0  # window pixels between the panel's home corner and the window's
 SPEED_MAX = 1000.0  # training steps a second at the speed slider's top, which trains as fast as it goes
 SPEED_SLIDER_WIDTH = 120
 LAYER_SLIDER_WIDTH = 230  # between the previous / next layer buttons (the layer's number follows them)
@@ -95,7 +96,7 @@ class Overlay:
         self.labels(state, projection)
         if not state.show_overlay or not panel:
             return
-        imgui.set_next_window_pos(imgui.ImVec2(12, 12), imgui.Cond_.first_use_ever)
+        imgui.set_next_window_pos(imgui.ImVec2(PANEL_MARGIN, PANEL_MARGIN), imgui.Cond_.first_use_ever)
         imgui.set_next_window_size(imgui.ImVec2(380, 0), imgui.Cond_.first_use_ever)
         width = _steady_width(projection, pickers=self.interactive)  # pictures show no pickers
         self.wrap = width - imgui.get_style().window_padding.x  # text fills the panel's steady width
@@ -106,6 +107,10 @@ class Overlay:
         if not self.interactive:  # a picture's audience has no use for a collapse arrow and "viz3d"
             flags |= imgui.WindowFlags_.no_title_bar
         imgui.begin("viz3d  (H hides this panel)" if self.interactive else "viz3d", None, flags)
+        corner = imgui.get_window_pos()
+        if corner.x < 0 or corner.y < 0:  # ImGui pushed it off a window shrunk to nothing (a second rehearsal)
+            home = PANEL_MARGIN
+            imgui.set_window_pos(imgui.ImVec2(home if corner.x < 0 else corner.x, home if corner.y < 0 else corner.y))
         state.panel_right, state.panel_bottom = _panel_room(beside_now=state.panel_bottom == 0.0)
         compact = imgui.get_io().display_size.y < COMPACT_BELOW  # a small picture: the essentials only
         imgui.push_text_wrap_pos(self.wrap)
