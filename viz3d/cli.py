@@ -308,7 +308,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
         folder = Path(args.folder)
         if not folder.is_dir():
             raise PresetError(f"{args.folder} is not a folder: pass a folder of .toml presets, or nothing for viz3d's")
-        names = [str(path) for path in sorted(folder.glob("*.toml"))]
+        names = [str(path) for path in sorted(folder.glob("*.toml"), key=lambda path: path.stem)]  # as viz3d's are
         if not names:
             raise PresetError(f"no .toml presets in {args.folder}")
     width = max(len(Path(name).stem) for name in names) + 2 if names else 0
