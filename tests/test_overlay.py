@@ -180,6 +180,24 @@ def test_escape_closes_an_open_list(imgui_layer):
     assert state.show_overlay  # nothing else happened
 
 
+def test_play_shows_the_live_picture_again(imgui_layer):
+    """A second rehearsal pressed Play on a stored step: the counter climbed under a picture that did not
+    move. Pausing keeps the stored step shown."""
+    from imgui_bundle import imgui
+
+    io = imgui.get_io()
+    state = ViewState(n_layers=2, playing=False)
+    state.history_step = 30
+    io.add_key_event(imgui.Key.space, True)
+    run_frame(imgui_layer, state)
+    io.add_key_event(imgui.Key.space, False)
+    run_frame(imgui_layer, state)
+    assert state.playing and state.history_step is None
+    state.history_step = 20  # scrubbed back while it plays
+    state.toggle_playing()  # pausing does not leave the stored step
+    assert not state.playing and state.history_step == 20
+
+
 def test_mouse_drag_rotates_and_scroll_zooms(imgui_layer):
     from imgui_bundle import imgui
 

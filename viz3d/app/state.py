@@ -134,6 +134,13 @@ class ViewState:
         lower = int(layer)
         return lower, min(lower + 1, n_layers - 1), smoothstep(layer - lower)
 
+    def toggle_playing(self) -> None:
+        """Play or pause (Space, the Play button). Playing shows the live picture again: a speaker who pressed
+        Play on a stored step saw the counter climb under a picture that did not move."""
+        self.playing = not self.playing
+        if self.playing:
+            self.history_step = None
+
     def set_layer(self, layer: float) -> None:
         """Show ``layer`` now (a slider drag): cancels any animated move."""
         self.layer = min(max(float(layer), 0.0), float(self.last_layer))

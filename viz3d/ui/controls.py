@@ -21,7 +21,7 @@ def handle_shortcuts(state: ViewState) -> None:
     if io.want_text_input:
         return
     if imgui.is_key_pressed(imgui.Key.space, repeat=False):
-        state.playing = not state.playing
+        state.toggle_playing()
     if imgui.is_key_pressed(imgui.Key.left_arrow):
         state.step_layer(-1)
     if imgui.is_key_pressed(imgui.Key.right_arrow):

@@ -195,7 +195,7 @@ class Overlay:
             return
         if self.interactive:
             if imgui.button("Pause" if state.playing else "Play", imgui.ImVec2(70, 0)):
-                state.playing = not state.playing
+                state.toggle_playing()
             imgui.same_line()
             imgui.begin_disabled(state.playing)
             if imgui.button("Step"):
