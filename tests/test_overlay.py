@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from helpers import non_background_mask, probe_of, projection_of, render
@@ -774,6 +776,30 @@ def test_the_speed_slider_sets_the_training_pace_and_its_top_lets_it_run(imgui_l
     shown.clear()
     draw_frame(imgui_layer, state, overlay=Overlay("Title", interactive=False))
     assert not shown  # a picture has no controls
+
+
+def test_the_speed_says_what_training_reaches_where_the_machine_cannot_keep_up(imgui_layer, monkeypatch):
+    """A second rehearsal: the panel said 60 steps a second where a million points let training reach 19."""
+    from helpers import PanelText
+
+    from viz3d.ui.overlay import Overlay
+
+    panel, now = PanelText(monkeypatch), [0.0]
+    overlay = Overlay("Title")
+    overlay.clock = lambda: now[0]
+    state = ViewState(n_layers=2, show_axes=False)
+
+    def shown_at(seconds: float, step: int, speed: float, playing: bool = True) -> str:
+        now[0], state.train_speed = seconds, speed
+        status = TrainingStatus(step=step, loss=0.5, accuracy=0.5, playing=playing)
+        draw_frame(imgui_layer, state, status=status, overlay=overlay)
+        return panel.last("speed: ")
+
+    assert shown_at(0.0, 0, 60.0) == "speed: 60 steps a second"  # not known yet
+    assert shown_at(2.0, 38, 60.0) == "speed: 60 steps a second (19 reached)"
+    assert shown_at(4.0, 156, 60.0) == "speed: 60 steps a second"  # 59 a second: keeping up
+    assert shown_at(6.0, 676, math.inf) == "speed: as fast as it goes (260 a second)"
+    assert shown_at(8.0, 676, 60.0, playing=False) == "speed: 60 steps a second"  # paused: nothing reached
 
 
 def test_a_regression_onto_several_values_says_why_its_points_are_one_colour(imgui_layer, monkeypatch):

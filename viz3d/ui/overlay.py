@@ -7,6 +7,7 @@ status and edits the `ViewState`; the live loop turns state changes into trainin
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,8 @@ WRAP = 360  # where the panel's text wraps at least, in window pixels from its l
 PANEL_MARGIN = 12.0  # window pixels between the panel's home corner and the window's
 SPEED_MAX = 1000.0  # training steps a second at the speed slider's top, which trains as fast as it goes
 SPEED_SLIDER_WIDTH = 120
+RATE_SECONDS = 1.0  # how often the training rate reached is measured again
+REACHED_SHARE = 0.85  # below this share of the asked speed, the panel says what was reached
 LAYER_SLIDER_WIDTH = 230  # between the previous / next layer buttons (the layer's number follows them)
 AXIS_PICKER_WIDTH = 125  # each of the x/y/z principal-component pickers
 MAX_LAYER_LINE = 480  # a layer's line in the panel ("layer 2 (of 0-5): Tanh (module 1)") wraps past this
@@ -71,6 +74,9 @@ class Overlay:
         self.look_for = look_for
         self.live_hint = live_hint  # what to press or try: in the live window only, not for an audience
         self.show_keys = False  # the keys-and-mouse help, in a window beside the panel
+        self.clock = time.perf_counter  # for the training rate reached (a test's own clock)
+        self._rate_mark: tuple[float, int] | None = None  # (time, step) the rate is measured from
+        self._rate: float | None = None
         self._keys_width = 240.0  # that window's width when last drawn, to keep it inside the window
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
         self.class_names = list(class_names)  # the legend's name for each class colour, in class order
@@ -203,7 +209,7 @@ class Overlay:
             imgui.end_disabled()
             imgui.same_line()
             imgui.text(f"step {status.step:,}")
-            self._speed(state)
+            self._speed(state, status)
         else:  # a picture or video: where training is, not buttons to drive it
             imgui.text(f"step {status.step:,}" + ("    training" if status.playing else ""))
         # while a stored step is shown, the scores are still the model's now: say so, not "at step 370"
@@ -229,7 +235,7 @@ class Overlay:
             imgui.text(part)
         imgui.pop_text_wrap_pos()
 
-    def _speed(self, state: ViewState) -> None:
+    def _speed(self, state: ViewState, status: TrainingStatus) -> None:
         """Training's pace, 1 to SPEED_MAX steps a second (log scale), the top meaning as fast as it goes: a
         speaker's rehearsal found spirals at 100% four seconds after the window opened, before a word."""
         imgui.set_next_item_width(SPEED_SLIDER_WIDTH)
@@ -240,8 +246,25 @@ class Overlay:
         if changed:
             state.train_speed = math.inf if speed >= SPEED_MAX else max(1.0, speed)
         imgui.same_line()
-        fastest = math.isinf(state.train_speed)
-        imgui.text("speed: as fast as it goes" if fastest else f"speed: {state.train_speed:.0f} steps a second")
+        reached = self._reached(status)
+        if math.isinf(state.train_speed):
+            imgui.text("speed: as fast as it goes" + ("" if reached is None else f" ({reached:,.0f} a second)"))
+            return
+        short = reached is not None and reached < REACHED_SHARE * state.train_speed  # the machine cannot keep up
+        imgui.text(f"speed: {state.train_speed:.0f} steps a second" + (f" ({reached:,.0f} reached)" if short else ""))
+
+    def _reached(self, status: TrainingStatus) -> float | None:
+        """Steps a second training reached over the last RATE_SECONDS or so (None while paused, or not yet
+        known): a second rehearsal's panel said 60 a second where a million points let it reach 19."""
+        now = self.clock()
+        if not status.playing:
+            self._rate_mark, self._rate = None, None
+        elif self._rate_mark is None:
+            self._rate_mark = (now, status.step)
+        elif now - self._rate_mark[0] >= RATE_SECONDS:
+            self._rate = (status.step - self._rate_mark[1]) / (now - self._rate_mark[0])
+            self._rate_mark = (now, status.step)
+        return self._rate
 
     def _timeline(self, state: ViewState, status: TrainingStatus) -> None:
         steps = status.stored_steps
