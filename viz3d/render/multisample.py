@@ -1,12 +1,16 @@
-"""An antialiased offscreen target: draw into a 4× multisampled framebuffer, resolve, read back.
+"""Antialiased targets: draw into a 4× multisampled framebuffer, then resolve it.
 
-vispy.gloo has no multisampled renderbuffers, so this one is plain OpenGL: a multisampled colour and
-depth renderbuffer pair, blitted into a single-sample framebuffer that `read` reads. Where the
-driver offers no multisampling, or not at this size (a 16384² picture at 4 samples needs 2 GiB), it
-falls back to fewer samples, down to one (aliased but correct).
+`MultisampleTarget` is the offscreen one pictures and recordings read back. vispy.gloo has no
+multisampled renderbuffers, so it is plain OpenGL: a multisampled colour and depth renderbuffer pair,
+blitted into a single-sample framebuffer that `read` reads. Where the driver offers no multisampling,
+or not at this size (a 16384² picture at 4 samples needs 2 GiB), it falls back to fewer samples, down
+to one (aliased but correct). `ResolvedScene` draws the live window's scene through one, resolved
+into the window, so that the level of detail can give multisampling up.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from OpenGL import GL
@@ -15,6 +19,10 @@ from vispy import gloo
 
 from viz3d.errors import Viz3dError
 from viz3d.render.readback import PixelReader
+
+if TYPE_CHECKING:
+    from viz3d.app.state import ViewState
+    from viz3d.render.renderer import FrameRenderer
 
 SAMPLES = 4
 
@@ -108,7 +116,14 @@ class ResolvedScene:
         self._into: int | None = None  # the framebuffer to resolve into, while a multisampled scene is drawn
         self.unavailable = False  # the target could not be made: single-sampled for the rest of the session
 
-    def draw(self, renderer, state, size: tuple[int, int], multisample: bool, pixel_scale: float = 1.0) -> None:  # noqa: ANN001 - a FrameRenderer and its ViewState
+    def draw(
+        self,
+        renderer: FrameRenderer,
+        state: ViewState,
+        size: tuple[int, int],
+        multisample: bool,
+        pixel_scale: float = 1.0,
+    ) -> None:
         """``renderer``'s frame of ``state``, multisampled if asked, in the framebuffer bound now (nothing in a
         window of no size: a minimised one, on some systems)."""
         if min(size) <= 0:
