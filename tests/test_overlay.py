@@ -182,6 +182,21 @@ def test_escape_closes_an_open_list(imgui_layer):
     assert state.show_overlay  # nothing else happened
 
 
+def test_escape_closes_the_keys_help(imgui_layer):
+    from imgui_bundle import imgui
+
+    from viz3d.ui.overlay import Overlay
+
+    overlay, io = Overlay("Title"), imgui.get_io()
+    overlay.show_keys = True
+    draw_frame(imgui_layer, ViewState(n_layers=2), overlay=overlay)
+    assert overlay.show_keys
+    io.add_key_event(imgui.Key.escape, True)
+    draw_frame(imgui_layer, ViewState(n_layers=2), overlay=overlay)
+    io.add_key_event(imgui.Key.escape, False)
+    assert not overlay.show_keys
+
+
 def test_play_shows_the_live_picture_again(imgui_layer):
     """A second rehearsal pressed Play on a stored step: the counter climbed under a picture that did not
     move. Pausing keeps the stored step shown."""

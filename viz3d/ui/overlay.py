@@ -51,7 +51,7 @@ KEYS = (  # the help: what each key and mouse gesture does, in two columns
     ("double-click", "reset the view"),
     ("R", "record"),
     ("S", "screenshot"),
-    ("Escape", "close an open list"),
+    ("Escape", "close an open list, or this help"),
 )
 
 
@@ -150,6 +150,9 @@ class Overlay:
             self._window_tools(state, compact)
         corner, size = imgui.get_window_pos(), imgui.get_window_size()
         imgui.end()
+        typing = imgui.get_io().want_text_input  # Escape then ends the typing, as ImGui does
+        if self.show_keys and not typing and imgui.is_key_pressed(imgui.Key.escape, repeat=False):
+            self.show_keys = False  # as it closes an open list (`controls`)
         if self.interactive and self.show_keys:
             beside = corner.x + size.x + KEYS_GAP  # right of the panel; left of it where that runs off the window
             if beside + self._keys_width > imgui.get_io().display_size.x:
