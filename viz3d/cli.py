@@ -311,7 +311,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
         names = [str(path) for path in sorted(folder.glob("*.toml"), key=lambda path: path.stem)]  # as viz3d's are
         if not names:
             raise PresetError(f"no .toml presets in {args.folder}")
-    width = max(len(Path(name).stem) for name in names) + 2 if names else 0
+    width = max(len(Path(name).stem) for name in names) + 2
     broken = 0
     for name in names:
         try:

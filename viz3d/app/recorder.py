@@ -107,9 +107,8 @@ def _note_tour_steps(preset: Preset, request: RecordRequest, total: int, frames:
     render and train run), say so: a trial expected its steps = 1500 and got 1,400, unsaid. Not for a
     tour that never trains, nor for `viz3d.video`, whose steps are its own ``steps``."""
     steps = preset.training.steps
-    if not (preset.tour.keyframes and trainable and frames and request.train_steps is None and steps):
-        return
-    if total == steps:
+    told = preset.tour.keyframes and trainable and frames and request.train_steps is None  # a file's tour that trains
+    if not told or steps in (0, total):  # 0: viz3d.video's preset, which has no [training] steps
         return
     per_frame = preset.training.steps_per_frame
     fix = "raise steps_per_frame, or keep training on for longer," if total < steps else "lower steps_per_frame,"
