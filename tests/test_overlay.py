@@ -813,8 +813,11 @@ def test_the_speed_says_what_training_reaches_where_the_machine_cannot_keep_up(i
     assert shown_at(0.0, 0, 60.0) == "speed: 60 steps a second"  # not known yet
     assert shown_at(2.0, 38, 60.0) == "speed: 60 steps a second (19 reached)"
     assert shown_at(4.0, 156, 60.0) == "speed: 60 steps a second"  # 59 a second: keeping up
-    assert shown_at(6.0, 676, math.inf) == "speed: as fast as it goes (260 a second)"
-    assert shown_at(8.0, 676, 60.0, playing=False) == "speed: 60 steps a second"  # paused: nothing reached
+    assert shown_at(6.0, 676, math.inf) == "speed: as fast as it goes"  # a new speed: measured afresh
+    assert shown_at(7.0, 936, math.inf) == "speed: as fast as it goes (260 a second)"
+    assert shown_at(8.0, 936, 60.0, playing=False) == "speed: 60 steps a second"  # paused: nothing reached
+    assert shown_at(9.0, 936, 60.0) == "speed: 60 steps a second"
+    assert shown_at(15.0, 1000, 60.0) == "speed: 60 steps a second"  # after a gap (the panel hidden): afresh
 
 
 def test_a_regression_onto_several_values_says_why_its_points_are_one_colour(imgui_layer, monkeypatch):

@@ -5,9 +5,10 @@ a million-point frame thinned to 62,500 points took 125 ms with it and 50 ms wit
 further would spoil the picture), and losing it only roughens the edges. What it costs cannot be told
 from a frame drawn without it (a vsynced window's frames take 16.7 ms however little they draw), so it
 comes back on trial, last: after TRIAL_SECONDS of frames at full detail that are not slow. A trial that
-turns slow within FAILED_TRIAL_SECONDS doubles the wait for the next (up to a minute); one that holds
-resets it, so a passing hiccup (a resize, a screenshot saved) costs multisampling for seconds only.
-The first STARTUP_SECONDS of frames (shaders compiled, the first upload) change nothing.
+turns slow within as long as it was waited for doubles the wait for the next (up to a minute); one that
+holds longer halves it, so a passing hiccup (a resize, a screenshot saved) costs multisampling for
+seconds only. The first STARTUP_SECONDS of frames (shaders compiled, the first upload) change nothing,
+and each decision reads only the frames drawn since the last change.
 
 The controller watches a smoothed frame time. Above the slow limit (28 fps: a window synced to a 60 Hz
 display shows any frame of 17 to 33 ms at 30 fps, which is not slow) it doubles the stride. It halves
@@ -59,6 +60,7 @@ class DetailController:
     elapsed: float = 0.0  # seconds of frames fed
     trial_wait: float = TRIAL_SECONDS  # how long multisampling stays off before it is tried again
     since_trial: float = float("inf")  # seconds since multisampling was last turned back on
+    shown_seconds: float = 0.0  # the smoothed frame time the panel reports
 
     def update(self, frame_seconds: float, n_points: int, grid_shape: tuple[int, int] = (0, 0)) -> int:
         """Feed one frame's duration; returns the stride to draw the next frame with (the grid of ``grid_shape``
@@ -66,10 +68,14 @@ class DetailController:
         max_stride = 1
         while n_points // (max_stride * 2) >= MIN_POINTS:
             max_stride *= 2
+        started = self.elapsed >= STARTUP_SECONDS
+        self.elapsed += frame_seconds
+        if not started and self.elapsed >= STARTUP_SECONDS:
+            self.smoothed = 0.0  # the start-up frames (shaders compiled, the first upload) are not what comes next
         self.smoothed = frame_seconds if self.smoothed == 0 else 0.9 * self.smoothed + 0.1 * frame_seconds
+        self.shown_seconds = self.smoothed  # what the panel says, kept where a change starts the smoothing afresh
         self.since_change += frame_seconds
         self.since_trial += frame_seconds
-        self.elapsed += frame_seconds
         if not self.enabled:
             self.stride, self.multisample = 1, True
         elif self.elapsed >= STARTUP_SECONDS and self.since_change >= SETTLE_SECONDS:
@@ -85,13 +91,18 @@ class DetailController:
             elif not self.multisample and self.since_change >= self.trial_wait:
                 self.multisample, self.since_trial = True, 0.0
             if (stride, multisample) != (self.stride, self.multisample):
-                self.since_change = 0.0
+                # the next decision reads frames drawn since: the slow ones before a change had thinned the points
+                # after every failed multisampling trial too (a review)
+                self.since_change, self.smoothed = 0.0, 0.0
         return self.stride
 
     def _drop_multisampling(self) -> None:
-        """Off; a trial that failed this soon waits twice as long for the next, one that held, the least."""
-        failed = self.since_trial < FAILED_TRIAL_SECONDS
-        self.trial_wait = min(2 * self.trial_wait, MOST_TRIAL_SECONDS) if failed else TRIAL_SECONDS
+        """Off. A trial dropped within as long as it was waited for failed: the next waits twice as long; one
+        that held longer halves the wait (a review: with resets to 4 s, multisampling that was slow now and
+        then flapped on and off every 10 s)."""
+        failed = self.since_trial < max(FAILED_TRIAL_SECONDS, self.trial_wait)
+        wait = 2 * self.trial_wait if failed else self.trial_wait / 2
+        self.trial_wait = min(max(wait, TRIAL_SECONDS), MOST_TRIAL_SECONDS)
         self.multisample = False
 
     def _growth(self, grid_shape: tuple[int, int]) -> int:
@@ -112,5 +123,5 @@ class DetailController:
         edges = "" if self.multisample else ", without multisampling,"
         return (
             f"level of detail: drawing {drawn}{grid}{edges} to keep the view smooth "
-            f"({1000 * self.smoothed:.0f} ms a frame)"
+            f"({1000 * self.shown_seconds:.0f} ms a frame)"
         )

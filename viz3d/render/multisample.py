@@ -127,6 +127,7 @@ class ResolvedScene:
         """``renderer``'s frame of ``state``, multisampled if asked, in the framebuffer bound now (nothing in a
         window of no size: a minimised one, on some systems)."""
         if min(size) <= 0:
+            gloo.flush()  # the uploads queued meanwhile run now, not all at once when the window comes back
             return
         self.begin(size, multisample)
         try:

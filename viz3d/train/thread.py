@@ -56,6 +56,7 @@ class TrainingThread:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._next_cycle = 0.0  # perf_counter time before which a paced cycle does not start
+        self._last_started = -math.inf  # when the last paced cycle started
         self.set_speed(steps_per_second)
         self._single_steps = 0
         self._wanted = ViewRequest()
@@ -94,7 +95,10 @@ class TrainingThread:
                 self.cycle_seconds = self.steps_per_cycle / steps_per_second
             else:
                 self.steps_per_cycle, self.cycle_seconds = self._most_per_cycle, 0.0
-            self._next_cycle = 0.0  # the new pace from now, not after the old one's wait
+            # the new pace from the last cycle's start, not after the old one's wait; and not from now, or a
+            # dragged slider (a new speed every frame) would start a cycle every frame (a review: 60 steps a
+            # second at 2)
+            self._next_cycle = self._last_started + self.cycle_seconds
         self._wake.set()
 
     def step_once(self) -> None:
@@ -156,6 +160,7 @@ class TrainingThread:
                     break
             if paced:
                 with self._lock:
+                    self._last_started = started
                     self._next_cycle = started + self.cycle_seconds
 
     def _step(self) -> bool:

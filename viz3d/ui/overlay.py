@@ -75,7 +75,7 @@ class Overlay:
         self.live_hint = live_hint  # what to press or try: in the live window only, not for an audience
         self.show_keys = False  # the keys-and-mouse help, in a window beside the panel
         self.clock = time.perf_counter  # for the training rate reached (a test's own clock)
-        self._rate_mark: tuple[float, int] | None = None  # (time, step) the rate is measured from
+        self._rate_mark: tuple[float, int, float] | None = None  # (time, step, speed) the rate is measured from
         self._rate: float | None = None
         self._keys_width = 240.0  # that window's width when last drawn, to keep it inside the window
         self.no_accuracy = no_accuracy  # shown while there is no accuracy: "-", or why there is none
@@ -249,24 +249,28 @@ class Overlay:
         if changed:
             state.train_speed = math.inf if speed >= SPEED_MAX else max(1.0, speed)
         imgui.same_line()
-        reached = self._reached(status)
+        reached = self._reached(status, state.train_speed)
         if math.isinf(state.train_speed):
             imgui.text("speed: as fast as it goes" + ("" if reached is None else f" ({reached:,.0f} a second)"))
             return
         short = reached is not None and reached < REACHED_SHARE * state.train_speed  # the machine cannot keep up
         imgui.text(f"speed: {state.train_speed:.0f} steps a second" + (f" ({reached:,.0f} reached)" if short else ""))
 
-    def _reached(self, status: TrainingStatus) -> float | None:
-        """Steps a second training reached over the last RATE_SECONDS or so (None while paused, or not yet
-        known): a second rehearsal's panel said 60 a second where a million points let it reach 19."""
+    def _reached(self, status: TrainingStatus, speed: float) -> float | None:
+        """Steps a second training reached over the last RATE_SECONDS or so at ``speed`` (None while paused, or
+        not yet known): a second rehearsal's panel said 60 a second where a million points let it reach 19.
+        Measured again from scratch at a new speed, and after a gap (the panel hidden)."""
         now = self.clock()
-        if not status.playing:
+        mark = self._rate_mark
+        if not status.playing or (mark is not None and (mark[2] != speed or now - mark[0] > 2 * RATE_SECONDS)):
             self._rate_mark, self._rate = None, None
-        elif self._rate_mark is None:
-            self._rate_mark = (now, status.step)
+        if not status.playing:
+            return None
+        if self._rate_mark is None:
+            self._rate_mark = (now, status.step, speed)
         elif now - self._rate_mark[0] >= RATE_SECONDS:
             self._rate = (status.step - self._rate_mark[1]) / (now - self._rate_mark[0])
-            self._rate_mark = (now, status.step)
+            self._rate_mark = (now, status.step, speed)
         return self._rate
 
     def _timeline(self, state: ViewState, status: TrainingStatus) -> None:
