@@ -87,14 +87,18 @@ class MultisampleTarget:
 
     def read(self) -> np.ndarray:
         """Resolve the samples and return the image as (height, width, 3) uint8, top row first."""
-        width, height = self.size
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.draw_fbo)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.read_fbo)
-        GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
-        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.read_fbo)
+        self.resolve_into(self.read_fbo)
         pixels = self.reader.read(self.size)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.draw_fbo)
         return pixels
+
+    def resolve_into(self, framebuffer: int) -> None:
+        """Resolve the samples into ``framebuffer`` (of this size), and leave it bound."""
+        width, height = self.size
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.draw_fbo)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, framebuffer)
+        GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, framebuffer)
 
     def release(self) -> None:
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
@@ -158,11 +162,7 @@ class ResolvedScene:
         """Resolve what was drawn since `begin` into the framebuffer bound before it, and bind that again."""
         if self._into is None or self._target is None:
             return
-        width, height = self._target.size
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._target.draw_fbo)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._into)
-        GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
-        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._into)
+        self._target.resolve_into(self._into)
         self._into = None
 
     def release(self) -> None:
